@@ -1,0 +1,241 @@
+//! Voter credentials (spec §5).
+//!
+//! A credential is a secret string given to one voter: 26 random characters of a 32-letter
+//! alphabet (130 bits) and 4 checksum characters, shown as six groups of five, such as
+//! `7QK2M-XR4TB-9HZC0-PWD3F-GY6NA-KE81S`. The alphabet (Crockford's base 32) leaves out I, L, O
+//! and U, and reading is forgiving: lower case is accepted, O reads as 0 and I, L as 1, dashes
+//! and spaces are ignored. The checksum catches typing mistakes before anything is signed.
+//!
+//! The signing key is x = H(CREDENTIAL_KEY, election id, the 26 characters) mod ℓ and the public
+//! credential is X = x·G. The server only ever sees X; whoever holds the string can sign ballots.
+
+use std::fmt;
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use rand_core::CryptoRng;
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::group::Point;
+use crate::hash::{ItemHasher, tags};
+
+/// The 32 characters of a credential, by value 0..31.
+pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Random characters in a credential.
+pub const DATA_CHARS: usize = 26;
+/// Checksum characters in a credential.
+pub const CHECKSUM_CHARS: usize = 4;
+
+/// Why a credential string was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialError {
+    /// A character outside the alphabet (position counted without dashes and spaces).
+    #[error("character {position} is not a credential character")]
+    Character {
+        /// Position, from 1, among the credential's characters.
+        position: usize,
+    },
+    /// Too few or too many characters.
+    #[error("a credential has {expected} characters, found {found}")]
+    Length {
+        /// The required count.
+        expected: usize,
+        /// The count found.
+        found: usize,
+    },
+    /// The checksum does not match: the credential was mistyped.
+    #[error("the credential's checksum does not match: it was probably mistyped")]
+    Checksum,
+}
+
+/// A secret credential string in canonical form (30 alphabet characters, no dashes).
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct Credential([u8; DATA_CHARS + CHECKSUM_CHARS]);
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Credential(<secret>)")
+    }
+}
+
+fn checksum(data: &[u8]) -> [u8; CHECKSUM_CHARS] {
+    let mut h = ItemHasher::new(tags::CREDENTIAL_CHECKSUM);
+    h.bytes(data);
+    let d = h.digest();
+    // The first 20 bits of the digest, as four 5-bit characters.
+    let bits = (u32::from(d[0]) << 12) | (u32::from(d[1]) << 4) | (u32::from(d[2]) >> 4);
+    let mut out = [0u8; CHECKSUM_CHARS];
+    for (i, c) in out.iter_mut().enumerate() {
+        *c = ALPHABET[((bits >> (15 - 5 * i)) & 31) as usize];
+    }
+    out
+}
+
+fn char_value(c: u8) -> Option<u8> {
+    let c = match c.to_ascii_uppercase() {
+        b'O' => b'0',
+        b'I' | b'L' => b'1',
+        c => c,
+    };
+    ALPHABET.iter().position(|&a| a == c).map(|p| p as u8)
+}
+
+impl Credential {
+    /// Draws a fresh credential: 26 uniform characters (5 random bits each) and the checksum.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut random = Zeroizing::new([0u8; DATA_CHARS]);
+        rng.fill_bytes(&mut random[..]);
+        let mut s = [0u8; DATA_CHARS + CHECKSUM_CHARS];
+        for (c, r) in s.iter_mut().zip(random.iter()) {
+            *c = ALPHABET[(r & 31) as usize];
+        }
+        let sum = checksum(&s[..DATA_CHARS]);
+        s[DATA_CHARS..].copy_from_slice(&sum);
+        Credential(s)
+    }
+
+    /// Reads a credential as a voter may type it.
+    pub fn parse(text: &str) -> Result<Self, CredentialError> {
+        let mut s = Zeroizing::new([0u8; DATA_CHARS + CHECKSUM_CHARS]);
+        let mut n = 0;
+        for b in text.bytes() {
+            if b == b'-' || b == b' ' {
+                continue;
+            }
+            let v = char_value(b).ok_or(CredentialError::Character { position: n + 1 })?;
+            if n < s.len() {
+                s[n] = ALPHABET[v as usize];
+            }
+            n += 1;
+        }
+        if n != s.len() {
+            return Err(CredentialError::Length {
+                expected: s.len(),
+                found: n,
+            });
+        }
+        if checksum(&s[..DATA_CHARS]) != s[DATA_CHARS..] {
+            return Err(CredentialError::Checksum);
+        }
+        Ok(Credential(*s))
+    }
+
+    /// The credential as shown to voters: six groups of five characters.
+    pub fn display(&self) -> Zeroizing<String> {
+        let mut out = String::with_capacity(35);
+        for (i, chunk) in self.0.chunks(5).enumerate() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.extend(chunk.iter().map(|&c| c as char));
+        }
+        Zeroizing::new(out)
+    }
+
+    /// Derives the signing key of this credential for election `election_id`.
+    pub fn derive_key(&self, election_id: &str) -> CredentialKey {
+        let mut h = ItemHasher::new(tags::CREDENTIAL_KEY);
+        h.str(election_id).bytes(&self.0[..DATA_CHARS]);
+        CredentialKey::from_secret(h.challenge())
+    }
+}
+
+/// A credential's signing key x and public credential X = x·G.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct CredentialKey {
+    secret: Scalar,
+    #[zeroize(skip)]
+    public: Point,
+}
+
+impl fmt::Debug for CredentialKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "CredentialKey {{ public: {}, secret: <redacted> }}",
+            self.public
+        )
+    }
+}
+
+impl CredentialKey {
+    fn from_secret(secret: Scalar) -> Self {
+        CredentialKey {
+            public: Point::from_element(RistrettoPoint::mul_base(&secret)),
+            secret,
+        }
+    }
+
+    /// The public credential X.
+    pub fn public(&self) -> &Point {
+        &self.public
+    }
+
+    pub(crate) fn secret(&self) -> &Scalar {
+        &self.secret
+    }
+}
+
+/// One entry of the public credential list: a public credential and its weight (spec §5.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicCredential {
+    /// The public credential X.
+    pub credential: Point,
+    /// The number of votes this credential carries (1 under the equal-weights policy).
+    pub weight: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_parse_round_trip_and_forgiving_reading() {
+        let mut rng = rand::rng();
+        let c = Credential::generate(&mut rng);
+        let shown = c.display();
+        assert_eq!(shown.len(), 35);
+        assert_eq!(Credential::parse(&shown).unwrap(), c);
+        let sloppy = shown
+            .to_lowercase()
+            .replace('-', " ")
+            .replace('0', "o")
+            .replace('1', "l");
+        assert_eq!(Credential::parse(&sloppy).unwrap(), c);
+    }
+
+    #[test]
+    fn rejects_credential_with_typo() {
+        let mut rng = rand::rng();
+        let c = Credential::generate(&mut rng);
+        let mut s = c.display().to_string();
+        let first = s.remove(0);
+        s.insert(0, if first == '2' { '3' } else { '2' });
+        assert_eq!(Credential::parse(&s), Err(CredentialError::Checksum));
+    }
+
+    #[test]
+    fn rejects_credential_bad_character_and_length() {
+        assert_eq!(
+            Credential::parse("U"),
+            Err(CredentialError::Character { position: 1 })
+        );
+        assert_eq!(
+            Credential::parse("AB-C"),
+            Err(CredentialError::Length {
+                expected: 30,
+                found: 3
+            })
+        );
+    }
+
+    #[test]
+    fn key_depends_on_election() {
+        let mut rng = rand::rng();
+        let c = Credential::generate(&mut rng);
+        assert_ne!(c.derive_key("a").public(), c.derive_key("b").public());
+        assert_eq!(c.derive_key("a").public(), c.derive_key("a").public());
+    }
+}

@@ -1,0 +1,451 @@
+//! Homomorphic tally, decryption factors and the result (spec §8).
+//!
+//! The encrypted tally of each answer is the weighted sum Σ w·C of the counted ballots' choice
+//! ciphertexts (and likewise for each blank flag). Each trustee i publishes, for every tally
+//! ciphertext (α, β), a factor Dᵢ = sᵢ·α with a Chaum–Pedersen proof. With independent trustee
+//! keys, M = β − Σᵢ Dᵢ equals count·G, and the count is found by a bounded discrete logarithm:
+//! it lies between 0 and the total weight of the counted ballots.
+
+use std::collections::HashMap;
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::Identity;
+use rand_core::CryptoRng;
+use serde::{Deserialize, Serialize};
+
+use crate::ballot::Ballot;
+use crate::election::Election;
+use crate::elgamal::Ciphertext;
+use crate::error::{Check, VerifyError};
+use crate::group::G;
+use crate::msm::Msm;
+use crate::proofs::decryption::DecryptionFactor;
+use crate::trustee::TrusteeKey;
+
+/// The encrypted tally of one question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionTally {
+    /// The weighted sum of each answer's choice ciphertexts.
+    pub choices: Vec<Ciphertext>,
+    /// The weighted sum of the blank flags, when the question allows a blank vote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blank: Option<Ciphertext>,
+}
+
+/// The encrypted tally of an election, one entry per question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptedTally {
+    /// Per question, in manifest order.
+    pub questions: Vec<QuestionTally>,
+}
+
+impl EncryptedTally {
+    /// Every tally ciphertext in canonical order: per question, its choices then its blank flag.
+    /// Decryption factors follow this order.
+    pub fn ciphertexts(&self) -> impl Iterator<Item = &Ciphertext> {
+        self.questions
+            .iter()
+            .flat_map(|q| q.choices.iter().chain(q.blank.iter()))
+    }
+}
+
+/// Running sums of ballots, kept as group elements (no encoding until the end).
+#[derive(Debug, Clone)]
+pub struct TallyAccumulator {
+    /// Per question: one (α, β) sum per answer, then one for the blank flag when allowed.
+    sums: Vec<Vec<(RistrettoPoint, RistrettoPoint)>>,
+    blanks: Vec<bool>,
+    ballots: u64,
+    weight: u64,
+}
+
+impl TallyAccumulator {
+    /// An empty tally for `election`.
+    pub fn new(election: &Election) -> Self {
+        let qs = &election.manifest().questions;
+        let zero = (RistrettoPoint::identity(), RistrettoPoint::identity());
+        TallyAccumulator {
+            sums: qs
+                .iter()
+                .map(|q| vec![zero; q.answers.len() + usize::from(q.blank)])
+                .collect(),
+            blanks: qs.iter().map(|q| q.blank).collect(),
+            ballots: 0,
+            weight: 0,
+        }
+    }
+
+    /// Adds a verified ballot with its credential's weight. The ballot must have passed V-5.
+    pub fn add(&mut self, ballot: &Ballot, weight: u64) {
+        let w = Scalar::from(weight);
+        for (sums, a) in self.sums.iter_mut().zip(&ballot.answers) {
+            for (s, c) in sums.iter_mut().zip(a.choices.iter().chain(a.blank.iter())) {
+                if weight == 1 {
+                    s.0 += c.alpha.element();
+                    s.1 += c.beta.element();
+                } else {
+                    s.0 += c.alpha.element() * w;
+                    s.1 += c.beta.element() * w;
+                }
+            }
+        }
+        self.ballots += 1;
+        self.weight += weight;
+    }
+
+    /// Adds another accumulator's ballots (for tallying in parallel).
+    pub fn merge(&mut self, other: &TallyAccumulator) {
+        for (a, b) in self.sums.iter_mut().zip(&other.sums) {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.0 += y.0;
+                x.1 += y.1;
+            }
+        }
+        self.ballots += other.ballots;
+        self.weight += other.weight;
+    }
+
+    /// Ballots added.
+    pub fn ballots(&self) -> u64 {
+        self.ballots
+    }
+
+    /// Total weight of the ballots added: the bound on every count.
+    pub fn total_weight(&self) -> u64 {
+        self.weight
+    }
+
+    /// The encrypted tally.
+    pub fn finish(&self) -> EncryptedTally {
+        let questions = self
+            .sums
+            .iter()
+            .zip(&self.blanks)
+            .map(|(sums, &blank)| {
+                let mut cts: Vec<Ciphertext> = sums
+                    .iter()
+                    .map(|(a, b)| Ciphertext::from_parts(*a, *b))
+                    .collect();
+                let blank = if blank { cts.pop() } else { None };
+                QuestionTally {
+                    choices: cts,
+                    blank,
+                }
+            })
+            .collect();
+        EncryptedTally { questions }
+    }
+}
+
+/// One trustee's decryption factors for every tally ciphertext, in canonical order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartialDecryption {
+    /// The trustee's index in the manifest, from 1.
+    pub trustee: u32,
+    /// One factor per tally ciphertext.
+    pub factors: Vec<DecryptionFactor>,
+}
+
+impl TrusteeKey {
+    /// Computes this trustee's factors on the tally, with proofs.
+    pub fn decrypt_tally<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        election: &Election,
+        index: u32,
+        tally: &EncryptedTally,
+    ) -> PartialDecryption {
+        let fp = &election.fingerprint().0;
+        let factors = tally
+            .ciphertexts()
+            .map(|ct| DecryptionFactor::prove(rng, fp, self.secret(), self.public(), ct))
+            .collect();
+        PartialDecryption {
+            trustee: index,
+            factors,
+        }
+    }
+}
+
+/// V-15: checks every factor of `pd` in one multiscalar multiplication; when it fails, names the
+/// first bad factor.
+pub fn vartime_verify_partial<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    election: &Election,
+    tally: &EncryptedTally,
+    pd: &PartialDecryption,
+) -> Result<(), VerifyError> {
+    let trustees = &election.manifest().trustees;
+    let item = format!("trustee {}", pd.trustee);
+    let vk = match (pd.trustee as usize)
+        .checked_sub(1)
+        .and_then(|i| trustees.get(i))
+    {
+        Some(t) => t.public_key,
+        None => {
+            return Err(VerifyError::new(
+                Check::V15,
+                item,
+                "no such trustee in the manifest",
+            ));
+        }
+    };
+    let cts: Vec<&Ciphertext> = tally.ciphertexts().collect();
+    if pd.factors.len() != cts.len() {
+        return Err(VerifyError::new(
+            Check::V15,
+            item,
+            format!(
+                "{} factors for {} tally ciphertexts",
+                pd.factors.len(),
+                cts.len()
+            ),
+        ));
+    }
+    let fp = &election.fingerprint().0;
+    let mut msm = Msm::with_capacity(4 * cts.len() + 1);
+    let mut vk_coef = Scalar::ZERO;
+    for (f, ct) in pd.factors.iter().zip(&cts) {
+        f.vartime_collect(rng, fp, &vk, ct, &mut msm, &mut vk_coef);
+    }
+    msm.push(vk_coef, &vk);
+    if msm.vartime_is_identity(election.key().point().element()) {
+        return Ok(());
+    }
+    for (k, (f, ct)) in pd.factors.iter().zip(&cts).enumerate() {
+        if f.vartime_verify(rng, fp, &vk, ct).is_err() {
+            return Err(VerifyError::new(
+                Check::V15,
+                format!("trustee {} factor {k}", pd.trustee),
+                "the proof does not verify",
+            ));
+        }
+    }
+    Err(VerifyError::new(
+        Check::V15,
+        item,
+        "the combined check failed although each factor verifies alone",
+    ))
+}
+
+/// The counts of one question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionResult {
+    /// Weighted selections of each answer.
+    pub counts: Vec<u64>,
+    /// Weighted blank votes, when the question allows them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blank: Option<u64>,
+}
+
+/// The result of an election.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionResult {
+    /// Per question, in manifest order.
+    pub questions: Vec<QuestionResult>,
+}
+
+impl ElectionResult {
+    fn values(&self) -> impl Iterator<Item = u64> + '_ {
+        self.questions
+            .iter()
+            .flat_map(|q| q.counts.iter().copied().chain(q.blank))
+    }
+}
+
+/// V-16: the partial decryptions come from every trustee, each exactly once (independent keys).
+fn check_trustee_set(
+    election: &Election,
+    partials: &[PartialDecryption],
+) -> Result<(), VerifyError> {
+    let n = election.manifest().trustees.len();
+    let mut seen = vec![false; n];
+    for pd in partials {
+        let i = pd.trustee as usize;
+        if i == 0 || i > n || std::mem::replace(&mut seen[i - 1], true) {
+            return Err(VerifyError::new(
+                Check::V16,
+                format!("trustee {i}"),
+                "unknown or repeated trustee",
+            ));
+        }
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(VerifyError::new(
+            Check::V16,
+            format!("trustee {}", missing + 1),
+            "every trustee's factors are needed",
+        ));
+    }
+    Ok(())
+}
+
+/// M = β − Σ Dᵢ for every tally ciphertext: the counts times G.
+fn combine(tally: &EncryptedTally, partials: &[PartialDecryption]) -> Vec<RistrettoPoint> {
+    tally
+        .ciphertexts()
+        .enumerate()
+        .map(|(k, ct)| {
+            ct.beta.element()
+                - partials
+                    .iter()
+                    .map(|pd| pd.factors[k].factor.element())
+                    .sum::<RistrettoPoint>()
+        })
+        .collect()
+}
+
+/// Why the result cannot be computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TallyError {
+    /// The factors fail a check.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// A decrypted value is not a count between 0 and the total weight.
+    #[error("tally ciphertext {index} does not decrypt to a count between 0 and {bound}")]
+    OutOfRange {
+        /// Position of the ciphertext in canonical order.
+        index: usize,
+        /// The total weight.
+        bound: u64,
+    },
+}
+
+/// Combines verified partial decryptions and recovers the counts, each at most `total_weight`.
+/// Checks V-16 here; V-15 is [`vartime_verify_partial`]'s.
+pub fn decrypt_result(
+    election: &Election,
+    tally: &EncryptedTally,
+    partials: &[PartialDecryption],
+    total_weight: u64,
+) -> Result<ElectionResult, TallyError> {
+    check_trustee_set(election, partials)?;
+    let table = DlogTable::new(total_weight);
+    let mut values = Vec::new();
+    for (index, m) in combine(tally, partials).iter().enumerate() {
+        values.push(table.vartime_dlog(m).ok_or(TallyError::OutOfRange {
+            index,
+            bound: total_weight,
+        })?);
+    }
+    let mut it = values.into_iter();
+    let questions = tally
+        .questions
+        .iter()
+        .map(|q| QuestionResult {
+            counts: it.by_ref().take(q.choices.len()).collect(),
+            blank: q.blank.map(|_| it.next().unwrap_or_default()),
+        })
+        .collect();
+    Ok(ElectionResult { questions })
+}
+
+/// V-16 and V-17: the factors come from every trustee and the published result is their
+/// combination: count·G = β − Σ Dᵢ for every tally ciphertext, with the result's shape matching
+/// the tally. No discrete logarithm is needed to check a result.
+pub fn vartime_verify_result(
+    election: &Election,
+    tally: &EncryptedTally,
+    partials: &[PartialDecryption],
+    result: &ElectionResult,
+) -> Result<(), VerifyError> {
+    check_trustee_set(election, partials)?;
+    let shape_ok = result.questions.len() == tally.questions.len()
+        && result.questions.iter().zip(&tally.questions).all(|(r, t)| {
+            r.counts.len() == t.choices.len() && r.blank.is_some() == t.blank.is_some()
+        });
+    if !shape_ok {
+        return Err(VerifyError::new(
+            Check::V17,
+            "result",
+            "its shape does not match the tally",
+        ));
+    }
+    for (k, (m, v)) in combine(tally, partials)
+        .iter()
+        .zip(result.values())
+        .enumerate()
+    {
+        if RistrettoPoint::mul_base(&Scalar::from(v)) != *m {
+            return Err(VerifyError::new(
+                Check::V17,
+                format!("result value {k}"),
+                format!("{v} is not the decryption of the tally"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Baby-step giant-step table for discrete logarithms in [0, bound] (spec §8.4).
+#[derive(Debug)]
+pub struct DlogTable {
+    baby: HashMap<[u8; 32], u64>,
+    step: u64,
+    giant: RistrettoPoint,
+    bound: u64,
+}
+
+impl DlogTable {
+    /// Precomputes ⌈√(bound + 1)⌉ baby steps.
+    pub fn new(bound: u64) -> Self {
+        let step = ((bound as f64 + 1.0).sqrt().ceil() as u64).max(1);
+        let mut baby = HashMap::with_capacity(step as usize);
+        let mut p = RistrettoPoint::identity();
+        for j in 0..step {
+            baby.insert(p.compress().to_bytes(), j);
+            p += G;
+        }
+        DlogTable {
+            baby,
+            step,
+            giant: -p,
+            bound,
+        }
+    }
+
+    /// The m in [0, bound] with m·G = `target`, if any. Variable time: for public values.
+    pub fn vartime_dlog(&self, target: &RistrettoPoint) -> Option<u64> {
+        let mut p = *target;
+        let mut i = 0u64;
+        while i * self.step <= self.bound {
+            if let Some(&j) = self.baby.get(&p.compress().to_bytes()) {
+                let m = i * self.step + j;
+                return (m <= self.bound).then_some(m);
+            }
+            p += self.giant;
+            i += 1;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dlog_finds_every_value_in_range_and_nothing_beyond() {
+        let t = DlogTable::new(1000);
+        for m in [0u64, 1, 2, 31, 32, 999, 1000] {
+            assert_eq!(
+                t.vartime_dlog(&RistrettoPoint::mul_base(&Scalar::from(m))),
+                Some(m)
+            );
+        }
+        assert_eq!(
+            t.vartime_dlog(&RistrettoPoint::mul_base(&Scalar::from(1001u64))),
+            None
+        );
+        assert_eq!(
+            t.vartime_dlog(&RistrettoPoint::mul_base(&-Scalar::ONE)),
+            None
+        );
+    }
+}
