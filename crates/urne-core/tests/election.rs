@@ -1,0 +1,261 @@
+//! A whole election through the core API: ballots, revotes, weights, tally, decryption factors,
+//! result; and the failures each tampering must cause, by check id.
+
+use std::collections::HashMap;
+
+use urne_core::ballot::{Ballot, QuestionVote};
+use urne_core::credential::Credential;
+use urne_core::error::Check;
+use urne_core::manifest::{Manifest, WeightPolicy};
+use urne_core::tally::{
+    ElectionResult, QuestionResult, TallyAccumulator, TallyError, decrypt_result,
+    vartime_verify_partial, vartime_verify_result,
+};
+use urne_core::testkit::{ElectionBuilder, rng_from_seed};
+
+#[test]
+fn weighted_election_with_revotes_decrypts_to_the_plaintext_count() {
+    let mut rng = rng_from_seed(11);
+    let setup = ElectionBuilder::single_question("e2e", 3, 1, 1)
+        .question(3, 1, 2, true)
+        .trustees(3)
+        .weights(WeightPolicy::Weighted)
+        .build(&mut rng);
+    let e = &setup.election;
+    e.manifest().vartime_verify_trustee_keys().unwrap();
+    let voters: Vec<_> = (0..12u64)
+        .map(|w| (Credential::generate(&mut rng).derive_key("e2e"), w % 4 + 1))
+        .collect();
+
+    let mut expected = ElectionResult {
+        questions: vec![
+            QuestionResult {
+                counts: vec![0; 3],
+                blank: None,
+            },
+            QuestionResult {
+                counts: vec![0; 3],
+                blank: Some(0),
+            },
+        ],
+    };
+    let mut last: HashMap<usize, Ballot> = HashMap::new();
+    for round in 0..2 {
+        for (i, (key, weight)) in voters.iter().enumerate() {
+            if round == 1 && i % 3 != 0 {
+                continue; // a third of the voters change their mind
+            }
+            let a = (i + round) % 3;
+            let second = if i % 4 == 0 {
+                QuestionVote::Blank
+            } else {
+                QuestionVote::Selected(vec![a, (a + 1) % 3])
+            };
+            let vote = [QuestionVote::Selected(vec![a]), second];
+            let ballot = Ballot::create(&mut rng, e, key, &vote).unwrap();
+            ballot.vartime_verify(&mut rng, e).unwrap();
+            last.insert(i, ballot);
+            if round == 1 || i % 3 != 0 {
+                expected.questions[0].counts[a] += weight;
+                match &vote[1] {
+                    QuestionVote::Blank => *expected.questions[1].blank.as_mut().unwrap() += weight,
+                    QuestionVote::Selected(s) => s
+                        .iter()
+                        .for_each(|&x| expected.questions[1].counts[x] += weight),
+                }
+            }
+        }
+    }
+    let mut acc = TallyAccumulator::new(e);
+    for (i, b) in &last {
+        acc.add(b, voters[*i].1);
+    }
+    let tally = acc.finish();
+    let partials: Vec<_> = setup
+        .trustees
+        .iter()
+        .enumerate()
+        .map(|(i, k)| k.decrypt_tally(&mut rng, e, i as u32 + 1, &tally))
+        .collect();
+    for pd in &partials {
+        vartime_verify_partial(&mut rng, e, &tally, pd).unwrap();
+    }
+    let result = decrypt_result(e, &tally, &partials, acc.total_weight()).unwrap();
+    assert_eq!(result, expected);
+    vartime_verify_result(e, &tally, &partials, &result).unwrap();
+
+    // A changed count is caught (V-17) without any discrete logarithm.
+    let mut wrong = result.clone();
+    wrong.questions[1].counts[2] += 1;
+    assert_eq!(
+        vartime_verify_result(e, &tally, &partials, &wrong)
+            .unwrap_err()
+            .check,
+        Check::V17
+    );
+
+    // A wrong factor is caught and named (V-15).
+    let mut bad = partials[1].clone();
+    bad.factors[4].factor = partials[0].factors[4].factor;
+    let err = vartime_verify_partial(&mut rng, e, &tally, &bad).unwrap_err();
+    assert_eq!(
+        (err.check, err.item.as_str()),
+        (Check::V15, "trustee 2 factor 4")
+    );
+
+    // Missing or repeated trustees are caught (V-16).
+    let err = vartime_verify_result(e, &tally, &partials[..2], &result).unwrap_err();
+    assert_eq!(err.check, Check::V16);
+    let twice = [
+        partials[0].clone(),
+        partials[0].clone(),
+        partials[2].clone(),
+    ];
+    assert!(
+        matches!(decrypt_result(e, &tally, &twice, acc.total_weight()), Err(TallyError::Verify(v)) if v.check == Check::V16)
+    );
+}
+
+fn one_ballot() -> (urne_core::testkit::Setup, Ballot) {
+    let mut rng = rng_from_seed(12);
+    let setup = ElectionBuilder::single_question("tamper", 4, 1, 2)
+        .question(2, 1, 1, true)
+        .build(&mut rng);
+    let key = Credential::generate(&mut rng).derive_key("tamper");
+    let vote = [QuestionVote::Selected(vec![1, 3]), QuestionVote::Blank];
+    let ballot = Ballot::create(&mut rng, &setup.election, &key, &vote).unwrap();
+    (setup, ballot)
+}
+
+fn check_of(setup: &urne_core::testkit::Setup, b: &Ballot) -> (Check, String) {
+    let e = b
+        .vartime_verify(&mut rng_from_seed(0), &setup.election)
+        .unwrap_err();
+    (e.check, e.item)
+}
+
+#[test]
+fn rejects_ballot_for_another_election() {
+    let (setup, mut b) = one_ballot();
+    b.election.0[5] ^= 1;
+    assert_eq!(check_of(&setup, &b).0, Check::V6);
+}
+
+#[test]
+fn rejects_ballot_with_wrong_shape() {
+    let (setup, ballot) = one_ballot();
+    let mut b = ballot.clone();
+    b.answers[0].choices.pop();
+    assert_eq!(
+        check_of(&setup, &b),
+        (Check::V5, "answers[0].choices".into())
+    );
+    let mut b = ballot.clone();
+    b.answers[1].blank = None;
+    assert_eq!(check_of(&setup, &b), (Check::V5, "answers[1].blank".into()));
+    let mut b = ballot.clone();
+    b.answers.pop();
+    assert_eq!(check_of(&setup, &b), (Check::V5, "answers".into()));
+    let mut b = ballot;
+    b.answers[0].count_proof.branches.pop();
+    assert_eq!(
+        check_of(&setup, &b),
+        (Check::V10, "answers[0].count_proof".into())
+    );
+}
+
+#[test]
+fn rejects_ballot_signed_by_another_credential() {
+    let (setup, mut b) = one_ballot();
+    let other = Credential::generate(&mut rng_from_seed(99)).derive_key("tamper");
+    b.credential = *other.public();
+    // The proofs bind the credential, so they fail before the signature is even tried.
+    assert_eq!(check_of(&setup, &b).0, Check::V9);
+}
+
+#[test]
+fn rejects_ballot_with_swapped_choices() {
+    let (setup, mut b) = one_ballot();
+    b.answers[0].choices.swap(0, 1);
+    b.answers[0].choice_proofs.swap(0, 1);
+    let (check, item) = check_of(&setup, &b);
+    assert_eq!(check, Check::V9);
+    assert!(item.starts_with("answers[0].choice_proofs"), "{item}");
+}
+
+#[test]
+fn rejects_ballot_with_replayed_signature() {
+    let (setup, ballot) = one_ballot();
+    let (_, other) = one_ballot();
+    let mut b = ballot;
+    b.signature = other.signature;
+    b.signature.s += urne_core::Scalar::ONE;
+    assert_eq!(check_of(&setup, &b).0, Check::V8);
+}
+
+#[test]
+fn manifest_rejects_wrong_election_key_and_bad_key_proof() {
+    let mut rng = rng_from_seed(13);
+    let setup = ElectionBuilder::single_question("keys", 2, 1, 1)
+        .trustees(2)
+        .build(&mut rng);
+    let good = setup.election.manifest().clone();
+    let mut m = good.clone();
+    m.public_key = m.trustees[0].public_key;
+    assert_eq!(
+        m.vartime_verify_trustee_keys().unwrap_err().check,
+        Check::V3
+    );
+    let mut m: Manifest = good.clone();
+    m.trustees[1].key_proof = m.trustees[0].key_proof;
+    let err = m.vartime_verify_trustee_keys().unwrap_err();
+    assert_eq!(
+        (err.check, err.item.as_str()),
+        (Check::V3, "trustees[1].key_proof")
+    );
+    // A changed answer changes the fingerprint, so ballots of one never verify under the other.
+    let mut m = good.clone();
+    m.questions[0].answers[1].push('!');
+    assert_ne!(m.fingerprint(), good.fingerprint());
+}
+
+#[test]
+fn manifest_errors_name_the_field() {
+    let mut rng = rng_from_seed(14);
+    let setup = ElectionBuilder::single_question("fields", 2, 1, 1).build(&mut rng);
+    let json = setup.election.manifest().to_json();
+    let cases = [
+        (json.replace("\"max\":1", "\"max\":3"), "questions[0].max"),
+        (json.replace("\"min\":1", "\"min\":-1"), "questions[0].min"),
+        (
+            json.replace("\"id\":\"fields\"", "\"id\":\"has space\""),
+            "id",
+        ),
+        (
+            json.replace("2026-01-01T08:00:00Z", "2026-01-01T08:00:00+01:00"),
+            "opens_at",
+        ),
+        (
+            json.replace("\"weights\":\"equal\"", "\"weights\":\"heavy\""),
+            "weights",
+        ),
+        (
+            json.replace("\"threshold\":1", "\"threshold\":2"),
+            "threshold",
+        ),
+        (
+            json.replace("\"blank\":false", "\"blank\":false,\"extra\":1"),
+            "questions[0]",
+        ),
+    ];
+    for (text, path) in cases {
+        assert_ne!(text, json, "the replacement for {path} did not apply");
+        let err = Manifest::from_json(&text).unwrap_err();
+        assert!(
+            err.path.starts_with(path),
+            "expected an error at {path}, got {err}"
+        );
+    }
+    assert_eq!(Manifest::from_json(&json).unwrap().to_json(), json);
+    assert!(Manifest::from_json(&format!("{json} x")).is_err());
+}
