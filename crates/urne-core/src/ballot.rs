@@ -47,7 +47,11 @@ pub struct EncryptedAnswer {
     /// One choice proof per answer (§6.3).
     pub choice_proofs: Vec<DisjunctiveProof>,
     /// The blank flag, present exactly when the question allows a blank vote.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::group::some"
+    )]
     pub blank: Option<Ciphertext>,
     /// The count proof (§6.4).
     pub count_proof: DisjunctiveProof,

@@ -99,11 +99,14 @@ impl Credential {
     pub fn parse(text: &str) -> Result<Self, CredentialError> {
         let mut s = Zeroizing::new([0u8; DATA_CHARS + CHECKSUM_CHARS]);
         let mut n = 0;
-        for b in text.bytes() {
-            if b == b'-' || b == b' ' {
+        for ch in text.chars() {
+            if ch == '-' || ch == ' ' {
                 continue;
             }
-            let v = char_value(b).ok_or(CredentialError::Character { position: n + 1 })?;
+            let v = u8::try_from(ch)
+                .ok()
+                .and_then(char_value)
+                .ok_or(CredentialError::Character { position: n + 1 })?;
             if n < s.len() {
                 s[n] = ALPHABET[v as usize];
             }
@@ -175,6 +178,63 @@ impl CredentialKey {
     pub(crate) fn secret(&self) -> &Scalar {
         &self.secret
     }
+}
+
+/// Largest total weight of a credential list (2^40): it bounds every count, and so the discrete
+/// logarithms of decryption (spec §5.4, §8.4).
+pub const MAX_TOTAL_WEIGHT: u64 = 1 << 40;
+
+/// V-4: every credential is a non-identity point, none appears twice, every weight is 1 under
+/// equal weights and at least 1 under weighted ones, and the total is at most
+/// [`MAX_TOTAL_WEIGHT`]. Returns the total weight.
+pub fn check_credential_list(
+    list: &[PublicCredential],
+    policy: crate::manifest::WeightPolicy,
+) -> Result<u64, crate::error::VerifyError> {
+    use crate::error::{Check, VerifyError};
+    use crate::manifest::WeightPolicy;
+    let mut seen = std::collections::HashSet::with_capacity(list.len());
+    let mut total: u64 = 0;
+    for (i, c) in list.iter().enumerate() {
+        let item = || format!("credentials[{i}]");
+        if c.credential.is_identity() {
+            return Err(VerifyError::new(
+                Check::V4,
+                item(),
+                "the credential is the identity",
+            ));
+        }
+        if !seen.insert(c.credential) {
+            return Err(VerifyError::new(
+                Check::V4,
+                item(),
+                "the credential appears twice",
+            ));
+        }
+        match policy {
+            WeightPolicy::Equal if c.weight != 1 => {
+                return Err(VerifyError::new(
+                    Check::V4,
+                    item(),
+                    "weights must be 1 under equal weights",
+                ));
+            }
+            WeightPolicy::Weighted if c.weight == 0 => {
+                return Err(VerifyError::new(
+                    Check::V4,
+                    item(),
+                    "a weight must be at least 1",
+                ));
+            }
+            _ => {}
+        }
+        total = total.saturating_add(c.weight);
+        if total > MAX_TOTAL_WEIGHT {
+            let detail = format!("the total weight exceeds {MAX_TOTAL_WEIGHT}");
+            return Err(VerifyError::new(Check::V4, item(), detail));
+        }
+    }
+    Ok(total)
 }
 
 /// One entry of the public credential list: a public credential and its weight (spec §5.4).

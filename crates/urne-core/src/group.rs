@@ -27,7 +27,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::DecodeError;
 
-/// The fixed generator G of ristretto255 (RFC 9496 §4.4).
+/// The fixed generator G of ristretto255 (RFC 9496 §4; its encoding is the first vector of
+/// Appendix A.1).
 pub const G: RistrettoPoint = RISTRETTO_BASEPOINT_POINT;
 
 /// A ristretto255 element together with its canonical 32-byte encoding.
@@ -224,6 +225,12 @@ pub mod bytes_b64 {
             .try_into()
             .map_err(|_| serde::de::Error::custom(DecodeError::Length { expected: N, found }))
     }
+}
+
+/// Deserializes an optional field that, when present, must hold a value: an explicit `null` is
+/// refused, so that every value has one JSON form (absent or present, never `null`).
+pub fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// base64url without padding (RFC 4648 §5), the one text form of bytes in urne's JSON.

@@ -109,6 +109,9 @@ impl Timestamp {
     pub fn parse(s: &str) -> Result<Self, String> {
         let t =
             OffsetDateTime::parse(s, &Rfc3339).map_err(|e| format!("not an RFC 3339 time: {e}"))?;
+        if !(1..=9999).contains(&t.year()) {
+            return Err("the year must be between 0001 and 9999".into());
+        }
         let ts = Timestamp(t.unix_timestamp());
         if ts.to_string() != s {
             return Err(format!(

@@ -15,6 +15,7 @@ use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 
 use crate::ballot::Ballot;
+use crate::credential::MAX_TOTAL_WEIGHT;
 use crate::election::Election;
 use crate::elgamal::Ciphertext;
 use crate::error::{Check, VerifyError};
@@ -30,7 +31,11 @@ pub struct QuestionTally {
     /// The weighted sum of each answer's choice ciphertexts.
     pub choices: Vec<Ciphertext>,
     /// The weighted sum of the blank flags, when the question allows a blank vote.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::group::some"
+    )]
     pub blank: Option<Ciphertext>,
 }
 
@@ -93,7 +98,9 @@ impl TallyAccumulator {
             }
         }
         self.ballots += 1;
-        self.weight += weight;
+        // Weights come from a list checked by V-4 (total at most MAX_TOTAL_WEIGHT); saturating
+        // keeps a bad list from wrapping around, and decryption then refuses the bound.
+        self.weight = self.weight.saturating_add(weight);
     }
 
     /// Adds another accumulator's ballots (for tallying in parallel).
@@ -105,7 +112,7 @@ impl TallyAccumulator {
             }
         }
         self.ballots += other.ballots;
-        self.weight += other.weight;
+        self.weight = self.weight.saturating_add(other.weight);
     }
 
     /// Ballots added.
@@ -239,7 +246,11 @@ pub struct QuestionResult {
     /// Weighted selections of each answer.
     pub counts: Vec<u64>,
     /// Weighted blank votes, when the question allows them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::group::some"
+    )]
     pub blank: Option<u64>,
 }
 
@@ -259,14 +270,25 @@ impl ElectionResult {
     }
 }
 
-/// V-16: the partial decryptions come from every trustee, each exactly once (independent keys).
+/// V-16: the partial decryptions come from every trustee, each exactly once (independent keys);
+/// and (V-15) each has one factor per tally ciphertext, so that combining them cannot fail.
 fn check_trustee_set(
     election: &Election,
+    tally: &EncryptedTally,
     partials: &[PartialDecryption],
 ) -> Result<(), VerifyError> {
     let n = election.manifest().trustees.len();
+    let cts = tally.ciphertexts().count();
     let mut seen = vec![false; n];
     for pd in partials {
+        if pd.factors.len() != cts {
+            let detail = format!("{} factors for {cts} tally ciphertexts", pd.factors.len());
+            return Err(VerifyError::new(
+                Check::V15,
+                format!("trustee {}", pd.trustee),
+                detail,
+            ));
+        }
         let i = pd.trustee as usize;
         if i == 0 || i > n || std::mem::replace(&mut seen[i - 1], true) {
             return Err(VerifyError::new(
@@ -307,6 +329,9 @@ pub enum TallyError {
     /// The factors fail a check.
     #[error(transparent)]
     Verify(#[from] VerifyError),
+    /// The total weight exceeds [`MAX_TOTAL_WEIGHT`].
+    #[error("total weight {0} exceeds the maximum of {MAX_TOTAL_WEIGHT}")]
+    WeightBound(u64),
     /// A decrypted value is not a count between 0 and the total weight.
     #[error("tally ciphertext {index} does not decrypt to a count between 0 and {bound}")]
     OutOfRange {
@@ -325,7 +350,10 @@ pub fn decrypt_result(
     partials: &[PartialDecryption],
     total_weight: u64,
 ) -> Result<ElectionResult, TallyError> {
-    check_trustee_set(election, partials)?;
+    check_trustee_set(election, tally, partials)?;
+    if total_weight > MAX_TOTAL_WEIGHT {
+        return Err(TallyError::WeightBound(total_weight));
+    }
     let table = DlogTable::new(total_weight);
     let mut values = Vec::new();
     for (index, m) in combine(tally, partials).iter().enumerate() {
@@ -355,7 +383,7 @@ pub fn vartime_verify_result(
     partials: &[PartialDecryption],
     result: &ElectionResult,
 ) -> Result<(), VerifyError> {
-    check_trustee_set(election, partials)?;
+    check_trustee_set(election, tally, partials)?;
     let shape_ok = result.questions.len() == tally.questions.len()
         && result.questions.iter().zip(&tally.questions).all(|(r, t)| {
             r.counts.len() == t.choices.len() && r.blank.is_some() == t.blank.is_some()
@@ -393,8 +421,9 @@ pub struct DlogTable {
 }
 
 impl DlogTable {
-    /// Precomputes ⌈√(bound + 1)⌉ baby steps.
+    /// Precomputes ⌈√(bound + 1)⌉ baby steps. `bound` is clamped to [`MAX_TOTAL_WEIGHT`].
     pub fn new(bound: u64) -> Self {
+        let bound = bound.min(MAX_TOTAL_WEIGHT);
         let step = ((bound as f64 + 1.0).sqrt().ceil() as u64).max(1);
         let mut baby = HashMap::with_capacity(step as usize);
         let mut p = RistrettoPoint::identity();

@@ -259,3 +259,108 @@ fn manifest_errors_name_the_field() {
     assert_eq!(Manifest::from_json(&json).unwrap().to_json(), json);
     assert!(Manifest::from_json(&format!("{json} x")).is_err());
 }
+
+#[test]
+fn rejects_short_partial_decryption_without_panicking() {
+    let mut rng = rng_from_seed(15);
+    let setup = ElectionBuilder::single_question("short", 3, 1, 1)
+        .trustees(2)
+        .build(&mut rng);
+    let e = &setup.election;
+    let key = Credential::generate(&mut rng).derive_key("short");
+    let mut acc = TallyAccumulator::new(e);
+    acc.add(
+        &Ballot::create(&mut rng, e, &key, &[QuestionVote::Selected(vec![0])]).unwrap(),
+        1,
+    );
+    let tally = acc.finish();
+    let mut partials: Vec<_> = setup
+        .trustees
+        .iter()
+        .enumerate()
+        .map(|(i, k)| k.decrypt_tally(&mut rng, e, i as u32 + 1, &tally))
+        .collect();
+    let result = decrypt_result(e, &tally, &partials, 1).unwrap();
+    partials[1].factors.pop();
+    let err = vartime_verify_result(e, &tally, &partials, &result).unwrap_err();
+    assert_eq!((err.check, err.item.as_str()), (Check::V15, "trustee 2"));
+    assert!(
+        matches!(decrypt_result(e, &tally, &partials, 1), Err(TallyError::Verify(v)) if v.check == Check::V15)
+    );
+}
+
+#[test]
+fn rejects_null_for_optional_fields_and_uneven_branches() {
+    let (_, ballot) = one_ballot();
+    let json = ballot.to_json();
+    // Question 0 allows no blank vote: its `blank` is absent, and `null` is not another spelling.
+    let with_null = json.replacen("\"count_proof\"", "\"blank\":null,\"count_proof\"", 1);
+    assert_ne!(with_null, json);
+    let err = Ballot::from_json(&with_null).unwrap_err();
+    assert_eq!(err.path, "answers[0].blank");
+    // A branch whose a, b and z differ in length is refused when decoding.
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["answers"][0]["choice_proofs"][0][1]["z"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        ));
+    let err = Ballot::from_json(&v.to_string()).unwrap_err();
+    assert_eq!(err.path, "answers[0].choice_proofs[0][1]");
+}
+
+#[test]
+fn rejects_year_zero_and_offsets_in_timestamps() {
+    use urne_core::manifest::Timestamp;
+    assert!(Timestamp::parse("0000-01-01T00:00:00Z").is_err());
+    assert!(Timestamp::parse("2026-01-01T00:00:00.5Z").is_err());
+    assert!(Timestamp::parse("2026-01-01t00:00:00z").is_err());
+    assert_eq!(
+        Timestamp::parse("0001-01-01T00:00:00Z")
+            .unwrap()
+            .to_string(),
+        "0001-01-01T00:00:00Z"
+    );
+}
+
+#[test]
+fn credential_list_rules_are_v4() {
+    use urne_core::credential::{MAX_TOTAL_WEIGHT, PublicCredential, check_credential_list};
+    use urne_core::group::Point;
+    let mut rng = rng_from_seed(16);
+    let c = |rng: &mut _| *Credential::generate(rng).derive_key("list").public();
+    let (x, y) = (c(&mut rng), c(&mut rng));
+    let pc = |credential, weight| PublicCredential { credential, weight };
+    assert_eq!(
+        check_credential_list(&[pc(x, 1), pc(y, 1)], WeightPolicy::Equal),
+        Ok(2)
+    );
+    assert_eq!(
+        check_credential_list(&[pc(x, 3), pc(y, 4)], WeightPolicy::Weighted),
+        Ok(7)
+    );
+    let bad: [(&[PublicCredential], WeightPolicy, &str); 5] = [
+        (&[pc(x, 1), pc(x, 1)], WeightPolicy::Equal, "credentials[1]"),
+        (&[pc(x, 2)], WeightPolicy::Equal, "credentials[0]"),
+        (
+            &[pc(x, 1), pc(y, 0)],
+            WeightPolicy::Weighted,
+            "credentials[1]",
+        ),
+        (
+            &[pc(Point::identity(), 1)],
+            WeightPolicy::Equal,
+            "credentials[0]",
+        ),
+        (
+            &[pc(x, MAX_TOTAL_WEIGHT), pc(y, 1)],
+            WeightPolicy::Weighted,
+            "credentials[1]",
+        ),
+    ];
+    for (list, policy, item) in bad {
+        let err = check_credential_list(list, policy).unwrap_err();
+        assert_eq!((err.check, err.item.as_str()), (Check::V4, item));
+    }
+}

@@ -43,9 +43,10 @@ use crate::group::{Point, random_scalar, random_scalar_128, scalar_b64, scalar_v
 use crate::hash::ItemHasher;
 use crate::msm::{Msm, Term};
 
-/// One branch of a disjunctive proof.
+/// One branch of a disjunctive proof. Decoding rejects a branch whose `a`, `b` and `z` differ in
+/// length, so that the proof's hash items (§6.2) are an injective encoding of every decoded proof.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "BranchWire")]
 pub struct Branch {
     /// The branch challenge c_j.
     #[serde(with = "scalar_b64")]
@@ -57,6 +58,39 @@ pub struct Branch {
     /// Responses z_{j,i}, one per ciphertext.
     #[serde(with = "scalar_vec_b64")]
     pub z: Vec<Scalar>,
+}
+
+/// The JSON form of a [`Branch`], before its lengths are checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BranchWire {
+    #[serde(with = "scalar_b64")]
+    c: Scalar,
+    a: Vec<Point>,
+    b: Vec<Point>,
+    #[serde(with = "scalar_vec_b64")]
+    z: Vec<Scalar>,
+}
+
+impl TryFrom<BranchWire> for Branch {
+    type Error = String;
+
+    fn try_from(w: BranchWire) -> Result<Self, String> {
+        if w.a.len() != w.b.len() || w.a.len() != w.z.len() {
+            return Err(format!(
+                "a branch needs as many a, b and z entries; found {}, {} and {}",
+                w.a.len(),
+                w.b.len(),
+                w.z.len()
+            ));
+        }
+        Ok(Branch {
+            c: w.c,
+            a: w.a,
+            b: w.b,
+            z: w.z,
+        })
+    }
 }
 
 /// A disjunctive Chaum–Pedersen proof: one [`Branch`] per allowed plaintext tuple.
