@@ -1,29 +1,26 @@
 //! `urne demo`: a whole election in one process, phase by phase, with the time of each phase.
 //!
 //! Setup (trustee keys and proofs, manifest, credentials), voting (each simulated voter encrypts,
-//! proves and signs; some vote twice), checking (every ballot fully verified, credentials and the
-//! revote rule applied), tally, decryption (each trustee's factors, with proofs, verified) and the
-//! result, which is then compared with the plaintext choices the simulation made.
+//! proves and signs; some vote twice), tally, decryption (each trustee's factors, with proofs) and
+//! the result, all written to a record as they happen; then the record is verified from scratch
+//! by the universal verifier, and the result compared with the simulated voters' choices.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::fs;
+use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::{Context, bail, ensure};
 use clap::Args;
-use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
-use rand::{Rng, RngExt};
-use rand_core::SeedableRng;
-use rayon::prelude::*;
-use urne_core::ballot::{Ballot, QuestionVote, Tracker};
-use urne_core::credential::{Credential, CredentialKey, PublicCredential};
 use urne_core::election::Election;
 use urne_core::manifest::{
     Counting, Manifest, ManifestFormat, Question, RevotePolicy, Timestamp, WeightPolicy,
 };
-use urne_core::tally::{
-    ElectionResult, TallyAccumulator, decrypt_result, vartime_verify_partial, vartime_verify_result,
-};
+use urne_core::tally::ElectionResult;
 use urne_core::trustee::{TrusteeKey, combine_public_keys};
+use urne_verify::simulate::{SimConfig, rng_for, simulate};
+
+use crate::progress::bar;
+use crate::verify::verify_file;
 
 /// Options of `urne demo`.
 #[derive(Args, Debug)]
@@ -40,115 +37,45 @@ pub struct DemoArgs {
     /// Seed for a reproducible run (default: the operating system's randomness).
     #[arg(long)]
     seed: Option<u64>,
+    /// Directory for the election record (`record.jsonl`).
+    #[arg(long, default_value = "demo-election")]
+    out: PathBuf,
     /// Hide progress bars.
     #[arg(long)]
     quiet: bool,
 }
 
-type Rng64 = rand_chacha::ChaCha20Rng;
-
-/// A generator for one simulated party: seeded from `--seed` and a label, or from the OS.
-fn rng_for(seed: Option<u64>, label: u64) -> Rng64 {
-    match seed {
-        Some(s) => Rng64::seed_from_u64(s.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ label),
-        None => Rng64::from_rng(&mut rand::rng()),
-    }
-}
-
 fn demo_questions() -> Vec<Question> {
-    let q1 = Question {
-        text: "Who should chair the association next year?".into(),
-        answers: ["Ada", "Grace", "Alan", "Barbara", "Edsger"]
-            .map(String::from)
-            .to_vec(),
-        min: 1,
-        max: 1,
-        blank: true,
-        counting: Counting::Plurality,
-    };
-    let q2 = Question {
-        text: "Which projects should the budget fund? (up to 2)".into(),
-        answers: ["Library", "Garden", "Bicycle workshop", "Choir"]
-            .map(String::from)
-            .to_vec(),
-        min: 0,
-        max: 2,
-        blank: false,
-        counting: Counting::Plurality,
-    };
-    vec![q1, q2]
-}
-
-/// A random vote for `questions`, as urne's booth would produce it.
-fn random_vote(rng: &mut impl Rng, questions: &[Question]) -> Vec<QuestionVote> {
-    questions
-        .iter()
-        .map(|q| {
-            if q.blank && rng.random_ratio(1, 20) {
-                return QuestionVote::Blank;
-            }
-            let n = rng.random_range(q.min as usize..=q.max as usize);
-            let mut answers: Vec<usize> = (0..q.answers.len()).collect();
-            for i in 0..n {
-                let j = rng.random_range(i..answers.len());
-                answers.swap(i, j);
-            }
-            answers.truncate(n);
-            answers.sort_unstable();
-            QuestionVote::Selected(answers)
-        })
-        .collect()
-}
-
-fn expected_counts(questions: &[Question], votes: &[&[QuestionVote]]) -> ElectionResult {
-    use urne_core::tally::QuestionResult;
-    let mut r = ElectionResult {
-        questions: questions
-            .iter()
-            .map(|q| QuestionResult {
-                counts: vec![0; q.answers.len()],
-                blank: q.blank.then_some(0),
-            })
-            .collect(),
-    };
-    for vote in votes {
-        for (qr, v) in r.questions.iter_mut().zip(vote.iter()) {
-            match v {
-                QuestionVote::Blank => *qr.blank.as_mut().expect("blank allowed") += 1,
-                QuestionVote::Selected(s) => s.iter().for_each(|&a| qr.counts[a] += 1),
-            }
-        }
-    }
-    r
-}
-
-fn bar(quiet: bool, len: usize, what: &str) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::new(len as u64);
-    pb.set_style(
-        ProgressStyle::with_template("  {msg:<11} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    pb.set_message(what.to_owned());
-    pb
-}
-
-struct Phases(Vec<(&'static str, Duration, String)>);
-
-impl Phases {
-    fn record(&mut self, name: &'static str, start: Instant, what: String) {
-        let d = start.elapsed();
-        println!("  {name:<11} {:>9.3} s  {what}", d.as_secs_f64());
-        self.0.push((name, d, what));
-    }
+    vec![
+        Question {
+            text: "Who should chair the association next year?".into(),
+            answers: ["Ada", "Grace", "Alan", "Barbara", "Edsger"]
+                .map(String::from)
+                .to_vec(),
+            min: 1,
+            max: 1,
+            blank: true,
+            counting: Counting::Plurality,
+        },
+        Question {
+            text: "Which projects should the budget fund? (up to 2)".into(),
+            answers: ["Library", "Garden", "Bicycle workshop", "Choir"]
+                .map(String::from)
+                .to_vec(),
+            min: 0,
+            max: 2,
+            blank: false,
+            counting: Counting::Plurality,
+        },
+    ]
 }
 
 /// Runs the demo election.
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
-    ensure!(args.voters >= 1, "--voters must be at least 1");
+    ensure!(
+        (1..=10_000_000).contains(&args.voters),
+        "--voters must be between 1 and 10,000,000"
+    );
     ensure!(
         (1..=64).contains(&args.trustees),
         "--trustees must be between 1 and 64"
@@ -158,18 +85,16 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         "--revote-percent must be at most 100"
     );
     let id = "demo-agm-2026";
+    let randomness = match args.seed {
+        Some(s) => format!("seed {s}"),
+        None => "randomness from the operating system".into(),
+    };
     println!(
-        "urne demo: {} voters, {} trustees, {}",
-        args.voters,
-        args.trustees,
-        match args.seed {
-            Some(s) => format!("seed {s}"),
-            None => "randomness from the operating system".into(),
-        }
+        "urne demo: {} voters, {} trustees, {randomness}",
+        args.voters, args.trustees
     );
-    let mut phases = Phases(Vec::new());
 
-    // Setup: trustees draw keys and prove them; the manifest is frozen; credentials are issued.
+    // The trustees draw their keys and prove them; the manifest is frozen.
     let t = Instant::now();
     let mut rng = rng_for(args.seed, u64::MAX);
     let trustees: Vec<TrusteeKey> = (0..args.trustees)
@@ -198,198 +123,66 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         .manifest()
         .vartime_verify_trustee_keys()
         .context("trustee key proofs")?;
-    let credentials: Vec<(Credential, CredentialKey)> = (0..args.voters)
-        .into_par_iter()
-        .map(|v| {
-            let c = Credential::generate(&mut rng_for(args.seed, v as u64));
-            let k = c.derive_key(id);
-            (c, k)
-        })
-        .collect();
-    let list: Vec<PublicCredential> = credentials
-        .iter()
-        .map(|(_, k)| PublicCredential {
-            credential: *k.public(),
-            weight: 1,
-        })
-        .collect();
-    let index: HashMap<_, usize> = list
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.credential, i))
-        .collect();
-    ensure!(
-        index.len() == list.len(),
-        "two voters drew the same credential"
-    );
-    phases.record(
-        "setup",
-        t,
-        format!(
-            "fingerprint {}, {} credentials",
-            election.fingerprint(),
-            list.len()
-        ),
-    );
+    let keys_time = t.elapsed();
 
-    // Voting: every voter encrypts, proves and signs on their own device; some vote twice.
-    let t = Instant::now();
-    let pb = bar(args.quiet, args.voters, "voting");
-    let cast: Vec<Vec<(Vec<QuestionVote>, Ballot)>> = credentials
-        .par_iter()
-        .enumerate()
-        .progress_with(pb.clone())
-        .map(|(v, (_, key))| {
-            let mut rng = rng_for(args.seed, (1 << 32) + v as u64);
-            let times = if rng.random_ratio(args.revote_percent, 100) {
-                2
-            } else {
-                1
-            };
-            (0..times)
-                .map(|_| {
-                    let vote = random_vote(&mut rng, &election.manifest().questions);
-                    let ballot = Ballot::create(&mut rng, &election, key, &vote)
-                        .expect("valid simulated vote");
-                    (vote, ballot)
-                })
-                .collect()
-        })
-        .collect();
+    fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let path = args.out.join("record.jsonl");
+    let file = fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let pb = bar(args.quiet, args.voters as u64, "voting", false);
+    let cfg = SimConfig {
+        voters: args.voters,
+        revote_percent: args.revote_percent,
+        seed: args.seed,
+        chunk: 4096,
+    };
+    let outcome = simulate(&election, &trustees, &cfg, file, &|_, done| {
+        pb.set_position(done.min(args.voters as u64))
+    })?;
     pb.finish_and_clear();
-    // The order in which ballots reach the board: first ballots, then the second ones.
-    let board: Vec<(usize, &Ballot)> = (0..2)
-        .flat_map(|round| {
-            cast.iter()
-                .enumerate()
-                .filter_map(move |(v, b)| b.get(round).map(|(_, b)| (v, b)))
-        })
-        .collect();
-    let per_sec = board.len() as f64 / t.elapsed().as_secs_f64();
-    phases.record(
-        "voting",
-        t,
-        format!(
-            "{} ballots encrypted, proved and signed ({per_sec:.0}/s)",
-            board.len()
-        ),
+    let mut total = keys_time;
+    println!(
+        "  {:<11} {:>9.3} s  {} trustees' keys and proofs, fingerprint {}",
+        "trustees",
+        keys_time.as_secs_f64(),
+        args.trustees,
+        election.fingerprint()
     );
-
-    // Checking: each ballot is fully verified as the server and any verifier would.
-    let t = Instant::now();
-    let pb = bar(args.quiet, board.len(), "checking");
-    let trackers: Vec<Tracker> = board
-        .par_iter()
-        .progress_with(pb.clone())
-        .map_init(
-            || rng_for(None, 0),
-            |rng, (_, ballot)| {
-                ensure!(
-                    index.contains_key(&ballot.credential),
-                    "V-7: unknown credential"
-                );
-                ballot
-                    .vartime_verify(rng, &election)
-                    .map_err(anyhow::Error::from)
-            },
-        )
-        .collect::<anyhow::Result<_>>()?;
-    pb.finish_and_clear();
-    // Revote rule: the last ballot of each credential counts.
-    let mut counted: HashMap<usize, usize> = HashMap::new();
-    for (pos, (_, ballot)) in board.iter().enumerate() {
-        counted.insert(index[&ballot.credential], pos);
+    for p in &outcome.phases {
+        println!(
+            "  {:<11} {:>9.3} s  {}",
+            p.name,
+            p.time.as_secs_f64(),
+            p.what
+        );
+        total += p.time;
     }
-    let per_sec = board.len() as f64 / t.elapsed().as_secs_f64();
-    phases.record(
-        "checking",
-        t,
-        format!(
-            "{} ballots verified ({per_sec:.0}/s), {} distinct trackers, {} counted after revotes",
-            board.len(),
-            trackers
-                .iter()
-                .collect::<std::collections::HashSet<_>>()
-                .len(),
-            counted.len()
-        ),
-    );
 
-    // Tally: the weighted sum of the counted ballots, without decrypting any.
+    // Anyone can now check the whole election from the record alone.
     let t = Instant::now();
-    let positions: Vec<usize> = counted.values().copied().collect();
-    let acc = positions
-        .par_chunks(4096)
-        .map(|chunk| {
-            let mut acc = TallyAccumulator::new(&election);
-            for &p in chunk {
-                acc.add(board[p].1, list[index[&board[p].1.credential]].weight);
-            }
-            acc
-        })
-        .reduce_with(|mut a, b| {
-            a.merge(&b);
-            a
-        })
-        .context("no ballots")?;
-    let tally = acc.finish();
-    phases.record(
-        "tally",
-        t,
-        format!(
-            "{} ballots, total weight {}",
-            acc.ballots(),
-            acc.total_weight()
-        ),
+    let report = verify_file(&path, args.quiet)?;
+    total += t.elapsed();
+    println!(
+        "  {:<11} {:>9.3} s  {} ballots, every check V-1..V-18 passed ({})",
+        "verify",
+        t.elapsed().as_secs_f64(),
+        report.ballots_cast,
+        path.display()
     );
-
-    // Decryption: each trustee computes its factors with proofs; they are checked.
-    let t = Instant::now();
-    let partials: Vec<_> = trustees
-        .par_iter()
-        .enumerate()
-        .map(|(i, k)| {
-            k.decrypt_tally(
-                &mut rng_for(args.seed, (2 << 32) + i as u64),
-                &election,
-                i as u32 + 1,
-                &tally,
-            )
-        })
-        .collect();
-    for pd in &partials {
-        vartime_verify_partial(&mut rng_for(None, 0), &election, &tally, pd)?;
-    }
-    phases.record(
-        "decryption",
-        t,
-        format!("{} trustees' factors computed and verified", partials.len()),
-    );
-
-    let t = Instant::now();
-    let result = decrypt_result(&election, &tally, &partials, acc.total_weight())?;
-    vartime_verify_result(&election, &tally, &partials, &result)?;
-    phases.record("result", t, "counts recovered and re-checked".into());
-
-    let total: Duration = phases.0.iter().map(|p| p.1).sum();
     println!("  {:<11} {:>9.3} s", "total", total.as_secs_f64());
     println!();
-    print_result(&election, &result);
-
-    let last_votes: Vec<&[QuestionVote]> = cast
-        .iter()
-        .map(|b| b.last().expect("every voter voted").0.as_slice())
-        .collect();
-    let expected = expected_counts(&election.manifest().questions, &last_votes);
-    if result != expected {
+    print_result(&election, &outcome.result);
+    if outcome.result != outcome.expected || report.result.as_ref() != Some(&outcome.expected) {
         bail!(
-            "the decrypted result differs from the simulated choices:\n  got      {result:?}\n  expected {expected:?}"
+            "the decrypted result differs from the simulated choices:\n  got      {:?}\n  expected {:?}",
+            outcome.result,
+            outcome.expected
         );
     }
     println!(
         "The result equals the count of the {} voters' plaintext choices (last ballot of each).",
         args.voters
     );
+    println!("Check it yourself: urne verify {}", args.out.display());
     Ok(())
 }
 
@@ -397,13 +190,12 @@ fn print_result(election: &Election, result: &ElectionResult) {
     for (q, r) in election.manifest().questions.iter().zip(&result.questions) {
         println!("{}", q.text);
         let total: u64 = r.counts.iter().sum::<u64>() + r.blank.unwrap_or(0);
-        let rows = q
+        let named = q
             .answers
             .iter()
             .map(String::as_str)
-            .zip(r.counts.iter().copied())
-            .chain(r.blank.map(|b| ("(blank)", b)));
-        for (name, count) in rows {
+            .zip(r.counts.iter().copied());
+        for (name, count) in named.chain(r.blank.map(|b| ("(blank)", b))) {
             let share = if total == 0 {
                 0.0
             } else {

@@ -1,14 +1,19 @@
 //! `urne`: end-to-end verifiable online voting.
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod progress;
+mod simulate;
+mod verify;
 
 /// urne: end-to-end verifiable online voting.
 ///
 /// Ballots are encrypted and proved well formed on the voter's device, signed with a credential
 /// the server never learns, counted homomorphically and decrypted by the trustees with proofs,
-/// so anyone can re-check the result.
+/// and everything goes into a public record that anyone re-checks with `urne verify`.
 #[derive(Parser, Debug)]
 #[command(name = "urne", version, about, long_about)]
 struct Cli {
@@ -18,13 +23,23 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a whole simulated election in this process and check its result.
+    /// Run a whole simulated election, write its record and verify it.
     Demo(demo::DemoArgs),
+    /// Check an election record: every proof, signature, count and the log (exit 0 if valid).
+    Verify(verify::VerifyArgs),
+    /// Write the record of a simulated election of any size (for benchmarks and tests).
+    Simulate(simulate::SimulateArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Demo(args) => demo::run(&args),
-    }
+    let outcome = match cli.command {
+        Command::Demo(args) => demo::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Verify(args) => verify::run(&args),
+        Command::Simulate(args) => simulate::run(&args).map(|()| ExitCode::SUCCESS),
+    };
+    outcome.unwrap_or_else(|e| {
+        eprintln!("urne: {e:#}");
+        ExitCode::from(2)
+    })
 }

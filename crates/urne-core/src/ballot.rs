@@ -547,41 +547,24 @@ impl Ballot {
         }
     }
 
-    /// Names the first failing equation of a ballot whose combined check failed.
+    /// Names the first failing equation of a ballot whose combined check failed: proofs first, in
+    /// ballot order, then the signature (a changed ciphertext breaks both, and the proof is the
+    /// more telling).
     pub fn vartime_diagnose<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
         election: &Election,
     ) -> VerifyError {
-        if self
-            .signature
-            .vartime_verify(&self.credential, self.signature_prefix())
-            .is_err()
-        {
-            return VerifyError::new(
-                Check::V8,
-                "signature",
-                "the signature does not verify under the ballot's credential",
-            );
-        }
-        for (qi, (q, a)) in election
-            .manifest()
-            .questions
-            .iter()
-            .zip(&self.answers)
-            .enumerate()
-        {
+        let questions = &election.manifest().questions;
+        for (qi, (q, a)) in questions.iter().zip(&self.answers).enumerate() {
             for (ai, (ct, proof)) in a.choices.iter().zip(&a.choice_proofs).enumerate() {
                 let prefix = choice_prefix(election, &self.credential, qi, ai, ct);
                 if proof
                     .vartime_verify(rng, election.key(), prefix, &choice_allowed(), &[*ct])
                     .is_err()
                 {
-                    return VerifyError::new(
-                        Check::V9,
-                        format!("answers[{qi}].choice_proofs[{ai}]"),
-                        "the equations do not hold",
-                    );
+                    let item = format!("answers[{qi}].choice_proofs[{ai}]");
+                    return VerifyError::new(Check::V9, item, "the equations do not hold");
                 }
             }
             let mut cts = vec![Ciphertext::sum(&a.choices)];
@@ -593,12 +576,17 @@ impl Ballot {
                 .vartime_verify(rng, election.key(), prefix, &count_allowed(q), &cts)
                 .is_err()
             {
-                return VerifyError::new(
-                    Check::V10,
-                    format!("answers[{qi}].count_proof"),
-                    "the equations do not hold",
-                );
+                let item = format!("answers[{qi}].count_proof");
+                return VerifyError::new(Check::V10, item, "the equations do not hold");
             }
+        }
+        if self
+            .signature
+            .vartime_verify(&self.credential, self.signature_prefix())
+            .is_err()
+        {
+            let detail = "the signature does not verify under the ballot's credential";
+            return VerifyError::new(Check::V8, "signature", detail);
         }
         // Every part checks alone: only an unlucky draw of weights (probability 2^-128) or a
         // broken random generator could bring us here.

@@ -184,57 +184,99 @@ impl CredentialKey {
 /// logarithms of decryption (spec §5.4, §8.4).
 pub const MAX_TOTAL_WEIGHT: u64 = 1 << 40;
 
-/// V-4: every credential is a non-identity point, none appears twice, every weight is 1 under
-/// equal weights and at least 1 under weighted ones, and the total is at most
-/// [`MAX_TOTAL_WEIGHT`]. Returns the total weight.
+/// The public credential list as a verifier or server holds it: each credential's index and
+/// weight, checked entry by entry (V-4) as the list is read.
+#[derive(Debug, Clone)]
+pub struct CredentialIndex {
+    policy: crate::manifest::WeightPolicy,
+    index: std::collections::HashMap<[u8; 32], u32>,
+    weights: Vec<u64>,
+    total: u64,
+}
+
+impl CredentialIndex {
+    /// An empty list under a weights policy.
+    pub fn new(policy: crate::manifest::WeightPolicy) -> Self {
+        CredentialIndex {
+            policy,
+            index: Default::default(),
+            weights: Vec::new(),
+            total: 0,
+        }
+    }
+
+    /// V-4 for one more entry: a non-identity point not seen before, weight 1 under equal weights
+    /// and at least 1 under weighted ones, and a total of at most [`MAX_TOTAL_WEIGHT`]. Nothing
+    /// is added when the entry is refused. `item` names the entry in errors.
+    pub fn push(
+        &mut self,
+        c: &PublicCredential,
+        item: impl Fn() -> String,
+    ) -> Result<u32, crate::error::VerifyError> {
+        use crate::error::{Check, VerifyError};
+        use crate::manifest::WeightPolicy;
+        let fail = |detail: String| Err(VerifyError::new(Check::V4, item(), detail));
+        if c.credential.is_identity() {
+            return fail("the credential is the identity".into());
+        }
+        if self.index.contains_key(c.credential.as_bytes()) {
+            return fail("the credential appears twice".into());
+        }
+        match self.policy {
+            WeightPolicy::Equal if c.weight != 1 => {
+                return fail("weights must be 1 under equal weights".into());
+            }
+            WeightPolicy::Weighted if c.weight == 0 => {
+                return fail("a weight must be at least 1".into());
+            }
+            _ => {}
+        }
+        let total = self.total.saturating_add(c.weight);
+        if total > MAX_TOTAL_WEIGHT {
+            return fail(format!("the total weight exceeds {MAX_TOTAL_WEIGHT}"));
+        }
+        let Ok(i) = u32::try_from(self.weights.len()) else {
+            return fail("more than 2^32 credentials".into());
+        };
+        self.index.insert(*c.credential.as_bytes(), i);
+        self.weights.push(c.weight);
+        self.total = total;
+        Ok(i)
+    }
+
+    /// The index and weight of a credential, if it is in the list (V-7).
+    pub fn get(&self, credential: &Point) -> Option<(u32, u64)> {
+        self.index
+            .get(credential.as_bytes())
+            .map(|&i| (i, self.weights[i as usize]))
+    }
+
+    /// Number of credentials.
+    pub fn len(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.weights.is_empty()
+    }
+
+    /// Total weight of the list.
+    pub fn total_weight(&self) -> u64 {
+        self.total
+    }
+}
+
+/// V-4 over a whole list: see [`CredentialIndex::push`]. Returns the total weight.
 pub fn check_credential_list(
     list: &[PublicCredential],
     policy: crate::manifest::WeightPolicy,
 ) -> Result<u64, crate::error::VerifyError> {
-    use crate::error::{Check, VerifyError};
-    use crate::manifest::WeightPolicy;
-    let mut seen = std::collections::HashSet::with_capacity(list.len());
-    let mut total: u64 = 0;
+    let mut index = CredentialIndex::new(policy);
     for (i, c) in list.iter().enumerate() {
-        let item = || format!("credentials[{i}]");
-        if c.credential.is_identity() {
-            return Err(VerifyError::new(
-                Check::V4,
-                item(),
-                "the credential is the identity",
-            ));
-        }
-        if !seen.insert(c.credential) {
-            return Err(VerifyError::new(
-                Check::V4,
-                item(),
-                "the credential appears twice",
-            ));
-        }
-        match policy {
-            WeightPolicy::Equal if c.weight != 1 => {
-                return Err(VerifyError::new(
-                    Check::V4,
-                    item(),
-                    "weights must be 1 under equal weights",
-                ));
-            }
-            WeightPolicy::Weighted if c.weight == 0 => {
-                return Err(VerifyError::new(
-                    Check::V4,
-                    item(),
-                    "a weight must be at least 1",
-                ));
-            }
-            _ => {}
-        }
-        total = total.saturating_add(c.weight);
-        if total > MAX_TOTAL_WEIGHT {
-            let detail = format!("the total weight exceeds {MAX_TOTAL_WEIGHT}");
-            return Err(VerifyError::new(Check::V4, item(), detail));
-        }
+        index.push(c, || format!("credentials[{i}]"))?;
     }
-    Ok(total)
+    Ok(index.total_weight())
 }
 
 /// One entry of the public credential list: a public credential and its weight (spec §5.4).

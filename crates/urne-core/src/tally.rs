@@ -103,6 +103,19 @@ impl TallyAccumulator {
         self.weight = self.weight.saturating_add(weight);
     }
 
+    /// Takes back a ballot added earlier with the same weight, as when a revote replaces it.
+    pub fn remove(&mut self, ballot: &Ballot, weight: u64) {
+        let w = Scalar::from(weight);
+        for (sums, a) in self.sums.iter_mut().zip(&ballot.answers) {
+            for (s, c) in sums.iter_mut().zip(a.choices.iter().chain(a.blank.iter())) {
+                s.0 -= c.alpha.element() * w;
+                s.1 -= c.beta.element() * w;
+            }
+        }
+        self.ballots = self.ballots.saturating_sub(1);
+        self.weight = self.weight.saturating_sub(weight);
+    }
+
     /// Adds another accumulator's ballots (for tallying in parallel).
     pub fn merge(&mut self, other: &TallyAccumulator) {
         for (a, b) in self.sums.iter_mut().zip(&other.sums) {

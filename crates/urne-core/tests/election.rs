@@ -1,6 +1,8 @@
 //! A whole election through the core API: ballots, revotes, weights, tally, decryption factors,
 //! result; and the failures each tampering must cause, by check id.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap what must succeed.
+
 use std::collections::HashMap;
 
 use urne_core::ballot::{Ballot, QuestionVote};

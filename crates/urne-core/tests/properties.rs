@@ -1,6 +1,8 @@
 //! Property tests: encodings round-trip, encryption is homomorphic, honest proofs verify, and
 //! changing any single element of a ballot (proof, statement or signature) makes it fail.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap what must succeed.
+
 use curve25519_dalek::ristretto::RistrettoPoint;
 use proptest::prelude::*;
 use serde_json::Value;

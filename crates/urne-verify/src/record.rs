@@ -1,0 +1,366 @@
+//! The election record: every public item of one election, as JSON Lines (docs/record.md).
+//!
+//! Each line is one JSON object whose first two members are `seq` (its position, from 0) and
+//! `type`; the other members depend on the type. The lines follow the election's life:
+//!
+//! ```text
+//! header, manifest, credential*, open, ballot*, close, tally, partial_decryption*, result
+//! ```
+//!
+//! and the record ends with a `tree_head` line holding the number of lines before it and the
+//! root of the Merkle tree over them ([`crate::merkle`]). A record of an election still under
+//! way stops after any line and still ends with its tree head. Lines are read one at a time, so
+//! a record of any size is checked in bounded memory.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use urne_core::ballot::{Ballot, Tracker};
+use urne_core::group::bytes_b64;
+use urne_core::manifest::{Manifest, Timestamp};
+use urne_core::tally::{ElectionResult, EncryptedTally, PartialDecryption};
+
+use crate::merkle::{Hash, MerkleBuilder, leaf_hash};
+
+/// The record format this verifier knows.
+pub const RECORD_FORMAT: &str = "urne/record/v1";
+
+/// One line's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// First line: the record's format version.
+    Header(Header),
+    /// The election manifest.
+    Manifest(Box<Manifest>),
+    /// One entry of the public credential list.
+    Credential(CredentialEntry),
+    /// The election opened.
+    Open(Instant),
+    /// A ballot, as cast.
+    Ballot(Box<BallotEntry>),
+    /// The election closed: no ballot after this line.
+    Close(Instant),
+    /// The encrypted tally.
+    Tally(Box<TallyEntry>),
+    /// One trustee's decryption factors.
+    PartialDecryption(Box<PartialDecryption>),
+    /// The result.
+    Result(Box<ElectionResult>),
+    /// The last line: the Merkle tree head of all lines before it.
+    TreeHead(TreeHead),
+}
+
+/// The `header` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    /// The record format, `urne/record/v1`.
+    pub format: String,
+}
+
+/// A `credential` line: a public credential and its weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialEntry {
+    /// The public credential.
+    pub credential: urne_core::group::Point,
+    /// Its weight.
+    pub weight: u64,
+}
+
+/// An `open` or `close` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Instant {
+    /// When it happened, by the server's clock.
+    pub at: Timestamp,
+}
+
+/// A `ballot` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotEntry {
+    /// When the server accepted it.
+    pub cast_at: Timestamp,
+    /// Its tracker, as given to the voter.
+    pub tracker: Tracker,
+    /// The ballot.
+    pub ballot: Ballot,
+}
+
+/// A `tally` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TallyEntry {
+    /// Number of ballots counted (after the revote rule).
+    pub ballots: u64,
+    /// Their total weight: the bound of every count.
+    pub total_weight: u64,
+    /// The encrypted tally.
+    pub tally: EncryptedTally,
+}
+
+/// The `tree_head` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TreeHead {
+    /// Number of lines before this one.
+    pub size: u64,
+    /// Merkle root of those lines.
+    #[serde(with = "bytes_b64")]
+    pub root: Hash,
+}
+
+impl Entry {
+    /// The `type` of this entry.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Entry::Header(_) => "header",
+            Entry::Manifest(_) => "manifest",
+            Entry::Credential(_) => "credential",
+            Entry::Open(_) => "open",
+            Entry::Ballot(_) => "ballot",
+            Entry::Close(_) => "close",
+            Entry::Tally(_) => "tally",
+            Entry::PartialDecryption(_) => "partial_decryption",
+            Entry::Result(_) => "result",
+            Entry::TreeHead(_) => "tree_head",
+        }
+    }
+}
+
+/// Writes `{"seq":N,"type":"T",` then the members of `body` (a JSON object).
+fn write_line<W: Write, T: Serialize>(
+    out: &mut W,
+    seq: u64,
+    kind: &str,
+    body: &T,
+) -> io::Result<Vec<u8>> {
+    let mut line = format!("{{\"seq\":{seq},\"type\":\"{kind}\"").into_bytes();
+    let body = serde_json::to_vec(body).map_err(io::Error::other)?;
+    match body.as_slice() {
+        [b'{', b'}'] => line.push(b'}'),
+        [b'{', rest @ ..] => {
+            line.push(b',');
+            line.extend_from_slice(rest);
+        }
+        _ => return Err(io::Error::other("record bodies are JSON objects")),
+    }
+    out.write_all(&line)?;
+    out.write_all(b"\n")?;
+    Ok(line)
+}
+
+/// The JSON body of an entry (its members besides `seq` and `type`).
+fn write_entry<W: Write>(out: &mut W, seq: u64, entry: &Entry) -> io::Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct M<'a> {
+        manifest: &'a Manifest,
+    }
+    #[derive(Serialize)]
+    struct P<'a> {
+        partial: &'a PartialDecryption,
+    }
+    #[derive(Serialize)]
+    struct R<'a> {
+        result: &'a ElectionResult,
+    }
+    let k = entry.kind();
+    match entry {
+        Entry::Header(h) => write_line(out, seq, k, h),
+        Entry::Manifest(m) => write_line(out, seq, k, &M { manifest: m }),
+        Entry::Credential(c) => write_line(out, seq, k, c),
+        Entry::Open(i) | Entry::Close(i) => write_line(out, seq, k, i),
+        Entry::Ballot(b) => write_line(out, seq, k, b),
+        Entry::Tally(t) => write_line(out, seq, k, t),
+        Entry::PartialDecryption(p) => write_line(out, seq, k, &P { partial: p }),
+        Entry::Result(r) => write_line(out, seq, k, &R { result: r }),
+        Entry::TreeHead(t) => write_line(out, seq, k, t),
+    }
+}
+
+/// Writes a record line by line, numbering lines and keeping the Merkle tree.
+#[derive(Debug)]
+pub struct RecordWriter<W: Write> {
+    out: W,
+    tree: MerkleBuilder,
+}
+
+impl<W: Write> RecordWriter<W> {
+    /// Starts a record with its header line.
+    pub fn new(out: W) -> io::Result<Self> {
+        let mut w = RecordWriter {
+            out,
+            tree: MerkleBuilder::new(),
+        };
+        w.append(&Entry::Header(Header {
+            format: RECORD_FORMAT.into(),
+        }))?;
+        Ok(w)
+    }
+
+    /// Appends one line.
+    pub fn append(&mut self, entry: &Entry) -> io::Result<()> {
+        let line = write_entry(&mut self.out, self.tree.size(), entry)?;
+        self.tree.push(leaf_hash(&line));
+        Ok(())
+    }
+
+    /// Appends a line whose bytes were made elsewhere (by [`encode_line`]), in order.
+    pub fn append_encoded(&mut self, line: &[u8], leaf: Hash) -> io::Result<()> {
+        self.out.write_all(line)?;
+        self.out.write_all(b"\n")?;
+        self.tree.push(leaf);
+        Ok(())
+    }
+
+    /// Number of lines so far (the `seq` of the next line).
+    pub fn size(&self) -> u64 {
+        self.tree.size()
+    }
+
+    /// Writes the tree head and returns the output.
+    pub fn finish(mut self) -> io::Result<(W, TreeHead)> {
+        let head = TreeHead {
+            size: self.tree.size(),
+            root: self.tree.root(),
+        };
+        write_entry(&mut self.out, head.size, &Entry::TreeHead(head))?;
+        self.out.flush()?;
+        Ok((self.out, head))
+    }
+}
+
+/// Encodes one line (without its newline) and its leaf hash, for writers that prepare lines in
+/// parallel and append them in order.
+pub fn encode_line(seq: u64, entry: &Entry) -> (Vec<u8>, Hash) {
+    let mut sink = Vec::new();
+    let line = write_entry(&mut sink, seq, entry).expect("writing to memory cannot fail");
+    let leaf = leaf_hash(&line);
+    (line, leaf)
+}
+
+/// Why a line does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {kind}: at `{path}`: {message}")]
+pub struct LineError {
+    /// Line number, from 1.
+    pub line: u64,
+    /// The line's `type`, or `?` when unknown.
+    pub kind: String,
+    /// JSON path of the offending member.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A parsed line: its `seq` and its entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// The line's `seq` member.
+    pub seq: u64,
+    /// Its content.
+    pub entry: Entry,
+}
+
+struct LineVisitor;
+
+fn rest<'de, A: MapAccess<'de>, T: DeserializeOwned>(map: A) -> Result<T, A::Error> {
+    T::deserialize(de::value::MapAccessDeserializer::new(map))
+}
+
+fn single<'de, A: MapAccess<'de>, T: DeserializeOwned>(
+    mut map: A,
+    key: &'static str,
+) -> Result<T, A::Error> {
+    match map.next_key::<String>()? {
+        Some(k) if k == key => {}
+        Some(k) => {
+            return Err(de::Error::custom(format!(
+                "unknown member `{k}`, expected `{key}`"
+            )));
+        }
+        None => return Err(de::Error::missing_field(key)),
+    }
+    let v = map.next_value()?;
+    if let Some(k) = map.next_key::<String>()? {
+        return Err(de::Error::custom(format!("unknown member `{k}`")));
+    }
+    Ok(v)
+}
+
+impl<'de> Visitor<'de> for LineVisitor {
+    type Value = Line;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a record line: an object starting with `seq` and `type`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Line, A::Error> {
+        if map.next_key::<String>()?.as_deref() != Some("seq") {
+            return Err(de::Error::custom("a record line starts with `seq`"));
+        }
+        let seq: u64 = map.next_value()?;
+        if map.next_key::<String>()?.as_deref() != Some("type") {
+            return Err(de::Error::custom("a record line's second member is `type`"));
+        }
+        let kind: String = map.next_value()?;
+        let entry = match kind.as_str() {
+            "header" => Entry::Header(rest(map)?),
+            "manifest" => Entry::Manifest(Box::new(single(map, "manifest")?)),
+            "credential" => Entry::Credential(rest(map)?),
+            "open" => Entry::Open(rest(map)?),
+            "ballot" => Entry::Ballot(Box::new(rest(map)?)),
+            "close" => Entry::Close(rest(map)?),
+            "tally" => Entry::Tally(Box::new(rest(map)?)),
+            "partial_decryption" => Entry::PartialDecryption(Box::new(single(map, "partial")?)),
+            "result" => Entry::Result(Box::new(single(map, "result")?)),
+            "tree_head" => Entry::TreeHead(rest(map)?),
+            other => return Err(de::Error::custom(format!("unknown line type `{other}`"))),
+        };
+        Ok(Line { seq, entry })
+    }
+}
+
+impl<'de> Deserialize<'de> for Line {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(LineVisitor)
+    }
+}
+
+/// The `type` of a line, read cheaply, for error messages.
+fn peek_kind(text: &str) -> String {
+    #[derive(Deserialize)]
+    struct K {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    serde_json::from_str::<K>(text)
+        .map(|k| k.kind)
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Parses one line (without its newline). `number` is its line number, from 1.
+pub fn parse_line(number: u64, bytes: &[u8]) -> Result<Line, LineError> {
+    let err = |path: String, message: String, kind: String| LineError {
+        line: number,
+        kind,
+        path,
+        message,
+    };
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| err(".".into(), e.to_string(), "?".into()))?;
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let line: Line = serde_path_to_error::deserialize(&mut *de)
+        .map_err(|e| err(e.path().to_string(), e.inner().to_string(), peek_kind(text)))?;
+    de.end()
+        .map_err(|e| err(".".into(), e.to_string(), line.entry.kind().into()))?;
+    Ok(line)
+}
+
+/// Re-encodes a parsed line in canonical form.
+pub fn canonical_line(line: &Line) -> Vec<u8> {
+    encode_line(line.seq, &line.entry).0
+}

@@ -1,0 +1,332 @@
+//! Simulated elections written as records: for the demo, the benchmarks and the tests.
+//!
+//! Simulated voters draw random valid votes and cast real ballots (encrypted, proved, signed);
+//! some vote twice. Ballots are made in parallel, chunk by chunk, and their record lines are
+//! written in order, so a record of millions of ballots streams to disk in bounded memory (the
+//! credential keys aside). The honest tally, the trustees' factors and the result follow, and the
+//! plaintext count of the counted votes is kept to compare with the decrypted result.
+
+use std::io::{self, Write};
+use std::time::{Duration, Instant as Clock};
+
+use rand::{Rng, RngExt};
+use rand_core::SeedableRng;
+use rayon::prelude::*;
+use urne_core::ballot::{Ballot, QuestionVote};
+use urne_core::credential::{Credential, CredentialKey};
+use urne_core::election::Election;
+use urne_core::manifest::{Question, Timestamp};
+use urne_core::tally::{
+    ElectionResult, QuestionResult, TallyAccumulator, decrypt_result, vartime_verify_partial,
+};
+use urne_core::trustee::TrusteeKey;
+
+use crate::record::{
+    BallotEntry, CredentialEntry, Entry, Instant, RecordWriter, TallyEntry, TreeHead, encode_line,
+};
+
+type ChaCha = rand_chacha::ChaCha20Rng;
+
+/// A ballot line made in parallel: its bytes, its leaf hash, and the ballot and vote if it counts.
+type Made = (
+    Vec<u8>,
+    crate::merkle::Hash,
+    Option<(Ballot, Vec<QuestionVote>)>,
+);
+
+/// How to simulate.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Number of voters (credentials), each casting at least one ballot.
+    pub voters: usize,
+    /// Share of voters who vote a second time, in percent.
+    pub revote_percent: u32,
+    /// Seed for a reproducible run; `None` draws from the operating system.
+    pub seed: Option<u64>,
+    /// Ballots made per parallel step.
+    pub chunk: usize,
+}
+
+/// A phase of the simulation with its duration.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    /// Its name.
+    pub name: &'static str,
+    /// How long it took.
+    pub time: Duration,
+    /// What it did.
+    pub what: String,
+}
+
+/// What a simulation did.
+#[derive(Debug, Clone)]
+pub struct SimOutcome {
+    /// Phases with their times.
+    pub phases: Vec<Phase>,
+    /// The decrypted result.
+    pub result: ElectionResult,
+    /// The count of the plaintext votes that the revote rule keeps.
+    pub expected: ElectionResult,
+    /// Ballots cast, revotes included.
+    pub ballots_cast: u64,
+    /// The record's tree head.
+    pub head: TreeHead,
+    /// A few voters' credentials, for trying the election by hand.
+    pub sample_credentials: Vec<String>,
+}
+
+/// A generator for one simulated party: from the seed and a label, or from the OS.
+pub fn rng_for(seed: Option<u64>, label: u64) -> ChaCha {
+    match seed {
+        Some(s) => ChaCha::seed_from_u64(s.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ label),
+        None => ChaCha::from_rng(&mut rand::rng()),
+    }
+}
+
+/// A random valid vote.
+pub fn random_vote(rng: &mut impl Rng, questions: &[Question]) -> Vec<QuestionVote> {
+    questions
+        .iter()
+        .map(|q| {
+            if q.blank && rng.random_ratio(1, 20) {
+                return QuestionVote::Blank;
+            }
+            let n = rng.random_range(q.min as usize..=q.max as usize);
+            let mut answers: Vec<usize> = (0..q.answers.len()).collect();
+            for i in 0..n {
+                let j = rng.random_range(i..answers.len());
+                answers.swap(i, j);
+            }
+            answers.truncate(n);
+            answers.sort_unstable();
+            QuestionVote::Selected(answers)
+        })
+        .collect()
+}
+
+fn empty_result(questions: &[Question]) -> ElectionResult {
+    ElectionResult {
+        questions: questions
+            .iter()
+            .map(|q| QuestionResult {
+                counts: vec![0; q.answers.len()],
+                blank: q.blank.then_some(0),
+            })
+            .collect(),
+    }
+}
+
+fn count(result: &mut ElectionResult, vote: &[QuestionVote]) {
+    for (qr, v) in result.questions.iter_mut().zip(vote) {
+        match v {
+            QuestionVote::Blank => *qr.blank.get_or_insert(0) += 1,
+            QuestionVote::Selected(s) => s.iter().for_each(|&a| qr.counts[a] += 1),
+        }
+    }
+}
+
+fn add_results(a: &mut ElectionResult, b: &ElectionResult) {
+    for (qa, qb) in a.questions.iter_mut().zip(&b.questions) {
+        qa.counts
+            .iter_mut()
+            .zip(&qb.counts)
+            .for_each(|(x, y)| *x += y);
+        if let (Some(x), Some(y)) = (qa.blank.as_mut(), qb.blank) {
+            *x += y;
+        }
+    }
+}
+
+/// The casting time of ballot `k` of `total`, spread over the voting period.
+fn cast_time(election: &Election, k: u64, total: u64) -> Timestamp {
+    let (o, c) = (
+        election.manifest().opens_at.unix(),
+        election.manifest().closes_at.unix(),
+    );
+    let span = (c - o - 1).max(0) as u128;
+    let t = o + (span * u128::from(k) / u128::from(total.max(1))) as i64;
+    Timestamp::from_unix(t).unwrap_or(election.manifest().opens_at)
+}
+
+/// Runs the election and writes its record to `out`. `progress(phase, done)` reports ballots.
+pub fn simulate<W: Write>(
+    election: &Election,
+    trustees: &[TrusteeKey],
+    cfg: &SimConfig,
+    out: W,
+    progress: &(dyn Fn(&'static str, u64) + Sync),
+) -> io::Result<SimOutcome> {
+    let mut phases = Vec::new();
+    let questions = &election.manifest().questions;
+    let id = election.manifest().id.clone();
+
+    // Credentials: drawn by the credential authority; the record gets the public list.
+    let t = Clock::now();
+    let keys: Vec<CredentialKey> = (0..cfg.voters)
+        .into_par_iter()
+        .map(|v| Credential::generate(&mut rng_for(cfg.seed, v as u64)).derive_key(&id))
+        .collect();
+    let sample_credentials = (0..cfg.voters.min(3))
+        .map(|v| {
+            Credential::generate(&mut rng_for(cfg.seed, v as u64))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let mut w = RecordWriter::new(io::BufWriter::with_capacity(1 << 20, out))?;
+    w.append(&Entry::Manifest(Box::new(election.manifest().clone())))?;
+    for k in &keys {
+        w.append(&Entry::Credential(CredentialEntry {
+            credential: *k.public(),
+            weight: 1,
+        }))?;
+    }
+    w.append(&Entry::Open(Instant {
+        at: election.manifest().opens_at,
+    }))?;
+    phases.push(Phase {
+        name: "setup",
+        time: t.elapsed(),
+        what: format!(
+            "{} credentials, manifest {}",
+            keys.len(),
+            election.fingerprint()
+        ),
+    });
+
+    // Who votes twice is decided up front, so the tally can skip replaced ballots as it goes.
+    let revotes: Vec<bool> = (0..cfg.voters)
+        .map(|v| rng_for(cfg.seed, (3 << 32) + v as u64).random_ratio(cfg.revote_percent, 100))
+        .collect();
+    let rounds: [Vec<usize>; 2] = [
+        (0..cfg.voters).collect(),
+        (0..cfg.voters).filter(|&v| revotes[v]).collect(),
+    ];
+    let total = (rounds[0].len() + rounds[1].len()) as u64;
+
+    let t = Clock::now();
+    let mut tally = TallyAccumulator::new(election);
+    let mut expected = empty_result(questions);
+    let mut cast = 0u64;
+    for (round, voters) in rounds.iter().enumerate() {
+        for chunk in voters.chunks(cfg.chunk.max(1)) {
+            let first_seq = w.size();
+            // Each voter, on their own device: encrypt, prove, sign. A ballot counts unless its
+            // voter will vote again.
+            let made: Vec<Made> = chunk
+                .par_iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    let mut rng = rng_for(cfg.seed, ((1 + round as u64) << 32) + v as u64);
+                    let vote = random_vote(&mut rng, questions);
+                    let ballot = Ballot::create(&mut rng, election, &keys[v], &vote)
+                        .expect("valid simulated vote");
+                    let cast_at = cast_time(election, cast + i as u64, total);
+                    let entry = Entry::Ballot(Box::new(BallotEntry {
+                        cast_at,
+                        tracker: ballot.tracker(),
+                        ballot,
+                    }));
+                    let (line, leaf) = encode_line(first_seq + i as u64, &entry);
+                    let Entry::Ballot(entry) = entry else {
+                        unreachable!("built as a ballot")
+                    };
+                    let counts = round == 1 || !revotes[v];
+                    (line, leaf, counts.then_some((entry.ballot, vote)))
+                })
+                .collect();
+            for (line, leaf, _) in &made {
+                w.append_encoded(line, *leaf)?;
+            }
+            let (acc, votes) = made
+                .par_chunks(256)
+                .map(|part| {
+                    let mut acc = TallyAccumulator::new(election);
+                    let mut votes = empty_result(questions);
+                    for (ballot, vote) in part.iter().filter_map(|m| m.2.as_ref()) {
+                        acc.add(ballot, 1);
+                        count(&mut votes, vote);
+                    }
+                    (acc, votes)
+                })
+                .reduce_with(|(mut a, mut va), (b, vb)| {
+                    a.merge(&b);
+                    add_results(&mut va, &vb);
+                    (a, va)
+                })
+                .expect("chunks are not empty");
+            tally.merge(&acc);
+            add_results(&mut expected, &votes);
+            cast += chunk.len() as u64;
+            progress("voting", cast);
+        }
+    }
+    let per_sec = cast as f64 / t.elapsed().as_secs_f64();
+    phases.push(Phase {
+        name: "voting",
+        time: t.elapsed(),
+        what: format!("{cast} ballots encrypted, proved, signed and recorded ({per_sec:.0}/s)"),
+    });
+    w.append(&Entry::Close(Instant {
+        at: election.manifest().closes_at,
+    }))?;
+
+    // Tally: the sum of the counted ballots, without decrypting any.
+    let t = Clock::now();
+    let encrypted = tally.finish();
+    w.append(&Entry::Tally(Box::new(TallyEntry {
+        ballots: tally.ballots(),
+        total_weight: tally.total_weight(),
+        tally: encrypted.clone(),
+    })))?;
+    phases.push(Phase {
+        name: "tally",
+        time: t.elapsed(),
+        what: format!("{} ballots counted after revotes", tally.ballots()),
+    });
+
+    // Decryption: each trustee's factors with proofs, checked before use.
+    let t = Clock::now();
+    let partials: Vec<_> = trustees
+        .par_iter()
+        .enumerate()
+        .map(|(i, k)| {
+            k.decrypt_tally(
+                &mut rng_for(cfg.seed, (4 << 32) + i as u64),
+                election,
+                i as u32 + 1,
+                &encrypted,
+            )
+        })
+        .collect();
+    for pd in &partials {
+        vartime_verify_partial(&mut rand::rng(), election, &encrypted, pd)
+            .map_err(io::Error::other)?;
+        w.append(&Entry::PartialDecryption(Box::new(pd.clone())))?;
+    }
+    phases.push(Phase {
+        name: "decryption",
+        time: t.elapsed(),
+        what: format!("{} trustees' factors, proofs checked", partials.len()),
+    });
+
+    let t = Clock::now();
+    let result = decrypt_result(election, &encrypted, &partials, tally.total_weight())
+        .map_err(io::Error::other)?;
+    w.append(&Entry::Result(Box::new(result.clone())))?;
+    let (_, head) = w.finish()?;
+    phases.push(Phase {
+        name: "result",
+        time: t.elapsed(),
+        what: "counts recovered, record written".into(),
+    });
+    progress("done", cast);
+    Ok(SimOutcome {
+        phases,
+        result,
+        expected,
+        ballots_cast: cast,
+        head,
+        sample_credentials,
+    })
+}

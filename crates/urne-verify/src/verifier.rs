@@ -1,0 +1,1111 @@
+//! The universal verifier: every check of the spec's V-list over one record, streamed.
+//!
+//! Lines are read in order. Ballot lines are gathered into chunks that are checked in parallel:
+//! each ballot is parsed (its points decompressed once), its tracker recomputed, its credential
+//! looked up, and all its proof and signature equations collected with fresh random weights;
+//! then the equations of many ballots are checked in one multiscalar multiplication per
+//! sub-batch (spec §9). A failing sub-batch is bisected until the faulty ballots are found and
+//! named. Everything that depends on order (sequence numbers, the Merkle tree, casting times,
+//! revotes, repeated trackers) is then done in record order.
+//!
+//! Revotes: every ballot with a known credential is added to the running tally; when a later
+//! ballot replaces it, its position is remembered, and before the tally is compared the replaced
+//! ballots are read again and taken back out. Memory stays bounded by the credential list.
+
+use std::collections::HashSet;
+use std::io::{BufRead, Seek, SeekFrom};
+use std::time::Instant as Clock;
+
+use rand::rngs::ThreadRng;
+use rayon::prelude::*;
+use serde::Serialize;
+use urne_core::ballot::Ballot;
+use urne_core::credential::{CredentialIndex, PublicCredential};
+use urne_core::election::Election;
+use urne_core::error::{Check, VerifyError};
+use urne_core::manifest::{RevotePolicy, Timestamp};
+use urne_core::msm::Msm;
+use urne_core::tally::{
+    ElectionResult, PartialDecryption, TallyAccumulator, decrypt_result, vartime_verify_partial,
+    vartime_verify_result,
+};
+
+use crate::merkle::{Hash, MerkleBuilder, leaf_hash};
+use crate::record::{BallotEntry, Entry, LineError, RECORD_FORMAT, parse_line};
+
+/// How to verify.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Combine the equations of many ballots into one multiscalar multiplication (default).
+    /// When false, each ballot is checked alone.
+    pub batch: bool,
+    /// Ballots gathered before a parallel step.
+    pub chunk: usize,
+    /// Ballots per multiscalar multiplication.
+    pub batch_size: usize,
+    /// Failures kept in the report (all are counted).
+    pub max_failures: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            batch: true,
+            chunk: 4096,
+            batch_size: 128,
+            max_failures: 100,
+        }
+    }
+}
+
+/// One failed check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The check's id, such as `V-9`.
+    pub check: String,
+    /// The record line, from 1, when the failure belongs to one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// The ballot's tracker, for failures of a ballot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracker: Option<String>,
+    /// Where, inside the line's object.
+    pub item: String,
+    /// What was expected.
+    pub detail: String,
+}
+
+impl Failure {
+    fn from_verify(e: VerifyError, line: Option<u64>, tracker: Option<String>) -> Self {
+        Failure {
+            check: e.check.id().into(),
+            line,
+            tracker,
+            item: e.item,
+            detail: e.detail,
+        }
+    }
+
+    fn new(
+        check: Check,
+        line: Option<u64>,
+        item: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Failure {
+            check: check.id().into(),
+            line,
+            tracker: None,
+            item: item.into(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn new_public(check: Check, line: Option<u64>, item: &str, detail: String) -> Self {
+        Self::new(check, line, item, detail)
+    }
+}
+
+/// Whether a check passed, failed, or had nothing to check yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every item it applies to passed.
+    Passed,
+    /// At least one item failed.
+    Failed,
+    /// The record does not reach the stage this check is about (election not yet tallied).
+    NotApplicable,
+}
+
+/// The verdict on one check of the V-list.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckStatus {
+    /// The check's id.
+    pub id: &'static str,
+    /// What it checks.
+    pub description: &'static str,
+    /// The outcome.
+    pub status: Status,
+    /// Failures of this check.
+    pub failures: u64,
+}
+
+/// The verifier's report on a record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// True when every check passed.
+    pub valid: bool,
+    /// True when the record goes up to a verified result.
+    pub complete: bool,
+    /// The stage the record reaches: `setup`, `open`, `closed`, `tallied` or `published`.
+    pub stage: &'static str,
+    /// The election id, once the manifest is read.
+    pub election_id: Option<String>,
+    /// The election title.
+    pub title: Option<String>,
+    /// The fingerprint.
+    pub fingerprint: Option<String>,
+    /// Lines read, tree head included.
+    pub lines: u64,
+    /// Credentials in the list.
+    pub credentials: u64,
+    /// Ballots in the record.
+    pub ballots_cast: u64,
+    /// Ballots counted after the revote rule.
+    pub ballots_counted: u64,
+    /// Their total weight.
+    pub total_weight: u64,
+    /// Points decompressed per ballot, on average (the dominant cost).
+    pub points_per_ballot: f64,
+    /// The result, recomputed from the tally and the decryption factors.
+    pub result: Option<ElectionResult>,
+    /// The tree head's root.
+    pub root: Option<String>,
+    /// Every check of the V-list.
+    pub checks: Vec<CheckStatus>,
+    /// The first failures (at most `max_failures`).
+    pub failures: Vec<Failure>,
+    /// All failures.
+    pub failures_total: u64,
+    /// Seconds taken.
+    pub seconds: f64,
+    /// Whether ballots were batch-verified.
+    pub batch: bool,
+}
+
+impl Report {
+    /// Whether some failure has check `id`.
+    pub fn has_failure(&self, id: &str) -> bool {
+        self.checks
+            .iter()
+            .any(|c| c.id == id && c.status == Status::Failed)
+    }
+
+    /// The ids of the checks that failed.
+    pub fn failed_checks(&self) -> Vec<&'static str> {
+        self.checks
+            .iter()
+            .filter(|c| c.status == Status::Failed)
+            .map(|c| c.id)
+            .collect()
+    }
+}
+
+/// What each check verifies, in one line (docs/spec.md §10).
+pub const CHECKS: [(Check, &str); 18] = [
+    (Check::V1, "record format version known"),
+    (Check::V2, "manifest well formed, fingerprint recomputed"),
+    (Check::V3, "trustee key proofs, election key is their sum"),
+    (Check::V4, "public credential list well formed"),
+    (Check::V5, "ballots well formed for the manifest"),
+    (Check::V6, "ballots bound to this election's fingerprint"),
+    (Check::V7, "ballot credentials in the public list"),
+    (Check::V8, "ballot signatures"),
+    (Check::V9, "choice proofs (each choice 0 or 1)"),
+    (Check::V10, "count proofs (selections in range, or blank)"),
+    (Check::V11, "ballot trackers recomputed"),
+    (Check::V12, "ballots cast while the election was open"),
+    (Check::V13, "revote policy, no repeated tracker"),
+    (
+        Check::V14,
+        "encrypted tally is the sum of the counted ballots",
+    ),
+    (Check::V15, "decryption factors and their proofs"),
+    (Check::V16, "factors from every trustee"),
+    (Check::V17, "result is the decryption of the tally"),
+    (Check::V18, "log order, sequence and Merkle tree head"),
+];
+
+/// A record that cannot be read at all (I/O), as opposed to one that fails checks.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// Reading failed.
+    #[error("reading the record: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Stages of the record, in order: each line's stage may not go back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    Start,
+    Header,
+    Manifest,
+    Credentials,
+    Open,
+    Close,
+    Tally,
+    Partials,
+    Result,
+    TreeHead,
+}
+
+fn stage_of(kind: &str) -> Stage {
+    match kind {
+        "header" => Stage::Header,
+        "manifest" => Stage::Manifest,
+        "credential" => Stage::Credentials,
+        "open" | "ballot" => Stage::Open,
+        "close" => Stage::Close,
+        "tally" => Stage::Tally,
+        "partial_decryption" => Stage::Partials,
+        "result" => Stage::Result,
+        _ => Stage::TreeHead,
+    }
+}
+
+/// One ballot line after the parallel step.
+struct BallotOutcome {
+    number: u64,
+    offset: u64,
+    leaf: Hash,
+    parsed: Option<(u64, BallotEntry)>,
+    credential: Option<(u32, u64)>,
+    msm: Option<Msm>,
+    failure: Option<Failure>,
+    points: u64,
+}
+
+/// Raw ballot lines waiting for the parallel step.
+struct Pending {
+    number: u64,
+    offset: u64,
+    bytes: Vec<u8>,
+}
+
+struct State<'o> {
+    options: &'o Options,
+    stage: Stage,
+    election: Option<Election>,
+    credentials: Option<CredentialIndex>,
+    credential_number: u64,
+    tree: MerkleBuilder,
+    seq: u64,
+    failures: Vec<Failure>,
+    counts: [u64; 18],
+    fatal: bool,
+    open_at: Option<Timestamp>,
+    close_at: Option<Timestamp>,
+    last_cast: Option<Timestamp>,
+    trackers: HashSet<[u8; 32]>,
+    last_ballot: Vec<u64>,
+    replaced: Vec<(u64, u64)>,
+    tally: Option<TallyAccumulator>,
+    partials: Vec<PartialDecryption>,
+    tally_checked: Option<urne_core::tally::EncryptedTally>,
+    tally_total_weight: u64,
+    result: Option<ElectionResult>,
+    result_seen: bool,
+    tree_head_ok: Option<String>,
+    ballots: u64,
+    points: u64,
+    pending: Vec<Pending>,
+}
+
+impl<'o> State<'o> {
+    fn fail(&mut self, f: Failure) {
+        let i = CHECKS
+            .iter()
+            .position(|(c, _)| c.id() == f.check)
+            .unwrap_or(17);
+        self.counts[i] += 1;
+        if self.failures.len() < self.options.max_failures {
+            self.failures.push(f);
+        }
+    }
+
+    fn fail_at(
+        &mut self,
+        check: Check,
+        line: u64,
+        item: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.fail(Failure::new(check, Some(line), item, detail));
+    }
+
+    /// Stage order and sequence numbers (V-18), shared by every line.
+    fn check_position(&mut self, number: u64, seq: u64, kind: &str) {
+        if seq != self.seq {
+            self.fail_at(
+                Check::V18,
+                number,
+                "seq",
+                format!("is {seq}, expected {}", self.seq),
+            );
+        }
+        self.seq = seq.max(self.seq) + 1;
+        let stage = stage_of(kind);
+        let once = matches!(
+            kind,
+            "header" | "manifest" | "open" | "close" | "tally" | "result"
+        );
+        if kind == "ballot" && self.stage >= Stage::Close {
+            self.fail_at(
+                Check::V12,
+                number,
+                "ballot",
+                "a ballot after the election closed",
+            );
+        } else if stage < self.stage || (once && stage == self.stage) {
+            let detail = format!("a `{kind}` line cannot follow the {:?} stage", self.stage);
+            self.fail_at(Check::V18, number, "type", detail);
+        } else {
+            self.stage = stage;
+        }
+    }
+
+    fn line_error(&mut self, e: LineError) {
+        let check = match e.kind.as_str() {
+            "header" => Check::V1,
+            "manifest" => Check::V2,
+            "credential" => Check::V4,
+            "ballot" => Check::V5,
+            "tally" => Check::V14,
+            "partial_decryption" => Check::V15,
+            "result" => Check::V17,
+            _ => Check::V18,
+        };
+        if matches!(check, Check::V1 | Check::V2) {
+            self.fatal = true;
+        }
+        self.fail_at(check, e.line, e.path, e.message);
+    }
+}
+
+/// Verifies a record. `progress` is called with the number of bytes read so far.
+pub fn verify<R: BufRead + Seek>(
+    mut input: R,
+    options: &Options,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Report, RecordError> {
+    let started = Clock::now();
+    let mut st = State {
+        options,
+        stage: Stage::Start,
+        election: None,
+        credentials: None,
+        credential_number: 0,
+        tree: MerkleBuilder::new(),
+        seq: 0,
+        failures: Vec::new(),
+        counts: [0; 18],
+        fatal: false,
+        open_at: None,
+        close_at: None,
+        last_cast: None,
+        trackers: HashSet::new(),
+        last_ballot: Vec::new(),
+        replaced: Vec::new(),
+        tally: None,
+        partials: Vec::new(),
+        tally_checked: None,
+        tally_total_weight: 0,
+        result: None,
+        result_seen: false,
+        tree_head_ok: None,
+        ballots: 0,
+        points: 0,
+        pending: Vec::new(),
+    };
+    let mut offset = 0u64;
+    let mut number = 0u64;
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut tree_head_line: Option<u64> = None;
+    loop {
+        buf.clear();
+        let n = input.read_until(b'\n', &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        number += 1;
+        let line_offset = offset;
+        offset += n as u64;
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+        }
+        if let Some(th) = tree_head_line {
+            st.fail_at(
+                Check::V18,
+                number,
+                ".",
+                format!("a line after the tree head of line {th}"),
+            );
+            continue;
+        }
+        if st.fatal {
+            continue;
+        }
+        if is_ballot_line(&buf) && st.election.is_some() {
+            st.pending.push(Pending {
+                number,
+                offset: line_offset,
+                bytes: std::mem::take(&mut buf),
+            });
+            if st.pending.len() >= options.chunk {
+                flush_ballots(&mut st)?;
+                progress(offset);
+            }
+            continue;
+        }
+        flush_ballots(&mut st)?;
+        progress(offset);
+        let leaf = leaf_hash(&buf);
+        let line = match parse_line(number, &buf) {
+            Ok(l) => l,
+            Err(e) => {
+                st.line_error(e);
+                st.tree.push(leaf);
+                st.seq += 1;
+                continue;
+            }
+        };
+        if let Entry::TreeHead(head) = &line.entry {
+            tree_head_line = Some(number);
+            check_tree_head(&mut st, number, line.seq, head);
+            continue;
+        }
+        st.check_position(number, line.seq, line.entry.kind());
+        st.tree.push(leaf);
+        other_line(&mut st, &mut input, number, line.entry, offset)?;
+    }
+    flush_ballots(&mut st)?;
+    progress(offset);
+    if st.stage == Stage::Start {
+        st.fail(Failure::new(
+            Check::V1,
+            None,
+            "record",
+            "the record is empty",
+        ));
+    } else if tree_head_line.is_none() && !st.fatal {
+        st.fail(Failure::new(
+            Check::V18,
+            None,
+            "record",
+            "no tree head: the record is truncated",
+        ));
+    }
+    Ok(report(st, number, started))
+}
+
+fn is_ballot_line(bytes: &[u8]) -> bool {
+    // `{"seq":N,"type":"ballot",...`: a cheap test to route the line to the parallel step, where
+    // it is fully parsed; anything else goes through the general path.
+    let head = &bytes[..bytes.len().min(48)];
+    let needle = b"\"type\":\"ballot\"";
+    head.starts_with(b"{\"seq\":") && head.windows(needle.len()).any(|w| w == needle)
+}
+
+fn check_tree_head(st: &mut State<'_>, number: u64, seq: u64, head: &crate::record::TreeHead) {
+    if seq != st.seq {
+        st.fail_at(
+            Check::V18,
+            number,
+            "seq",
+            format!("is {seq}, expected {}", st.seq),
+        );
+    }
+    if head.size != st.tree.size() {
+        let detail = format!(
+            "covers {} lines, the record has {} before it",
+            head.size,
+            st.tree.size()
+        );
+        st.fail_at(Check::V18, number, "size", detail);
+    } else if head.root != st.tree.root() {
+        st.fail_at(
+            Check::V18,
+            number,
+            "root",
+            "is not the Merkle root of the lines before it",
+        );
+    } else {
+        st.tree_head_ok = Some(urne_core::group::b64_encode(&head.root));
+    }
+    st.stage = Stage::TreeHead;
+}
+
+fn other_line<R: BufRead + Seek>(
+    st: &mut State<'_>,
+    input: &mut R,
+    number: u64,
+    entry: Entry,
+    resume_at: u64,
+) -> Result<(), RecordError> {
+    match entry {
+        Entry::Header(h) => {
+            if h.format != RECORD_FORMAT {
+                let detail = format!(
+                    "`{}` is not a record format this verifier knows ({RECORD_FORMAT})",
+                    h.format
+                );
+                st.fail_at(Check::V1, number, "format", detail);
+                st.fatal = true;
+            }
+            if number != 1 {
+                st.fail_at(
+                    Check::V1,
+                    number,
+                    "header",
+                    "the header must be the first line",
+                );
+            }
+        }
+        Entry::Manifest(m) => {
+            if st.stage < Stage::Manifest || number == 1 {
+                st.fail_at(Check::V1, number, "header", "the record has no header line");
+                st.fatal = true;
+                return Ok(());
+            }
+            let policy = m.weights;
+            match Election::new(*m) {
+                Ok(e) => {
+                    if let Err(err) = e.manifest().vartime_verify_trustee_keys() {
+                        st.fail(Failure::from_verify(err, Some(number), None));
+                    }
+                    st.tally = Some(TallyAccumulator::new(&e));
+                    st.election = Some(e);
+                    st.credentials = Some(CredentialIndex::new(policy));
+                }
+                Err(e) => {
+                    st.fail_at(Check::V2, number, format!("manifest.{}", e.path), e.message);
+                    st.fatal = true;
+                }
+            }
+        }
+        Entry::Credential(c) => {
+            let idx = st.credential_number;
+            st.credential_number += 1;
+            if let Some(list) = st.credentials.as_mut() {
+                let pc = PublicCredential {
+                    credential: c.credential,
+                    weight: c.weight,
+                };
+                if let Err(e) = list.push(&pc, || format!("credential {idx}")) {
+                    st.fail(Failure::from_verify(e, Some(number), None));
+                } else {
+                    st.last_ballot.push(u64::MAX);
+                }
+            }
+        }
+        Entry::Open(i) => {
+            if let Some(e) = &st.election {
+                if i.at < e.manifest().opens_at || i.at >= e.manifest().closes_at {
+                    st.fail_at(
+                        Check::V12,
+                        number,
+                        "at",
+                        "the election opened outside its voting period",
+                    );
+                }
+            }
+            st.open_at = Some(i.at);
+        }
+        Entry::Close(i) => {
+            if st.open_at.is_none() {
+                st.fail_at(
+                    Check::V18,
+                    number,
+                    "close",
+                    "the election closed without opening",
+                );
+            }
+            if let Some(last) = st.last_cast {
+                if i.at < last {
+                    st.fail_at(Check::V12, number, "at", "closes before its last ballot");
+                }
+            }
+            st.close_at = Some(i.at);
+        }
+        Entry::Ballot(_) => {
+            // Ballot lines before the manifest: nothing can be checked.
+            st.fail_at(Check::V18, number, "ballot", "a ballot before the manifest");
+        }
+        Entry::Tally(t) => tally_line(st, input, number, *t, resume_at)?,
+        Entry::PartialDecryption(pd) => {
+            if let (Some(e), Some(tally)) = (&st.election, &st.tally_checked) {
+                if let Err(err) = vartime_verify_partial(&mut rand::rng(), e, tally, &pd) {
+                    st.fail(Failure::from_verify(err, Some(number), None));
+                }
+            }
+            st.partials.push(*pd);
+        }
+        Entry::Result(r) => {
+            st.result_seen = true;
+            if let (Some(e), Some(tally)) = (&st.election, &st.tally_checked) {
+                match vartime_verify_result(e, tally, &st.partials, &r) {
+                    Err(err) => st.fail(Failure::from_verify(err, Some(number), None)),
+                    Ok(()) => {
+                        // Recompute the counts by discrete logarithm: the same numbers, found
+                        // from the factors alone.
+                        match decrypt_result(e, tally, &st.partials, st.tally_total_weight) {
+                            Ok(recomputed) if recomputed == *r => st.result = Some(recomputed),
+                            Ok(_) => st.fail_at(
+                                Check::V17,
+                                number,
+                                "result",
+                                "differs from the recomputed counts",
+                            ),
+                            Err(err) => st.fail_at(Check::V17, number, "result", err.to_string()),
+                        }
+                    }
+                }
+            } else {
+                st.fail_at(
+                    Check::V17,
+                    number,
+                    "result",
+                    "a result without a verified tally",
+                );
+            }
+        }
+        Entry::TreeHead(_) => unreachable!("handled by the caller"),
+    }
+    Ok(())
+}
+
+fn tally_line<R: BufRead + Seek>(
+    st: &mut State<'_>,
+    input: &mut R,
+    number: u64,
+    t: crate::record::TallyEntry,
+    resume_at: u64,
+) -> Result<(), RecordError> {
+    let Some(mut acc) = st.tally.take() else {
+        st.fail_at(Check::V14, number, "tally", "a tally without a manifest");
+        return Ok(());
+    };
+    // Take the replaced ballots back out: read them again from the record.
+    let mut line = Vec::new();
+    for &(offset, weight) in &st.replaced {
+        input.seek(SeekFrom::Start(offset))?;
+        line.clear();
+        input.read_until(b'\n', &mut line)?;
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        if let Ok(l) = parse_line(0, &line) {
+            if let Entry::Ballot(b) = l.entry {
+                acc.remove(&b.ballot, weight);
+            }
+        }
+    }
+    input.seek(SeekFrom::Start(resume_at))?;
+    let computed = acc.finish();
+    if t.ballots != acc.ballots() {
+        let detail = format!(
+            "says {} ballots counted, the revote rule gives {}",
+            t.ballots,
+            acc.ballots()
+        );
+        st.fail_at(Check::V14, number, "ballots", detail);
+    }
+    if t.total_weight != acc.total_weight() {
+        let detail = format!(
+            "says {}, the counted ballots weigh {}",
+            t.total_weight,
+            acc.total_weight()
+        );
+        st.fail_at(Check::V14, number, "total_weight", detail);
+    }
+    if t.tally != computed {
+        st.fail_at(
+            Check::V14,
+            number,
+            "tally",
+            "is not the weighted sum of the counted ballots",
+        );
+    }
+    st.tally_total_weight = t.total_weight;
+    st.tally_checked = Some(t.tally);
+    st.tally = Some(acc);
+    Ok(())
+}
+
+/// Parses and checks one ballot line in the parallel step, collecting its equations.
+fn ballot_outcome(
+    p: &Pending,
+    election: &Election,
+    credentials: &CredentialIndex,
+    batch: bool,
+    rng: &mut ThreadRng,
+) -> BallotOutcome {
+    let leaf = leaf_hash(&p.bytes);
+    let mut out = BallotOutcome {
+        number: p.number,
+        offset: p.offset,
+        leaf,
+        parsed: None,
+        credential: None,
+        msm: None,
+        failure: None,
+        points: 0,
+    };
+    let line = match parse_line(p.number, &p.bytes) {
+        Ok(l) => l,
+        Err(e) => {
+            let check = if e.kind == "ballot" {
+                Check::V5
+            } else {
+                Check::V18
+            };
+            out.failure = Some(Failure::new(check, Some(p.number), e.path, e.message));
+            return out;
+        }
+    };
+    let Entry::Ballot(entry) = line.entry else {
+        out.failure = Some(Failure::new(
+            Check::V18,
+            Some(p.number),
+            "type",
+            "expected a ballot line",
+        ));
+        return out;
+    };
+    let b = &entry.ballot;
+    out.points = count_points(b);
+    let tracker = b.tracker();
+    let tracker_text = Some(tracker.to_string());
+    out.credential = credentials.get(&b.credential);
+    let result = if tracker != entry.tracker {
+        Err(Failure::new(
+            Check::V11,
+            Some(p.number),
+            "tracker",
+            format!("is {}, the ballot hashes to {tracker}", entry.tracker),
+        ))
+    } else if out.credential.is_none() {
+        Err(Failure::new(
+            Check::V7,
+            Some(p.number),
+            "ballot.credential",
+            "not in the public credential list",
+        ))
+    } else if batch {
+        let mut msm = Msm::with_capacity(out.points as usize + 8);
+        match b.vartime_collect(rng, election, &mut msm) {
+            Ok(()) => {
+                out.msm = Some(msm);
+                Ok(())
+            }
+            Err(e) => Err(Failure::from_verify(e, Some(p.number), None)),
+        }
+    } else {
+        b.vartime_verify(rng, election)
+            .map(|_| ())
+            .map_err(|e| Failure::from_verify(e, Some(p.number), None))
+    };
+    if let Err(mut f) = result {
+        if f.check != "V-11" {
+            f.item = format!("ballot.{}", f.item);
+        }
+        f.tracker = tracker_text;
+        out.failure = Some(f);
+        // A ballot that fails shape checks is not counted; others are, for V-14.
+        if matches!(
+            out.failure.as_ref().map(|f| f.check.as_str()),
+            Some("V-5" | "V-6" | "V-7")
+        ) {
+            out.credential = None;
+        }
+    }
+    out.parsed = Some((line.seq, *entry));
+    out
+}
+
+/// Number of points decoded from a ballot: the dominant cost of checking it.
+fn count_points(b: &Ballot) -> u64 {
+    let mut n = 2; // credential and signature commitment
+    for a in &b.answers {
+        n += 2 * (a.choices.len() + usize::from(a.blank.is_some()));
+        for p in a
+            .choice_proofs
+            .iter()
+            .chain(std::iter::once(&a.count_proof))
+        {
+            n += p
+                .branches
+                .iter()
+                .map(|br| br.a.len() + br.b.len())
+                .sum::<usize>();
+        }
+    }
+    n as u64
+}
+
+/// Checks the equations of a group of ballots together; on failure, halves the group until the
+/// faulty ballots are found, and names each with the failing check.
+fn vartime_check_group(
+    outcomes: &mut [&mut BallotOutcome],
+    election: &Election,
+    rng: &mut ThreadRng,
+) {
+    let y = election.key().point().element();
+    let mut combined = Msm::with_capacity(
+        outcomes
+            .iter()
+            .filter_map(|o| o.msm.as_ref())
+            .map(Msm::len)
+            .sum(),
+    );
+    for o in outcomes.iter() {
+        if let Some(m) = &o.msm {
+            combined.append(m.clone());
+        }
+    }
+    if combined.is_empty() || combined.vartime_is_identity(y) {
+        return;
+    }
+    if outcomes.len() == 1 {
+        let o = &mut outcomes[0];
+        if let Some((_, entry)) = &o.parsed {
+            let mut f = Failure::from_verify(
+                entry.ballot.vartime_diagnose(rng, election),
+                Some(o.number),
+                None,
+            );
+            f.item = format!("ballot.{}", f.item);
+            f.tracker = Some(entry.tracker.to_string());
+            o.failure = Some(f);
+        }
+        return;
+    }
+    let mid = outcomes.len() / 2;
+    let (left, right) = outcomes.split_at_mut(mid);
+    vartime_check_group(left, election, rng);
+    vartime_check_group(right, election, rng);
+}
+
+fn flush_ballots(st: &mut State<'_>) -> Result<(), RecordError> {
+    if st.pending.is_empty() {
+        return Ok(());
+    }
+    let pending = std::mem::take(&mut st.pending);
+    let (Some(election), Some(credentials)) = (st.election.as_ref(), st.credentials.as_ref())
+    else {
+        return Ok(());
+    };
+    let batch = st.options.batch;
+    let mut outcomes: Vec<BallotOutcome> = pending
+        .par_iter()
+        .map_init(rand::rng, |rng, p| {
+            ballot_outcome(p, election, credentials, batch, rng)
+        })
+        .collect();
+    if batch {
+        outcomes
+            .par_chunks_mut(st.options.batch_size)
+            .for_each_init(rand::rng, |rng, group| {
+                let mut refs: Vec<&mut BallotOutcome> =
+                    group.iter_mut().filter(|o| o.msm.is_some()).collect();
+                vartime_check_group(&mut refs, election, rng);
+            });
+    }
+    // The running tally, in parallel over the ballots with a known credential.
+    let partial = outcomes
+        .par_chunks(256)
+        .map(|chunk| {
+            let mut acc = TallyAccumulator::new(election);
+            for o in chunk {
+                if let (Some((_, entry)), Some((_, weight))) = (&o.parsed, o.credential) {
+                    acc.add(&entry.ballot, weight);
+                }
+            }
+            acc
+        })
+        .reduce_with(|mut a, b| {
+            a.merge(&b);
+            a
+        });
+    if let (Some(acc), Some(p)) = (st.tally.as_mut(), partial) {
+        acc.merge(&p);
+    }
+    // In record order: positions, the tree, times, trackers and revotes.
+    for o in outcomes {
+        st.ballots += 1;
+        st.points += o.points;
+        st.tree.push(o.leaf);
+        let Some((seq, entry)) = o.parsed else {
+            st.seq += 1;
+            st.fail(o.failure.expect("an unparsed ballot has a failure"));
+            continue;
+        };
+        st.check_position(o.number, seq, "ballot");
+        if let Some(f) = o.failure {
+            st.fail(f);
+        }
+        ballot_order(st, o.number, o.offset, &entry, o.credential);
+    }
+    Ok(())
+}
+
+/// V-12 and V-13 for one ballot, in record order.
+fn ballot_order(
+    st: &mut State<'_>,
+    number: u64,
+    offset: u64,
+    entry: &BallotEntry,
+    credential: Option<(u32, u64)>,
+) {
+    let Some(e) = st.election.as_ref() else {
+        return;
+    };
+    let (opens, closes, revote) = (
+        e.manifest().opens_at,
+        e.manifest().closes_at,
+        e.manifest().revote,
+    );
+    let tracker = Some(entry.tracker.to_string());
+    let t = entry.cast_at;
+    if st.open_at.is_none() {
+        st.fail(Failure {
+            tracker: tracker.clone(),
+            ..Failure::new(
+                Check::V12,
+                Some(number),
+                "cast_at",
+                "cast before the election opened",
+            )
+        });
+    } else if t < opens || t >= closes || st.open_at.is_some_and(|o| t < o) {
+        let detail = format!("{t} is outside the voting period {opens} to {closes}");
+        st.fail(Failure {
+            tracker: tracker.clone(),
+            ..Failure::new(Check::V12, Some(number), "cast_at", detail)
+        });
+    }
+    if st.last_cast.is_some_and(|last| t < last) {
+        st.fail(Failure {
+            tracker: tracker.clone(),
+            ..Failure::new(
+                Check::V18,
+                Some(number),
+                "cast_at",
+                "earlier than the ballot before it",
+            )
+        });
+    }
+    st.last_cast = Some(st.last_cast.map_or(t, |l| l.max(t)));
+    if !st.trackers.insert(entry.tracker.0) {
+        st.fail(Failure {
+            tracker: tracker.clone(),
+            ..Failure::new(
+                Check::V13,
+                Some(number),
+                "tracker",
+                "this ballot is already in the record",
+            )
+        });
+        if let Some((_, w)) = credential {
+            // Counted once: the duplicate was added to the running tally, take it back.
+            st.replaced.push((offset, w));
+        }
+        return;
+    }
+    if let Some((i, w)) = credential {
+        let prev = std::mem::replace(&mut st.last_ballot[i as usize], offset);
+        if prev != u64::MAX {
+            match revote {
+                RevotePolicy::LastCounts => st.replaced.push((prev, w)),
+                RevotePolicy::Forbidden => {
+                    st.fail(Failure {
+                        tracker,
+                        ..Failure::new(
+                            Check::V13,
+                            Some(number),
+                            "ballot.credential",
+                            "a second ballot under a policy that forbids revoting",
+                        )
+                    });
+                    st.last_ballot[i as usize] = prev;
+                    st.replaced.push((offset, w));
+                }
+            }
+        }
+    }
+}
+
+fn report(st: State<'_>, lines: u64, started: Clock) -> Report {
+    let stage = match st.stage {
+        Stage::Start | Stage::Header | Stage::Manifest | Stage::Credentials
+            if st.open_at.is_none() =>
+        {
+            "setup"
+        }
+        _ if st.result.is_some() => "published",
+        _ if st.tally_checked.is_some() => "tallied",
+        _ if st.close_at.is_some() => "closed",
+        _ => "open",
+    };
+    let tallied = st.tally_checked.is_some();
+    let applies = |c: Check| match c {
+        Check::V14 | Check::V15 | Check::V16 => tallied,
+        Check::V17 => st.result_seen,
+        Check::V5
+        | Check::V6
+        | Check::V7
+        | Check::V8
+        | Check::V9
+        | Check::V10
+        | Check::V11
+        | Check::V12
+        | Check::V13 => st.ballots > 0 || st.open_at.is_some(),
+        _ => st.election.is_some() || matches!(c, Check::V1 | Check::V18),
+    };
+    let checks: Vec<CheckStatus> = CHECKS
+        .iter()
+        .enumerate()
+        .map(|(i, (c, d))| CheckStatus {
+            id: c.id(),
+            description: d,
+            failures: st.counts[i],
+            status: if st.counts[i] > 0 {
+                Status::Failed
+            } else if applies(*c) {
+                Status::Passed
+            } else {
+                Status::NotApplicable
+            },
+        })
+        .collect();
+    let failures_total: u64 = st.counts.iter().sum();
+    // Before the tally line, the running tally still holds the replaced ballots.
+    let (ballots_counted, total_weight) = match (&st.tally, tallied) {
+        (Some(t), true) => (t.ballots(), t.total_weight()),
+        (Some(t), false) => {
+            let w: u64 = st.replaced.iter().map(|r| r.1).sum();
+            (
+                t.ballots().saturating_sub(st.replaced.len() as u64),
+                t.total_weight().saturating_sub(w),
+            )
+        }
+        (None, _) => (0, 0),
+    };
+    let m = st.election.as_ref().map(|e| e.manifest());
+    Report {
+        valid: failures_total == 0,
+        complete: st.result.is_some() && failures_total == 0,
+        stage,
+        election_id: m.map(|m| m.id.clone()),
+        title: m.map(|m| m.title.clone()),
+        fingerprint: st.election.as_ref().map(|e| e.fingerprint().to_string()),
+        lines,
+        credentials: st.credentials.as_ref().map_or(0, |c| c.len() as u64),
+        ballots_cast: st.ballots,
+        ballots_counted,
+        total_weight,
+        points_per_ballot: if st.ballots == 0 {
+            0.0
+        } else {
+            st.points as f64 / st.ballots as f64
+        },
+        result: st.result,
+        root: st.tree_head_ok,
+        checks,
+        failures: st.failures,
+        failures_total,
+        seconds: started.elapsed().as_secs_f64(),
+        batch: st.options.batch,
+    }
+}
