@@ -345,8 +345,16 @@ impl Ballot {
                 s: Scalar::ZERO,
             },
         };
-        ballot.signature = SchnorrProof::prove(rng, key.secret(), ballot.signature_prefix());
+        ballot.sign(rng, key);
         Ok(ballot)
+    }
+
+    /// Signs the ballot with `key` (§7.3), setting its credential to `key`'s public credential.
+    /// Proofs bind the credential too: a ballot whose proofs were made for another credential
+    /// keeps failing V-9/V-10 after signing.
+    pub fn sign<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, key: &CredentialKey) {
+        self.credential = *key.public();
+        self.signature = SchnorrProof::prove(rng, key.secret(), self.signature_prefix());
     }
 
     /// Appends the canonical items of the ballot without its signature (§7.2).

@@ -1,0 +1,486 @@
+//! The tamper suite: an honest record is accepted; each way of cheating is rejected with its
+//! check id; batch and one-by-one verification agree on every case.
+//!
+//! Most cases model a server that rewrites the record *consistently*: lines renumbered and the
+//! tree head recomputed, so that only the check about the cheat itself can catch it. The log
+//! cases (reorder, truncate) leave the numbering or the tree head stale on purpose.
+
+#![allow(clippy::unwrap_used)] // Tests unwrap what must succeed.
+
+use std::io::Cursor;
+use std::sync::OnceLock;
+
+use urne_core::Scalar;
+use urne_core::ballot::{Ballot, QuestionVote};
+use urne_core::credential::{Credential, CredentialKey};
+use urne_core::election::Election;
+use urne_core::group::Point;
+use urne_core::tally::TallyAccumulator;
+use urne_core::testkit::{ElectionBuilder, Setup};
+use urne_verify::merkle::{MerkleBuilder, leaf_hash};
+use urne_verify::record::{
+    BallotEntry, Entry, Line, TreeHead, canonical_line, encode_line, parse_line,
+};
+use urne_verify::simulate::{SimConfig, rng_for, simulate};
+use urne_verify::{Options, Report, verify, verify_since};
+
+const SEED: u64 = 2026;
+const VOTERS: usize = 24;
+
+struct Honest {
+    setup: Setup,
+    lines: Vec<Line>,
+}
+
+/// An honest record of 24 voters, a fifth of whom vote twice; two questions, one with a blank
+/// vote; three trustees.
+fn honest() -> &'static Honest {
+    static H: OnceLock<Honest> = OnceLock::new();
+    H.get_or_init(|| {
+        let setup = ElectionBuilder::single_question("tamper", 4, 1, 1)
+            .question(3, 1, 2, true)
+            .trustees(3)
+            .build(&mut rng_for(Some(SEED), u64::MAX));
+        let cfg = SimConfig {
+            voters: VOTERS,
+            revote_percent: 20,
+            seed: Some(SEED),
+            chunk: 7,
+        };
+        let mut bytes = Vec::new();
+        let outcome = simulate(
+            &setup.election,
+            &setup.trustees,
+            &cfg,
+            &mut bytes,
+            &|_, _| {},
+        )
+        .unwrap();
+        assert_eq!(outcome.result, outcome.expected);
+        let lines = bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .enumerate()
+            .map(|(i, l)| parse_line(i as u64 + 1, l).unwrap())
+            .filter(|l| !matches!(l.entry, Entry::TreeHead(_)))
+            .collect();
+        Honest { setup, lines }
+    })
+}
+
+fn election() -> &'static Election {
+    &honest().setup.election
+}
+
+/// The credential key of simulated voter `v` (the simulation derives it from the seed).
+fn voter_key(v: usize) -> CredentialKey {
+    Credential::generate(&mut rng_for(Some(SEED), v as u64)).derive_key("tamper")
+}
+
+/// Writes lines as a record: renumbered from 0 when `renumber`, and ended with a tree head that
+/// is recomputed when `rehead` (else the honest record's head).
+fn write(lines: &[Line], renumber: bool, rehead: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut tree = MerkleBuilder::new();
+    for (i, l) in lines.iter().enumerate() {
+        let seq = if renumber { i as u64 } else { l.seq };
+        let bytes = canonical_line(&Line {
+            seq,
+            entry: l.entry.clone(),
+        });
+        tree.push(leaf_hash(&bytes));
+        out.extend_from_slice(&bytes);
+        out.push(b'\n');
+    }
+    let head = if rehead {
+        TreeHead {
+            size: tree.size(),
+            root: tree.root(),
+        }
+    } else {
+        let honest = write(&honest().lines, true, true);
+        let last = honest
+            .split(|&b| b == b'\n')
+            .rfind(|l| !l.is_empty())
+            .unwrap();
+        match parse_line(0, last).unwrap().entry {
+            Entry::TreeHead(h) => h,
+            _ => unreachable!(),
+        }
+    };
+    out.extend_from_slice(&encode_line(lines.len() as u64, &Entry::TreeHead(head)).0);
+    out.push(b'\n');
+    out
+}
+
+fn check(record: &[u8], batch: bool) -> Report {
+    let options = Options {
+        batch,
+        chunk: 5,
+        batch_size: 3,
+        ..Options::default()
+    };
+    verify(Cursor::new(record), &options, &|_| {}).unwrap()
+}
+
+/// Verifies in both modes, asserts they agree, and returns the batch report.
+fn both(record: &[u8]) -> Report {
+    let batch = check(record, true);
+    let alone = check(record, false);
+    assert_eq!(
+        batch.failed_checks(),
+        alone.failed_checks(),
+        "batch and one-by-one disagree"
+    );
+    assert_eq!(
+        batch.failures, alone.failures,
+        "batch and one-by-one name different failures"
+    );
+    assert_eq!(batch.valid, alone.valid);
+    batch
+}
+
+fn assert_rejected(record: &[u8], expected: &str) -> Report {
+    let r = both(record);
+    assert!(!r.valid, "a record tampered for {expected} was accepted");
+    assert!(
+        r.has_failure(expected),
+        "expected {expected}, got {:?}: {:#?}",
+        r.failed_checks(),
+        r.failures
+    );
+    r
+}
+
+fn ballot_positions(lines: &[Line]) -> Vec<usize> {
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| matches!(l.entry, Entry::Ballot(_)))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn position_of(lines: &[Line], kind: &str) -> usize {
+    lines.iter().position(|l| l.entry.kind() == kind).unwrap()
+}
+
+fn ballot_mut(line: &mut Line) -> &mut BallotEntry {
+    match &mut line.entry {
+        Entry::Ballot(b) => b,
+        _ => panic!("not a ballot line"),
+    }
+}
+
+fn bump_point(p: &mut Point) {
+    *p = Point::from_element(p.element() + Point::generator().element());
+}
+
+#[test]
+fn honest_record_is_valid_and_complete() {
+    let r = both(&write(&honest().lines, true, true));
+    assert!(r.valid && r.complete, "{:#?}", r.failures);
+    assert_eq!(r.stage, "published");
+    assert_eq!(r.credentials, VOTERS as u64);
+    assert_eq!(r.ballots_counted, VOTERS as u64);
+    assert!(r.ballots_cast > VOTERS as u64, "some voters revoted");
+}
+
+#[test]
+fn rejects_dropped_ballot() {
+    // The last ballot is a revote, so it counts. (Dropping a replaced ballot changes no count:
+    // only its voter, checking the board, or an observer holding an older tree head sees it.)
+    let mut lines = honest().lines.clone();
+    lines.remove(*ballot_positions(&lines).last().unwrap());
+    assert_rejected(&write(&lines, true, true), "V-14");
+}
+
+#[test]
+fn rejects_duplicated_ballot() {
+    let mut lines = honest().lines.clone();
+    // Replayed at the end with a plausible casting time: the tracker gives it away.
+    let mut copy = lines[ballot_positions(&lines)[2]].clone();
+    let at = position_of(&lines, "close");
+    ballot_mut(&mut copy).cast_at = ballot_mut(&mut lines[at - 1]).cast_at;
+    lines.insert(at, copy);
+    let r = assert_rejected(&write(&lines, true, true), "V-13");
+    assert_eq!(r.failed_checks(), vec!["V-13"]);
+}
+
+#[test]
+fn rejects_altered_ciphertext() {
+    let mut lines = honest().lines.clone();
+    let i = ballot_positions(&lines)[4];
+    let entry = ballot_mut(&mut lines[i]);
+    bump_point(&mut entry.ballot.answers[0].choices[1].beta);
+    entry.tracker = entry.ballot.tracker();
+    let tracker = entry.tracker.to_string();
+    let r = assert_rejected(&write(&lines, true, true), "V-9");
+    let f = r.failures.iter().find(|f| f.check == "V-9").unwrap();
+    assert_eq!(f.item, "ballot.answers[0].choice_proofs[1]");
+    assert_eq!(f.tracker.as_deref(), Some(tracker.as_str()));
+}
+
+#[test]
+fn rejects_altered_proof() {
+    let mut lines = honest().lines.clone();
+    let i = ballot_positions(&lines)[5];
+    let entry = ballot_mut(&mut lines[i]);
+    entry.ballot.answers[1].choice_proofs[2].branches[0].z[0] += Scalar::ONE;
+    entry.tracker = entry.ballot.tracker();
+    let r = assert_rejected(&write(&lines, true, true), "V-9");
+    assert!(
+        r.failures
+            .iter()
+            .any(|f| f.item == "ballot.answers[1].choice_proofs[2]")
+    );
+}
+
+#[test]
+fn rejects_ballot_from_unknown_credential() {
+    let mut lines = honest().lines.clone();
+    let stranger = Credential::generate(&mut rng_for(Some(7), 7)).derive_key("tamper");
+    let mut rng = rng_for(Some(8), 8);
+    let vote = [QuestionVote::Selected(vec![0]), QuestionVote::Blank];
+    let ballot = Ballot::create(&mut rng, election(), &stranger, &vote).unwrap();
+    let at = position_of(&lines, "close");
+    let cast_at = ballot_mut(&mut lines[at - 1]).cast_at;
+    let entry = BallotEntry {
+        cast_at,
+        tracker: ballot.tracker(),
+        ballot,
+    };
+    lines.insert(
+        at,
+        Line {
+            seq: 0,
+            entry: Entry::Ballot(Box::new(entry)),
+        },
+    );
+    let r = assert_rejected(&write(&lines, true, true), "V-7");
+    assert_eq!(r.failed_checks(), vec!["V-7"]);
+}
+
+#[test]
+fn rejects_proof_copied_into_another_voters_ballot() {
+    // Voter 1 builds a ballot, replaces its first answer with voter 0's (ciphertexts and proofs),
+    // and signs it: a valid signature, but the proofs were made for voter 0's credential.
+    let mut lines = honest().lines.clone();
+    let p0 = ballot_positions(&lines)[0];
+    let first = ballot_mut(&mut lines[p0]).ballot.clone();
+    let key = voter_key(1);
+    assert_ne!(key.public(), &first.credential);
+    let mut rng = rng_for(Some(9), 9);
+    let vote = [
+        QuestionVote::Selected(vec![2]),
+        QuestionVote::Selected(vec![0]),
+    ];
+    let mut ballot = Ballot::create(&mut rng, election(), &key, &vote).unwrap();
+    ballot.answers[0] = first.answers[0].clone();
+    ballot.sign(&mut rng, &key);
+    let at = position_of(&lines, "close");
+    let cast_at = ballot_mut(&mut lines[at - 1]).cast_at;
+    let entry = BallotEntry {
+        cast_at,
+        tracker: ballot.tracker(),
+        ballot,
+    };
+    lines.insert(
+        at,
+        Line {
+            seq: 0,
+            entry: Entry::Ballot(Box::new(entry)),
+        },
+    );
+    let r = assert_rejected(&write(&lines, true, true), "V-9");
+    assert!(!r.has_failure("V-8"), "the signature itself is valid");
+}
+
+#[test]
+fn rejects_old_revote_counted_instead_of_latest() {
+    // The server counts each revoter's first ballot and drops the latest.
+    let mut lines = honest().lines.clone();
+    let e = election();
+    let mut first: std::collections::HashMap<Point, Ballot> = Default::default();
+    let mut last: std::collections::HashMap<Point, Ballot> = Default::default();
+    for l in &lines {
+        if let Entry::Ballot(b) = &l.entry {
+            first
+                .entry(b.ballot.credential)
+                .or_insert_with(|| b.ballot.clone());
+            last.insert(b.ballot.credential, b.ballot.clone());
+        }
+    }
+    assert!(first.values().zip(last.values()).count() > 0);
+    let mut acc = TallyAccumulator::new(e);
+    for b in first.values() {
+        acc.add(b, 1);
+    }
+    let t = position_of(&lines, "tally");
+    if let Entry::Tally(tally) = &mut lines[t].entry {
+        assert_ne!(tally.tally, acc.finish(), "the record has revotes");
+        tally.tally = acc.finish();
+    }
+    assert_rejected(&write(&lines, true, true), "V-14");
+}
+
+#[test]
+fn rejects_ballot_after_closing() {
+    let mut lines = honest().lines.clone();
+    let mut rng = rng_for(Some(10), 10);
+    let vote = [
+        QuestionVote::Selected(vec![3]),
+        QuestionVote::Selected(vec![1, 2]),
+    ];
+    let ballot = Ballot::create(&mut rng, election(), &voter_key(5), &vote).unwrap();
+    let cast_at = e_closes();
+    let entry = BallotEntry {
+        cast_at,
+        tracker: ballot.tracker(),
+        ballot,
+    };
+    lines.insert(
+        position_of(&lines, "close") + 1,
+        Line {
+            seq: 0,
+            entry: Entry::Ballot(Box::new(entry)),
+        },
+    );
+    assert_rejected(&write(&lines, true, true), "V-12");
+}
+
+fn e_closes() -> urne_core::manifest::Timestamp {
+    election().manifest().closes_at
+}
+
+#[test]
+fn rejects_changed_count_in_result() {
+    let mut lines = honest().lines.clone();
+    let r = position_of(&lines, "result");
+    if let Entry::Result(result) = &mut lines[r].entry {
+        result.questions[1].counts[0] += 1;
+    }
+    let report = assert_rejected(&write(&lines, true, true), "V-17");
+    assert_eq!(report.failed_checks(), vec!["V-17"]);
+}
+
+#[test]
+fn rejects_changed_decryption_factor() {
+    let mut lines = honest().lines.clone();
+    let p = position_of(&lines, "partial_decryption") + 1;
+    if let Entry::PartialDecryption(pd) = &mut lines[p].entry {
+        bump_point(&mut pd.factors[2].factor);
+    }
+    let r = assert_rejected(&write(&lines, true, true), "V-15");
+    assert!(
+        r.failures.iter().any(|f| f.item == "trustee 2 factor 2"),
+        "{:#?}",
+        r.failures
+    );
+}
+
+#[test]
+fn rejects_forged_trustee_key_proof() {
+    let mut lines = honest().lines.clone();
+    let m = position_of(&lines, "manifest");
+    if let Entry::Manifest(manifest) = &mut lines[m].entry {
+        manifest.trustees[1].key_proof.s += Scalar::ONE;
+    }
+    let r = assert_rejected(&write(&lines, true, true), "V-3");
+    assert!(r.failures.iter().any(|f| f.item == "trustees[1].key_proof"));
+}
+
+#[test]
+fn rejects_reordered_log() {
+    let mut lines = honest().lines.clone();
+    let b = ballot_positions(&lines);
+    lines.swap(b[1], b[6]);
+    // Stale numbering and head: the positions give it away.
+    assert_rejected(&write(&lines, false, false), "V-18");
+    // Renumbered with a fresh head: the casting times still run backwards.
+    assert_rejected(&write(&lines, true, true), "V-18");
+}
+
+#[test]
+fn rejects_truncated_log() {
+    let honest_bytes = write(&honest().lines, true, true);
+    let mut cut: Vec<&[u8]> = honest_bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    cut.truncate(cut.len() - 4);
+    let record: Vec<u8> = cut
+        .iter()
+        .flat_map(|l| l.iter().copied().chain([b'\n']))
+        .collect();
+    let r = assert_rejected(&record, "V-18");
+    assert!(r.failures.iter().any(|f| f.detail.contains("truncated")));
+    // Lines cut from the middle under the old tree head.
+    let mut lines = honest().lines.clone();
+    let b = ballot_positions(&lines);
+    lines.drain(b[2]..b[4]);
+    assert_rejected(&write(&lines, false, false), "V-18");
+}
+
+#[test]
+fn rejects_swapped_manifest_with_other_answers() {
+    let mut lines = honest().lines.clone();
+    let m = position_of(&lines, "manifest");
+    if let Entry::Manifest(manifest) = &mut lines[m].entry {
+        manifest.questions[0].answers[2] = "Someone else".into();
+    }
+    let r = assert_rejected(&write(&lines, true, true), "V-6");
+    assert!(r.failures.iter().filter(|f| f.check == "V-6").count() >= VOTERS);
+}
+
+#[test]
+fn rejects_unknown_record_version_clearly() {
+    let mut lines = honest().lines.clone();
+    if let Entry::Header(h) = &mut lines[0].entry {
+        h.format = "urne/record/v9".into();
+    }
+    let r = assert_rejected(&write(&lines, true, true), "V-1");
+    assert!(
+        r.failures[0]
+            .detail
+            .contains("not a record format this verifier knows")
+    );
+    assert_eq!(r.failed_checks(), vec!["V-1"]);
+}
+
+#[test]
+fn rejects_malformed_ballot_line_naming_the_field() {
+    let record = write(&honest().lines, true, true);
+    let text = String::from_utf8(record).unwrap();
+    let bad = text.replacen("\"alpha\":\"", "\"alpha\":\"!", 1);
+    let r = assert_rejected(bad.as_bytes(), "V-5");
+    let f = r.failures.iter().find(|f| f.check == "V-5").unwrap();
+    assert_eq!(f.item, "ballot.answers[0].choices[0].alpha");
+}
+
+#[test]
+fn snapshot_in_progress_is_valid_and_extended_by_the_final_record() {
+    let lines = &honest().lines;
+    let b = ballot_positions(lines);
+    let snapshot = write(&lines[..b[10]], true, true);
+    let r = both(&snapshot);
+    assert!(r.valid && !r.complete, "{:#?}", r.failures);
+    assert_eq!(r.stage, "open");
+    let full = write(lines, true, true);
+    let since = verify_since(Cursor::new(&snapshot), Cursor::new(&full)).unwrap();
+    assert!(since.extends, "{:#?}", since.failures);
+    assert_eq!(since.old_size, b[10] as u64);
+    // A final record that rewrote an early ballot does not extend the snapshot.
+    let mut rewritten = lines.clone();
+    let other = ballot_mut(&mut rewritten[b[12]].clone()).ballot.clone();
+    let entry = ballot_mut(&mut rewritten[b[3]]);
+    entry.ballot = other;
+    entry.tracker = entry.ballot.tracker();
+    let since = verify_since(
+        Cursor::new(&snapshot),
+        Cursor::new(write(&rewritten, true, true)),
+    )
+    .unwrap();
+    assert!(!since.extends);
+    assert_eq!(since.failures[0].check, "V-18");
+}
