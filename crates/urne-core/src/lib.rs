@@ -28,6 +28,8 @@ pub mod credential;
 pub mod election;
 pub mod elgamal;
 pub mod error;
+#[cfg(feature = "testkit")]
+pub mod fuzzing;
 pub mod group;
 pub mod hash;
 pub mod manifest;

@@ -1,0 +1,215 @@
+//! Replays the saved inputs of every fuzz target through the same check functions the fuzzer
+//! runs (`urne_core::fuzzing`), so the corpora and regression inputs under `fuzz/` are tested by
+//! plain `cargo test` on stable, without cargo-fuzz or a nightly toolchain.
+//!
+//! For each target, every file of `fuzz/corpus/<target>/` (which must exist and not be empty, so
+//! that this test cannot pass by testing nothing) and of `fuzz/regressions/<target>/` (optional)
+//! is run; a panic on any of them fails the test and names the file.
+
+use std::fs;
+use std::io::Write as _;
+use std::panic;
+use std::path::{Path, PathBuf};
+
+use urne_core::ballot::Ballot;
+use urne_core::fuzzing;
+use urne_core::tally::{PartialDecryption, vartime_verify_partial};
+
+/// A check function of `urne_core::fuzzing`: panics only on a bug.
+type Check = fn(&[u8]);
+
+/// The fuzz targets, each with its check function. Must match `fuzz/fuzz_targets/`.
+const TARGETS: [(&str, Check); 5] = [
+    ("ballot", fuzzing::ballot),
+    ("manifest", fuzzing::manifest),
+    ("credential", fuzzing::credential),
+    ("tally", fuzzing::tally),
+    ("point_scalar", fuzzing::point_scalar),
+];
+
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
+}
+
+/// The files of `dir`, sorted; `None` when the directory does not exist.
+fn files(dir: &Path) -> Option<Vec<PathBuf>> {
+    let entries = fs::read_dir(dir).ok()?;
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.expect("a readable directory entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    Some(files)
+}
+
+/// Compact JSON of a protocol object.
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("protocol objects serialize")
+}
+
+/// Prints past libtest's capture of `println!`, so the counts show under plain `cargo test`.
+fn report(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// Runs every saved input of `target` through its check function and returns how many it ran.
+fn replay(target: &str) -> usize {
+    let check: Check = TARGETS
+        .iter()
+        .find(|(t, _)| *t == target)
+        .map(|&(_, check)| check)
+        .unwrap_or_else(|| panic!("{target} is not in TARGETS"));
+    let fuzz = fuzz_dir();
+    let corpus_dir = fuzz.join("corpus").join(target);
+    let corpus = files(&corpus_dir)
+        .unwrap_or_else(|| panic!("missing corpus directory {}", corpus_dir.display()));
+    assert!(
+        !corpus.is_empty(),
+        "empty corpus directory {}: run `cargo run -p urne-core --features testkit --example \
+         fuzz_seeds` to write the seeds",
+        corpus_dir.display()
+    );
+    let regressions = files(&fuzz.join("regressions").join(target)).unwrap_or_default();
+
+    let mut failed = Vec::new();
+    for path in corpus.iter().chain(&regressions) {
+        let data = fs::read(path).expect("a readable corpus file");
+        if panic::catch_unwind(|| check(&data)).is_err() {
+            failed.push(path.display().to_string());
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{target}: {} of {} inputs fail the check (the panic messages are above; run one \
+         with `cargo +nightly fuzz run {target} FILE` in fuzz/):\n{}",
+        failed.len(),
+        corpus.len() + regressions.len(),
+        failed.join("\n")
+    );
+    report(&format!(
+        "fuzz corpus replay: {target}: {} inputs ({} corpus, {} regressions)",
+        corpus.len() + regressions.len(),
+        corpus.len(),
+        regressions.len()
+    ));
+    corpus.len() + regressions.len()
+}
+
+#[test]
+fn replays_ballot_corpus() {
+    assert!(replay("ballot") > 0);
+}
+
+#[test]
+fn replays_manifest_corpus() {
+    assert!(replay("manifest") > 0);
+}
+
+#[test]
+fn replays_credential_corpus() {
+    assert!(replay("credential") > 0);
+}
+
+#[test]
+fn replays_tally_corpus() {
+    assert!(replay("tally") > 0);
+}
+
+#[test]
+fn replays_point_scalar_corpus() {
+    assert!(replay("point_scalar") > 0);
+}
+
+/// Names of the entries of `dir`, without extension, sorted.
+fn names(dir: &Path, only_files: bool) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.expect("a readable directory entry").path())
+        .filter(|p| p.is_file() == only_files)
+        .filter_map(|p| Some(p.file_stem()?.to_str()?.to_owned()))
+        .collect();
+    names.sort();
+    names
+}
+
+/// A target added to `fuzz/` without a replay here, or a corpus without a target, fails.
+#[test]
+fn every_fuzz_target_has_a_corpus_and_a_replay() {
+    let mut expected: Vec<String> = TARGETS.iter().map(|(t, _)| t.to_string()).collect();
+    expected.sort();
+    let fuzz = fuzz_dir();
+    assert_eq!(
+        names(&fuzz.join("fuzz_targets"), true),
+        expected,
+        "fuzz/fuzz_targets/ and this test's TARGETS differ"
+    );
+    assert_eq!(
+        names(&fuzz.join("corpus"), false),
+        expected,
+        "fuzz/corpus/ and this test's TARGETS differ"
+    );
+    if fuzz.join("regressions").is_dir() {
+        for dir in names(&fuzz.join("regressions"), false) {
+            assert!(
+                expected.contains(&dir),
+                "fuzz/regressions/{dir} has no fuzz target"
+            );
+        }
+    }
+}
+
+/// The fixture's own documents pass every check, and the saved corpus still holds a ballot and a
+/// partial decryption made for the current fixture. Without them the fuzzer and this replay
+/// would only exercise the parsers: a change to the protocol's hashing or encodings that makes
+/// the saved inputs stale fails here, rather than silently losing the verification paths.
+#[test]
+fn corpus_still_reaches_verification() {
+    let fx = fuzzing::fixture();
+    let election = fx.election();
+    for b in &fx.ballots {
+        fuzzing::ballot(b.to_json().as_bytes());
+    }
+    fuzzing::manifest(election.manifest().to_json().as_bytes());
+    for c in &fx.credentials {
+        fuzzing::credential(c.display().as_bytes());
+    }
+    fuzzing::tally(json(&fx.tally).as_bytes());
+    for pd in &fx.partials {
+        fuzzing::tally(json(pd).as_bytes());
+    }
+    fuzzing::tally(json(&fx.result).as_bytes());
+
+    let fuzz = fuzz_dir();
+    let read = |target: &str| -> Vec<String> {
+        files(&fuzz.join("corpus").join(target))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| String::from_utf8(fs::read(p).ok()?).ok())
+            .collect()
+    };
+    let mut rng = urne_core::testkit::rng_from_seed(0);
+    let ballots = read("ballot")
+        .iter()
+        .filter_map(|t| Ballot::from_json(t).ok())
+        .filter(|b| b.vartime_verify(&mut rng, election).is_ok())
+        .count();
+    let partials = read("tally")
+        .iter()
+        .filter_map(|t| serde_json::from_str::<PartialDecryption>(t).ok())
+        .filter(|pd| vartime_verify_partial(&mut rng, election, &fx.tally, pd).is_ok())
+        .count();
+    let stale = "was made for another fixture election: write the seeds again and minimize \
+                 the corpus (see fuzz/README.md)";
+    assert!(
+        ballots > 0,
+        "no ballot of fuzz/corpus/ballot verifies: the corpus {stale}"
+    );
+    assert!(
+        partials > 0,
+        "no partial decryption of fuzz/corpus/tally verifies: the corpus {stale}"
+    );
+    report(&format!(
+        "fuzz corpus replay: {ballots} corpus ballots and {partials} partial decryptions verify \
+         against the fixture"
+    ));
+}
