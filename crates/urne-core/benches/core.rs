@@ -118,4 +118,33 @@ fn tally(c: &mut Criterion) {
 }
 
 criterion_group!(benches, ballots, decryption, tally);
-criterion_main!(benches);
+criterion_main!(benches, primitive_benches);
+
+/// The unbatchable costs of verification: decoding points and hashing.
+fn primitives(c: &mut Criterion) {
+    use curve25519_dalek::ristretto::RistrettoPoint;
+    use urne_core::group::{Point, random_scalar};
+    let mut rng = rng_from_seed(4);
+    let p = Point::from_element(RistrettoPoint::mul_base(&random_scalar(&mut rng)));
+    let bytes = *p.as_bytes();
+    let mut g = c.benchmark_group("primitive");
+    g.bench_function("point-decode", |b| {
+        b.iter(|| Point::decode(&bytes).expect("valid"))
+    });
+    g.bench_function("point-encode", |b| {
+        b.iter(|| Point::from_element(*p.element()))
+    });
+    let s = random_scalar(&mut rng);
+    g.bench_function("mul-base", |b| b.iter(|| RistrettoPoint::mul_base(&s)));
+    let line = vec![7u8; 2600];
+    g.bench_function("hash-2600-bytes", |b| {
+        b.iter(|| {
+            let mut h = urne_core::hash::ItemHasher::new("bench");
+            h.bytes(&line);
+            h.digest()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(primitive_benches, primitives);

@@ -60,15 +60,16 @@ pub(crate) fn parse_json<'a, T: serde::Deserialize<'a>>(
     what: &'static str,
     text: &'a str,
 ) -> Result<T, ParseError> {
+    // The fast path parses without tracking paths; only a document that fails is parsed again
+    // to find where. serde_json refuses trailing characters after the document.
+    if let Ok(value) = serde_json::from_str(text) {
+        return Ok(value);
+    }
     let de = &mut serde_json::Deserializer::from_str(text);
-    let value = serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         ParseError::new(what, path, e.into_inner().to_string())
     })?;
-    // Trailing characters after the document are an error too, not silently ignored.
-    let mut de = serde_json::Deserializer::from_str(text);
-    let _: serde::de::IgnoredAny = serde::Deserialize::deserialize(&mut de)
-        .map_err(|e| ParseError::new(what, ".", e.to_string()))?;
     de.end()
         .map_err(|e| ParseError::new(what, ".", e.to_string()))?;
     Ok(value)

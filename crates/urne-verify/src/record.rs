@@ -352,6 +352,10 @@ pub fn parse_line(number: u64, bytes: &[u8]) -> Result<Line, LineError> {
     };
     let text =
         std::str::from_utf8(bytes).map_err(|e| err(".".into(), e.to_string(), "?".into()))?;
+    // Fast path without path tracking; a line that fails is parsed again to say where.
+    if let Ok(line) = serde_json::from_str::<Line>(text) {
+        return Ok(line);
+    }
     let de = &mut serde_json::Deserializer::from_str(text);
     let line: Line = serde_path_to_error::deserialize(&mut *de)
         .map_err(|e| err(e.path().to_string(), e.inner().to_string(), peek_kind(text)))?;

@@ -52,7 +52,7 @@ impl Default for Options {
         Options {
             batch: true,
             chunk: 4096,
-            batch_size: 128,
+            batch_size: 256,
             max_failures: 100,
         }
     }
