@@ -1,0 +1,167 @@
+//! The `urne` binary end to end: the demo, and `urne verify` on files, directories, URLs and
+//! snapshots, with its exit codes (0 valid, 1 invalid, 2 unreadable).
+
+#![allow(clippy::unwrap_used)] // Tests unwrap what must succeed.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn urne(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_urne"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn frozen() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors/records/v1-demo-12-voters.jsonl")
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+}
+
+#[test]
+fn demo_runs_an_election_and_its_record_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("election");
+    let o = urne(&[
+        "demo",
+        "--voters",
+        "40",
+        "--seed",
+        "3",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let s = text(&o);
+    for phase in [
+        "setup",
+        "voting",
+        "tally",
+        "decryption",
+        "result",
+        "verify",
+        "total",
+    ] {
+        assert!(
+            s.contains(&format!("  {phase} ")),
+            "no {phase} phase in:\n{s}"
+        );
+    }
+    assert!(s.contains("The result equals the count of the 40 voters' plaintext choices"));
+    let o = urne(&["verify", "--quiet", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("VALID"));
+}
+
+#[test]
+fn verify_reports_valid_record_as_json() {
+    let o = urne(&["verify", "--json", frozen().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["valid"], true);
+    assert_eq!(doc["report"]["complete"], true);
+    assert_eq!(doc["report"]["checks"].as_array().unwrap().len(), 18);
+}
+
+#[test]
+fn verify_exits_1_on_a_tampered_record_naming_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    let record = std::fs::read_to_string(frozen()).unwrap();
+    // Change one count of the published result.
+    let tampered = record.replacen("{\"counts\":[3,2,5,1,1]", "{\"counts\":[3,2,6,1,1]", 1);
+    assert_ne!(tampered, record);
+    std::fs::write(&bad, tampered).unwrap();
+    let o = urne(&["verify", "--quiet", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let s = text(&o);
+    assert!(s.contains("V-17") && s.contains("INVALID"), "{s}");
+}
+
+#[test]
+fn verify_exits_2_when_the_record_cannot_be_read() {
+    let o = urne(&["verify", "/nonexistent/record.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("opening /nonexistent/record.jsonl"));
+}
+
+#[test]
+fn verify_since_accepts_an_extension_and_rejects_a_rewrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = std::fs::read_to_string(frozen()).unwrap();
+    let lines: Vec<&str> = record.lines().collect();
+    // A snapshot: the first 20 lines and their tree head, made by the verifier's own writer.
+    let mut tree = urne_verify::merkle::MerkleBuilder::new();
+    let mut snapshot = String::new();
+    for l in &lines[..20] {
+        tree.push(urne_verify::merkle::leaf_hash(l.as_bytes()));
+        snapshot += l;
+        snapshot += "\n";
+    }
+    let head = urne_verify::record::TreeHead {
+        size: 20,
+        root: tree.root(),
+    };
+    let (line, _) =
+        urne_verify::record::encode_line(20, &urne_verify::record::Entry::TreeHead(head));
+    snapshot += std::str::from_utf8(&line).unwrap();
+    snapshot += "\n";
+    let old = dir.path().join("old.jsonl");
+    std::fs::write(&old, &snapshot).unwrap();
+    let o = urne(&[
+        "verify",
+        "--quiet",
+        "--since",
+        old.to_str().unwrap(),
+        frozen().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("its first 20 lines are unchanged"));
+    // The same snapshot against a record whose credential line 5 was rewritten.
+    let rewritten = record.replacen(lines[4], lines[5], 1);
+    let new = dir.path().join("new.jsonl");
+    std::fs::write(&new, rewritten).unwrap();
+    let o = urne(&[
+        "verify",
+        "--quiet",
+        "--since",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("does NOT extend"), "{}", text(&o));
+}
+
+#[test]
+fn verify_downloads_a_record_from_a_url() {
+    let body = std::fs::read(frozen()).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        // Serves exactly one request, then stops.
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 2 {
+            line.clear();
+        }
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(&body).unwrap();
+        let _ = reader.read(&mut [0u8; 1]);
+    });
+    let url = format!("http://{addr}/record.jsonl");
+    let o = urne(&["verify", "--quiet", &url]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("VALID"));
+    server.join().unwrap();
+}
