@@ -455,8 +455,21 @@ impl Ballot {
     }
 
     /// Checks shape (V-5, V-6) and challenges, and adds every equation of the ballot (V-8, V-9,
-    /// V-10) to `msm` with random weights. The public credential enters as one term.
+    /// V-10) to `msm` with random weights. The public credential enters as one term. On error,
+    /// `msm` is left as it was, so many ballots can share one combination.
     pub fn vartime_collect<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        election: &Election,
+        msm: &mut Msm,
+    ) -> Result<(), VerifyError> {
+        let cp = msm.checkpoint();
+        self.vartime_collect_inner(rng, election, msm)
+            .inspect_err(|_| msm.rollback(cp))
+    }
+
+    /// The body of [`Ballot::vartime_collect`], which may leave partial terms on error.
+    fn vartime_collect_inner<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
         election: &Election,

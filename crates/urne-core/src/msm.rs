@@ -19,6 +19,14 @@ use crate::group::{G, Point};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Term(usize);
 
+/// A state of an [`Msm`] to roll back to.
+#[derive(Debug, Clone, Copy)]
+pub struct Checkpoint {
+    len: usize,
+    g: Scalar,
+    y: Scalar,
+}
+
 /// A growing linear combination Σ sᵢ·Pᵢ + g·G + y·Y, to be checked against the identity.
 #[derive(Debug, Clone, Default)]
 pub struct Msm {
@@ -77,6 +85,25 @@ impl Msm {
         self.points.is_empty()
     }
 
+    /// Marks the current state, to [`Msm::rollback`] to if what follows must be undone.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            len: self.points.len(),
+            g: self.g,
+            y: self.y,
+        }
+    }
+
+    /// Removes every term added since `cp` and restores the G and Y coefficients. Exact as long
+    /// as the terms added since `cp` were the only ones changed, which holds for a ballot's
+    /// equations: they only add to their own terms.
+    pub fn rollback(&mut self, cp: Checkpoint) {
+        self.points.truncate(cp.len);
+        self.scalars.truncate(cp.len);
+        self.g = cp.g;
+        self.y = cp.y;
+    }
+
     /// Moves the terms of `other` into `self` (terms of `other` are not shared with `self`).
     pub fn append(&mut self, mut other: Msm) {
         self.g += other.g;
@@ -100,5 +127,28 @@ impl Msm {
         let scalars = self.scalars.iter().chain([&self.g, &self.y]);
         let points = self.points.iter().chain([&G, y_point]);
         RistrettoPoint::vartime_multiscalar_mul(scalars, points).is_identity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curve25519_dalek::ristretto::RistrettoPoint;
+
+    #[test]
+    fn rollback_restores_the_combination() {
+        let p = Point::from_element(RistrettoPoint::mul_base(&Scalar::from(5u64)));
+        let mut m = Msm::default();
+        m.push(Scalar::from(2u64), &p);
+        m.add_g(-Scalar::from(10u64));
+        assert!(m.vartime_is_identity(&G));
+        let cp = m.checkpoint();
+        let t = m.term(&p);
+        m.add(t, Scalar::ONE);
+        m.add_y(Scalar::ONE);
+        assert!(!m.vartime_is_identity(&G));
+        m.rollback(cp);
+        assert_eq!(m.len(), 1);
+        assert!(m.vartime_is_identity(&G));
     }
 }

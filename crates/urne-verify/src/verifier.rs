@@ -261,7 +261,8 @@ struct BallotOutcome {
     leaf: Hash,
     parsed: Option<(u64, BallotEntry)>,
     credential: Option<(u32, u64)>,
-    msm: Option<Msm>,
+    /// Passed the checks made alone; its equations wait for its sub-batch.
+    ready: bool,
     failure: Option<Failure>,
     points: u64,
 }
@@ -738,7 +739,7 @@ fn ballot_outcome(
         leaf,
         parsed: None,
         credential: None,
-        msm: None,
+        ready: false,
         failure: None,
         points: 0,
     };
@@ -783,14 +784,8 @@ fn ballot_outcome(
             "not in the public credential list",
         ))
     } else if batch {
-        let mut msm = Msm::with_capacity(out.points as usize + 8);
-        match b.vartime_collect(rng, election, &mut msm) {
-            Ok(()) => {
-                out.msm = Some(msm);
-                Ok(())
-            }
-            Err(e) => Err(Failure::from_verify(e, Some(p.number), None)),
-        }
+        out.ready = true;
+        Ok(())
     } else {
         b.vartime_verify(rng, election)
             .map(|_| ())
@@ -834,31 +829,44 @@ fn count_points(b: &Ballot) -> u64 {
     n as u64
 }
 
-/// Checks the equations of a group of ballots together; on failure, halves the group until the
-/// faulty ballots are found, and names each with the failing check.
+/// Checks the equations of a group of ballots in one multiscalar multiplication. Ballots that
+/// fail a check of their own (shape, challenge sums) are named at once; if the combination fails,
+/// the group is halved and each half collected and checked again, until the faulty ballots are
+/// found and diagnosed.
 fn vartime_check_group(
-    outcomes: &mut [&mut BallotOutcome],
+    group: &mut [BallotOutcome],
+    members: &[usize],
     election: &Election,
     rng: &mut ThreadRng,
 ) {
     let y = election.key().point().element();
-    let mut combined = Msm::with_capacity(
-        outcomes
-            .iter()
-            .filter_map(|o| o.msm.as_ref())
-            .map(Msm::len)
-            .sum(),
-    );
-    for o in outcomes.iter() {
-        if let Some(m) = &o.msm {
-            combined.append(m.clone());
+    let points: u64 = members.iter().map(|&i| group[i].points + 2).sum();
+    let mut msm = Msm::with_capacity(points as usize);
+    let mut collected = Vec::with_capacity(members.len());
+    for &i in members {
+        let o = &mut group[i];
+        let Some((_, entry)) = &o.parsed else {
+            continue;
+        };
+        match entry.ballot.vartime_collect(rng, election, &mut msm) {
+            Ok(()) => collected.push(i),
+            Err(e) => {
+                let mut f =
+                    Failure::from_verify(e, Some(o.number), Some(entry.tracker.to_string()));
+                f.item = format!("ballot.{}", f.item);
+                if matches!(f.check.as_str(), "V-5" | "V-6") {
+                    o.credential = None;
+                }
+                o.failure = Some(f);
+            }
         }
     }
-    if combined.is_empty() || combined.vartime_is_identity(y) {
+    if collected.is_empty() || msm.vartime_is_identity(y) {
         return;
     }
-    if outcomes.len() == 1 {
-        let o = &mut outcomes[0];
+    drop(msm);
+    if let [i] = collected[..] {
+        let o = &mut group[i];
         if let Some((_, entry)) = &o.parsed {
             let mut f = Failure::from_verify(
                 entry.ballot.vartime_diagnose(rng, election),
@@ -871,10 +879,9 @@ fn vartime_check_group(
         }
         return;
     }
-    let mid = outcomes.len() / 2;
-    let (left, right) = outcomes.split_at_mut(mid);
-    vartime_check_group(left, election, rng);
-    vartime_check_group(right, election, rng);
+    let (left, right) = collected.split_at(collected.len() / 2);
+    vartime_check_group(group, left, election, rng);
+    vartime_check_group(group, right, election, rng);
 }
 
 fn flush_ballots(st: &mut State<'_>) -> Result<(), RecordError> {
@@ -897,9 +904,8 @@ fn flush_ballots(st: &mut State<'_>) -> Result<(), RecordError> {
         outcomes
             .par_chunks_mut(st.options.batch_size)
             .for_each_init(rand::rng, |rng, group| {
-                let mut refs: Vec<&mut BallotOutcome> =
-                    group.iter_mut().filter(|o| o.msm.is_some()).collect();
-                vartime_check_group(&mut refs, election, rng);
+                let members: Vec<usize> = (0..group.len()).filter(|&i| group[i].ready).collect();
+                vartime_check_group(group, &members, election, rng);
             });
     }
     // The running tally, in parallel over the ballots with a known credential.
