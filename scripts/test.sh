@@ -12,5 +12,11 @@ if cargo tree -p urne-core -e normal --prefix none --features testkit | grep -E 
   exit 1
 fi
 
+echo "== dependency rule: the verifier depends on the core only"
+if cargo tree -p urne-verify -e normal --prefix none | grep -E '^urne-' | grep -vE '^urne-(verify|core) '; then
+  echo "urne-verify may depend on urne-core only among urne's crates (see README: architecture)" >&2
+  exit 1
+fi
+
 echo "== tests"
 cargo test --workspace --all-features --locked
