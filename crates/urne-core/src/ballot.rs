@@ -16,7 +16,7 @@ use std::fmt;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
-use subtle::Choice;
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroize;
 
 use crate::credential::CredentialKey;
@@ -227,15 +227,32 @@ impl Ballot {
                 QuestionVote::Blank if q.blank => {}
                 QuestionVote::Blank => return Err(VoteError::Blank { question: qi }),
                 QuestionVote::Selected(sel) => {
-                    let mut seen = BTreeSet::new();
-                    for &a in sel {
-                        if a >= q.answers.len() || !seen.insert(a) {
-                            return Err(VoteError::Answer {
-                                question: qi,
-                                answer: a,
-                            });
+                    let n = q.answers.len();
+                    if let Some(&answer) = sel.iter().find(|&&a| a >= n) {
+                        return Err(VoteError::Answer {
+                            question: qi,
+                            answer,
+                        });
+                    }
+                    // Mark the selections by comparing every answer with every selection, so
+                    // that no memory access depends on which answers were chosen.
+                    let mut marked = 0usize;
+                    for (k, bit) in bits.iter_mut().enumerate() {
+                        let mut hit = Choice::from(0);
+                        for &a in sel {
+                            hit |= (a as u64).ct_eq(&(k as u64));
                         }
-                        bits[a] = 1;
+                        bit.conditional_assign(&1, hit);
+                        marked += usize::from(*bit);
+                    }
+                    if marked != sel.len() {
+                        // A repeated selection: the vote is refused, so timing no longer matters.
+                        let mut seen = BTreeSet::new();
+                        let answer = sel.iter().copied().find(|&a| !seen.insert(a)).unwrap_or(0);
+                        return Err(VoteError::Answer {
+                            question: qi,
+                            answer,
+                        });
                     }
                     if sel.len() < q.min as usize || sel.len() > q.max as usize {
                         return Err(VoteError::Count {

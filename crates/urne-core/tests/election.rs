@@ -366,3 +366,68 @@ fn credential_list_rules_are_v4() {
         assert_eq!((err.check, err.item.as_str()), (Check::V4, item));
     }
 }
+
+#[test]
+fn rejects_invalid_votes_before_encrypting() {
+    use urne_core::ballot::VoteError;
+    let mut rng = rng_from_seed(17);
+    let setup = ElectionBuilder::single_question("votes", 4, 1, 2)
+        .question(3, 1, 1, true)
+        .build(&mut rng);
+    let e = &setup.election;
+    let key = Credential::generate(&mut rng).derive_key("votes");
+    let sel = |v: Vec<usize>| QuestionVote::Selected(v);
+    let cases = [
+        (
+            vec![sel(vec![4]), QuestionVote::Blank],
+            VoteError::Answer {
+                question: 0,
+                answer: 4,
+            },
+        ),
+        (
+            vec![sel(vec![1, 1]), QuestionVote::Blank],
+            VoteError::Answer {
+                question: 0,
+                answer: 1,
+            },
+        ),
+        (
+            vec![sel(vec![0, 1, 2]), QuestionVote::Blank],
+            VoteError::Count {
+                question: 0,
+                found: 3,
+                min: 1,
+                max: 2,
+            },
+        ),
+        (
+            vec![sel(vec![]), QuestionVote::Blank],
+            VoteError::Count {
+                question: 0,
+                found: 0,
+                min: 1,
+                max: 2,
+            },
+        ),
+        (
+            vec![QuestionVote::Blank, QuestionVote::Blank],
+            VoteError::Blank { question: 0 },
+        ),
+        (
+            vec![sel(vec![0])],
+            VoteError::Questions {
+                expected: 2,
+                found: 1,
+            },
+        ),
+    ];
+    for (vote, expected) in cases {
+        assert_eq!(
+            Ballot::create(&mut rng, e, &key, &vote).unwrap_err(),
+            expected
+        );
+    }
+    let ok = Ballot::create(&mut rng, e, &key, &[sel(vec![3, 0]), sel(vec![2])]).unwrap();
+    ok.vartime_verify(&mut rng, e).unwrap();
+}

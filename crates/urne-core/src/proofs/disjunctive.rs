@@ -139,7 +139,16 @@ impl DisjunctiveProof {
         m: usize,
     ) -> Self {
         debug_assert_eq!(witness.randomness.len(), m);
-        let real = &allowed[witness.branch];
+        // The real tuple, selected by scanning every branch: no memory access depends on which
+        // branch is real.
+        let real: Vec<u64> = (0..m)
+            .map(|i| {
+                allowed.iter().enumerate().fold(0u64, |acc, (j, tuple)| {
+                    let here = (j as u64).ct_eq(&(witness.branch as u64));
+                    u64::conditional_select(&acc, &tuple[i], here)
+                })
+            })
+            .collect();
         let mut h = prefix;
         let mut cs = Vec::with_capacity(allowed.len());
         let mut ts = Vec::with_capacity(allowed.len());
