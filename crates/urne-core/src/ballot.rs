@@ -313,11 +313,11 @@ impl Ballot {
                     &r_blank,
                 ));
                 // Branch 0 is the blank vote (1, 0); branch 1 + k − min is (0, k).
-                let branch = if is_blank {
-                    0
-                } else {
-                    1 + (count - u64::from(q.min)) as usize
-                };
+                // A blank vote has no selection (count 0), so the subtraction wraps only
+                // in the branch that the selection discards.
+                let selected = count.wrapping_sub(u64::from(q.min)).wrapping_add(1);
+                let blank = Choice::from(u8::from(is_blank));
+                let branch = u64::conditional_select(&selected, &0, blank) as usize;
                 let r = [r_blank, r_sum];
                 let w = Witness {
                     branch,
