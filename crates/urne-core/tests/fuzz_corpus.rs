@@ -1,6 +1,7 @@
-//! Replays the saved inputs of every fuzz target through the same check functions the fuzzer
-//! runs (`urne_core::fuzzing`), so the corpora and regression inputs under `fuzz/` are tested by
-//! plain `cargo test` on stable, without cargo-fuzz or a nightly toolchain.
+//! Replays the saved inputs of urne-core's fuzz targets through the same check functions the
+//! fuzzer runs (`urne_core::fuzzing`), so the corpora and regression inputs under `fuzz/` are
+//! tested by plain `cargo test` on stable, without cargo-fuzz or a nightly toolchain. The record
+//! targets are replayed by urne-verify's `tests/fuzz_corpus.rs`; this test checks that they are.
 //!
 //! For each target, every file of `fuzz/corpus/<target>/` (which must exist and not be empty, so
 //! that this test cannot pass by testing nothing) and of `fuzz/regressions/<target>/` (optional)
@@ -26,6 +27,11 @@ const TARGETS: [(&str, Check); 5] = [
     ("tally", fuzzing::tally),
     ("point_scalar", fuzzing::point_scalar),
 ];
+
+/// The fuzz targets whose check functions live in `urne_verify::fuzzing` (the election record):
+/// urne-core cannot depend on urne-verify, so `crates/urne-verify/tests/fuzz_corpus.rs` replays
+/// them, and this test only checks that it does.
+const REPLAYED_BY_URNE_VERIFY: [&str; 2] = ["record_line", "record"];
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
@@ -132,22 +138,38 @@ fn names(dir: &Path, only_files: bool) -> Vec<String> {
     names
 }
 
-/// A target added to `fuzz/` without a replay here, or a corpus without a target, fails.
+/// A target added to `fuzz/` without a replay here or in urne-verify's replay test, or a corpus
+/// without a target, fails.
 #[test]
 fn every_fuzz_target_has_a_corpus_and_a_replay() {
-    let mut expected: Vec<String> = TARGETS.iter().map(|(t, _)| t.to_string()).collect();
+    let mut expected: Vec<String> = TARGETS
+        .iter()
+        .map(|(t, _)| *t)
+        .chain(REPLAYED_BY_URNE_VERIFY)
+        .map(str::to_owned)
+        .collect();
     expected.sort();
     let fuzz = fuzz_dir();
     assert_eq!(
         names(&fuzz.join("fuzz_targets"), true),
         expected,
-        "fuzz/fuzz_targets/ and this test's TARGETS differ"
+        "fuzz/fuzz_targets/ and this test's TARGETS and REPLAYED_BY_URNE_VERIFY differ"
     );
     assert_eq!(
         names(&fuzz.join("corpus"), false),
         expected,
-        "fuzz/corpus/ and this test's TARGETS differ"
+        "fuzz/corpus/ and this test's TARGETS and REPLAYED_BY_URNE_VERIFY differ"
     );
+    let other = Path::new(env!("CARGO_MANIFEST_DIR")).join("../urne-verify/tests/fuzz_corpus.rs");
+    let other_text = fs::read_to_string(&other)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", other.display()));
+    for t in REPLAYED_BY_URNE_VERIFY {
+        assert!(
+            other_text.contains(&format!("(\"{t}\", fuzzing::{t})")),
+            "{} does not list the fuzz target {t} in its TARGETS",
+            other.display()
+        );
+    }
     if fuzz.join("regressions").is_dir() {
         for dir in names(&fuzz.join("regressions"), false) {
             assert!(

@@ -8,6 +8,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "testkit")]
+pub mod fuzzing;
 pub mod merkle;
 pub mod record;
 #[cfg(feature = "testkit")]

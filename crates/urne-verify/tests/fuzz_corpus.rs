@@ -1,0 +1,152 @@
+//! Replays the saved inputs of the record fuzz targets through the same check functions the
+//! fuzzer runs (`urne_verify::fuzzing`), so the corpora and regression inputs under `fuzz/` are
+//! tested by plain `cargo test` on stable, without cargo-fuzz or a nightly toolchain.
+//!
+//! For each target, every file of `fuzz/corpus/<target>/` (which must exist and not be empty, so
+//! that this test cannot pass by testing nothing) and of `fuzz/regressions/<target>/` (optional)
+//! is run; a panic on any of them fails the test and names the file. The other fuzz targets are
+//! replayed by urne-core's `tests/fuzz_corpus.rs`, which checks that every target of
+//! `fuzz/fuzz_targets/` is replayed by one of the two.
+
+use std::fs;
+use std::io::Write as _;
+use std::panic;
+use std::path::{Path, PathBuf};
+
+use urne_verify::fuzzing;
+
+/// A check function of `urne_verify::fuzzing`: panics only on a bug.
+type Check = fn(&[u8]);
+
+/// The fuzz targets replayed here, each with its check function. urne-core's replay test lists
+/// the same names as replayed elsewhere.
+const TARGETS: [(&str, Check); 2] = [
+    ("record_line", fuzzing::record_line),
+    ("record", fuzzing::record),
+];
+
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
+}
+
+/// The files of `dir`, sorted; `None` when the directory does not exist.
+fn files(dir: &Path) -> Option<Vec<PathBuf>> {
+    let entries = fs::read_dir(dir).ok()?;
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.expect("a readable directory entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    Some(files)
+}
+
+/// Prints past libtest's capture of `println!`, so the counts show under plain `cargo test`.
+fn report(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// The corpus files of `target`, which must exist.
+fn corpus(target: &str) -> Vec<PathBuf> {
+    let dir = fuzz_dir().join("corpus").join(target);
+    let corpus =
+        files(&dir).unwrap_or_else(|| panic!("missing corpus directory {}", dir.display()));
+    assert!(
+        !corpus.is_empty(),
+        "empty corpus directory {}: run `cargo run -p urne-verify --features testkit --example \
+         record_fuzz_seeds` to write the seeds",
+        dir.display()
+    );
+    corpus
+}
+
+/// Runs every saved input of `target` through its check function and returns how many it ran.
+fn replay(target: &str) -> usize {
+    let check: Check = TARGETS
+        .iter()
+        .find(|(t, _)| *t == target)
+        .map(|&(_, check)| check)
+        .unwrap_or_else(|| panic!("{target} is not in TARGETS"));
+    let corpus = corpus(target);
+    let regressions = files(&fuzz_dir().join("regressions").join(target)).unwrap_or_default();
+
+    let mut failed = Vec::new();
+    for path in corpus.iter().chain(&regressions) {
+        let data = fs::read(path).expect("a readable corpus file");
+        if panic::catch_unwind(|| check(&data)).is_err() {
+            failed.push(path.display().to_string());
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{target}: {} of {} inputs fail the check (the panic messages are above; run one \
+         with `cargo +nightly fuzz run {target} FILE` in fuzz/):\n{}",
+        failed.len(),
+        corpus.len() + regressions.len(),
+        failed.join("\n")
+    );
+    report(&format!(
+        "fuzz corpus replay: {target}: {} inputs ({} corpus, {} regressions)",
+        corpus.len() + regressions.len(),
+        corpus.len(),
+        regressions.len()
+    ));
+    corpus.len() + regressions.len()
+}
+
+#[test]
+fn replays_record_line_corpus() {
+    assert!(replay("record_line") > 0);
+}
+
+#[test]
+fn replays_record_corpus() {
+    assert!(replay("record") > 0);
+}
+
+/// Every target replayed here is a fuzz target. (urne-core's replay test checks the converse:
+/// that every file of `fuzz/fuzz_targets/` is replayed by it or listed in this file's TARGETS.)
+#[test]
+fn every_target_here_is_a_fuzz_target() {
+    for (t, _) in TARGETS {
+        let path = fuzz_dir().join("fuzz_targets").join(format!("{t}.rs"));
+        assert!(path.is_file(), "no fuzz target {}", path.display());
+    }
+}
+
+/// The honest record behind the `record` target verifies (checked when it is built) and has a
+/// revote, and the saved corpus still holds an input that makes a valid and complete record,
+/// whole or spliced into the honest one. Without it the fuzzer and this replay would only
+/// exercise the early rejections: a change to the record format or the protocol that makes the
+/// saved records stale fails here, rather than silently losing the later checks.
+#[test]
+fn corpus_still_reaches_a_complete_record() {
+    let fx = fuzzing::fixture();
+    assert!(
+        fx.ballots_cast > fuzzing::FIXTURE_VOTERS as u64,
+        "no voter of the honest fuzzing record votes twice: choose another FIXTURE_SEED"
+    );
+    for line in &fx.lines {
+        fuzzing::record_line(line);
+    }
+    fuzzing::record(&fx.record);
+
+    let complete = corpus("record")
+        .iter()
+        .filter_map(|p| fs::read(p).ok())
+        .flat_map(|data| {
+            let spliced = fuzzing::splice_record(&data);
+            [Some(data), spliced]
+        })
+        .flatten()
+        .filter(|record| fuzzing::check_record(record).complete)
+        .count();
+    assert!(
+        complete > 0,
+        "no input of fuzz/corpus/record makes a complete record: the corpus was made for \
+         another honest record; write the seeds again and minimize the corpus (see \
+         fuzz/README.md)"
+    );
+    report(&format!(
+        "fuzz corpus replay: {complete} corpus records (whole or spliced) verify as complete"
+    ));
+}
