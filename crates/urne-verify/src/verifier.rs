@@ -335,7 +335,7 @@ impl<'o> State<'o> {
                 format!("is {seq}, expected {}", self.seq),
             );
         }
-        self.seq = seq.max(self.seq) + 1;
+        self.seq = seq.max(self.seq).saturating_add(1);
         let stage = stage_of(kind);
         let once = matches!(
             kind,
@@ -457,7 +457,7 @@ pub fn verify<R: BufRead + Seek>(
             Err(e) => {
                 st.line_error(e);
                 st.tree.push(leaf);
-                st.seq += 1;
+                st.seq = st.seq.saturating_add(1);
                 continue;
             }
         };
@@ -933,7 +933,7 @@ fn flush_ballots(st: &mut State<'_>) -> Result<(), RecordError> {
         st.points += o.points;
         st.tree.push(o.leaf);
         let Some((seq, entry)) = o.parsed else {
-            st.seq += 1;
+            st.seq = st.seq.saturating_add(1);
             st.fail(o.failure.expect("an unparsed ballot has a failure"));
             continue;
         };
