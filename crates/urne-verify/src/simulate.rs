@@ -282,7 +282,10 @@ pub fn simulate<W: Write>(
     phases.push(Phase {
         name: "tally",
         time: t.elapsed(),
-        what: format!("{} ballots counted after revotes", tally.ballots()),
+        what: format!(
+            "{} ballots counted after revotes (summed as ballots arrived)",
+            tally.ballots()
+        ),
     });
 
     // Decryption: each trustee's factors with proofs, checked before use.
