@@ -40,6 +40,9 @@ pub mod tags {
     pub const TRUSTEE_KEY_PROOF: &str = "urne/v1/trustee/key-proof";
     /// A decryption factor's Chaum–Pedersen proof (spec §8.3).
     pub const DECRYPTION_PROOF: &str = "urne/v1/trustee/decryption-proof";
+    /// A dealer's proof of knowledge of its polynomial's constant term in key generation
+    /// (crate::dkg; to be specified with the threshold key-sharing mode).
+    pub const DKG_COEFFICIENT_PROOF: &str = "urne/v1/dkg/coefficient-proof";
     /// A leaf of the bulletin board's Merkle tree: one line of the record (docs/record.md).
     pub const LOG_LEAF: &str = "urne/v1/log/leaf";
     /// An inner node of the bulletin board's Merkle tree (docs/record.md).

@@ -25,6 +25,7 @@
 
 pub mod ballot;
 pub mod credential;
+pub mod dkg;
 pub mod election;
 pub mod elgamal;
 pub mod error;
