@@ -100,6 +100,10 @@ impl fmt::Debug for Share {
 }
 
 impl Share {
+    pub(crate) fn from_parts(index: u32, value: Scalar) -> Self {
+        Share { index, value }
+    }
+
     /// The trustee index this share belongs to.
     pub fn index(&self) -> u32 {
         self.index
@@ -134,7 +138,6 @@ impl Share {
         DecryptionFactor::prove(rng, fingerprint, &self.value, vk, ct)
     }
 
-    #[cfg(test)]
     pub(crate) fn secret(&self) -> &Scalar {
         &self.value
     }

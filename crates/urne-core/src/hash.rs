@@ -43,6 +43,10 @@ pub mod tags {
     /// A dealer's proof of knowledge of its polynomial's constant term in key generation
     /// (crate::dkg; to be specified with the threshold key-sharing mode).
     pub const DKG_COEFFICIENT_PROOF: &str = "urne/v1/dkg/coefficient-proof";
+    /// The key that encrypts one share to its recipient in key generation (crate::dkg_transport).
+    pub const DKG_SHARE_KEY: &str = "urne/v1/dkg/share-key";
+    /// The proof of a recipient's complaint about a share (crate::dkg_transport).
+    pub const DKG_COMPLAINT_PROOF: &str = "urne/v1/dkg/complaint-proof";
     /// A leaf of the bulletin board's Merkle tree: one line of the record (docs/record.md).
     pub const LOG_LEAF: &str = "urne/v1/log/leaf";
     /// An inner node of the bulletin board's Merkle tree (docs/record.md).

@@ -26,6 +26,7 @@
 pub mod ballot;
 pub mod credential;
 pub mod dkg;
+pub mod dkg_transport;
 pub mod election;
 pub mod elgamal;
 pub mod error;

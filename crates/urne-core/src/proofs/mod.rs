@@ -11,6 +11,7 @@
 
 pub mod decryption;
 pub mod disjunctive;
+pub mod dleq;
 pub mod schnorr;
 
 use crate::error::DecodeError;
