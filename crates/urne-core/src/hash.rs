@@ -47,6 +47,12 @@ pub mod tags {
     pub const DKG_SHARE_KEY: &str = "urne/v1/dkg/share-key";
     /// The proof of a recipient's complaint about a share (crate::dkg_transport).
     pub const DKG_COMPLAINT_PROOF: &str = "urne/v1/dkg/complaint-proof";
+    /// A dealer's signature on its dealing (crate::ceremony).
+    pub const DKG_DEALING: &str = "urne/v1/dkg/dealing";
+    /// An accuser's signature on its complaint (crate::ceremony).
+    pub const DKG_COMPLAINT: &str = "urne/v1/dkg/complaint";
+    /// A dealer's signature on its answer to a complaint (crate::ceremony).
+    pub const DKG_ANSWER: &str = "urne/v1/dkg/answer";
     /// A leaf of the bulletin board's Merkle tree: one line of the record (docs/record.md).
     pub const LOG_LEAF: &str = "urne/v1/log/leaf";
     /// An inner node of the bulletin board's Merkle tree (docs/record.md).
