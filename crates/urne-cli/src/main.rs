@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 mod demo;
 mod progress;
 mod simulate;
+mod trustee;
+mod vault;
 mod verify;
 
 /// urne: end-to-end verifiable online voting.
@@ -29,6 +31,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Write the record of a simulated election of any size (for benchmarks and tests).
     Simulate(simulate::SimulateArgs),
+    /// A trustee's own steps, on its own machine: create and check its key.
+    Trustee(trustee::TrusteeArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => verify::run(&args),
         Command::Simulate(args) => simulate::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Trustee(args) => trustee::run(&args).map(|()| ExitCode::SUCCESS),
     };
     outcome.unwrap_or_else(|e| {
         eprintln!("urne: {e:#}");

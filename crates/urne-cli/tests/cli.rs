@@ -165,3 +165,73 @@ fn verify_downloads_a_record_from_a_url() {
     assert!(text(&o).contains("VALID"));
     server.join().unwrap();
 }
+
+fn urne_with_passphrase(args: &[&str], passphrase: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_urne"))
+        .args(args)
+        .env("URNE_PASSPHRASE", passphrase)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn trustee_key_is_created_encrypted_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let create = [
+        "trustee",
+        "new-identity",
+        "--election",
+        "agm-2027",
+        "--index",
+        "2",
+        "--name",
+        "Grace",
+        "--out",
+        out,
+    ];
+    let mut args = create.to_vec();
+    args.extend(["--kdf-memory-kib", "1024"]);
+    let o = urne_with_passphrase(&args, "correct horse battery staple");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Next: send the public file"));
+    let secret = dir.path().join("trustee-2.secret");
+    let public = dir.path().join("trustee-2.public.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let (s, p) = (secret.to_str().unwrap(), public.to_str().unwrap());
+    let check = [
+        "trustee",
+        "check-identity",
+        "--election",
+        "agm-2027",
+        "--index",
+        "2",
+        "--secret",
+        s,
+        "--public",
+        p,
+    ];
+    let o = urne_with_passphrase(&check, "correct horse battery staple");
+    assert!(o.status.success(), "{}", text(&o));
+    // A wrong passphrase gives a clear error and exit code 2.
+    let o = urne_with_passphrase(&check, "correct horse battery stapler");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("wrong passphrase"), "{}", text(&o));
+    // The proof is bound to the election and index.
+    let mut other = check.to_vec();
+    other[3] = "agm-2028";
+    let o = urne_with_passphrase(&other, "correct horse battery staple");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("proof does not verify"), "{}", text(&o));
+    // Creating again never overwrites the key.
+    let o = urne_with_passphrase(&args, "another passphrase here");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("exists already"));
+}
