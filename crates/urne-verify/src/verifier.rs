@@ -13,7 +13,7 @@
 //! ballots are read again and taken back out. Memory stays bounded by the credential list.
 
 use std::collections::HashSet;
-use std::io::{BufRead, Seek, SeekFrom};
+use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::time::Instant as Clock;
 
 use rand::rngs::ThreadRng;
@@ -45,6 +45,8 @@ pub struct Options {
     pub batch_size: usize,
     /// Failures kept in the report (all are counted).
     pub max_failures: usize,
+    /// The longest line accepted; a longer one is reported (V-18) and skipped unread.
+    pub max_line_bytes: u64,
 }
 
 impl Default for Options {
@@ -54,6 +56,7 @@ impl Default for Options {
             chunk: 4096,
             batch_size: 256,
             max_failures: 100,
+            max_line_bytes: MAX_LINE_BYTES,
         }
     }
 }
@@ -413,17 +416,22 @@ pub fn verify<R: BufRead + Seek>(
     let mut number = 0u64;
     let mut buf = Vec::with_capacity(1 << 16);
     let mut tree_head_line: Option<u64> = None;
+    let mut pending_bytes = 0usize;
     loop {
         buf.clear();
-        let n = input.read_until(b'\n', &mut buf)?;
+        let (n, complete) = read_line(&mut input, &mut buf, options.max_line_bytes)?;
         if n == 0 {
             break;
         }
         number += 1;
         let line_offset = offset;
-        offset += n as u64;
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
+        offset += n;
+        if !complete {
+            let detail = format!("longer than {} bytes: skipped", options.max_line_bytes);
+            st.fail_at(Check::V18, number, ".", detail);
+            st.tree.push(leaf_hash(b""));
+            st.seq = st.seq.saturating_add(1);
+            continue;
         }
         if let Some(th) = tree_head_line {
             st.fail_at(
@@ -443,7 +451,9 @@ pub fn verify<R: BufRead + Seek>(
                 offset: line_offset,
                 bytes: std::mem::take(&mut buf),
             });
-            if st.pending.len() >= options.chunk {
+            pending_bytes += st.pending.last().map_or(0, |p| p.bytes.len());
+            if st.pending.len() >= options.chunk || pending_bytes >= MAX_PENDING_BYTES {
+                pending_bytes = 0;
                 flush_ballots(&mut st)?;
                 progress(offset);
             }
@@ -488,6 +498,48 @@ pub fn verify<R: BufRead + Seek>(
         ));
     }
     Ok(report(st, number, started))
+}
+
+/// The longest line a record may have: room for the largest manifest or ballot the limits of
+/// spec §4.2 allow. A longer line is reported (V-18) and skipped, never held in memory.
+pub const MAX_LINE_BYTES: u64 = 256 << 20;
+
+/// Ballot lines held before a parallel step, in bytes (besides the count in [`Options::chunk`]).
+const MAX_PENDING_BYTES: usize = 64 << 20;
+
+/// Reads one line into `buf` without its newline, at most `max` bytes of it. Returns the bytes
+/// consumed (0 at the end) and whether the line was complete; the rest of a longer line is
+/// consumed and dropped.
+fn read_line<R: BufRead>(
+    input: &mut R,
+    buf: &mut Vec<u8>,
+    max: u64,
+) -> std::io::Result<(u64, bool)> {
+    buf.clear();
+    let n = input.by_ref().take(max + 1).read_until(b'\n', buf)? as u64;
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        return Ok((n, true));
+    }
+    if n <= max {
+        return Ok((n, true)); // the last line, without a final newline
+    }
+    buf.clear();
+    let mut skipped = n;
+    loop {
+        let (done, used) = {
+            let chunk = input.fill_buf()?;
+            match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (true, i + 1),
+                None => (chunk.is_empty(), chunk.len()),
+            }
+        };
+        input.consume(used);
+        skipped += used as u64;
+        if done {
+            return Ok((skipped, false));
+        }
+    }
 }
 
 fn is_ballot_line(bytes: &[u8]) -> bool {

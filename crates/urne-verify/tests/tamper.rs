@@ -484,3 +484,43 @@ fn snapshot_in_progress_is_valid_and_extended_by_the_final_record() {
     assert!(!since.extends);
     assert_eq!(since.failures[0].check, "V-18");
 }
+
+#[test]
+fn rejects_overlong_line_without_reading_it_whole() {
+    // One ballot line padded to over 64 KiB under a 32 KiB limit (honest lines here are under
+    // 8 KiB): reported and skipped, and every other line still read.
+    let lines = &honest().lines;
+    let i = ballot_positions(lines)[1];
+    let text = String::from_utf8(write(lines, true, true)).unwrap();
+    let target = text.lines().nth(i).unwrap().to_owned();
+    let long = target.replacen(
+        "{\"seq\"",
+        &format!("{{\"pad\":\"{}\",\"seq\"", "x".repeat(64 << 10)),
+        1,
+    );
+    let record = text.replacen(&target, &long, 1).into_bytes();
+    for batch in [true, false] {
+        let options = Options {
+            batch,
+            max_line_bytes: 32 << 10,
+            ..Options::default()
+        };
+        let r = verify(Cursor::new(&record), &options, &|_| {}).unwrap();
+        assert!(!r.valid);
+        let over: Vec<_> = r
+            .failures
+            .iter()
+            .filter(|f| f.detail.contains("longer than 32768"))
+            .collect();
+        assert_eq!(over.len(), 1, "{:#?}", r.failures);
+        assert_eq!(
+            (over[0].check.as_str(), over[0].line),
+            ("V-18", Some(i as u64 + 1))
+        );
+        assert_eq!(
+            r.lines,
+            lines.len() as u64 + 1,
+            "every line was still counted"
+        );
+    }
+}
