@@ -80,10 +80,10 @@ pub struct Answer {
 /// Why a dealer was disqualified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disqualification {
-    /// No dealing, or more than one.
-    Dealings(usize),
-    /// The dealing's signature does not verify under the dealer's identity key.
-    Signature,
+    /// No dealing signed by the dealer.
+    NoDealing,
+    /// Two different dealings, both signed by the dealer.
+    Equivocation,
     /// Commitments for another threshold, or not one share per trustee.
     Shape,
     /// The proof of knowledge of the constant term fails.
@@ -95,7 +95,7 @@ pub enum Disqualification {
 /// A message that is ignored, and why (it does not affect who is qualified).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ignored {
-    /// A complaint or answer whose signature fails, or that names unknown trustees.
+    /// A dealing, complaint or answer whose signature fails, or that names unknown trustees.
     Invalid {
         /// Who sent it (claimed).
         from: u32,
@@ -141,9 +141,10 @@ pub enum CeremonyError {
     Share(#[from] ShareError),
 }
 
-fn dealing_prefix(election_id: &str, d: &Dealing) -> ItemHasher {
+fn dealing_prefix(election_id: &str, signer: &Point, d: &Dealing) -> ItemHasher {
     let mut h = ItemHasher::new(tags::DKG_DEALING);
     h.str(election_id)
+        .point(signer)
         .u64(d.dealer.into())
         .len(d.commitment.coefficients.len());
     for c in &d.commitment.coefficients {
@@ -157,9 +158,10 @@ fn dealing_prefix(election_id: &str, d: &Dealing) -> ItemHasher {
     h
 }
 
-fn complaint_prefix(election_id: &str, m: &ComplaintMessage) -> ItemHasher {
+fn complaint_prefix(election_id: &str, signer: &Point, m: &ComplaintMessage) -> ItemHasher {
     let mut h = ItemHasher::new(tags::DKG_COMPLAINT);
     h.str(election_id)
+        .point(signer)
         .u64(m.accuser.into())
         .u64(m.dealer.into());
     h.point(&m.complaint.shared)
@@ -169,9 +171,10 @@ fn complaint_prefix(election_id: &str, m: &ComplaintMessage) -> ItemHasher {
     h
 }
 
-fn answer_prefix(election_id: &str, a: &Answer) -> ItemHasher {
+fn answer_prefix(election_id: &str, signer: &Point, a: &Answer) -> ItemHasher {
     let mut h = ItemHasher::new(tags::DKG_ANSWER);
     h.str(election_id)
+        .point(signer)
         .u64(a.dealer.into())
         .u64(a.accuser.into())
         .scalar(&a.share);
@@ -216,21 +219,42 @@ impl TrusteeKey {
                 s: Scalar::ZERO,
             },
         };
-        d.signature = SchnorrProof::prove(rng, self.secret(), dealing_prefix(election_id, &d));
+        d.signature = SchnorrProof::prove(
+            rng,
+            self.secret(),
+            dealing_prefix(election_id, self.public(), &d),
+        );
         (d, poly)
     }
 
-    /// Round 2 for trustee `me`: a signed complaint about every dealing whose share for `me` does
-    /// not decrypt or does not match its commitments.
+    /// Round 2 for trustee `me`: a signed complaint about every dealing, signed by its dealer,
+    /// whose share for `me` does not decrypt or does not match its commitments. Dealings not
+    /// signed by their dealer are not the dealer's and are left to the public judgement.
     pub fn complaints<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
         election_id: &str,
         me: u32,
+        identities: &[Point],
         dealings: &[Dealing],
     ) -> Vec<ComplaintMessage> {
         let mut out = Vec::new();
+        if me == 0 {
+            return out;
+        }
         for d in dealings.iter().filter(|d| d.dealer != me) {
+            let Some(dealer_key) = (d.dealer as usize)
+                .checked_sub(1)
+                .and_then(|i| identities.get(i))
+            else {
+                continue;
+            };
+            if d.signature
+                .vartime_verify(dealer_key, dealing_prefix(election_id, dealer_key, d))
+                .is_err()
+            {
+                continue;
+            }
             let Some(share) = d.shares.get(me as usize - 1) else {
                 continue;
             };
@@ -249,8 +273,11 @@ impl TrusteeKey {
                         s: Scalar::ZERO,
                     },
                 };
-                m.signature =
-                    SchnorrProof::prove(rng, self.secret(), complaint_prefix(election_id, &m));
+                m.signature = SchnorrProof::prove(
+                    rng,
+                    self.secret(),
+                    complaint_prefix(election_id, self.public(), &m),
+                );
                 out.push(m);
             }
         }
@@ -279,29 +306,44 @@ impl TrusteeKey {
                         s: Scalar::ZERO,
                     },
                 };
-                a.signature =
-                    SchnorrProof::prove(rng, self.secret(), answer_prefix(election_id, &a));
+                a.signature = SchnorrProof::prove(
+                    rng,
+                    self.secret(),
+                    answer_prefix(election_id, self.public(), &a),
+                );
                 a
             })
             .collect()
     }
 
     /// Trustee `me`'s share of the joint key: the sum of the shares of every qualified dealer,
-    /// each read from its dealing or, after a complaint, from the dealer's answer. The result is
-    /// checked against `me`'s verification key.
+    /// each read from its dealing (the one signed by the dealer) or, after a complaint, from the
+    /// dealer's answer. The result is checked against `me`'s verification key.
     pub fn assemble_share(
         &self,
         election_id: &str,
         me: u32,
+        identities: &[Point],
         outcome: &CeremonyOutcome,
         dealings: &[Dealing],
         answers: &[Answer],
     ) -> Result<Share, CeremonyError> {
+        if me == 0 {
+            return Err(CeremonyError::MissingShare(me));
+        }
         let mut parts = Vec::with_capacity(outcome.qualified.len());
         for &i in &outcome.qualified {
+            let key = identities
+                .get(i as usize - 1)
+                .ok_or(CeremonyError::MissingShare(i))?;
             let d = dealings
                 .iter()
-                .find(|d| d.dealer == i)
+                .find(|d| {
+                    d.dealer == i
+                        && d.signature
+                            .vartime_verify(key, dealing_prefix(election_id, key, d))
+                            .is_ok()
+                })
                 .ok_or(CeremonyError::MissingShare(i))?;
             let ctx = ShareContext {
                 election_id,
@@ -361,20 +403,44 @@ pub fn vartime_judge_ceremony(
     let mut disqualified = BTreeMap::new();
     let mut ignored = Vec::new();
     let mut valid: BTreeMap<u32, &Dealing> = BTreeMap::new();
+    // Only a dealing signed by its dealer speaks for it: anyone relaying or appending messages
+    // could forge the others, so they are set aside and never count against the dealer.
+    let mut signed: BTreeMap<u32, Vec<&Dealing>> = BTreeMap::new();
+    for d in dealings {
+        let ok = known(d.dealer)
+            && d.signature
+                .vartime_verify(
+                    &identities[d.dealer as usize - 1],
+                    dealing_prefix(election_id, &identities[d.dealer as usize - 1], d),
+                )
+                .is_ok();
+        if ok {
+            let list = signed.entry(d.dealer).or_default();
+            if !list.contains(&d) {
+                list.push(d);
+            }
+        } else {
+            ignored.push(Ignored::Invalid {
+                from: d.dealer,
+                kind: "dealing",
+            });
+        }
+    }
     for i in 1..=n {
-        let mine: Vec<&Dealing> = dealings.iter().filter(|d| d.dealer == i).collect();
-        let [d] = mine[..] else {
-            disqualified.insert(i, Disqualification::Dealings(mine.len()));
-            continue;
+        let mine = signed.remove(&i).unwrap_or_default();
+        let d = match mine[..] {
+            [d] => d,
+            [] => {
+                disqualified.insert(i, Disqualification::NoDealing);
+                continue;
+            }
+            _ => {
+                // Two different dealings, both signed: the dealer equivocated.
+                disqualified.insert(i, Disqualification::Equivocation);
+                continue;
+            }
         };
-        let id = &identities[i as usize - 1];
-        let reason = if d
-            .signature
-            .vartime_verify(id, dealing_prefix(election_id, d))
-            .is_err()
-        {
-            Some(Disqualification::Signature)
-        } else if d.commitment.threshold() != threshold || d.shares.len() != n as usize {
+        let reason = if d.commitment.threshold() != threshold || d.shares.len() != n as usize {
             Some(Disqualification::Shape)
         } else if d
             .commitment
@@ -400,7 +466,7 @@ pub fn vartime_judge_ceremony(
         let id = ok.then(|| &identities[m.accuser as usize - 1]);
         if !id.is_some_and(|id| {
             m.signature
-                .vartime_verify(id, complaint_prefix(election_id, m))
+                .vartime_verify(id, complaint_prefix(election_id, id, m))
                 .is_ok()
         }) {
             ignored.push(Ignored::Invalid {
@@ -436,7 +502,7 @@ pub fn vartime_judge_ceremony(
             && a.signature
                 .vartime_verify(
                     &identities[a.dealer as usize - 1],
-                    answer_prefix(election_id, a),
+                    answer_prefix(election_id, &identities[a.dealer as usize - 1], a),
                 )
                 .is_ok();
         match (signed, valid.get(&a.dealer)) {
@@ -509,7 +575,9 @@ mod tests {
             .keys
             .iter()
             .enumerate()
-            .flat_map(|(j, k)| k.complaints(&mut rng, ID, j as u32 + 1, &run.dealings))
+            .flat_map(|(j, k)| {
+                k.complaints(&mut rng, ID, j as u32 + 1, &run.identities, &run.dealings)
+            })
             .collect();
         let answers: Vec<Answer> = answering
             .iter()
@@ -546,7 +614,7 @@ mod tests {
             .iter()
             .map(|&j| {
                 let share = run.keys[j as usize - 1]
-                    .assemble_share(ID, j, outcome, &run.dealings, answers)
+                    .assemble_share(ID, j, &run.identities, outcome, &run.dealings, answers)
                     .unwrap();
                 let vk = &outcome.keys.verification_keys[j as usize - 1];
                 let f = share.decryption_factor(&mut rng, &fp, vk, &ct);
@@ -591,8 +659,11 @@ mod tests {
         run.dealings[1].shares[2] =
             EncryptedShare::seal(&mut rng, &run.polys[1].share(1), &run.identities[2], &ctx);
         let d = run.dealings[1].clone();
-        run.dealings[1].signature =
-            SchnorrProof::prove(&mut rng, run.keys[1].secret(), dealing_prefix(ID, &d));
+        run.dealings[1].signature = SchnorrProof::prove(
+            &mut rng,
+            run.keys[1].secret(),
+            dealing_prefix(ID, run.keys[1].public(), &d),
+        );
         run
     }
 
@@ -623,13 +694,20 @@ mod tests {
         run.dealings[0].coefficient_proof = run.dealings[1].coefficient_proof;
         let mut rng = rng_from_seed(61);
         let d = run.dealings[0].clone();
-        run.dealings[0].signature =
-            SchnorrProof::prove(&mut rng, run.keys[0].secret(), dealing_prefix(ID, &d));
+        run.dealings[0].signature = SchnorrProof::prove(
+            &mut rng,
+            run.keys[0].secret(),
+            dealing_prefix(ID, run.keys[0].public(), &d),
+        );
         run.dealings[2].signature.s += Scalar::ONE;
         let (outcome, answers) = finish(&run, 2, &[], 4);
         assert_eq!(outcome.qualified, vec![2]);
         assert_eq!(outcome.disqualified[&1], Disqualification::CoefficientProof);
-        assert_eq!(outcome.disqualified[&3], Disqualification::Signature);
+        assert_eq!(outcome.disqualified[&3], Disqualification::NoDealing);
+        assert!(outcome.ignored.contains(&Ignored::Invalid {
+            from: 3,
+            kind: "dealing"
+        }));
         assert!(decrypt(&run, &outcome, &answers, &[1, 3], 6));
     }
 
@@ -652,7 +730,11 @@ mod tests {
                 s: Scalar::ZERO,
             },
         };
-        m.signature = SchnorrProof::prove(&mut rng, run.keys[2].secret(), complaint_prefix(ID, &m));
+        m.signature = SchnorrProof::prove(
+            &mut rng,
+            run.keys[2].secret(),
+            complaint_prefix(ID, run.keys[2].public(), &m),
+        );
         let outcome =
             vartime_judge_ceremony(ID, 2, &run.identities, &run.dealings, &[m], &[]).unwrap();
         assert_eq!(outcome.qualified, vec![1, 2, 3]);
@@ -675,7 +757,7 @@ mod tests {
         let fp = [4u8; 32];
         let share = |j: u32| {
             run.keys[j as usize - 1]
-                .assemble_share(ID, j, &outcome, &run.dealings, &answers)
+                .assemble_share(ID, j, &run.identities, &outcome, &run.dealings, &answers)
                 .unwrap()
         };
         let vk = |j: u32| outcome.keys.verification_keys[j as usize - 1];
@@ -684,5 +766,37 @@ mod tests {
         assert!(f2.vartime_verify(&mut rng, &fp, &vk(1), &ct).is_err());
         // Trustee 3 steps in: {2, 3} decrypt.
         assert!(decrypt(&run, &outcome, &answers, &[2, 3], 12));
+    }
+
+    #[test]
+    fn forged_or_replayed_dealings_do_not_disqualify_an_honest_dealer() {
+        let mut run = start(2, 3, 90);
+        // A replay of dealer 1's dealing, and a forgery in dealer 2's name, are appended.
+        let replay = run.dealings[0].clone();
+        let mut forged = run.dealings[1].clone();
+        forged.shares.swap(0, 1);
+        run.dealings.insert(0, forged);
+        run.dealings.push(replay);
+        let (outcome, answers) = finish(&run, 2, &[], 6);
+        assert_eq!(outcome.qualified, vec![1, 2, 3]);
+        assert_eq!(
+            outcome.ignored,
+            vec![Ignored::Invalid {
+                from: 2,
+                kind: "dealing"
+            }]
+        );
+        assert!(decrypt(&run, &outcome, &answers, &[1, 2], 7));
+    }
+
+    #[test]
+    fn two_different_signed_dealings_are_equivocation() {
+        let mut run = start(2, 3, 100);
+        let mut rng = rng_from_seed(101);
+        let (second, _) = run.keys[2].deal(&mut rng, ID, 3, 2, &run.identities);
+        run.dealings.push(second);
+        let (outcome, _) = finish(&run, 2, &[], 8);
+        assert_eq!(outcome.qualified, vec![1, 2]);
+        assert_eq!(outcome.disqualified[&3], Disqualification::Equivocation);
     }
 }
