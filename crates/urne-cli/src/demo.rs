@@ -12,11 +12,9 @@ use std::time::Instant;
 use anyhow::{Context, bail, ensure};
 use clap::Args;
 use urne_core::election::Election;
-use urne_core::manifest::{
-    Counting, Manifest, ManifestFormat, Question, RevotePolicy, Timestamp, WeightPolicy,
-};
+use urne_core::manifest::{Counting, KeySharing, Question, Timestamp};
 use urne_core::tally::ElectionResult;
-use urne_core::trustee::{TrusteeKey, combine_public_keys};
+use urne_core::testkit::ElectionBuilder;
 use urne_verify::simulate::{SimConfig, rng_for, simulate};
 
 use crate::progress::bar;
@@ -28,9 +26,13 @@ pub struct DemoArgs {
     /// Number of simulated voters.
     #[arg(long, default_value_t = 1000)]
     voters: usize,
-    /// Number of trustees (all of them decrypt together).
+    /// Number of trustees.
     #[arg(long, default_value_t = 3)]
     trustees: usize,
+    /// How many trustees suffice to decrypt (a key-generation ceremony shares the key); with
+    /// as many as there are trustees, each keeps an independent key and all must decrypt.
+    #[arg(long, default_value_t = 2)]
+    threshold: u32,
     /// Share of voters who cast a second ballot, which replaces their first (in percent).
     #[arg(long, default_value_t = 5)]
     revote_percent: u32,
@@ -81,6 +83,10 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         "--trustees must be between 1 and 64"
     );
     ensure!(
+        args.threshold >= 1 && args.threshold as usize <= args.trustees,
+        "--threshold must be between 1 and --trustees"
+    );
+    ensure!(
         args.revote_percent <= 100,
         "--revote-percent must be at most 100"
     );
@@ -94,36 +100,35 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         args.voters, args.trustees
     );
 
-    // The trustees draw their keys and prove them; the manifest is frozen.
+    // The trustees hold a key-generation ceremony; the manifest is frozen with its key.
     let t = Instant::now();
-    let mut rng = rng_for(args.seed, u64::MAX);
-    let trustees: Vec<TrusteeKey> = (0..args.trustees)
-        .map(|_| TrusteeKey::generate(&mut rng))
-        .collect();
-    let manifest = Manifest {
-        format: ManifestFormat::V1,
-        id: id.into(),
-        title: "Annual general meeting (demo)".into(),
-        description: "A simulated election run by `urne demo`.".into(),
-        questions: demo_questions(),
-        weights: WeightPolicy::Equal,
-        revote: RevotePolicy::LastCounts,
-        opens_at: Timestamp::parse("2026-06-01T08:00:00Z").map_err(anyhow::Error::msg)?,
-        closes_at: Timestamp::parse("2026-06-08T18:00:00Z").map_err(anyhow::Error::msg)?,
-        trustees: trustees
-            .iter()
-            .enumerate()
-            .map(|(i, k)| k.publish(&mut rng, id, i as u32 + 1, &format!("Trustee {}", i + 1)))
-            .collect(),
-        threshold: args.trustees as u32,
-        public_key: combine_public_keys(trustees.iter().map(|k| k.public())),
-    };
-    let election = Election::new(manifest).context("demo manifest")?;
+    let mut builder = ElectionBuilder::with_questions(id, demo_questions())
+        .titled(
+            "Annual general meeting (demo)",
+            "A simulated election run by `urne demo`.",
+        )
+        .period(
+            Timestamp::parse("2026-06-01T08:00:00Z").map_err(anyhow::Error::msg)?,
+            Timestamp::parse("2026-06-08T18:00:00Z").map_err(anyhow::Error::msg)?,
+        )
+        .trustees(args.trustees);
+    if args.threshold < args.trustees as u32 {
+        builder = builder.threshold(args.threshold);
+    }
+    let setup = builder.build(&mut rng_for(args.seed, u64::MAX));
+    let election = &setup.election;
     election
         .manifest()
         .vartime_verify_trustee_keys()
         .context("trustee key proofs")?;
     let keys_time = t.elapsed();
+    let sharing = match election.manifest().key_sharing {
+        KeySharing::Threshold => format!(
+            "key-generation ceremony, any {} of {} decrypt",
+            args.threshold, args.trustees
+        ),
+        KeySharing::Independent => format!("{} independent keys, all decrypt", args.trustees),
+    };
 
     fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let path = args.out.join("record.jsonl");
@@ -135,16 +140,15 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         seed: args.seed,
         chunk: 4096,
     };
-    let outcome = simulate(&election, &trustees, &cfg, file, &|_, done| {
+    let outcome = simulate(&setup, &cfg, file, &|_, done| {
         pb.set_position(done.min(args.voters as u64))
     })?;
     pb.finish_and_clear();
     let mut total = keys_time;
     println!(
-        "  {:<11} {:>9.3} s  {} trustees' keys and proofs, fingerprint {}",
+        "  {:<11} {:>9.3} s  {sharing}, fingerprint {}",
         "trustees",
         keys_time.as_secs_f64(),
-        args.trustees,
         election.fingerprint()
     );
     for p in &outcome.phases {
@@ -170,7 +174,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     );
     println!("  {:<11} {:>9.3} s", "total", total.as_secs_f64());
     println!();
-    print_result(&election, &outcome.result);
+    print_result(election, &outcome.result);
     if outcome.result != outcome.expected || report.result.as_ref() != Some(&outcome.expected) {
         bail!(
             "the decrypted result differs from the simulated choices:\n  got      {:?}\n  expected {:?}",

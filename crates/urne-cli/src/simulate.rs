@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context, ensure};
 use clap::Args;
-use urne_core::election::Election;
 use urne_core::manifest::WeightPolicy;
 use urne_core::testkit::ElectionBuilder;
 use urne_verify::simulate::{SimConfig, rng_for, simulate};
@@ -60,7 +59,6 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         .trustees(args.trustees)
         .weights(WeightPolicy::Equal)
         .build(&mut rng_for(args.seed, u64::MAX));
-    let election: &Election = &setup.election;
     let file =
         File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let pb = bar(args.quiet, args.voters as u64, "voting", false);
@@ -70,9 +68,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         seed: args.seed,
         chunk: 8192,
     };
-    let outcome = simulate(election, &setup.trustees, &cfg, file, &|_, done| {
-        pb.set_position(done)
-    })?;
+    let outcome = simulate(&setup, &cfg, file, &|_, done| pb.set_position(done))?;
     pb.finish_and_clear();
     anyhow::ensure!(
         outcome.result == outcome.expected,

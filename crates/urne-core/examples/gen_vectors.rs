@@ -38,8 +38,8 @@ use urne_core::elgamal::{Ciphertext, ElectionKey};
 use urne_core::group::{G, Point, b64_decode, b64_encode, random_scalar};
 use urne_core::hash::{ItemHasher, generator, tags};
 use urne_core::manifest::{
-    Counting, Manifest, ManifestFormat, Question, RevotePolicy, Timestamp, WeightPolicy,
-    trustee_key_proof_prefix,
+    Counting, KeySharing, Manifest, ManifestFormat, Question, RevotePolicy, Timestamp,
+    WeightPolicy, trustee_key_proof_prefix,
 };
 use urne_core::proofs::decryption::DecryptionFactor;
 use urne_core::proofs::disjunctive::{Branch, DisjunctiveProof, Witness};
@@ -832,6 +832,7 @@ fn build_election(
         public_key: combine_public_keys(keys.iter().map(|k| k.public())),
         trustees,
         threshold: trustee_names.len() as u32,
+        key_sharing: KeySharing::Independent,
     };
     let election = Election::new(manifest).expect("valid manifest");
     election

@@ -77,6 +77,17 @@ pub struct Answer {
     pub signature: SchnorrProof,
 }
 
+/// The public messages of a key-generation ceremony, round by round, as the record holds them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transcript {
+    /// Round 1.
+    pub dealings: Vec<Dealing>,
+    /// Round 2.
+    pub complaints: Vec<ComplaintMessage>,
+    /// Round 3.
+    pub answers: Vec<Answer>,
+}
+
 /// Why a dealer was disqualified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disqualification {

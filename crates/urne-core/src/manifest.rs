@@ -60,6 +60,23 @@ pub enum RevotePolicy {
     Forbidden,
 }
 
+/// How the trustees hold the election key (spec §8.1, §8.5).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySharing {
+    /// Each trustee has its own key; the election key is their sum; all n decrypt together.
+    #[default]
+    Independent,
+    /// The key comes from the key-generation ceremony of §8.5; any `threshold` trustees decrypt.
+    Threshold,
+}
+
+impl KeySharing {
+    fn is_independent(&self) -> bool {
+        *self == KeySharing::Independent
+    }
+}
+
 /// How a question is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -191,6 +208,9 @@ pub struct Manifest {
     pub trustees: Vec<TrusteePublic>,
     /// How many trustees must take part in decryption.
     pub threshold: u32,
+    /// How the trustees hold the key: absent for independent keys (the format's first form).
+    #[serde(default, skip_serializing_if = "KeySharing::is_independent")]
+    pub key_sharing: KeySharing,
     /// The joint election public key Y.
     pub public_key: Point,
 }
@@ -365,7 +385,17 @@ impl Manifest {
                 );
             }
         }
-        if self.threshold as usize != self.trustees.len() {
+        if self.key_sharing == KeySharing::Threshold {
+            if self.threshold == 0 || self.threshold as usize > self.trustees.len() {
+                return err(
+                    "threshold",
+                    format!(
+                        "must be between 1 and the number of trustees ({})",
+                        self.trustees.len()
+                    ),
+                );
+            }
+        } else if self.threshold as usize != self.trustees.len() {
             return err(
                 "threshold",
                 format!(
@@ -416,6 +446,9 @@ impl Manifest {
             t.key_proof.hash_into(&mut h);
         }
         h.u64(self.threshold.into()).point(&self.public_key);
+        if self.key_sharing == KeySharing::Threshold {
+            h.str("key_sharing").str("threshold");
+        }
         h
     }
 
@@ -427,7 +460,8 @@ impl Manifest {
         Fingerprint(f)
     }
 
-    /// V-3: each trustee's key proof verifies, and the election key is the sum of their keys.
+    /// V-3: each trustee's key proof verifies, and under independent keys the election key is the
+    /// sum of their keys (under threshold sharing, see [`crate::ceremony`]).
     pub fn vartime_verify_trustee_keys(&self) -> Result<(), crate::error::VerifyError> {
         use crate::error::{Check, VerifyError};
         let mut sum = RistrettoPoint::default();
@@ -440,7 +474,10 @@ impl Manifest {
                 })?;
             sum += t.public_key.element();
         }
-        if Point::from_element(sum) != self.public_key {
+        // Under threshold sharing the key comes from the ceremony, checked against the record.
+        if self.key_sharing == KeySharing::Independent
+            && Point::from_element(sum) != self.public_key
+        {
             return Err(VerifyError::new(
                 Check::V3,
                 "public_key",

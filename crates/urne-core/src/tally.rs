@@ -16,13 +16,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::ballot::Ballot;
 use crate::credential::MAX_TOTAL_WEIGHT;
+use crate::dkg::{Share, lagrange_at_zero};
 use crate::election::Election;
 use crate::elgamal::Ciphertext;
 use crate::error::{Check, VerifyError};
 use crate::group::G;
+use crate::manifest::KeySharing;
 use crate::msm::Msm;
 use crate::proofs::decryption::DecryptionFactor;
 use crate::trustee::TrusteeKey;
+use curve25519_dalek::traits::VartimeMultiscalarMul;
 
 /// The encrypted tally of one question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,6 +194,28 @@ impl TrusteeKey {
     }
 }
 
+impl Share {
+    /// Computes this share's factors on the tally, with proofs against the trustee's
+    /// verification key from the ceremony (threshold sharing, §8.5).
+    pub fn decrypt_tally<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        election: &Election,
+        tally: &EncryptedTally,
+    ) -> Option<PartialDecryption> {
+        let vk = *election.verification_key(self.index())?;
+        let fp = &election.fingerprint().0;
+        let factors = tally
+            .ciphertexts()
+            .map(|ct| self.decryption_factor(rng, fp, &vk, ct))
+            .collect();
+        Some(PartialDecryption {
+            trustee: self.index(),
+            factors,
+        })
+    }
+}
+
 /// V-15: checks every factor of `pd` in one multiscalar multiplication; when it fails, names the
 /// first bad factor.
 pub fn vartime_verify_partial<R: CryptoRng + ?Sized>(
@@ -199,20 +224,10 @@ pub fn vartime_verify_partial<R: CryptoRng + ?Sized>(
     tally: &EncryptedTally,
     pd: &PartialDecryption,
 ) -> Result<(), VerifyError> {
-    let trustees = &election.manifest().trustees;
     let item = format!("trustee {}", pd.trustee);
-    let vk = match (pd.trustee as usize)
-        .checked_sub(1)
-        .and_then(|i| trustees.get(i))
-    {
-        Some(t) => t.public_key,
-        None => {
-            return Err(VerifyError::new(
-                Check::V15,
-                item,
-                "no such trustee in the manifest",
-            ));
-        }
+    let Some(&vk) = election.verification_key(pd.trustee) else {
+        let detail = "no verification key: not a trustee of the manifest, or the key-generation ceremony was not judged";
+        return Err(VerifyError::new(Check::V15, item, detail));
     };
     let cts: Vec<&Ciphertext> = tally.ciphertexts().collect();
     if pd.factors.len() != cts.len() {
@@ -283,7 +298,8 @@ impl ElectionResult {
     }
 }
 
-/// V-16: the partial decryptions come from every trustee, each exactly once (independent keys);
+/// V-16: the partial decryptions come from distinct trustees of the manifest: every one of them
+/// under independent keys, at least `threshold` under threshold sharing;
 /// and (V-15) each has one factor per tally ciphertext, so that combining them cannot fail.
 fn check_trustee_set(
     election: &Election,
@@ -311,6 +327,18 @@ fn check_trustee_set(
             ));
         }
     }
+    let manifest = election.manifest();
+    if manifest.key_sharing == KeySharing::Threshold {
+        let present = seen.iter().filter(|s| **s).count();
+        if present < manifest.threshold as usize {
+            let detail = format!(
+                "{present} trustees' factors, {} are needed",
+                manifest.threshold
+            );
+            return Err(VerifyError::new(Check::V16, "partial decryptions", detail));
+        }
+        return Ok(());
+    }
     if let Some(missing) = seen.iter().position(|s| !s) {
         return Err(VerifyError::new(
             Check::V16,
@@ -321,17 +349,32 @@ fn check_trustee_set(
     Ok(())
 }
 
-/// M = β − Σ Dᵢ for every tally ciphertext: the counts times G.
-fn combine(tally: &EncryptedTally, partials: &[PartialDecryption]) -> Vec<RistrettoPoint> {
+/// M = β − s·α for every tally ciphertext, the counts times G, where s·α = Σ Dᵢ under
+/// independent keys and Σ λᵢ·Dᵢ (Lagrange at zero over the trustees present) under threshold
+/// sharing. The trustee set must have passed [`check_trustee_set`].
+fn combine(
+    election: &Election,
+    tally: &EncryptedTally,
+    partials: &[PartialDecryption],
+) -> Vec<RistrettoPoint> {
+    let m = election.manifest();
+    let lambdas = match m.key_sharing {
+        KeySharing::Independent => vec![Scalar::ONE; partials.len()],
+        KeySharing::Threshold => {
+            let set: Vec<u32> = partials.iter().map(|pd| pd.trustee).collect();
+            lagrange_at_zero(&set, m.threshold, m.trustees.len() as u32)
+                .expect("the trustee set was checked")
+        }
+    };
     tally
         .ciphertexts()
         .enumerate()
         .map(|(k, ct)| {
-            ct.beta.element()
-                - partials
-                    .iter()
-                    .map(|pd| pd.factors[k].factor.element())
-                    .sum::<RistrettoPoint>()
+            let s_alpha = RistrettoPoint::vartime_multiscalar_mul(
+                &lambdas,
+                partials.iter().map(|pd| *pd.factors[k].factor.element()),
+            );
+            ct.beta.element() - s_alpha
         })
         .collect()
 }
@@ -369,7 +412,7 @@ pub fn decrypt_result(
     }
     let table = DlogTable::new(total_weight);
     let mut values = Vec::new();
-    for (index, m) in combine(tally, partials).iter().enumerate() {
+    for (index, m) in combine(election, tally, partials).iter().enumerate() {
         values.push(table.vartime_dlog(m).ok_or(TallyError::OutOfRange {
             index,
             bound: total_weight,
@@ -408,7 +451,7 @@ pub fn vartime_verify_result(
             "its shape does not match the tally",
         ));
     }
-    for (k, (m, v)) in combine(tally, partials)
+    for (k, (m, v)) in combine(election, tally, partials)
         .iter()
         .zip(result.values())
         .enumerate()

@@ -431,3 +431,77 @@ fn rejects_invalid_votes_before_encrypting() {
     let ok = Ballot::create(&mut rng, e, &key, &[sel(vec![3, 0]), sel(vec![2])]).unwrap();
     ok.vartime_verify(&mut rng, e).unwrap();
 }
+
+#[test]
+fn threshold_elections_decrypt_with_any_t_trustees_and_not_fewer() {
+    use urne_core::manifest::KeySharing;
+    for (t, n) in [(2u32, 3usize), (3, 5)] {
+        let mut rng = rng_from_seed(30 + n as u64);
+        let setup = ElectionBuilder::single_question("threshold", 3, 1, 1)
+            .trustees(n)
+            .threshold(t)
+            .build(&mut rng);
+        let e = &setup.election;
+        assert_eq!(e.manifest().key_sharing, KeySharing::Threshold);
+        e.manifest().vartime_verify_trustee_keys().unwrap();
+        // The manifest's JSON carries the mode, and the mode is bound by the fingerprint.
+        let json = e.manifest().to_json();
+        assert!(json.contains("\"key_sharing\":\"threshold\""));
+        assert_eq!(
+            Manifest::from_json(&json).unwrap().fingerprint(),
+            *e.fingerprint()
+        );
+        let mut other = e.manifest().clone();
+        other.key_sharing = KeySharing::Independent;
+        assert_ne!(other.fingerprint(), *e.fingerprint());
+
+        let mut acc = TallyAccumulator::new(e);
+        let mut expected = vec![0u64; 3];
+        for v in 0..7usize {
+            let key = Credential::generate(&mut rng).derive_key("threshold");
+            let b =
+                Ballot::create(&mut rng, e, &key, &[QuestionVote::Selected(vec![v % 3])]).unwrap();
+            b.vartime_verify(&mut rng, e).unwrap();
+            acc.add(&b, 1);
+            expected[v % 3] += 1;
+        }
+        let tally = acc.finish();
+        let partials: Vec<_> = setup
+            .shares
+            .iter()
+            .map(|s| s.decrypt_tally(&mut rng, e, &tally).unwrap())
+            .collect();
+        for pd in &partials {
+            vartime_verify_partial(&mut rng, e, &tally, pd).unwrap();
+        }
+        // Every subset of t or more trustees gives the same, right result.
+        for mask in 0u32..(1 << n) {
+            let set: Vec<_> = partials
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| mask & (1 << j) != 0)
+                .map(|(_, p)| p.clone())
+                .collect();
+            let outcome = decrypt_result(e, &tally, &set, acc.total_weight());
+            if set.len() >= t as usize {
+                let result = outcome.unwrap();
+                assert_eq!(result.questions[0].counts, expected, "subset {mask:b}");
+                vartime_verify_result(e, &tally, &set, &result).unwrap();
+            } else {
+                assert!(
+                    matches!(outcome, Err(TallyError::Verify(v)) if v.check == Check::V16),
+                    "subset {mask:b}"
+                );
+            }
+        }
+        // A factor that is not the trustee's is caught against its verification key (V-15).
+        let mut bad = partials[0].clone();
+        bad.factors[1].factor = partials[1].factors[1].factor;
+        assert_eq!(
+            vartime_verify_partial(&mut rng, e, &tally, &bad)
+                .unwrap_err()
+                .check,
+            Check::V15
+        );
+    }
+}

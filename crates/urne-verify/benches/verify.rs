@@ -22,14 +22,7 @@ fn record(voters: usize) -> (urne_core::testkit::Setup, Vec<u8>) {
         chunk: 1024,
     };
     let mut bytes = Vec::new();
-    simulate(
-        &setup.election,
-        &setup.trustees,
-        &cfg,
-        &mut bytes,
-        &|_, _| {},
-    )
-    .expect("simulated");
+    simulate(&setup, &cfg, &mut bytes, &|_, _| {}).expect("simulated");
     (setup, bytes)
 }
 

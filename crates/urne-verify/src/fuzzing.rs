@@ -67,14 +67,8 @@ pub fn fixture() -> &'static Fixture {
             chunk: 3,
         };
         let mut record = Vec::new();
-        let outcome = simulate(
-            &setup.election,
-            &setup.trustees,
-            &cfg,
-            &mut record,
-            &|_, _| {},
-        )
-        .expect("writing to memory cannot fail");
+        let outcome =
+            simulate(&setup, &cfg, &mut record, &|_, _| {}).expect("writing to memory cannot fail");
         let lines: Vec<Vec<u8>> = split_lines(&record).map(<[u8]>::to_vec).collect();
         let head = lines
             .last()

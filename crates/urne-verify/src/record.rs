@@ -4,7 +4,8 @@
 //! `type`; the other members depend on the type. The lines follow the election's life:
 //!
 //! ```text
-//! header, manifest, credential*, open, ballot*, close, tally, partial_decryption*, result
+//! header, manifest, dealing*, complaint*, answer*, credential*, open, ballot*, close, tally,
+//! partial_decryption*, result
 //! ```
 //!
 //! and the record ends with a `tree_head` line holding the number of lines before it and the
@@ -18,6 +19,7 @@ use std::io::{self, Write};
 use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use urne_core::ballot::{Ballot, Tracker};
+use urne_core::ceremony::{Answer, ComplaintMessage, Dealing};
 use urne_core::group::bytes_b64;
 use urne_core::manifest::{Manifest, Timestamp};
 use urne_core::tally::{ElectionResult, EncryptedTally, PartialDecryption};
@@ -34,6 +36,12 @@ pub enum Entry {
     Header(Header),
     /// The election manifest.
     Manifest(Box<Manifest>),
+    /// Round 1 of the key-generation ceremony (threshold sharing, spec §8.5).
+    Dealing(Box<Dealing>),
+    /// Round 2 of the ceremony.
+    Complaint(Box<ComplaintMessage>),
+    /// Round 3 of the ceremony.
+    Answer(Box<Answer>),
     /// One entry of the public credential list.
     Credential(CredentialEntry),
     /// The election opened.
@@ -119,6 +127,9 @@ impl Entry {
         match self {
             Entry::Header(_) => "header",
             Entry::Manifest(_) => "manifest",
+            Entry::Dealing(_) => "dealing",
+            Entry::Complaint(_) => "complaint",
+            Entry::Answer(_) => "answer",
             Entry::Credential(_) => "credential",
             Entry::Open(_) => "open",
             Entry::Ballot(_) => "ballot",
@@ -160,6 +171,18 @@ fn write_entry<W: Write>(out: &mut W, seq: u64, entry: &Entry) -> io::Result<Vec
         manifest: &'a Manifest,
     }
     #[derive(Serialize)]
+    struct D<'a> {
+        dealing: &'a Dealing,
+    }
+    #[derive(Serialize)]
+    struct C<'a> {
+        complaint: &'a ComplaintMessage,
+    }
+    #[derive(Serialize)]
+    struct A<'a> {
+        answer: &'a Answer,
+    }
+    #[derive(Serialize)]
     struct P<'a> {
         partial: &'a PartialDecryption,
     }
@@ -171,6 +194,9 @@ fn write_entry<W: Write>(out: &mut W, seq: u64, entry: &Entry) -> io::Result<Vec
     match entry {
         Entry::Header(h) => write_line(out, seq, k, h),
         Entry::Manifest(m) => write_line(out, seq, k, &M { manifest: m }),
+        Entry::Dealing(d) => write_line(out, seq, k, &D { dealing: d }),
+        Entry::Complaint(c) => write_line(out, seq, k, &C { complaint: c }),
+        Entry::Answer(a) => write_line(out, seq, k, &A { answer: a }),
         Entry::Credential(c) => write_line(out, seq, k, c),
         Entry::Open(i) | Entry::Close(i) => write_line(out, seq, k, i),
         Entry::Ballot(b) => write_line(out, seq, k, b),
@@ -310,6 +336,9 @@ impl<'de> Visitor<'de> for LineVisitor {
         let entry = match kind.as_str() {
             "header" => Entry::Header(rest(map)?),
             "manifest" => Entry::Manifest(Box::new(single(map, "manifest")?)),
+            "dealing" => Entry::Dealing(Box::new(single(map, "dealing")?)),
+            "complaint" => Entry::Complaint(Box::new(single(map, "complaint")?)),
+            "answer" => Entry::Answer(Box::new(single(map, "answer")?)),
             "credential" => Entry::Credential(rest(map)?),
             "open" => Entry::Open(rest(map)?),
             "ballot" => Entry::Ballot(Box::new(rest(map)?)),

@@ -19,7 +19,7 @@ use urne_core::manifest::{Question, Timestamp};
 use urne_core::tally::{
     ElectionResult, QuestionResult, TallyAccumulator, decrypt_result, vartime_verify_partial,
 };
-use urne_core::trustee::TrusteeKey;
+use urne_core::testkit::Setup;
 
 use crate::record::{
     BallotEntry, CredentialEntry, Entry, Instant, RecordWriter, TallyEntry, TreeHead, encode_line,
@@ -150,13 +150,13 @@ fn cast_time(election: &Election, k: u64, total: u64) -> Timestamp {
 
 /// Runs the election and writes its record to `out`. `progress(phase, done)` reports ballots.
 pub fn simulate<W: Write>(
-    election: &Election,
-    trustees: &[TrusteeKey],
+    setup: &Setup,
     cfg: &SimConfig,
     out: W,
     progress: &(dyn Fn(&'static str, u64) + Sync),
 ) -> io::Result<SimOutcome> {
     let mut phases = Vec::new();
+    let election = &setup.election;
     let questions = &election.manifest().questions;
     let id = election.manifest().id.clone();
 
@@ -175,6 +175,18 @@ pub fn simulate<W: Write>(
         .collect();
     let mut w = RecordWriter::new(io::BufWriter::with_capacity(1 << 20, out))?;
     w.append(&Entry::Manifest(Box::new(election.manifest().clone())))?;
+    if let Some(t) = &setup.ceremony {
+        // The key-generation ceremony that made the election key, round by round.
+        for d in &t.dealings {
+            w.append(&Entry::Dealing(Box::new(d.clone())))?;
+        }
+        for c in &t.complaints {
+            w.append(&Entry::Complaint(Box::new(c.clone())))?;
+        }
+        for a in &t.answers {
+            w.append(&Entry::Answer(Box::new(a.clone())))?;
+        }
+    }
     for k in &keys {
         w.append(&Entry::Credential(CredentialEntry {
             credential: *k.public(),
@@ -290,18 +302,36 @@ pub fn simulate<W: Write>(
 
     // Decryption: each trustee's factors with proofs, checked before use.
     let t = Clock::now();
-    let partials: Vec<_> = trustees
-        .par_iter()
-        .enumerate()
-        .map(|(i, k)| {
-            k.decrypt_tally(
-                &mut rng_for(cfg.seed, (4 << 32) + i as u64),
-                election,
-                i as u32 + 1,
-                &encrypted,
-            )
-        })
-        .collect();
+    // Under threshold sharing only `threshold` trustees take part: the last ones, so that the
+    // first is absent, as trustees sometimes are.
+    let partials: Vec<_> = if setup.shares.is_empty() {
+        setup
+            .trustees
+            .par_iter()
+            .enumerate()
+            .map(|(i, k)| {
+                k.decrypt_tally(
+                    &mut rng_for(cfg.seed, (4 << 32) + i as u64),
+                    election,
+                    i as u32 + 1,
+                    &encrypted,
+                )
+            })
+            .collect()
+    } else {
+        let t = election.manifest().threshold as usize;
+        setup.shares[setup.shares.len() - t..]
+            .par_iter()
+            .map(|s| {
+                s.decrypt_tally(
+                    &mut rng_for(cfg.seed, (4 << 32) + u64::from(s.index())),
+                    election,
+                    &encrypted,
+                )
+                .ok_or_else(|| io::Error::other("no verification key for a trustee"))
+            })
+            .collect::<io::Result<_>>()?
+    };
     for pd in &partials {
         vartime_verify_partial(&mut rand::rng(), election, &encrypted, pd)
             .map_err(io::Error::other)?;

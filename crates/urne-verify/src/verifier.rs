@@ -20,10 +20,11 @@ use rand::rngs::ThreadRng;
 use rayon::prelude::*;
 use serde::Serialize;
 use urne_core::ballot::Ballot;
+use urne_core::ceremony::{Transcript, vartime_judge_ceremony};
 use urne_core::credential::{CredentialIndex, PublicCredential};
 use urne_core::election::Election;
 use urne_core::error::{Check, VerifyError};
-use urne_core::manifest::{RevotePolicy, Timestamp};
+use urne_core::manifest::{KeySharing, RevotePolicy, Timestamp};
 use urne_core::msm::Msm;
 use urne_core::tally::{
     ElectionResult, PartialDecryption, TallyAccumulator, decrypt_result, vartime_verify_partial,
@@ -173,6 +174,8 @@ pub struct Report {
     pub failures_total: u64,
     /// Seconds taken.
     pub seconds: f64,
+    /// Under threshold sharing, the outcome of the key-generation ceremony.
+    pub ceremony: Option<CeremonySummary>,
     /// Whether ballots were batch-verified.
     pub batch: bool,
 }
@@ -193,6 +196,17 @@ impl Report {
             .map(|c| c.id)
             .collect()
     }
+}
+
+/// The outcome of a key-generation ceremony, as judged from the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CeremonySummary {
+    /// Qualified dealers.
+    pub qualified: Vec<u32>,
+    /// Disqualified dealers, with the reason.
+    pub disqualified: Vec<String>,
+    /// Messages set aside (forged, or unjustified complaints).
+    pub ignored: usize,
 }
 
 /// What each check verifies, in one line (docs/spec.md §10).
@@ -234,6 +248,9 @@ enum Stage {
     Start,
     Header,
     Manifest,
+    Dealings,
+    Complaints,
+    Answers,
     Credentials,
     Open,
     Close,
@@ -247,6 +264,9 @@ fn stage_of(kind: &str) -> Stage {
     match kind {
         "header" => Stage::Header,
         "manifest" => Stage::Manifest,
+        "dealing" => Stage::Dealings,
+        "complaint" => Stage::Complaints,
+        "answer" => Stage::Answers,
         "credential" => Stage::Credentials,
         "open" | "ballot" => Stage::Open,
         "close" => Stage::Close,
@@ -304,6 +324,9 @@ struct State<'o> {
     ballots: u64,
     points: u64,
     pending: Vec<Pending>,
+    ceremony: Transcript,
+    ceremony_judged: bool,
+    ceremony_summary: Option<CeremonySummary>,
 }
 
 impl<'o> State<'o> {
@@ -364,6 +387,7 @@ impl<'o> State<'o> {
             "header" => Check::V1,
             "manifest" => Check::V2,
             "credential" => Check::V4,
+            "dealing" | "complaint" | "answer" => Check::V3,
             "ballot" => Check::V5,
             "tally" => Check::V14,
             "partial_decryption" => Check::V15,
@@ -411,6 +435,9 @@ pub fn verify<R: BufRead + Seek>(
         ballots: 0,
         points: 0,
         pending: Vec::new(),
+        ceremony: Transcript::default(),
+        ceremony_judged: false,
+        ceremony_summary: None,
     };
     let mut offset = 0u64;
     let mut number = 0u64;
@@ -444,6 +471,9 @@ pub fn verify<R: BufRead + Seek>(
         }
         if st.fatal {
             continue;
+        }
+        if !st.ceremony_judged && st.election.is_some() && !is_ceremony_line(&buf) {
+            judge_ceremony(&mut st, number);
         }
         if is_ballot_line(&buf) && st.election.is_some() {
             st.pending.push(Pending {
@@ -482,6 +512,9 @@ pub fn verify<R: BufRead + Seek>(
     }
     flush_ballots(&mut st)?;
     progress(offset);
+    if !st.ceremony_judged && st.election.is_some() {
+        judge_ceremony(&mut st, number);
+    }
     if st.stage == Stage::Start {
         st.fail(Failure::new(
             Check::V1,
@@ -539,6 +572,68 @@ fn read_line<R: BufRead>(
         if done {
             return Ok((skipped, false));
         }
+    }
+}
+
+/// Whether a line is a ceremony message (`dealing`, `complaint` or `answer`), by its head.
+fn is_ceremony_line(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(48)];
+    [
+        b"\"type\":\"dealing\"".as_slice(),
+        b"\"type\":\"complaint\"",
+        b"\"type\":\"answer\"",
+    ]
+    .iter()
+    .any(|needle| head.windows(needle.len()).any(|w| w == *needle))
+}
+
+/// V-3 under threshold sharing: judges the ceremony's messages (spec §8.5.6) with the manifest's
+/// trustee keys as identity keys, checks its election key against the manifest, and installs the
+/// verification keys that V-15 uses. Runs once, when the first line after the ceremony arrives.
+fn judge_ceremony(st: &mut State<'_>, number: u64) {
+    st.ceremony_judged = true;
+    let Some(election) = st.election.as_mut() else {
+        return;
+    };
+    let m = election.manifest();
+    if m.key_sharing != KeySharing::Threshold {
+        return;
+    }
+    let identities: Vec<_> = m.trustees.iter().map(|t| t.public_key).collect();
+    let t = std::mem::take(&mut st.ceremony);
+    let judged = vartime_judge_ceremony(
+        &m.id,
+        m.threshold,
+        &identities,
+        &t.dealings,
+        &t.complaints,
+        &t.answers,
+    );
+    let failure = match judged {
+        Err(e) => Some(Failure::new(
+            Check::V3,
+            Some(number),
+            "ceremony",
+            format!("the key-generation ceremony has no outcome: {e}"),
+        )),
+        Ok(outcome) => {
+            st.ceremony_summary = Some(CeremonySummary {
+                qualified: outcome.qualified.clone(),
+                disqualified: outcome
+                    .disqualified
+                    .iter()
+                    .map(|(i, r)| format!("trustee {i}: {r:?}"))
+                    .collect(),
+                ignored: outcome.ignored.len(),
+            });
+            election
+                .set_verification_keys(&outcome.keys)
+                .err()
+                .map(|e| Failure::from_verify(e, Some(number), None))
+        }
+    };
+    if let Some(f) = failure {
+        st.fail(f);
     }
 }
 
@@ -671,6 +766,22 @@ fn other_line<R: BufRead + Seek>(
             }
             st.close_at = Some(i.at);
         }
+        Entry::Dealing(_) | Entry::Complaint(_) | Entry::Answer(_)
+            if st
+                .election
+                .as_ref()
+                .is_some_and(|e| e.manifest().key_sharing != KeySharing::Threshold) =>
+        {
+            st.fail_at(
+                Check::V18,
+                number,
+                "type",
+                "ceremony messages in an election with independent trustee keys",
+            );
+        }
+        Entry::Dealing(d) => st.ceremony.dealings.push(*d),
+        Entry::Complaint(c) => st.ceremony.complaints.push(*c),
+        Entry::Answer(a) => st.ceremony.answers.push(*a),
         Entry::Ballot(_) => {
             // Ballot lines before the manifest: nothing can be checked.
             st.fail_at(Check::V18, number, "ballot", "a ballot before the manifest");
@@ -1165,5 +1276,6 @@ fn report(st: State<'_>, lines: u64, started: Clock) -> Report {
         failures_total,
         seconds: started.elapsed().as_secs_f64(),
         batch: st.options.batch,
+        ceremony: st.ceremony_summary,
     }
 }

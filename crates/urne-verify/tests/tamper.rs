@@ -48,14 +48,7 @@ fn honest() -> &'static Honest {
             chunk: 7,
         };
         let mut bytes = Vec::new();
-        let outcome = simulate(
-            &setup.election,
-            &setup.trustees,
-            &cfg,
-            &mut bytes,
-            &|_, _| {},
-        )
-        .unwrap();
+        let outcome = simulate(&setup, &cfg, &mut bytes, &|_, _| {}).unwrap();
         assert_eq!(outcome.result, outcome.expected);
         let lines = bytes
             .split(|&b| b == b'\n')
@@ -523,4 +516,80 @@ fn rejects_overlong_line_without_reading_it_whole() {
             "every line was still counted"
         );
     }
+}
+
+/// An honest record under threshold sharing: 2 of 3 trustees, a key-generation ceremony.
+fn honest_threshold() -> &'static Vec<Line> {
+    static H: OnceLock<Vec<Line>> = OnceLock::new();
+    H.get_or_init(|| {
+        let setup = ElectionBuilder::single_question("tamper-t", 3, 1, 1)
+            .trustees(3)
+            .threshold(2)
+            .build(&mut rng_for(Some(SEED), u64::MAX));
+        let cfg = SimConfig {
+            voters: 8,
+            revote_percent: 0,
+            seed: Some(SEED),
+            chunk: 3,
+        };
+        let mut bytes = Vec::new();
+        simulate(&setup, &cfg, &mut bytes, &|_, _| {}).unwrap();
+        bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .enumerate()
+            .map(|(i, l)| parse_line(i as u64 + 1, l).unwrap())
+            .filter(|l| !matches!(l.entry, Entry::TreeHead(_)))
+            .collect()
+    })
+}
+
+#[test]
+fn threshold_record_is_valid_with_its_ceremony() {
+    let r = both(&write(honest_threshold(), true, true));
+    assert!(r.valid && r.complete, "{:#?}", r.failures);
+    let c = r.ceremony.unwrap();
+    assert_eq!(c.qualified, vec![1, 2, 3]);
+}
+
+#[test]
+fn rejects_ceremony_rewritten_after_the_fact() {
+    // A dealing's commitments changed: its signature fails, the dealer is left without a dealing,
+    // and the ceremony's key is no longer the manifest's (V-3).
+    let mut lines = honest_threshold().clone();
+    let d = position_of(&lines, "dealing");
+    if let Entry::Dealing(dealing) = &mut lines[d].entry {
+        bump_point(&mut dealing.commitment.coefficients[1]);
+    }
+    let r = assert_rejected(&write(&lines, true, true), "V-3");
+    assert!(
+        r.failures.iter().any(|f| f.item == "public_key"),
+        "{:#?}",
+        r.failures
+    );
+    // A dealing dropped from the record: the same.
+    let mut lines = honest_threshold().clone();
+    lines.remove(position_of(&lines, "dealing") + 1);
+    assert_rejected(&write(&lines, true, true), "V-3");
+}
+
+#[test]
+fn rejects_threshold_factor_or_too_few_trustees() {
+    let mut lines = honest_threshold().clone();
+    let p = position_of(&lines, "partial_decryption");
+    if let Entry::PartialDecryption(pd) = &mut lines[p].entry {
+        bump_point(&mut pd.factors[0].factor);
+    }
+    assert_rejected(&write(&lines, true, true), "V-15");
+    let mut lines = honest_threshold().clone();
+    lines.remove(position_of(&lines, "partial_decryption"));
+    assert_rejected(&write(&lines, true, true), "V-16");
+}
+
+#[test]
+fn rejects_ceremony_lines_under_independent_keys() {
+    let mut lines = honest().lines.clone();
+    let dealing = honest_threshold()[position_of(honest_threshold(), "dealing")].clone();
+    lines.insert(position_of(&lines, "manifest") + 1, dealing);
+    assert_rejected(&write(&lines, true, true), "V-18");
 }
