@@ -31,7 +31,7 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Write the record of a simulated election of any size (for benchmarks and tests).
     Simulate(simulate::SimulateArgs),
-    /// A trustee's own steps, on its own machine: create and check its key.
+    /// A trustee's own steps, on its own machine: its key and the key-generation ceremony.
     Trustee(trustee::TrusteeArgs),
 }
 

@@ -235,3 +235,113 @@ fn trustee_key_is_created_encrypted_and_checked() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("exists already"));
 }
+
+/// Runs a whole 2-of-3 ceremony through files, each trustee with its own passphrase; `tamper`
+/// may alter the ceremony directory after the dealings. Returns each trustee's `finalize` output.
+fn file_ceremony(tamper: impl Fn(&Path)) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, shared) = (dir.path().join("keys"), dir.path().join("ceremony"));
+    std::fs::create_dir_all(&keys).unwrap();
+    std::fs::create_dir_all(&shared).unwrap();
+    let pass = |i: u32| format!("passphrase of trustee {i}");
+    for i in 1..=3u32 {
+        let idx = i.to_string();
+        let args = [
+            "trustee",
+            "new-identity",
+            "--election",
+            "e-2027",
+            "--index",
+            &idx,
+            "--name",
+            &format!("T{i}"),
+        ];
+        let mut args = args.to_vec();
+        args.extend(["--out", keys.to_str().unwrap(), "--kdf-memory-kib", "1024"]);
+        assert!(urne_with_passphrase(&args, &pass(i)).status.success());
+    }
+    let publics: Vec<String> = (1..=3)
+        .map(|i| {
+            keys.join(format!("trustee-{i}.public.json"))
+                .to_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let step = |cmd: &str, i: u32| {
+        let idx = i.to_string();
+        let secret = keys.join(format!("trustee-{i}.secret"));
+        let mut args = vec![
+            "trustee",
+            cmd,
+            "--election",
+            "e-2027",
+            "--index",
+            &idx,
+            "--threshold",
+            "2",
+        ];
+        args.extend([
+            "--secret",
+            secret.to_str().unwrap(),
+            "--dir",
+            shared.to_str().unwrap(),
+        ]);
+        args.extend(["--kdf-memory-kib", "1024", "--trustees"]);
+        args.extend(publics.iter().map(String::as_str));
+        let o = urne_with_passphrase(&args, &pass(i));
+        assert!(o.status.success(), "{cmd} {i}: {}", text(&o));
+        text(&o)
+    };
+    for i in 1..=3 {
+        step("deal", i);
+    }
+    tamper(&shared);
+    for cmd in ["complain", "answer"] {
+        for i in 1..=3 {
+            step(cmd, i);
+        }
+    }
+    let out: Vec<String> = (1..=3).map(|i| step("finalize", i)).collect();
+    for i in 1..=3 {
+        assert!(keys.join(format!("trustee-{i}.share.secret")).exists());
+    }
+    out
+}
+
+fn election_key(finalize_output: &str) -> String {
+    finalize_output
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("election key "))
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn trustees_run_a_2_of_3_ceremony_through_files() {
+    let out = file_ceremony(|_| {});
+    let key = election_key(&out[0]);
+    assert!(
+        out.iter()
+            .all(|o| election_key(o) == key && o.contains("qualified    [1, 2, 3]")),
+        "{out:#?}"
+    );
+    // A dealing altered in transit no longer bears its dealer's signature: it is set aside and
+    // its dealer, left without a dealing, is disqualified; the others still agree on a key.
+    let out = file_ceremony(|dir| {
+        let path = dir.join("dealing-2.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut d: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let shares = d["shares"].as_array_mut().unwrap();
+        shares.swap(0, 2);
+        std::fs::write(&path, d.to_string()).unwrap();
+    });
+    let key = election_key(&out[0]);
+    for o in &out {
+        assert_eq!(election_key(o), key);
+        assert!(
+            o.contains("qualified    [1, 3]") && o.contains("disqualified trustee 2: NoDealing"),
+            "{o}"
+        );
+    }
+}

@@ -33,10 +33,12 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::VartimeMultiscalarMul;
 use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::error::DecodeError;
 
 use crate::elgamal::Ciphertext;
-use crate::group::{Point, random_scalar};
+use crate::group::{Point, random_scalar, scalar_decode};
 use crate::hash::{ItemHasher, tags};
 use crate::proofs::ProofError;
 use crate::proofs::decryption::DecryptionFactor;
@@ -104,6 +106,31 @@ impl Share {
         Share { index, value }
     }
 
+    /// The share's encoding: its index (4 bytes, big-endian) then its value, for storing it
+    /// encrypted.
+    pub fn to_secret_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(36));
+        out.extend_from_slice(&self.index.to_be_bytes());
+        out.extend_from_slice(self.value.as_bytes());
+        out
+    }
+
+    /// A share from [`Share::to_secret_bytes`].
+    pub fn from_secret_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let (index, value) = match bytes {
+            [a, b, c, d, rest @ ..] if rest.len() == 32 => {
+                (u32::from_be_bytes([*a, *b, *c, *d]), scalar_decode(rest)?)
+            }
+            _ => {
+                return Err(DecodeError::Length {
+                    expected: 36,
+                    found: bytes.len(),
+                });
+            }
+        };
+        Ok(Share { index, value })
+    }
+
     /// The trustee index this share belongs to.
     pub fn index(&self) -> u32 {
         self.index
@@ -157,6 +184,30 @@ impl Polynomial {
         Polynomial {
             coefficients: (0..threshold.max(1)).map(|_| random_scalar(rng)).collect(),
         }
+    }
+
+    /// The coefficients' canonical encodings, a₀ first, for storing them encrypted.
+    pub fn to_secret_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(32 * self.coefficients.len()));
+        for a in &self.coefficients {
+            out.extend_from_slice(a.as_bytes());
+        }
+        out
+    }
+
+    /// A polynomial from [`Polynomial::to_secret_bytes`]: 1 to 64 canonical scalars.
+    pub fn from_secret_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        if bytes.is_empty() || bytes.len() % 32 != 0 || bytes.len() > 32 * 64 {
+            return Err(DecodeError::Length {
+                expected: 32,
+                found: bytes.len(),
+            });
+        }
+        let coefficients = bytes
+            .chunks(32)
+            .map(scalar_decode)
+            .collect::<Result<_, _>>()?;
+        Ok(Polynomial { coefficients })
     }
 
     /// f(index), for index ≥ 1, by Horner's rule (constant time in the coefficients).
@@ -539,6 +590,19 @@ mod tests {
             lagrange_at_zero(&[1, 2], 2, 3).unwrap(),
             vec![Scalar::from(2u64), -Scalar::ONE]
         );
+    }
+
+    #[test]
+    fn secret_encodings_round_trip() {
+        let mut rng = rng_from_seed(4);
+        let p = Polynomial::random(&mut rng, 3);
+        let back = Polynomial::from_secret_bytes(&p.to_secret_bytes()).unwrap();
+        assert_eq!(back.commit(), p.commit());
+        let s = p.share(2);
+        let t = Share::from_secret_bytes(&s.to_secret_bytes()).unwrap();
+        assert_eq!((t.index(), t.secret()), (2, s.secret()));
+        assert!(Polynomial::from_secret_bytes(&[0u8; 31]).is_err());
+        assert!(Share::from_secret_bytes(&[0u8; 35]).is_err());
     }
 
     #[test]
