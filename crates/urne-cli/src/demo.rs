@@ -122,6 +122,12 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         .vartime_verify_trustee_keys()
         .context("trustee key proofs")?;
     let keys_time = t.elapsed();
+    if args.trustees == 1 {
+        eprintln!(
+            "warning: with a single trustee, whoever holds its key (often the server's operator)\n\
+             can decrypt every ballot alone; use several trustees for any vote that matters."
+        );
+    }
     let sharing = match election.manifest().key_sharing {
         KeySharing::Threshold => format!(
             "key-generation ceremony, any {} of {} decrypt",

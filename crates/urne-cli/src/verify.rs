@@ -159,6 +159,17 @@ fn print_summary(record: &str, r: &Report) {
             ""
         }
     );
+    if let Some(c) = &r.ceremony {
+        let (q, d, i) = (&c.qualified, c.disqualified.len(), c.ignored);
+        println!(
+            "  ceremony     qualified dealers {q:?}, {d} disqualified, {i} messages set aside"
+        );
+    }
+    if r.trustees == 1 {
+        println!(
+            "  note         a single trustee holds the whole key: whoever holds it can decrypt any ballot"
+        );
+    }
     println!(
         "  ballots      {} cast, {} counted after revotes (total weight {}), {:.1} points decoded per ballot",
         r.ballots_cast, r.ballots_counted, r.total_weight, r.points_per_ballot

@@ -174,6 +174,8 @@ pub struct Report {
     pub failures_total: u64,
     /// Seconds taken.
     pub seconds: f64,
+    /// Number of trustees in the manifest.
+    pub trustees: u64,
     /// Under threshold sharing, the outcome of the key-generation ceremony.
     pub ceremony: Option<CeremonySummary>,
     /// Whether ballots were batch-verified.
@@ -1277,5 +1279,6 @@ fn report(st: State<'_>, lines: u64, started: Clock) -> Report {
         seconds: started.elapsed().as_secs_f64(),
         batch: st.options.batch,
         ceremony: st.ceremony_summary,
+        trustees: m.map_or(0, |m| m.trustees.len() as u64),
     }
 }
