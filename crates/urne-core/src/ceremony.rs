@@ -16,6 +16,9 @@
 //! justified complaint left without a valid answer. The election key and the verification keys
 //! follow from the qualified dealers' commitments. [`TrusteeKey::assemble_share`] gives a trustee
 //! its own share of the joint key from the same transcript.
+//!
+//! Spec: docs/spec.md §8.5.5 (messages and their signatures), §8.5.6 (public judgement),
+//! §8.5.7 (a trustee's share).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -20,9 +20,9 @@
 //! so decryption factors D_j = s_j·α combine into s·α = Σ_{j∈S} λ_{S,j}·D_j. Fewer than t shares
 //! reveal nothing about s.
 //!
-//! Spec: the key-sharing mode `threshold` will be specified in docs/spec.md §8.5 together with the
-//! ceremony's messages (encrypted shares, complaints) and their place in the record; until then
-//! this module is the mathematics that mode is built on, and no election uses it yet.
+//! Spec: docs/spec.md §8.5.1 (setting), §8.5.2 (polynomials, commitments, shares and the
+//! proof of the constant term, hashed as `urne/v1/dkg/coefficient-proof` over the election id,
+//! the dealer's index and its commitments), §8.5.8 (threshold decryption).
 
 #![allow(non_snake_case)] // C, V, Y, D are points.
 

@@ -12,6 +12,8 @@
 //! in fact valid, the complaint is unjustified; otherwise the dealer must **answer** by publishing
 //! the share in the clear, which everyone checks against the commitments, or be disqualified.
 //! Revealing K reveals only that one share, which the dealer's answer makes public anyway.
+//!
+//! Spec: docs/spec.md §8.5.3 (share transport) and §8.5.4 (complaints and answers).
 
 #![allow(non_snake_case)] // E, K, X are points.
 

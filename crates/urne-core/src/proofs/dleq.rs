@@ -1,7 +1,8 @@
 //! Chaum–Pedersen proof of equality of discrete logarithms for two arbitrary bases, used by a
 //! trustee to reveal the key of one encrypted share in a complaint (crate::dkg_transport).
 //!
-//! Paper: D. Chaum, T. Pedersen, "Wallet databases with observers", CRYPTO 1992.
+//! Spec: docs/spec.md §8.5.4. Paper: D. Chaum, T. Pedersen, "Wallet databases with observers",
+//! CRYPTO 1992.
 //!
 //! Relation, for public points P, H, Q: PK{ (x) : P = x·G ∧ Q = x·H }
 //!
