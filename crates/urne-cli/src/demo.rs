@@ -95,9 +95,10 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         Some(s) => format!("seed {s}"),
         None => "randomness from the operating system".into(),
     };
-    println!(
+    say!(
         "urne demo: {} voters, {} trustees, {randomness}",
-        args.voters, args.trustees
+        args.voters,
+        args.trustees
     );
 
     // The trustees hold a key-generation ceremony; the manifest is frozen with its key.
@@ -151,14 +152,14 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     })?;
     pb.finish_and_clear();
     let mut total = keys_time;
-    println!(
+    say!(
         "  {:<11} {:>9.3} s  {sharing}, fingerprint {}",
         "trustees",
         keys_time.as_secs_f64(),
         election.fingerprint()
     );
     for p in &outcome.phases {
-        println!(
+        say!(
             "  {:<11} {:>9.3} s  {}",
             p.name,
             p.time.as_secs_f64(),
@@ -171,15 +172,15 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let t = Instant::now();
     let report = verify_file(&path, args.quiet)?;
     total += t.elapsed();
-    println!(
+    say!(
         "  {:<11} {:>9.3} s  {} ballots, every check V-1..V-18 passed ({})",
         "verify",
         t.elapsed().as_secs_f64(),
         report.ballots_cast,
         path.display()
     );
-    println!("  {:<11} {:>9.3} s", "total", total.as_secs_f64());
-    println!();
+    say!("  {:<11} {:>9.3} s", "total", total.as_secs_f64());
+    say!();
     print_result(election, &outcome.result);
     if outcome.result != outcome.expected || report.result.as_ref() != Some(&outcome.expected) {
         bail!(
@@ -188,17 +189,17 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
             outcome.expected
         );
     }
-    println!(
+    say!(
         "The result equals the count of the {} voters' plaintext choices (last ballot of each).",
         args.voters
     );
-    println!("Check it yourself: urne verify {}", args.out.display());
+    say!("Check it yourself: urne verify {}", args.out.display());
     Ok(())
 }
 
 fn print_result(election: &Election, result: &ElectionResult) {
     for (q, r) in election.manifest().questions.iter().zip(&result.questions) {
-        println!("{}", q.text);
+        say!("{}", q.text);
         let total: u64 = r.counts.iter().sum::<u64>() + r.blank.unwrap_or(0);
         let named = q
             .answers
@@ -212,8 +213,8 @@ fn print_result(election: &Election, result: &ElectionResult) {
                 100.0 * count as f64 / total as f64
             };
             let bar = "█".repeat((share / 2.5).round() as usize);
-            println!("  {name:<18} {count:>9}  {share:>5.1} %  {bar}");
+            say!("  {name:<18} {count:>9}  {share:>5.1} %  {bar}");
         }
-        println!();
+        say!();
     }
 }

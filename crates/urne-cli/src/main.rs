@@ -4,6 +4,20 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `println!` for a command-line tool: when the reader has gone away (`urne verify … | head`),
+/// the program ends quietly instead of panicking, with status 141 as if killed by SIGPIPE, so
+/// that a cut-off run never passes for a successful one.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(141);
+            }
+        }
+    }};
+}
+
 mod demo;
 mod progress;
 mod simulate;

@@ -82,7 +82,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
             p.what
         );
     }
-    println!(
+    say!(
         "{}: {} ballots, {} lines",
         args.out.display(),
         outcome.ballots_cast,

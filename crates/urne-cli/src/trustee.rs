@@ -254,16 +254,16 @@ fn deal(c: &Ceremony) -> anyhow::Result<()> {
         c.kdf_memory_kib,
     )?;
     write_json(&out, &dealing)?;
-    println!(
+    say!(
         "Checked the {} trustees' key proofs. Dealt one share to each, encrypted to its key.",
         ids.len()
     );
-    println!("  dealing      {} (public)", out.display());
-    println!(
+    say!("  dealing      {} (public)", out.display());
+    say!(
         "  polynomial   {} (secret, needed to answer complaints)",
         poly_path.display()
     );
-    println!("Next: once every trustee has dealt, run `urne trustee complain`.");
+    say!("Next: once every trustee has dealt, run `urne trustee complain`.");
     Ok(())
 }
 
@@ -277,23 +277,21 @@ fn complain(c: &Ceremony) -> anyhow::Result<()> {
         &c.dir.join(format!("complaints-{}.json", c.index)),
         &complaints,
     )?;
-    println!(
+    say!(
         "Read {} dealings of {} trustees.",
         dealings.len(),
         ids.len()
     );
     if complaints.is_empty() {
-        println!(
-            "Every share this trustee received decrypts and matches its dealer's commitments."
-        );
+        say!("Every share this trustee received decrypts and matches its dealer's commitments.");
     }
     for m in &complaints {
-        println!(
+        say!(
             "  complaint: the share from trustee {} is wrong; it must answer or be disqualified",
             m.dealer
         );
     }
-    println!("Next: once every trustee has checked its shares, run `urne trustee answer`.");
+    say!("Next: once every trustee has checked its shares, run `urne trustee answer`.");
     Ok(())
 }
 
@@ -315,13 +313,13 @@ fn answer(c: &Ceremony) -> anyhow::Result<()> {
     let answers = key.answers(&mut rand::rng(), &c.election, c.index, &poly, &complaints);
     write_json(&c.dir.join(format!("answers-{}.json", c.index)), &answers)?;
     match answers.len() {
-        0 => println!("No complaint against trustee {}.", c.index),
-        k => println!(
+        0 => say!("No complaint against trustee {}.", c.index),
+        k => say!(
             "Answered {k} complaint(s) against trustee {} with the shares in the clear.",
             c.index
         ),
     }
-    println!("Next: once every trustee has answered, run `urne trustee finalize`.");
+    say!("Next: once every trustee has answered, run `urne trustee finalize`.");
     Ok(())
 }
 
@@ -347,17 +345,17 @@ fn finalize(c: &Ceremony) -> anyhow::Result<()> {
         &t.complaints,
         &t.answers,
     )?;
-    println!(
+    say!(
         "Judged the ceremony: {} dealings, {} complaints, {} answers.",
         t.dealings.len(),
         t.complaints.len(),
         t.answers.len()
     );
-    println!("  qualified    {:?}", outcome.qualified);
+    say!("  qualified    {:?}", outcome.qualified);
     for (i, reason) in &outcome.disqualified {
-        println!("  disqualified trustee {i}: {reason:?}");
+        say!("  disqualified trustee {i}: {reason:?}");
     }
-    println!("  election key {}", outcome.keys.election_key);
+    say!("  election key {}", outcome.keys.election_key);
     let pass = passphrase(false)?;
     let key = identity_key(c, &pass)?;
     let share = key.assemble_share(
@@ -377,15 +375,15 @@ fn finalize(c: &Ceremony) -> anyhow::Result<()> {
         c.kdf_memory_kib,
     )?;
     let vk = outcome.keys.verification_keys[c.index as usize - 1];
-    println!("This trustee's share matches its verification key {vk}.");
-    println!(
+    say!("This trustee's share matches its verification key {vk}.");
+    say!(
         "  share        {} (secret: needed to decrypt the tally)",
         share_path.display()
     );
-    println!(
+    say!(
         "Next: check that the manifest's public_key is the election key above before the vote opens;"
     );
-    println!("the polynomial file is no longer needed and may be destroyed.");
+    say!("the polynomial file is no longer needed and may be destroyed.");
     Ok(())
 }
 
@@ -418,21 +416,23 @@ fn new_identity(a: &NewIdentity) -> anyhow::Result<()> {
     )?;
     let text = serde_json::to_string_pretty(&public)? + "\n";
     fs::write(&public_path, text).with_context(|| format!("writing {}", public_path.display()))?;
-    println!(
+    say!(
         "Created the key of trustee {} ({}) for election {}.",
-        a.index, a.name, a.election
+        a.index,
+        a.name,
+        a.election
     );
-    println!("  public key   {}", public.public_key);
-    println!(
+    say!("  public key   {}", public.public_key);
+    say!(
         "  public file  {} (with a proof that you hold the key)",
         public_path.display()
     );
-    println!(
+    say!(
         "  secret file  {} (encrypted with your passphrase, readable by you only)",
         secret_path.display()
     );
-    println!("Next: send the public file to the administrator, keep the secret file and its");
-    println!(
+    say!("Next: send the public file to the administrator, keep the secret file and its");
+    say!(
         "passphrase safe (a copy on separate media), and check both with `urne trustee check-identity`."
     );
     Ok(())
@@ -470,14 +470,16 @@ fn check_identity(a: &CheckIdentity) -> anyhow::Result<()> {
                 a.index
             )
         })?;
-    println!(
+    say!(
         "Checked: the passphrase opens {}, its key is the one in {},",
         a.secret.display(),
         a.public.display()
     );
-    println!(
+    say!(
         "and the proof of knowledge verifies for election {} as trustee {} ({}).",
-        a.election, a.index, public.name
+        a.election,
+        a.index,
+        public.name
     );
     Ok(())
 }

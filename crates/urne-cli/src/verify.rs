@@ -109,21 +109,21 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let valid = report.valid && since.as_ref().is_none_or(|s| s.extends);
     if args.json {
         let doc = serde_json::json!({ "record": args.record, "valid": valid, "since": since, "report": report });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        say!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         if let Some(s) = &since {
             let old = args.since.as_deref().unwrap_or_default();
             if s.extends {
-                println!(
+                say!(
                     "{} extends {old}: its first {} lines are unchanged, {} lines were added",
                     args.record,
                     s.old_size,
                     s.new_size.saturating_sub(s.old_size)
                 );
             } else {
-                println!("{} does NOT extend {old}:", args.record);
+                say!("{} does NOT extend {old}:", args.record);
                 for f in &s.failures {
-                    println!(
+                    say!(
                         "  {} line {}: {} {}",
                         f.check,
                         f.line.unwrap_or(0),
@@ -143,14 +143,14 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn print_summary(record: &str, r: &Report) {
-    println!("urne verify: {record}");
+    say!("urne verify: {record}");
     if let (Some(id), Some(title)) = (&r.election_id, &r.title) {
-        println!("  election     {id}: {title}");
+        say!("  election     {id}: {title}");
     }
     if let Some(f) = &r.fingerprint {
-        println!("  fingerprint  {f}");
+        say!("  fingerprint  {f}");
     }
-    println!(
+    say!(
         "  stage        {}{}",
         r.stage,
         if r.complete {
@@ -161,33 +161,34 @@ fn print_summary(record: &str, r: &Report) {
     );
     if let Some(c) = &r.ceremony {
         let (q, d, i) = (&c.qualified, c.disqualified.len(), c.ignored);
-        println!(
-            "  ceremony     qualified dealers {q:?}, {d} disqualified, {i} messages set aside"
-        );
+        say!("  ceremony     qualified dealers {q:?}, {d} disqualified, {i} messages set aside");
     }
     if r.trustees == 1 {
-        println!(
+        say!(
             "  note         a single trustee holds the whole key: whoever holds it can decrypt any ballot"
         );
     }
-    println!(
+    say!(
         "  ballots      {} cast, {} counted after revotes (total weight {}), {:.1} points decoded per ballot",
-        r.ballots_cast, r.ballots_counted, r.total_weight, r.points_per_ballot
+        r.ballots_cast,
+        r.ballots_counted,
+        r.total_weight,
+        r.points_per_ballot
     );
     if let Some(root) = &r.root {
-        println!("  tree head    {} lines, root {root}", r.lines - 1);
+        say!("  tree head    {} lines, root {root}", r.lines - 1);
     }
-    println!("  checks");
+    say!("  checks");
     for c in &r.checks {
         let status = match c.status {
             Status::Passed => "passed".to_string(),
             Status::Failed => format!("FAILED ({})", c.failures),
             Status::NotApplicable => "not yet".to_string(),
         };
-        println!("    {:<5} {:<12} {}", c.id, status, c.description);
+        say!("    {:<5} {:<12} {}", c.id, status, c.description);
     }
     if !r.failures.is_empty() {
-        println!("  failures ({} in all)", r.failures_total);
+        say!("  failures ({} in all)", r.failures_total);
         for f in &r.failures {
             let line = f.line.map(|l| format!("line {l}")).unwrap_or_default();
             let tracker = f
@@ -195,7 +196,7 @@ fn print_summary(record: &str, r: &Report) {
                 .as_deref()
                 .map(|t| format!(" ballot {t}"))
                 .unwrap_or_default();
-            println!("    {} {line}{tracker}: {}: {}", f.check, f.item, f.detail);
+            say!("    {} {line}{tracker}: {}: {}", f.check, f.item, f.detail);
         }
     }
     if let Some(result) = &r.result {
@@ -211,11 +212,11 @@ fn print_summary(record: &str, r: &Report) {
     } else {
         "one ballot at a time"
     };
-    println!("  verdict      {verdict} ({:.2} s, {mode})", r.seconds);
+    say!("  verdict      {verdict} ({:.2} s, {mode})", r.seconds);
 }
 
 fn print_result(result: &ElectionResult) {
-    println!("  result (recomputed from the tally and the trustees' factors)");
+    say!("  result (recomputed from the tally and the trustees' factors)");
     for (i, q) in result.questions.iter().enumerate() {
         let counts: Vec<String> = q
             .counts
@@ -224,7 +225,7 @@ fn print_result(result: &ElectionResult) {
             .map(|(a, c)| format!("answer {a}: {c}"))
             .collect();
         let blank = q.blank.map(|b| format!(", blank: {b}")).unwrap_or_default();
-        println!("    question {i}: {}{blank}", counts.join(", "));
+        say!("    question {i}: {}{blank}", counts.join(", "));
     }
 }
 
