@@ -9,7 +9,7 @@ use std::fmt;
 
 use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::{Identity, VartimeMultiscalarMul};
+use curve25519_dalek::traits::Identity;
 use serde::{Deserialize, Serialize};
 use subtle::{Choice, ConditionallySelectable};
 
@@ -84,29 +84,12 @@ impl Ciphertext {
         }
     }
 
-    /// The encryption of 0 with randomness 0: the neutral element of addition.
-    pub fn zero() -> Self {
-        Ciphertext {
-            alpha: Point::identity(),
-            beta: Point::identity(),
-        }
-    }
-
     /// The homomorphic sum of ciphertexts: it encrypts the sum of their messages.
     pub fn sum<'a>(cts: impl IntoIterator<Item = &'a Ciphertext>) -> Self {
         let (a, b) = cts.into_iter().fold(
             (RistrettoPoint::identity(), RistrettoPoint::identity()),
             |(a, b), c| (a + c.alpha.element(), b + c.beta.element()),
         );
-        Self::from_parts(a, b)
-    }
-
-    /// The weighted sum Σ wᵢ·Cᵢ, which encrypts Σ wᵢ·mᵢ. Variable time: weights and
-    /// ciphertexts are public.
-    pub fn vartime_weighted_sum(cts: &[&Ciphertext], weights: &[u64]) -> Self {
-        let w: Vec<Scalar> = weights.iter().map(|&w| Scalar::from(w)).collect();
-        let a = RistrettoPoint::vartime_multiscalar_mul(&w, cts.iter().map(|c| *c.alpha.element()));
-        let b = RistrettoPoint::vartime_multiscalar_mul(&w, cts.iter().map(|c| *c.beta.element()));
         Self::from_parts(a, b)
     }
 
@@ -142,11 +125,6 @@ mod tests {
         assert_eq!(
             decrypt(&s, &sum),
             RistrettoPoint::mul_base(&Scalar::from(4u64))
-        );
-        let w = Ciphertext::vartime_weighted_sum(&[&c1, &c2], &[2, 5]);
-        assert_eq!(
-            decrypt(&s, &w),
-            RistrettoPoint::mul_base(&Scalar::from(11u64))
         );
     }
 

@@ -104,23 +104,6 @@ impl Msm {
         self.y = cp.y;
     }
 
-    /// Moves the terms of `other` into `self` (terms of `other` are not shared with `self`).
-    pub fn append(&mut self, mut other: Msm) {
-        self.g += other.g;
-        self.y += other.y;
-        self.scalars.append(&mut other.scalars);
-        self.points.append(&mut other.points);
-    }
-
-    /// Multiplies every coefficient by `s`.
-    pub fn scale(&mut self, s: &Scalar) {
-        self.g *= s;
-        self.y *= s;
-        for c in &mut self.scalars {
-            *c *= s;
-        }
-    }
-
     /// Whether the combination is the identity, given the election key `y_point`.
     /// Variable time: only for public data.
     pub fn vartime_is_identity(&self, y_point: &RistrettoPoint) -> bool {

@@ -46,7 +46,7 @@ fn lines<R: BufRead>(mut r: R) -> impl Iterator<Item = std::io::Result<Vec<u8>>>
 pub fn verify_since<A: BufRead, B: BufRead>(old: A, new: B) -> Result<SinceReport, RecordError> {
     let mut failures = Vec::new();
     let fail = |failures: &mut Vec<Failure>, line: u64, item: &str, detail: String| {
-        failures.push(Failure::new_public(Check::V18, Some(line), item, detail));
+        failures.push(Failure::new(Check::V18, Some(line), item, detail));
     };
     let mut tree = MerkleBuilder::new();
     let mut new_lines = lines(new);

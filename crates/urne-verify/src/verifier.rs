@@ -90,7 +90,7 @@ impl Failure {
         }
     }
 
-    fn new(
+    pub(crate) fn new(
         check: Check,
         line: Option<u64>,
         item: impl Into<String>,
@@ -103,10 +103,6 @@ impl Failure {
             item: item.into(),
             detail: detail.into(),
         }
-    }
-
-    pub(crate) fn new_public(check: Check, line: Option<u64>, item: &str, detail: String) -> Self {
-        Self::new(check, line, item, detail)
     }
 }
 
