@@ -14,7 +14,7 @@
 //! a record of any size is checked in bounded memory.
 
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, BufRead, Read, Write};
 
 use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -396,4 +396,43 @@ pub fn parse_line(number: u64, bytes: &[u8]) -> Result<Line, LineError> {
 /// Re-encodes a parsed line in canonical form.
 pub fn canonical_line(line: &Line) -> Vec<u8> {
     encode_line(line.seq, &line.entry).0
+}
+
+/// The longest line a record may have: room for the largest manifest or ballot the limits of
+/// spec §4.2 allow. A reader reports a longer line (V-18) and skips it, never holding it in memory.
+pub const MAX_LINE_BYTES: u64 = 256 << 20;
+
+/// Reads one line into `buf` without its newline, at most `max` bytes of it. Returns the bytes
+/// consumed (0 at the end) and whether the line was complete; the rest of a longer line is
+/// consumed and dropped.
+pub fn read_line<R: BufRead>(
+    input: &mut R,
+    buf: &mut Vec<u8>,
+    max: u64,
+) -> std::io::Result<(u64, bool)> {
+    buf.clear();
+    let n = input.by_ref().take(max + 1).read_until(b'\n', buf)? as u64;
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        return Ok((n, true));
+    }
+    if n <= max {
+        return Ok((n, true)); // the last line, without a final newline
+    }
+    buf.clear();
+    let mut skipped = n;
+    loop {
+        let (done, used) = {
+            let chunk = input.fill_buf()?;
+            match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (true, i + 1),
+                None => (chunk.is_empty(), chunk.len()),
+            }
+        };
+        input.consume(used);
+        skipped += used as u64;
+        if done {
+            return Ok((skipped, false));
+        }
+    }
 }

@@ -13,7 +13,7 @@
 //! ballots are read again and taken back out. Memory stays bounded by the credential list.
 
 use std::collections::HashSet;
-use std::io::{BufRead, Read, Seek, SeekFrom};
+use std::io::{BufRead, Seek, SeekFrom};
 use std::time::Instant as Clock;
 
 use rand::rngs::ThreadRng;
@@ -32,7 +32,9 @@ use urne_core::tally::{
 };
 
 use crate::merkle::{Hash, MerkleBuilder, leaf_hash};
-use crate::record::{BallotEntry, Entry, LineError, RECORD_FORMAT, parse_line};
+use crate::record::{
+    BallotEntry, Entry, LineError, MAX_LINE_BYTES, RECORD_FORMAT, parse_line, read_line,
+};
 
 /// How to verify.
 #[derive(Debug, Clone)]
@@ -531,47 +533,8 @@ pub fn verify<R: BufRead + Seek>(
     Ok(report(st, number, started))
 }
 
-/// The longest line a record may have: room for the largest manifest or ballot the limits of
-/// spec §4.2 allow. A longer line is reported (V-18) and skipped, never held in memory.
-pub const MAX_LINE_BYTES: u64 = 256 << 20;
-
 /// Ballot lines held before a parallel step, in bytes (besides the count in [`Options::chunk`]).
 const MAX_PENDING_BYTES: usize = 64 << 20;
-
-/// Reads one line into `buf` without its newline, at most `max` bytes of it. Returns the bytes
-/// consumed (0 at the end) and whether the line was complete; the rest of a longer line is
-/// consumed and dropped.
-fn read_line<R: BufRead>(
-    input: &mut R,
-    buf: &mut Vec<u8>,
-    max: u64,
-) -> std::io::Result<(u64, bool)> {
-    buf.clear();
-    let n = input.by_ref().take(max + 1).read_until(b'\n', buf)? as u64;
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        return Ok((n, true));
-    }
-    if n <= max {
-        return Ok((n, true)); // the last line, without a final newline
-    }
-    buf.clear();
-    let mut skipped = n;
-    loop {
-        let (done, used) = {
-            let chunk = input.fill_buf()?;
-            match chunk.iter().position(|&b| b == b'\n') {
-                Some(i) => (true, i + 1),
-                None => (chunk.is_empty(), chunk.len()),
-            }
-        };
-        input.consume(used);
-        skipped += used as u64;
-        if done {
-            return Ok((skipped, false));
-        }
-    }
-}
 
 /// Whether a line is a ceremony message (`dealing`, `complaint` or `answer`), by its head.
 fn is_ceremony_line(bytes: &[u8]) -> bool {
@@ -842,11 +805,7 @@ fn tally_line<R: BufRead + Seek>(
     let mut line = Vec::new();
     for &(offset, weight) in &st.replaced {
         input.seek(SeekFrom::Start(offset))?;
-        line.clear();
-        input.read_until(b'\n', &mut line)?;
-        if line.last() == Some(&b'\n') {
-            line.pop();
-        }
+        read_line(input, &mut line, st.options.max_line_bytes)?;
         if let Ok(l) = parse_line(0, &line) {
             if let Entry::Ballot(b) = l.entry {
                 acc.remove(&b.ballot, weight);
