@@ -19,7 +19,7 @@ use std::time::Instant as Clock;
 use rand::rngs::ThreadRng;
 use rayon::prelude::*;
 use serde::Serialize;
-use urne_core::ballot::Ballot;
+use urne_core::ballot::{Ballot, Tracker};
 use urne_core::ceremony::{Transcript, vartime_judge_ceremony};
 use urne_core::credential::{CredentialIndex, PublicCredential};
 use urne_core::election::Election;
@@ -82,6 +82,20 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A failure of a check inside a ballot: its item is named within the ballot line's
+    /// `ballot` member, and the ballot by its tracker.
+    fn in_ballot(e: VerifyError, line: u64, tracker: &Tracker) -> Self {
+        let mut f = Failure::from_verify(e, Some(line), None).with_tracker(tracker);
+        f.item = format!("ballot.{}", f.item);
+        f
+    }
+
+    /// Names the ballot the failure is about.
+    fn with_tracker(mut self, tracker: &Tracker) -> Self {
+        self.tracker = Some(tracker.to_string());
+        self
+    }
+
     fn from_verify(e: VerifyError, line: Option<u64>, tracker: Option<String>) -> Self {
         Failure {
             check: e.check.id().into(),
@@ -288,6 +302,18 @@ struct BallotOutcome {
     ready: bool,
     failure: Option<Failure>,
     points: u64,
+}
+
+impl BallotOutcome {
+    /// Records the ballot's failure. A ballot that is not well formed for this election (V-5,
+    /// V-6) or whose credential is not on the list (V-7) is not counted; any other is, so that
+    /// the tally check (V-14) judges the tally the server should have computed.
+    fn fail(&mut self, f: Failure) {
+        if matches!(f.check.as_str(), "V-5" | "V-6" | "V-7") {
+            self.credential = None;
+        }
+        self.failure = Some(f);
+    }
 }
 
 /// Raw ballot lines waiting for the parallel step.
@@ -887,43 +913,28 @@ fn ballot_outcome(
     let b = &entry.ballot;
     out.points = count_points(b);
     let tracker = b.tracker();
-    let tracker_text = Some(tracker.to_string());
     out.credential = credentials.get(&b.credential);
-    let result = if tracker != entry.tracker {
-        Err(Failure::new(
-            Check::V11,
-            Some(p.number),
-            "tracker",
-            format!("is {}, the ballot hashes to {tracker}", entry.tracker),
-        ))
+    let failure = if tracker != entry.tracker {
+        let detail = format!("is {}, the ballot hashes to {tracker}", entry.tracker);
+        Some(Failure::new(Check::V11, Some(p.number), "tracker", detail))
     } else if out.credential.is_none() {
-        Err(Failure::new(
+        let detail = "not in the public credential list";
+        Some(Failure::new(
             Check::V7,
             Some(p.number),
             "ballot.credential",
-            "not in the public credential list",
+            detail,
         ))
     } else if batch {
         out.ready = true;
-        Ok(())
+        None
     } else {
         b.vartime_verify(rng, election)
-            .map(|_| ())
-            .map_err(|e| Failure::from_verify(e, Some(p.number), None))
+            .err()
+            .map(|e| Failure::in_ballot(e, p.number, &tracker))
     };
-    if let Err(mut f) = result {
-        if f.check != "V-11" {
-            f.item = format!("ballot.{}", f.item);
-        }
-        f.tracker = tracker_text;
-        out.failure = Some(f);
-        // A ballot that fails shape checks is not counted; others are, for V-14.
-        if matches!(
-            out.failure.as_ref().map(|f| f.check.as_str()),
-            Some("V-5" | "V-6" | "V-7")
-        ) {
-            out.credential = None;
-        }
+    if let Some(f) = failure {
+        out.fail(f.with_tracker(&tracker));
     }
     out.parsed = Some((line.seq, *entry));
     out
@@ -971,13 +982,8 @@ fn vartime_check_group(
         match entry.ballot.vartime_collect(rng, election, &mut msm) {
             Ok(()) => collected.push(i),
             Err(e) => {
-                let mut f =
-                    Failure::from_verify(e, Some(o.number), Some(entry.tracker.to_string()));
-                f.item = format!("ballot.{}", f.item);
-                if matches!(f.check.as_str(), "V-5" | "V-6") {
-                    o.credential = None;
-                }
-                o.failure = Some(f);
+                let f = Failure::in_ballot(e, o.number, &entry.tracker);
+                o.fail(f);
             }
         }
     }
@@ -988,14 +994,12 @@ fn vartime_check_group(
     if let [i] = collected[..] {
         let o = &mut group[i];
         if let Some((_, entry)) = &o.parsed {
-            let mut f = Failure::from_verify(
+            let f = Failure::in_ballot(
                 entry.ballot.vartime_diagnose(rng, election),
-                Some(o.number),
-                None,
+                o.number,
+                &entry.tracker,
             );
-            f.item = format!("ballot.{}", f.item);
-            f.tracker = Some(entry.tracker.to_string());
-            o.failure = Some(f);
+            o.fail(f);
         }
         return;
     }
@@ -1082,47 +1086,45 @@ fn ballot_order(
         e.manifest().closes_at,
         e.manifest().revote,
     );
-    let tracker = Some(entry.tracker.to_string());
     let t = entry.cast_at;
     if st.open_at.is_none() {
-        st.fail(Failure {
-            tracker: tracker.clone(),
-            ..Failure::new(
+        st.fail(
+            Failure::new(
                 Check::V12,
                 Some(number),
                 "cast_at",
                 "cast before the election opened",
             )
-        });
+            .with_tracker(&entry.tracker),
+        );
     } else if t < opens || t >= closes || st.open_at.is_some_and(|o| t < o) {
         let detail = format!("{t} is outside the voting period {opens} to {closes}");
-        st.fail(Failure {
-            tracker: tracker.clone(),
-            ..Failure::new(Check::V12, Some(number), "cast_at", detail)
-        });
+        st.fail(
+            Failure::new(Check::V12, Some(number), "cast_at", detail).with_tracker(&entry.tracker),
+        );
     }
     if st.last_cast.is_some_and(|last| t < last) {
-        st.fail(Failure {
-            tracker: tracker.clone(),
-            ..Failure::new(
+        st.fail(
+            Failure::new(
                 Check::V18,
                 Some(number),
                 "cast_at",
                 "earlier than the ballot before it",
             )
-        });
+            .with_tracker(&entry.tracker),
+        );
     }
     st.last_cast = Some(st.last_cast.map_or(t, |l| l.max(t)));
     if !st.trackers.insert(entry.tracker.0) {
-        st.fail(Failure {
-            tracker: tracker.clone(),
-            ..Failure::new(
+        st.fail(
+            Failure::new(
                 Check::V13,
                 Some(number),
                 "tracker",
                 "this ballot is already in the record",
             )
-        });
+            .with_tracker(&entry.tracker),
+        );
         if let Some((_, w)) = credential {
             // Counted once: the duplicate was added to the running tally, take it back.
             st.replaced.push((offset, w));
@@ -1135,15 +1137,9 @@ fn ballot_order(
             match revote {
                 RevotePolicy::LastCounts => st.replaced.push((prev, w)),
                 RevotePolicy::Forbidden => {
-                    st.fail(Failure {
-                        tracker,
-                        ..Failure::new(
-                            Check::V13,
-                            Some(number),
-                            "ballot.credential",
-                            "a second ballot under a policy that forbids revoting",
-                        )
-                    });
+                    let detail = "a second ballot under a policy that forbids revoting";
+                    let f = Failure::new(Check::V13, Some(number), "ballot.credential", detail);
+                    st.fail(f.with_tracker(&entry.tracker));
                     st.last_ballot[i as usize] = prev;
                     st.replaced.push((offset, w));
                 }
