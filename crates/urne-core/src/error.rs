@@ -82,7 +82,8 @@ pub enum Check {
     V1,
     /// V-2: the manifest is well formed and its fingerprint is recomputed.
     V2,
-    /// V-3: each trustee's key proof is valid and the election key is their combination.
+    /// V-3: each trustee's key proof is valid and the election key is their sum (independent
+    /// keys) or the key of their judged ceremony (threshold sharing).
     V3,
     /// V-4: the public credential list is well formed: valid distinct credentials, valid weights.
     V4,
@@ -108,7 +109,8 @@ pub enum Check {
     V14,
     /// V-15: each decryption factor's proof is valid for its trustee's verification key.
     V15,
-    /// V-16: the decryption factors come from a set of trustees that can decrypt.
+    /// V-16: the decryption factors come from a set of trustees that can decrypt: all of them
+    /// with independent keys, at least the threshold with threshold sharing.
     V16,
     /// V-17: the published result is the decryption of the encrypted tally.
     V17,
@@ -117,6 +119,52 @@ pub enum Check {
 }
 
 impl Check {
+    /// Every check, in the spec's order.
+    pub const ALL: [Check; 18] = [
+        Check::V1,
+        Check::V2,
+        Check::V3,
+        Check::V4,
+        Check::V5,
+        Check::V6,
+        Check::V7,
+        Check::V8,
+        Check::V9,
+        Check::V10,
+        Check::V11,
+        Check::V12,
+        Check::V13,
+        Check::V14,
+        Check::V15,
+        Check::V16,
+        Check::V17,
+        Check::V18,
+    ];
+
+    /// What the check verifies, in a few words (docs/spec.md §10 says it in full).
+    pub fn description(self) -> &'static str {
+        match self {
+            Check::V1 => "record format version known",
+            Check::V2 => "manifest well formed, fingerprint recomputed",
+            Check::V3 => "trustee keys proved, election key from them or their ceremony",
+            Check::V4 => "public credential list well formed",
+            Check::V5 => "ballots well formed for the manifest",
+            Check::V6 => "ballots bound to this election's fingerprint",
+            Check::V7 => "ballot credentials in the public list",
+            Check::V8 => "ballot signatures",
+            Check::V9 => "choice proofs (each choice 0 or 1)",
+            Check::V10 => "count proofs (selections in range, or blank)",
+            Check::V11 => "ballot trackers recomputed",
+            Check::V12 => "ballots cast while the election was open",
+            Check::V13 => "revote policy, no repeated tracker",
+            Check::V14 => "encrypted tally is the sum of the counted ballots",
+            Check::V15 => "decryption factors and their proofs",
+            Check::V16 => "enough distinct trustees' factors",
+            Check::V17 => "result is the decryption of the tally",
+            Check::V18 => "log order, sequence and Merkle tree head",
+        }
+    }
+
     /// The id as written in the spec, such as `V-9`.
     pub fn id(self) -> &'static str {
         match self {

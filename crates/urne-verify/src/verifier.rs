@@ -223,31 +223,6 @@ pub struct CeremonySummary {
     pub ignored: usize,
 }
 
-/// What each check verifies, in one line (docs/spec.md §10).
-pub const CHECKS: [(Check, &str); 18] = [
-    (Check::V1, "record format version known"),
-    (Check::V2, "manifest well formed, fingerprint recomputed"),
-    (Check::V3, "trustee key proofs, election key is their sum"),
-    (Check::V4, "public credential list well formed"),
-    (Check::V5, "ballots well formed for the manifest"),
-    (Check::V6, "ballots bound to this election's fingerprint"),
-    (Check::V7, "ballot credentials in the public list"),
-    (Check::V8, "ballot signatures"),
-    (Check::V9, "choice proofs (each choice 0 or 1)"),
-    (Check::V10, "count proofs (selections in range, or blank)"),
-    (Check::V11, "ballot trackers recomputed"),
-    (Check::V12, "ballots cast while the election was open"),
-    (Check::V13, "revote policy, no repeated tracker"),
-    (
-        Check::V14,
-        "encrypted tally is the sum of the counted ballots",
-    ),
-    (Check::V15, "decryption factors and their proofs"),
-    (Check::V16, "factors from every trustee"),
-    (Check::V17, "result is the decryption of the tally"),
-    (Check::V18, "log order, sequence and Merkle tree head"),
-];
-
 /// A record that cannot be read at all (I/O), as opposed to one that fails checks.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
@@ -357,9 +332,9 @@ struct State<'o> {
 
 impl<'o> State<'o> {
     fn fail(&mut self, f: Failure) {
-        let i = CHECKS
+        let i = Check::ALL
             .iter()
-            .position(|(c, _)| c.id() == f.check)
+            .position(|c| c.id() == f.check)
             .unwrap_or(17);
         self.counts[i] += 1;
         if self.failures.len() < self.options.max_failures {
@@ -1175,12 +1150,12 @@ fn report(st: State<'_>, lines: u64, started: Clock) -> Report {
         | Check::V13 => st.ballots > 0 || st.open_at.is_some(),
         _ => st.election.is_some() || matches!(c, Check::V1 | Check::V18),
     };
-    let checks: Vec<CheckStatus> = CHECKS
+    let checks: Vec<CheckStatus> = Check::ALL
         .iter()
         .enumerate()
-        .map(|(i, (c, d))| CheckStatus {
+        .map(|(i, c)| CheckStatus {
             id: c.id(),
-            description: d,
+            description: c.description(),
             failures: st.counts[i],
             status: if st.counts[i] > 0 {
                 Status::Failed
