@@ -15,9 +15,9 @@ use urne_core::election::Election;
 use urne_core::manifest::{Counting, KeySharing, Question, Timestamp};
 use urne_core::tally::ElectionResult;
 use urne_core::testkit::ElectionBuilder;
-use urne_verify::simulate::{SimConfig, rng_for, simulate};
+use urne_verify::simulate::{SimConfig, rng_for};
 
-use crate::progress::bar;
+use crate::progress::{phase_line, simulate_with_bar};
 use crate::verify::verify_file;
 
 /// Options of `urne demo`.
@@ -140,46 +140,40 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let path = args.out.join("record.jsonl");
     let file = fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-    let pb = bar(args.quiet, args.voters as u64, "voting", false);
     let cfg = SimConfig {
         voters: args.voters,
         revote_percent: args.revote_percent,
         seed: args.seed,
         chunk: 4096,
     };
-    let outcome = simulate(&setup, &cfg, file, &|_, done| {
-        pb.set_position(done.min(args.voters as u64))
-    })?;
-    pb.finish_and_clear();
+    let outcome = simulate_with_bar(&setup, &cfg, file, args.quiet)?;
     let mut total = keys_time;
+    let fingerprint = election.fingerprint();
     say!(
-        "  {:<11} {:>9.3} s  {sharing}, fingerprint {}",
-        "trustees",
-        keys_time.as_secs_f64(),
-        election.fingerprint()
+        "{}",
+        phase_line(
+            "trustees",
+            keys_time,
+            &format!("{sharing}, fingerprint {fingerprint}")
+        )
     );
     for p in &outcome.phases {
-        say!(
-            "  {:<11} {:>9.3} s  {}",
-            p.name,
-            p.time.as_secs_f64(),
-            p.what
-        );
+        say!("{}", phase_line(p.name, p.time, &p.what));
         total += p.time;
     }
 
     // Anyone can now check the whole election from the record alone.
     let t = Instant::now();
     let report = verify_file(&path, args.quiet)?;
-    total += t.elapsed();
-    say!(
-        "  {:<11} {:>9.3} s  {} ballots, every check V-1..V-18 passed ({})",
-        "verify",
-        t.elapsed().as_secs_f64(),
+    let verify_time = t.elapsed();
+    total += verify_time;
+    let what = format!(
+        "{} ballots, every check V-1..V-18 passed ({})",
         report.ballots_cast,
         path.display()
     );
-    say!("  {:<11} {:>9.3} s", "total", total.as_secs_f64());
+    say!("{}", phase_line("verify", verify_time, &what));
+    say!("{}", phase_line("total", total, "").trim_end());
     say!();
     print_result(election, &outcome.result);
     if outcome.result != outcome.expected || report.result.as_ref() != Some(&outcome.expected) {

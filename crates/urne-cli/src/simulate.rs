@@ -7,9 +7,9 @@ use anyhow::{Context, ensure};
 use clap::Args;
 use urne_core::manifest::WeightPolicy;
 use urne_core::testkit::ElectionBuilder;
-use urne_verify::simulate::{SimConfig, rng_for, simulate};
+use urne_verify::simulate::{SimConfig, rng_for};
 
-use crate::progress::bar;
+use crate::progress::{phase_line, simulate_with_bar};
 
 /// Options of `urne simulate`.
 #[derive(Args, Debug)]
@@ -61,26 +61,19 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         .build(&mut rng_for(args.seed, u64::MAX));
     let file =
         File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let pb = bar(args.quiet, args.voters as u64, "voting", false);
     let cfg = SimConfig {
         voters: args.voters,
         revote_percent: args.revote_percent,
         seed: args.seed,
         chunk: 8192,
     };
-    let outcome = simulate(&setup, &cfg, file, &|_, done| pb.set_position(done))?;
-    pb.finish_and_clear();
-    anyhow::ensure!(
+    let outcome = simulate_with_bar(&setup, &cfg, file, args.quiet)?;
+    ensure!(
         outcome.result == outcome.expected,
         "the decrypted result differs from the simulated votes"
     );
     for p in &outcome.phases {
-        eprintln!(
-            "  {:<11} {:>9.3} s  {}",
-            p.name,
-            p.time.as_secs_f64(),
-            p.what
-        );
+        eprintln!("{}", phase_line(p.name, p.time, &p.what));
     }
     say!(
         "{}: {} ballots, {} lines",
