@@ -94,18 +94,11 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let src = open(&args.record, args.quiet || args.json)?;
-    let pb = bar(args.quiet || args.json, src.len, "verifying", true);
     let options = Options {
         batch: !args.no_batch,
         ..Options::default()
     };
-    let report = verify(
-        BufReader::with_capacity(1 << 20, src.file),
-        &options,
-        &|done| pb.set_position(done),
-    )?;
-    pb.finish_and_clear();
+    let report = check(&args.record, &options, args.quiet || args.json)?;
     let valid = report.valid && since.as_ref().is_none_or(|s| s.extends);
     if args.json {
         let doc = serde_json::json!({ "record": args.record, "valid": valid, "since": since, "report": report });
@@ -229,18 +222,25 @@ fn print_result(result: &ElectionResult) {
     }
 }
 
-/// Verifies a record file and returns the report (for the demo).
-pub fn verify_file(path: &Path, quiet: bool) -> anyhow::Result<Report> {
-    let src = open(&path.to_string_lossy(), quiet)?;
+/// Opens a record and verifies it, with a progress bar over its bytes.
+fn check(location: &str, options: &Options, quiet: bool) -> anyhow::Result<Report> {
+    let src = open(location, quiet)?;
     let pb = bar(quiet, src.len, "verifying", true);
     let report = verify(
         BufReader::with_capacity(1 << 20, src.file),
-        &Options::default(),
-        &|d| pb.set_position(d),
+        options,
+        &|done| pb.set_position(done),
     )?;
     pb.finish_and_clear();
+    Ok(report)
+}
+
+/// Verifies a record file and returns the report (for the demo).
+pub fn verify_file(path: &Path, quiet: bool) -> anyhow::Result<Report> {
+    let location = path.to_string_lossy();
+    let report = check(&location, &Options::default(), quiet)?;
     if !report.valid {
-        print_summary(&path.to_string_lossy(), &report);
+        print_summary(&location, &report);
         bail!("the demo's own record does not verify");
     }
     Ok(report)
