@@ -8,16 +8,17 @@
 //! is run; a panic on any of them fails the test and names the file.
 
 use std::fs;
-use std::io::Write as _;
 use std::panic;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use urne_core::ballot::Ballot;
 use urne_core::fuzzing;
 use urne_core::tally::{PartialDecryption, vartime_verify_partial};
 
-/// A check function of `urne_core::fuzzing`: panics only on a bug.
-type Check = fn(&[u8]);
+#[path = "support/fuzz_replay.rs"]
+mod fuzz_replay;
+
+use fuzz_replay::{Check, files, fuzz_dir, report};
 
 /// The fuzz targets, each with its check function. Must match `fuzz/fuzz_targets/`.
 const TARGETS: [(&str, Check); 5] = [
@@ -33,72 +34,22 @@ const TARGETS: [(&str, Check); 5] = [
 /// them, and this test only checks that it does.
 const REPLAYED_BY_URNE_VERIFY: [&str; 2] = ["record_line", "record"];
 
-fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
-}
-
-/// The files of `dir`, sorted; `None` when the directory does not exist.
-fn files(dir: &Path) -> Option<Vec<PathBuf>> {
-    let entries = fs::read_dir(dir).ok()?;
-    let mut files: Vec<PathBuf> = entries
-        .map(|e| e.expect("a readable directory entry").path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    Some(files)
-}
-
 /// Compact JSON of a protocol object.
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("protocol objects serialize")
 }
 
-/// Prints past libtest's capture of `println!`, so the counts show under plain `cargo test`.
-fn report(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
-
-/// Runs every saved input of `target` through its check function and returns how many it ran.
+/// Replays the saved inputs of one of this crate's targets.
 fn replay(target: &str) -> usize {
-    let check: Check = TARGETS
+    let (_, check) = TARGETS
         .iter()
         .find(|(t, _)| *t == target)
-        .map(|&(_, check)| check)
         .unwrap_or_else(|| panic!("{target} is not in TARGETS"));
-    let fuzz = fuzz_dir();
-    let corpus_dir = fuzz.join("corpus").join(target);
-    let corpus = files(&corpus_dir)
-        .unwrap_or_else(|| panic!("missing corpus directory {}", corpus_dir.display()));
-    assert!(
-        !corpus.is_empty(),
-        "empty corpus directory {}: run `cargo run -p urne-core --features testkit --example \
-         fuzz_seeds` to write the seeds",
-        corpus_dir.display()
-    );
-    let regressions = files(&fuzz.join("regressions").join(target)).unwrap_or_default();
-
-    let mut failed = Vec::new();
-    for path in corpus.iter().chain(&regressions) {
-        let data = fs::read(path).expect("a readable corpus file");
-        if panic::catch_unwind(|| check(&data)).is_err() {
-            failed.push(path.display().to_string());
-        }
-    }
-    assert!(
-        failed.is_empty(),
-        "{target}: {} of {} inputs fail the check (the panic messages are above; run one \
-         with `cargo +nightly fuzz run {target} FILE` in fuzz/):\n{}",
-        failed.len(),
-        corpus.len() + regressions.len(),
-        failed.join("\n")
-    );
-    report(&format!(
-        "fuzz corpus replay: {target}: {} inputs ({} corpus, {} regressions)",
-        corpus.len() + regressions.len(),
-        corpus.len(),
-        regressions.len()
-    ));
-    corpus.len() + regressions.len()
+    fuzz_replay::replay(
+        target,
+        *check,
+        "cargo run -p urne-core --features testkit --example fuzz_seeds",
+    )
 }
 
 #[test]

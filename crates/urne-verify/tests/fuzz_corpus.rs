@@ -9,14 +9,14 @@
 //! `fuzz/fuzz_targets/` is replayed by one of the two.
 
 use std::fs;
-use std::io::Write as _;
 use std::panic;
-use std::path::{Path, PathBuf};
 
 use urne_verify::fuzzing;
 
-/// A check function of `urne_verify::fuzzing`: panics only on a bug.
-type Check = fn(&[u8]);
+#[path = "../../urne-core/tests/support/fuzz_replay.rs"]
+mod fuzz_replay;
+
+use fuzz_replay::{Check, files, fuzz_dir, report};
 
 /// The fuzz targets replayed here, each with its check function. urne-core's replay test lists
 /// the same names as replayed elsewhere.
@@ -25,72 +25,17 @@ const TARGETS: [(&str, Check); 2] = [
     ("record", fuzzing::record),
 ];
 
-fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
-}
-
-/// The files of `dir`, sorted; `None` when the directory does not exist.
-fn files(dir: &Path) -> Option<Vec<PathBuf>> {
-    let entries = fs::read_dir(dir).ok()?;
-    let mut files: Vec<PathBuf> = entries
-        .map(|e| e.expect("a readable directory entry").path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    Some(files)
-}
-
-/// Prints past libtest's capture of `println!`, so the counts show under plain `cargo test`.
-fn report(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
-
-/// The corpus files of `target`, which must exist.
-fn corpus(target: &str) -> Vec<PathBuf> {
-    let dir = fuzz_dir().join("corpus").join(target);
-    let corpus =
-        files(&dir).unwrap_or_else(|| panic!("missing corpus directory {}", dir.display()));
-    assert!(
-        !corpus.is_empty(),
-        "empty corpus directory {}: run `cargo run -p urne-verify --features testkit --example \
-         record_fuzz_seeds` to write the seeds",
-        dir.display()
-    );
-    corpus
-}
-
-/// Runs every saved input of `target` through its check function and returns how many it ran.
+/// Replays the saved inputs of one of this crate's targets.
 fn replay(target: &str) -> usize {
-    let check: Check = TARGETS
+    let (_, check) = TARGETS
         .iter()
         .find(|(t, _)| *t == target)
-        .map(|&(_, check)| check)
         .unwrap_or_else(|| panic!("{target} is not in TARGETS"));
-    let corpus = corpus(target);
-    let regressions = files(&fuzz_dir().join("regressions").join(target)).unwrap_or_default();
-
-    let mut failed = Vec::new();
-    for path in corpus.iter().chain(&regressions) {
-        let data = fs::read(path).expect("a readable corpus file");
-        if panic::catch_unwind(|| check(&data)).is_err() {
-            failed.push(path.display().to_string());
-        }
-    }
-    assert!(
-        failed.is_empty(),
-        "{target}: {} of {} inputs fail the check (the panic messages are above; run one \
-         with `cargo +nightly fuzz run {target} FILE` in fuzz/):\n{}",
-        failed.len(),
-        corpus.len() + regressions.len(),
-        failed.join("\n")
-    );
-    report(&format!(
-        "fuzz corpus replay: {target}: {} inputs ({} corpus, {} regressions)",
-        corpus.len() + regressions.len(),
-        corpus.len(),
-        regressions.len()
-    ));
-    corpus.len() + regressions.len()
+    fuzz_replay::replay(
+        target,
+        *check,
+        "cargo run -p urne-verify --features testkit --example record_fuzz_seeds",
+    )
 }
 
 #[test]
@@ -130,7 +75,8 @@ fn corpus_still_reaches_a_complete_record() {
     }
     fuzzing::record(&fx.record);
 
-    let complete = corpus("record")
+    let complete = files(&fuzz_dir().join("corpus").join("record"))
+        .expect("the record corpus")
         .iter()
         .filter_map(|p| fs::read(p).ok())
         .flat_map(|data| {
