@@ -165,6 +165,24 @@ fn ballot_mut(line: &mut Line) -> &mut BallotEntry {
     }
 }
 
+/// Appends `ballot` as the last ballot before the close line, cast when the last one was.
+fn cast_before_close(lines: &mut Vec<Line>, ballot: Ballot) {
+    let at = position_of(lines, "close");
+    let cast_at = ballot_mut(&mut lines[at - 1]).cast_at;
+    let entry = BallotEntry {
+        cast_at,
+        tracker: ballot.tracker(),
+        ballot,
+    };
+    lines.insert(
+        at,
+        Line {
+            seq: 0,
+            entry: Entry::Ballot(Box::new(entry)),
+        },
+    );
+}
+
 fn bump_point(p: &mut Point) {
     *p = Point::from_element(p.element() + Point::generator().element());
 }
@@ -236,20 +254,7 @@ fn rejects_ballot_from_unknown_credential() {
     let mut rng = rng_for(Some(8), 8);
     let vote = [QuestionVote::Selected(vec![0]), QuestionVote::Blank];
     let ballot = Ballot::create(&mut rng, election(), &stranger, &vote).unwrap();
-    let at = position_of(&lines, "close");
-    let cast_at = ballot_mut(&mut lines[at - 1]).cast_at;
-    let entry = BallotEntry {
-        cast_at,
-        tracker: ballot.tracker(),
-        ballot,
-    };
-    lines.insert(
-        at,
-        Line {
-            seq: 0,
-            entry: Entry::Ballot(Box::new(entry)),
-        },
-    );
+    cast_before_close(&mut lines, ballot);
     let r = assert_rejected(&write(&lines, true, true), "V-7");
     assert_eq!(r.failed_checks(), vec!["V-7"]);
 }
@@ -271,20 +276,7 @@ fn rejects_proof_copied_into_another_voters_ballot() {
     let mut ballot = Ballot::create(&mut rng, election(), &key, &vote).unwrap();
     ballot.answers[0] = first.answers[0].clone();
     ballot.sign(&mut rng, &key);
-    let at = position_of(&lines, "close");
-    let cast_at = ballot_mut(&mut lines[at - 1]).cast_at;
-    let entry = BallotEntry {
-        cast_at,
-        tracker: ballot.tracker(),
-        ballot,
-    };
-    lines.insert(
-        at,
-        Line {
-            seq: 0,
-            entry: Entry::Ballot(Box::new(entry)),
-        },
-    );
+    cast_before_close(&mut lines, ballot);
     let r = assert_rejected(&write(&lines, true, true), "V-9");
     assert!(!r.has_failure("V-8"), "the signature itself is valid");
 }
