@@ -72,6 +72,24 @@ impl MerkleBuilder {
         self.size
     }
 
+    /// The compact frontier: the roots of the perfect subtrees that make up the tree, largest
+    /// first (one per set bit of the size). With the size, it is all a log needs to keep to go on
+    /// appending.
+    pub fn frontier(&self) -> Vec<Hash> {
+        self.stack.iter().map(|&(_, h)| h).collect()
+    }
+
+    /// A builder that goes on from a tree of `size` leaves with this frontier; `None` if the
+    /// frontier does not have one hash per set bit of `size`.
+    pub fn from_frontier(size: u64, frontier: &[Hash]) -> Option<Self> {
+        if frontier.len() != size.count_ones() as usize {
+            return None;
+        }
+        let sizes = (0..64).rev().map(|b| 1u64 << b).filter(|s| size & s != 0);
+        let stack = sizes.zip(frontier.iter().copied()).collect();
+        Some(MerkleBuilder { stack, size })
+    }
+
     /// The root of the leaves so far. Folding the perfect subtrees from the right gives exactly
     /// RFC 9162's split at the largest power of two.
     pub fn root(&self) -> Hash {
@@ -111,6 +129,19 @@ mod tests {
             b.push(leaves[n - 1]);
             assert_eq!(b.root(), reference_root(&leaves[..n]), "size {n}");
         }
+    }
+
+    #[test]
+    fn frontier_round_trip_goes_on_appending() {
+        let leaves: Vec<Hash> = (0..40u8).map(|i| leaf_hash(&[i])).collect();
+        for cut in 0..leaves.len() {
+            let mut a = MerkleBuilder::new();
+            leaves[..cut].iter().for_each(|l| a.push(*l));
+            let mut b = MerkleBuilder::from_frontier(a.size(), &a.frontier()).unwrap();
+            leaves[cut..].iter().for_each(|l| b.push(*l));
+            assert_eq!(b.root(), reference_root(&leaves), "cut {cut}");
+        }
+        assert!(MerkleBuilder::from_frontier(3, &[[0; 32]]).is_none());
     }
 
     #[test]

@@ -1,0 +1,403 @@
+//! urne-board: where a urne server keeps its elections and their bulletin boards.
+//!
+//! One [`Store`] trait, two backends: embedded SQLite in WAL mode (the default, nothing to
+//! install) and PostgreSQL (large elections, several `urne serve` instances sharing one
+//! database). Both pass the same conformance suite ([`conformance`]), and their schemas are built
+//! by numbered migrations (`migrations/`), pinned by a test.
+//!
+//! The board of an election is its record (docs/record.md): an append-only list of lines, each
+//! numbered by `seq` and hashed into a Merkle tree. The store assigns sequence numbers inside the
+//! transaction that writes the lines, so that concurrent writers (tasks of one server, or several
+//! servers) never interleave a batch, never leave a gap, and never write a ballot after the line
+//! that closed the election. Each election keeps the compact frontier of its tree, so the root after
+//! every append costs O(log n).
+//!
+//! The trait is synchronous: the server calls it from blocking threads (`spawn_blocking`) and
+//! from its group-commit task; backends manage their own connections.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::fmt;
+
+/// A 32-byte hash (a Merkle root or leaf) or a 32-byte key (tracker, credential).
+pub type Bytes32 = [u8; 32];
+
+/// The stages of an election's life, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    /// Being edited by its administrators; nothing public yet.
+    Draft,
+    /// Frozen: the trustees hold their ceremony and credentials are uploaded.
+    Setup,
+    /// Ballots are accepted.
+    Open,
+    /// No more ballots; the tally and the trustees' factors are being published.
+    Closed,
+    /// The result is on the board.
+    Tallied,
+    /// The result is announced on the public pages.
+    Published,
+}
+
+impl Phase {
+    /// Every phase, in order.
+    pub const ALL: [Phase; 6] = [
+        Phase::Draft,
+        Phase::Setup,
+        Phase::Open,
+        Phase::Closed,
+        Phase::Tallied,
+        Phase::Published,
+    ];
+
+    /// The name stored in the database and shown by the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Draft => "draft",
+            Phase::Setup => "setup",
+            Phase::Open => "open",
+            Phase::Closed => "closed",
+            Phase::Tallied => "tallied",
+            Phase::Published => "published",
+        }
+    }
+
+    /// The phase of a stored name.
+    pub fn parse(s: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An election as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElectionRow {
+    /// Its id (spec §4.1's rules for election ids).
+    pub id: String,
+    /// Its phase.
+    pub phase: Phase,
+    /// The administrators' configuration (a JSON document owned by the server).
+    pub config: String,
+    /// Number of lines on its board.
+    pub log_size: u64,
+    /// Merkle root of those lines (docs/record.md §4).
+    pub root: Bytes32,
+    /// The latest `at` given to an append (unix seconds); 0 before any.
+    pub last_at: i64,
+    /// When the election was created (unix seconds).
+    pub created_at: i64,
+    /// When its row last changed (unix seconds).
+    pub updated_at: i64,
+}
+
+/// What one line of an append is, for the store's uniqueness rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Item {
+    /// A ballot's tracker: the same tracker is never stored twice.
+    pub tracker: Option<Bytes32>,
+    /// A ballot's credential (kept with the tracker; see [`Append::unique_credentials`]).
+    pub credential: Option<Bytes32>,
+}
+
+/// Builds the exact bytes of line `index` of an append once its `seq` and time are known
+/// (without the final newline). Called inside the transaction, once per appended item, in order.
+pub type Encode<'a> = dyn Fn(usize, u64, i64) -> Vec<u8> + Sync + 'a;
+
+/// One atomic append to an election's board.
+pub struct Append<'a> {
+    /// The election must be in one of these phases, or nothing is written.
+    pub expect: &'a [Phase],
+    /// The phase to move to when the append succeeds (the same transaction).
+    pub set_phase: Option<Phase>,
+    /// The server's clock (unix seconds). The time given to [`Append::encode`] is the larger of
+    /// this and the election's `last_at`, so that times on the board never decrease even when
+    /// several servers' clocks differ slightly.
+    pub now: i64,
+    /// The lines to append, in order.
+    pub items: &'a [Item],
+    /// When true, an item whose credential already has a ballot on the board (or earlier in this
+    /// append) is refused with [`ItemOutcome::CredentialUsed`] (the revote policy `forbidden`).
+    pub unique_credentials: bool,
+    /// Makes each line's bytes.
+    pub encode: &'a Encode<'a>,
+}
+
+impl fmt::Debug for Append<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Append")
+            .field("expect", &self.expect)
+            .field("set_phase", &self.set_phase)
+            .field("now", &self.now)
+            .field("items", &self.items.len())
+            .field("unique_credentials", &self.unique_credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What became of one item of an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemOutcome {
+    /// Written at this `seq`.
+    Appended {
+        /// Its position on the board.
+        seq: u64,
+    },
+    /// Not written: a line with the same tracker is already at `seq` (resubmission).
+    Duplicate {
+        /// The position of the earlier line.
+        seq: u64,
+    },
+    /// Not written: the credential already cast the ballot at `seq` (unique credentials only).
+    CredentialUsed {
+        /// The position of the earlier ballot.
+        seq: u64,
+    },
+}
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// One outcome per item, in order.
+    pub items: Vec<ItemOutcome>,
+    /// The board's size after the append.
+    pub size: u64,
+    /// Its Merkle root after the append.
+    pub root: Bytes32,
+    /// The time given to the encoder (unix seconds).
+    pub at: i64,
+}
+
+/// A stored line of a board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// Its position.
+    pub seq: u64,
+    /// Its exact bytes, without the newline.
+    pub line: Vec<u8>,
+}
+
+/// A signed tree head, as the server made it (a JSON document owned by the server).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeHeadRow {
+    /// The tree size it signs.
+    pub size: u64,
+    /// The JSON document.
+    pub body: String,
+}
+
+/// A message relayed through the server before it goes on a board (a trustee's ceremony message,
+/// a trustee's registration, a chunk of the credential list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Its position among the election's messages, from 0.
+    pub idx: u64,
+    /// What it is (`dealing`, `complaint`, `answer`, `trustee`, `credentials`, ...).
+    pub kind: String,
+    /// Who sent it (a trustee index; 0 for an administrator).
+    pub sender: u32,
+    /// The message (JSON).
+    pub body: String,
+    /// When it arrived (unix seconds).
+    pub at: i64,
+}
+
+/// An administrator account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminRow {
+    /// Login name.
+    pub name: String,
+    /// The password's argon2id hash in PHC string form.
+    pub password_hash: String,
+    /// When it was created (unix seconds).
+    pub created_at: i64,
+}
+
+/// One entry of the administrators' audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Its position, from 1, in the order written.
+    pub id: u64,
+    /// When (unix seconds).
+    pub at: i64,
+    /// Which administrator (or `system` for the server's scheduler).
+    pub actor: String,
+    /// The election concerned, if any.
+    pub election: Option<String>,
+    /// What was done (`election.create`, `election.open`, ...).
+    pub action: String,
+    /// Details (JSON).
+    pub detail: String,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No election with this id.
+    #[error("no election `{0}`")]
+    NoElection(String),
+    /// An election with this id exists already.
+    #[error("an election `{0}` exists already")]
+    ElectionExists(String),
+    /// The election is not in a phase that allows this.
+    #[error("the election is {actual}, not {}", expected_list(.expected))]
+    WrongPhase {
+        /// Its phase.
+        actual: Phase,
+        /// The phases that would have allowed it.
+        expected: Vec<Phase>,
+    },
+    /// A unique name (admin account, token) is taken.
+    #[error("{0} exists already")]
+    Exists(String),
+    /// The database holds something this version cannot read (a corrupt row, a newer schema).
+    #[error("stored data is corrupt or from a newer version: {0}")]
+    Corrupt(String),
+    /// The database itself failed (I/O, connection, constraint).
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+fn expected_list(phases: &[Phase]) -> String {
+    let names: Vec<&str> = phases.iter().map(|p| p.as_str()).collect();
+    names.join(" or ")
+}
+
+/// Storage for a urne server. Every method is one transaction.
+pub trait Store: Send + Sync + fmt::Debug {
+    /// The backend's name (`sqlite` or `postgres`), for logs and `/healthz`.
+    fn backend(&self) -> &'static str;
+
+    /// Checks that the database answers.
+    fn ping(&self) -> Result<(), StoreError>;
+
+    // --- elections ---
+
+    /// Creates an election in [`Phase::Draft`] with its configuration.
+    fn create_election(&self, id: &str, config: &str, now: i64) -> Result<ElectionRow, StoreError>;
+
+    /// One election.
+    fn election(&self, id: &str) -> Result<Option<ElectionRow>, StoreError>;
+
+    /// Every election, by id.
+    fn elections(&self) -> Result<Vec<ElectionRow>, StoreError>;
+
+    /// Replaces the configuration, if the election is in one of `expect`.
+    fn update_config(
+        &self,
+        id: &str,
+        expect: &[Phase],
+        config: &str,
+        now: i64,
+    ) -> Result<ElectionRow, StoreError>;
+
+    /// Moves the election to `to` if it is in one of `expect` (and optionally replaces its
+    /// configuration in the same transaction).
+    fn set_phase(
+        &self,
+        id: &str,
+        expect: &[Phase],
+        to: Phase,
+        config: Option<&str>,
+        now: i64,
+    ) -> Result<ElectionRow, StoreError>;
+
+    // --- the board ---
+
+    /// Appends lines atomically (see [`Append`]): either every item gets an outcome and the
+    /// appended ones are durably stored when this returns, or nothing is written.
+    fn append(&self, id: &str, append: &Append<'_>) -> Result<Appended, StoreError>;
+
+    /// Up to `limit` lines from `from` on, in order.
+    fn lines(&self, id: &str, from: u64, limit: u64) -> Result<Vec<LogLine>, StoreError>;
+
+    /// The leaf hashes of lines `from..to`, in order (fewer if the board is shorter).
+    fn leaves(&self, id: &str, from: u64, to: u64) -> Result<Vec<Bytes32>, StoreError>;
+
+    /// The `seq` of the ballot line with this tracker.
+    fn tracker_seq(&self, id: &str, tracker: &Bytes32) -> Result<Option<u64>, StoreError>;
+
+    /// Stores a signed tree head (keeping the first one made for a given size).
+    fn put_tree_head(&self, id: &str, head: &TreeHeadRow) -> Result<(), StoreError>;
+
+    /// The signed tree head for `size`, or the largest one when `size` is `None`.
+    fn tree_head(&self, id: &str, size: Option<u64>) -> Result<Option<TreeHeadRow>, StoreError>;
+
+    // --- relayed messages ---
+
+    /// Stores a message; returns its `idx`.
+    fn put_message(
+        &self,
+        id: &str,
+        kind: &str,
+        sender: u32,
+        body: &str,
+        now: i64,
+    ) -> Result<u64, StoreError>;
+
+    /// The messages from `after` on (by `idx`), of one kind or of every kind.
+    fn messages(
+        &self,
+        id: &str,
+        kind: Option<&str>,
+        after: u64,
+    ) -> Result<Vec<Message>, StoreError>;
+
+    /// Deletes the messages of one kind (a replaced credential list); returns how many.
+    fn delete_messages(&self, id: &str, kind: &str) -> Result<u64, StoreError>;
+
+    // --- administrators ---
+
+    /// Creates an administrator account.
+    fn create_admin(&self, name: &str, password_hash: &str, now: i64) -> Result<(), StoreError>;
+
+    /// One administrator account.
+    fn admin(&self, name: &str) -> Result<Option<AdminRow>, StoreError>;
+
+    /// Number of administrator accounts.
+    fn admin_count(&self) -> Result<u64, StoreError>;
+
+    /// Stores a login session under the hash of its secret token.
+    fn create_session(
+        &self,
+        token_hash: &Bytes32,
+        admin: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The administrator of an unexpired session.
+    fn session(&self, token_hash: &Bytes32, now: i64) -> Result<Option<String>, StoreError>;
+
+    /// Ends a session.
+    fn delete_session(&self, token_hash: &Bytes32) -> Result<(), StoreError>;
+
+    /// Stores an API token under the hash of its secret.
+    fn create_api_token(
+        &self,
+        token_hash: &Bytes32,
+        admin: &str,
+        label: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The administrator of an API token.
+    fn api_token(&self, token_hash: &Bytes32) -> Result<Option<String>, StoreError>;
+
+    /// Appends to the audit log; returns the entry's id.
+    fn audit(
+        &self,
+        actor: &str,
+        election: Option<&str>,
+        action: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<u64, StoreError>;
+
+    /// The audit log, oldest first: every entry, or those about one election.
+    fn audit_log(&self, election: Option<&str>) -> Result<Vec<AuditRow>, StoreError>;
+}

@@ -1,0 +1,1 @@
+//! The urne voting server.
