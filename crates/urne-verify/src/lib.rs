@@ -10,6 +10,7 @@
 
 #[cfg(feature = "testkit")]
 pub mod fuzzing;
+pub mod batch;
 pub mod merkle;
 pub mod record;
 #[cfg(feature = "testkit")]
