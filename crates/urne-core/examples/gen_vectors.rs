@@ -833,6 +833,7 @@ fn build_election(
         trustees,
         threshold: trustee_names.len() as u32,
         key_sharing: KeySharing::Independent,
+        board_key: None,
     };
     let election = Election::new(manifest).expect("valid manifest");
     election

@@ -57,6 +57,8 @@ pub mod tags {
     pub const LOG_LEAF: &str = "urne/v1/log/leaf";
     /// An inner node of the bulletin board's Merkle tree (docs/record.md).
     pub const LOG_NODE: &str = "urne/v1/log/node";
+    /// The server's signature on a tree head of an election's board (docs/record.md §4.4).
+    pub const BOARD_TREE_HEAD: &str = "urne/v1/board/tree-head";
 }
 
 /// An incremental hash over a sequence of items, started with a domain tag.

@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod ballot;
+pub mod board;
 pub mod ceremony;
 pub mod credential;
 pub mod dkg;

@@ -213,6 +213,15 @@ pub struct Manifest {
     pub key_sharing: KeySharing,
     /// The joint election public key Y.
     pub public_key: Point,
+    /// The server's board key, which signs the tree heads of the election's bulletin board
+    /// (docs/record.md §4.4; spec §4.1): absent when the server publishes no signed tree heads,
+    /// and then adding nothing to the fingerprint (spec §4.3).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::group::some"
+    )]
+    pub board_key: Option<Point>,
 }
 
 /// The fingerprint of an election: 32 bytes, bound into every proof and signature.
@@ -407,6 +416,9 @@ impl Manifest {
         if self.public_key.is_identity() {
             return err("public_key", "must not be the identity".into());
         }
+        if self.board_key.is_some_and(|k| k.is_identity()) {
+            return err("board_key", "must not be the identity".into());
+        }
         Ok(())
     }
 
@@ -449,6 +461,9 @@ impl Manifest {
         if self.key_sharing == KeySharing::Threshold {
             h.str("key_sharing").str("threshold");
         }
+        if let Some(board_key) = &self.board_key {
+            h.str("board_key").point(board_key);
+        }
         h
     }
 
@@ -485,5 +500,79 @@ impl Manifest {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::BoardKey;
+    use crate::testkit::{ElectionBuilder, rng_from_seed};
+
+    fn manifest() -> Manifest {
+        let setup = ElectionBuilder::single_question("board-key", 3, 1, 1)
+            .trustees(2)
+            .build(&mut rng_from_seed(3));
+        setup.election.manifest().clone()
+    }
+
+    #[test]
+    fn absent_board_key_is_not_written_and_adds_nothing_to_the_fingerprint() {
+        let m = manifest();
+        assert_eq!(m.board_key, None);
+        let json = m.to_json();
+        assert!(!json.contains("board_key"));
+        let back = Manifest::from_json(&json).unwrap();
+        assert_eq!(back.fingerprint(), m.fingerprint());
+        // The frozen fingerprints of test-vectors/ and of the frozen records are checked by
+        // tests/vectors.rs and urne-verify's record tests.
+    }
+
+    #[test]
+    fn board_key_is_written_last_and_bound_by_the_fingerprint() {
+        let mut m = manifest();
+        let without = m.fingerprint();
+        let key = BoardKey::generate(&mut rng_from_seed(4));
+        m.board_key = Some(*key.public());
+        m.validate().unwrap();
+        let json = m.to_json();
+        assert!(json.ends_with(&format!(r#","board_key":"{}"}}"#, key.public())));
+        let back = Manifest::from_json(&json).unwrap();
+        assert_eq!(back, m);
+        let with = m.fingerprint();
+        assert_ne!(with, without);
+        // The items are those of the manifest without it, then "board_key" and the point.
+        let mut h = {
+            let mut plain = m.clone();
+            plain.board_key = None;
+            plain.items(tags::MANIFEST)
+        };
+        h.str("board_key").point(key.public());
+        assert_eq!(with.0[..], h.digest()[..32]);
+        m.board_key = Some(*BoardKey::generate(&mut rng_from_seed(5)).public());
+        assert_ne!(m.fingerprint(), with);
+    }
+
+    #[test]
+    fn rejects_identity_board_key() {
+        let mut m = manifest();
+        m.board_key = Some(Point::identity());
+        let e = m.validate().unwrap_err();
+        assert_eq!(e.path, "board_key");
+        assert!(Manifest::from_json(&m.to_json()).is_err());
+    }
+
+    #[test]
+    fn rejects_null_or_malformed_board_key() {
+        let json = manifest().to_json();
+        let with = |v: &str| format!("{},\"board_key\":{v}}}", &json[..json.len() - 1]);
+        let e = Manifest::from_json(&with("null")).unwrap_err();
+        assert_eq!(e.path, "board_key");
+        let e = Manifest::from_json(&with("\"AAAA\"")).unwrap_err();
+        assert_eq!(e.path, "board_key");
+        // 32 bytes that are not a canonical point encoding.
+        let bad = crate::group::b64_encode(&[0xff; 32]);
+        let e = Manifest::from_json(&with(&format!("\"{bad}\""))).unwrap_err();
+        assert_eq!(e.path, "board_key");
     }
 }

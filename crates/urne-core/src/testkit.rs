@@ -205,6 +205,7 @@ impl ElectionBuilder {
             trustees,
             threshold,
             key_sharing,
+            board_key: None,
         };
         let mut election = Election::new(manifest).expect("the builder makes valid manifests");
         let (shares, ceremony) = match ceremony {
