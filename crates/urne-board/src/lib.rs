@@ -1,9 +1,10 @@
 //! urne-board: where a urne server keeps its elections and their bulletin boards.
 //!
-//! One [`Store`] trait, two backends: embedded SQLite in WAL mode (the default, nothing to
-//! install) and PostgreSQL (large elections, several `urne serve` instances sharing one
-//! database). Both pass the same conformance suite ([`conformance`]), and their schemas are built
-//! by numbered migrations (`migrations/`), pinned by a test.
+//! One [`Store`] trait, two backends: embedded SQLite in WAL mode ([`SqliteStore`], the default,
+//! nothing to install) and PostgreSQL ([`PostgresStore`]: large elections, several `urne serve`
+//! instances sharing one database). Both pass the same conformance suite (the module
+//! `conformance`, with the cargo feature of that name), and their schemas are built by numbered
+//! migrations (`migrations/`), pinned by a test.
 //!
 //! The board of an election is its record (docs/record.md): an append-only list of lines, each
 //! numbered by `seq` and hashed into a Merkle tree. The store assigns sequence numbers inside the
@@ -19,6 +20,16 @@
 #![warn(missing_docs)]
 
 use std::fmt;
+
+mod common;
+mod pg;
+mod sqlite;
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+
+pub use pg::{PostgresOptions, PostgresStore};
+pub use sqlite::{DATABASE_FILE, SqliteStore};
 
 /// A 32-byte hash (a Merkle root or leaf) or a 32-byte key (tracker, credential).
 pub type Bytes32 = [u8; 32];
@@ -311,9 +322,26 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Appends lines atomically (see [`Append`]): either every item gets an outcome and the
     /// appended ones are durably stored when this returns, or nothing is written.
+    ///
+    /// In detail, in one transaction that no other append to the election interleaves with:
+    /// - the election must be in one of `expect`, or [`StoreError::WrongPhase`] and nothing is
+    ///   written (the encoder is not called);
+    /// - each item, in order, is refused as [`ItemOutcome::Duplicate`] if its tracker is on the
+    ///   board or was appended earlier in this append, else as [`ItemOutcome::CredentialUsed`]
+    ///   (with `unique_credentials`) if its credential has a ballot on the board (the earliest)
+    ///   or was appended earlier in this append; a refused item writes nothing and the encoder
+    ///   is not called for it;
+    /// - the others get consecutive `seq`s from the board's size and the time
+    ///   `max(now, last_at)`, and are written with their leaf hashes; the board's size, frontier,
+    ///   root and `last_at` follow;
+    /// - `set_phase` applies whenever the phase check passed, even when every item was refused
+    ///   or there were none;
+    /// - when no item is appended, the board and its `last_at` are unchanged ([`Appended::at`]
+    ///   still says the time that would have been given).
     fn append(&self, id: &str, append: &Append<'_>) -> Result<Appended, StoreError>;
 
-    /// Up to `limit` lines from `from` on, in order.
+    /// Up to `limit` lines from `from` on, in order. Like every method about one election, fails
+    /// with [`StoreError::NoElection`] when it does not exist.
     fn lines(&self, id: &str, from: u64, limit: u64) -> Result<Vec<LogLine>, StoreError>;
 
     /// The leaf hashes of lines `from..to`, in order (fewer if the board is shorter).
@@ -330,7 +358,8 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     // --- relayed messages ---
 
-    /// Stores a message; returns its `idx`.
+    /// Stores a message; returns its `idx`: one more than the last one given for the election,
+    /// from 0 (an idx is never given twice, even after [`Store::delete_messages`]).
     fn put_message(
         &self,
         id: &str,
@@ -340,7 +369,7 @@ pub trait Store: Send + Sync + fmt::Debug {
         now: i64,
     ) -> Result<u64, StoreError>;
 
-    /// The messages from `after` on (by `idx`), of one kind or of every kind.
+    /// The messages from `after` on (`idx >= after`, by `idx`), of one kind or of every kind.
     fn messages(
         &self,
         id: &str,
@@ -353,7 +382,7 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     // --- administrators ---
 
-    /// Creates an administrator account.
+    /// Creates an administrator account ([`StoreError::Exists`] if the name is taken).
     fn create_admin(&self, name: &str, password_hash: &str, now: i64) -> Result<(), StoreError>;
 
     /// One administrator account.
@@ -362,7 +391,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Number of administrator accounts.
     fn admin_count(&self) -> Result<u64, StoreError>;
 
-    /// Stores a login session under the hash of its secret token.
+    /// Stores a login session under the hash of its secret token ([`StoreError::Exists`] if the
+    /// hash is taken).
     fn create_session(
         &self,
         token_hash: &Bytes32,
@@ -370,13 +400,14 @@ pub trait Store: Send + Sync + fmt::Debug {
         expires_at: i64,
     ) -> Result<(), StoreError>;
 
-    /// The administrator of an unexpired session.
+    /// The administrator of an unexpired session (one with `expires_at > now`).
     fn session(&self, token_hash: &Bytes32, now: i64) -> Result<Option<String>, StoreError>;
 
     /// Ends a session.
     fn delete_session(&self, token_hash: &Bytes32) -> Result<(), StoreError>;
 
-    /// Stores an API token under the hash of its secret.
+    /// Stores an API token under the hash of its secret ([`StoreError::Exists`] if the hash is
+    /// taken).
     fn create_api_token(
         &self,
         token_hash: &Bytes32,
