@@ -1,23 +1,40 @@
-//! `urne demo`: a whole election in one process, phase by phase, with the time of each phase.
+//! `urne demo`: a whole election through the real server, phase by phase, with the time of each.
 //!
-//! Setup (trustee keys and proofs, manifest, credentials), voting (each simulated voter encrypts,
-//! proves and signs; some vote twice), tally, decryption (each trustee's factors, with proofs) and
-//! the result, all written to a record as they happen; then the record is verified from scratch
-//! by the universal verifier, and the result compared with the simulated voters' choices.
+//! The demo starts `urne serve` in-process on the embedded store and a loopback port, and then
+//! plays every part through the HTTP API, as separate people would: the administrator (login,
+//! draft, setup, credential list, opening, closing, tally, publication), the trustees (identity,
+//! key-generation ceremony, decryption, one of them absent), and the simulated voters, who
+//! encrypt, prove and sign their ballots on their own side and cast them concurrently. The
+//! record is then downloaded from the server and verified from scratch by the universal
+//! verifier, and the result compared with the plaintext choices.
 
+use std::collections::BTreeMap;
 use std::fs;
-use std::path::PathBuf;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use clap::Args;
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use urne_core::ballot::{Ballot, QuestionVote};
+use urne_core::ceremony::{Answer, ComplaintMessage, Dealing, vartime_judge_ceremony};
+use urne_core::credential::{Credential, PublicCredential};
+use urne_core::dkg::{Polynomial, Share};
 use urne_core::election::Election;
-use urne_core::manifest::{Counting, KeySharing, Question, Timestamp};
-use urne_core::tally::ElectionResult;
-use urne_core::testkit::ElectionBuilder;
-use urne_verify::simulate::{SimConfig, rng_for};
+use urne_core::group::Point;
+use urne_core::manifest::{Counting, Manifest, Question, Timestamp};
+use urne_core::tally::{ElectionResult, PartialDecryption, QuestionResult};
+use urne_core::trustee::TrusteeKey;
+use urne_server::ServerConfig;
+use urne_verify::record::TallyEntry;
+use urne_verify::simulate::{random_vote, rng_for};
 
-use crate::progress::{phase_line, simulate_with_bar};
+use crate::client::Client;
+use crate::progress::{bar, phase_line};
 use crate::verify::verify_file;
 
 /// Options of `urne demo`.
@@ -36,16 +53,29 @@ pub struct DemoArgs {
     /// Share of voters who cast a second ballot, which replaces their first (in percent).
     #[arg(long, default_value_t = 5)]
     revote_percent: u32,
-    /// Seed for a reproducible run (default: the operating system's randomness).
+    /// Ballots cast at the same time over HTTP.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Seed for reproducible votes (keys always come from the operating system).
     #[arg(long)]
     seed: Option<u64>,
-    /// Directory for the election record (`record.jsonl`).
+    /// Directory for the election record (`record.jsonl`) and the server's data (`server/`,
+    /// replaced at each run).
     #[arg(long, default_value = "demo-election")]
     out: PathBuf,
+    /// Port of the server on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Leave the election open and the server running after the voters have voted, and print
+    /// the server's address and a few unused voters' credentials, to vote by hand.
+    #[arg(long)]
+    keep_open: bool,
     /// Hide progress bars.
     #[arg(long)]
     quiet: bool,
 }
+
+const ID: &str = "demo-agm-2026";
 
 fn demo_questions() -> Vec<Question> {
     vec![
@@ -72,6 +102,59 @@ fn demo_questions() -> Vec<Question> {
     ]
 }
 
+/// A trustee of the demo, on its own "machine".
+struct Trustee {
+    index: u32,
+    key: TrusteeKey,
+    token: String,
+    poly: Option<Polynomial>,
+    share: Option<Share>,
+}
+
+/// Times each phase and prints it.
+struct Phases {
+    total: Duration,
+}
+
+impl Phases {
+    fn run<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce() -> anyhow::Result<(T, String)>,
+    ) -> anyhow::Result<T> {
+        let t = Instant::now();
+        let (value, what) = f().with_context(|| format!("phase `{name}`"))?;
+        let time = t.elapsed();
+        self.total += time;
+        say!("{}", phase_line(name, time, &what));
+        Ok(value)
+    }
+}
+
+#[derive(Deserialize)]
+struct Invitations {
+    invitations: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct CeremonyView {
+    identities: Vec<Option<urne_core::manifest::TrusteePublic>>,
+    dealings: Vec<Dealing>,
+    complaints: Vec<ComplaintMessage>,
+    answers: Vec<Answer>,
+}
+
+#[derive(Deserialize)]
+struct ElectionView {
+    manifest: Option<Manifest>,
+    fingerprint: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Ack {
+    duplicate: bool,
+}
+
 /// Runs the demo election.
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     ensure!(
@@ -90,105 +173,555 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         args.revote_percent <= 100,
         "--revote-percent must be at most 100"
     );
-    let id = "demo-agm-2026";
+    ensure!(
+        (1..=4096).contains(&args.concurrency),
+        "--concurrency must be between 1 and 4096"
+    );
+    let data = args.out.join("server");
+    prepare_data_dir(&data)?;
     let randomness = match args.seed {
-        Some(s) => format!("seed {s}"),
+        Some(s) => format!("votes from seed {s}"),
         None => "randomness from the operating system".into(),
     };
     say!(
-        "urne demo: {} voters, {} trustees, {randomness}",
+        "urne demo: {} voters, {} trustees (any {} decrypt), {randomness}",
         args.voters,
-        args.trustees
+        args.trustees,
+        args.threshold
     );
-
-    // The trustees hold a key-generation ceremony; the manifest is frozen with its key.
-    let t = Instant::now();
-    let mut builder = ElectionBuilder::with_questions(id, demo_questions())
-        .titled(
-            "Annual general meeting (demo)",
-            "A simulated election run by `urne demo`.",
-        )
-        .period(
-            Timestamp::parse("2026-06-01T08:00:00Z").map_err(anyhow::Error::msg)?,
-            Timestamp::parse("2026-06-08T18:00:00Z").map_err(anyhow::Error::msg)?,
-        )
-        .trustees(args.trustees);
-    if args.threshold < args.trustees as u32 {
-        builder = builder.threshold(args.threshold);
-    }
-    let setup = builder.build(&mut rng_for(args.seed, u64::MAX));
-    let election = &setup.election;
-    election
-        .manifest()
-        .vartime_verify_trustee_keys()
-        .context("trustee key proofs")?;
-    let keys_time = t.elapsed();
     if args.trustees == 1 {
         eprintln!(
             "warning: with a single trustee, whoever holds its key (often the server's operator)\n\
              can decrypt every ballot alone; use several trustees for any vote that matters."
         );
     }
-    let sharing = match election.manifest().key_sharing {
-        KeySharing::Threshold => format!(
-            "key-generation ceremony, any {} of {} decrypt",
-            args.threshold, args.trustees
-        ),
-        KeySharing::Independent => format!("{} independent keys, all decrypt", args.trustees),
+
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut phases = Phases {
+        total: Duration::ZERO,
     };
 
-    fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let path = args.out.join("record.jsonl");
-    let file = fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-    let cfg = SimConfig {
-        voters: args.voters,
-        revote_percent: args.revote_percent,
-        seed: args.seed,
-        chunk: 4096,
+    // The server, on the embedded store.
+    let (state, base) = phases.run("server", || {
+        let config = ServerConfig {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], args.port)),
+            data_dir: data.clone(),
+            ..ServerConfig::default()
+        };
+        let state = crate::serve::state_for(config)?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind(state.config.listen))?;
+        let base = format!("http://{}", listener.local_addr()?);
+        runtime.spawn(crate::serve::serve(state.clone(), listener));
+        let what = format!(
+            "{base}, {} store in {}",
+            state.store.backend(),
+            data.display()
+        );
+        Ok(((state, base), what))
+    })?;
+    let anon = Client::new(&base);
+
+    // The administrator: an account, a login, an API token, the draft.
+    let (admin, invitations) = phases.run("draft", || {
+        let password = crate::client::random_secret()?;
+        urne_server::admin::create_admin(state.store.as_ref(), "demo-admin", &password)
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        let token = anon.login("demo-admin", &password)?;
+        let admin = anon.with_token(&token);
+        let now = urne_server::clock::now();
+        let draft = json!({
+            "title": "Annual general meeting (demo)",
+            "description": "A simulated election run by `urne demo` through the urne server.",
+            "questions": demo_questions(),
+            "opens_at": Timestamp::from_unix(now - 60).context("clock")?,
+            "closes_at": Timestamp::from_unix(now + 7 * 86400).context("clock")?,
+            "trustees": (1..=args.trustees).map(|i| format!("Trustee {i}")).collect::<Vec<_>>(),
+            "threshold": args.threshold,
+            "auto_open": false,
+        });
+        let _: serde_json::Value = admin.post(
+            "/api/v1/admin/elections",
+            &json!({ "id": ID, "draft": draft }),
+        )?;
+        let inv: Invitations =
+            admin.post(&format!("/api/v1/admin/elections/{ID}/setup"), &json!({}))?;
+        let what = format!(
+            "election `{ID}` drafted and frozen; {} trustees invited",
+            inv.invitations.len()
+        );
+        Ok(((admin, inv.invitations), what))
+    })?;
+
+    // The trustees: identities, then the ceremony, each round through the server.
+    let mut trustees: Vec<Trustee> = invitations
+        .iter()
+        .enumerate()
+        .map(|(i, token)| Trustee {
+            index: i as u32 + 1,
+            key: TrusteeKey::generate(&mut rand::rng()),
+            token: token.clone(),
+            poly: None,
+            share: None,
+        })
+        .collect();
+    let threshold_mode = (args.threshold as usize) < args.trustees;
+    phases.run("trustees", || {
+        for t in &trustees {
+            let public = t.key.publish(
+                &mut rand::rng(),
+                ID,
+                t.index,
+                &format!("Trustee {}", t.index),
+            );
+            let _: serde_json::Value = anon.with_token(&t.token).post(
+                &format!("/api/v1/elections/{ID}/trustees/{}", t.index),
+                &public,
+            )?;
+        }
+        if !threshold_mode {
+            return Ok((
+                (),
+                format!(
+                    "{} independent keys registered; all must decrypt",
+                    trustees.len()
+                ),
+            ));
+        }
+        let view: CeremonyView = anon.get(&format!("/api/v1/elections/{ID}/ceremony"))?;
+        let identities: Vec<Point> = view
+            .identities
+            .iter()
+            .flatten()
+            .map(|t| t.public_key)
+            .collect();
+        for t in &mut trustees {
+            let (dealing, poly) =
+                t.key
+                    .deal(&mut rand::rng(), ID, t.index, args.threshold, &identities);
+            t.poly = Some(poly);
+            let _: serde_json::Value = anon.with_token(&t.token).post(
+                &format!("/api/v1/elections/{ID}/ceremony/dealing"),
+                &dealing,
+            )?;
+        }
+        let view: CeremonyView = anon.get(&format!("/api/v1/elections/{ID}/ceremony"))?;
+        for t in &trustees {
+            let c = t
+                .key
+                .complaints(&mut rand::rng(), ID, t.index, &identities, &view.dealings);
+            let _: serde_json::Value = anon
+                .with_token(&t.token)
+                .post(&format!("/api/v1/elections/{ID}/ceremony/complaints"), &c)?;
+        }
+        let view: CeremonyView = anon.get(&format!("/api/v1/elections/{ID}/ceremony"))?;
+        for t in &trustees {
+            let poly = t.poly.as_ref().context("dealt")?;
+            let a = t
+                .key
+                .answers(&mut rand::rng(), ID, t.index, poly, &view.complaints);
+            let _: serde_json::Value = anon
+                .with_token(&t.token)
+                .post(&format!("/api/v1/elections/{ID}/ceremony/answers"), &a)?;
+        }
+        Ok((
+            (),
+            format!(
+                "key-generation ceremony relayed by the server: {} dealings, {} complaints",
+                view.dealings.len(),
+                view.complaints.len()
+            ),
+        ))
+    })?;
+
+    // The credential authority: one credential per voter; the server gets the public list.
+    let questions = demo_questions();
+    let credentials: Vec<Credential> = phases.run("credentials", || {
+        let creds: Vec<Credential> = (0..args.voters)
+            .into_par_iter()
+            .map(|v| Credential::generate(&mut rng_for(None, v as u64)))
+            .collect();
+        let list: Vec<PublicCredential> = creds
+            .par_iter()
+            .map(|c| PublicCredential {
+                credential: *c.derive_key(ID).public(),
+                weight: 1,
+            })
+            .collect();
+        let _: serde_json::Value = admin.put(
+            &format!("/api/v1/admin/elections/{ID}/credentials"),
+            &json!({ "credentials": list }),
+        )?;
+        Ok((
+            creds,
+            format!("{} credentials made; public list uploaded", args.voters),
+        ))
+    })?;
+
+    // Sealing and opening: the setup goes on the board, then the open line.
+    let election = phases.run("open", || {
+        let sealed: serde_json::Value =
+            admin.post(&format!("/api/v1/admin/elections/{ID}/seal"), &json!({}))?;
+        let _: serde_json::Value =
+            admin.post(&format!("/api/v1/admin/elections/{ID}/open"), &json!({}))?;
+        let view: ElectionView = anon.get(&format!("/api/v1/elections/{ID}"))?;
+        let manifest = view
+            .manifest
+            .context("the sealed election has a manifest")?;
+        let election = Election::new(manifest)?;
+        ensure!(
+            view.fingerprint.as_deref() == Some(&election.fingerprint().to_string()[..]),
+            "fingerprint mismatch"
+        );
+        let what = format!(
+            "setup sealed on the board ({} lines), voting open, fingerprint {}",
+            sealed["board_size"],
+            election.fingerprint()
+        );
+        Ok((election, what))
+    })?;
+
+    // The voters, each on their own device: votes, then encrypted, proved and signed ballots.
+    let revoters = args.voters * args.revote_percent as usize / 100;
+    let (first, second, expected) = phases.run("ballots", || {
+        let votes: Vec<Vec<QuestionVote>> = (0..args.voters + revoters)
+            .map(|i| random_vote(&mut rng_for(args.seed, i as u64), &questions))
+            .collect();
+        let make = |i: usize, v: usize| -> anyhow::Result<Ballot> {
+            let key = credentials[v].derive_key(ID);
+            Ok(Ballot::create(
+                &mut rand::rng(),
+                &election,
+                &key,
+                &votes[i],
+            )?)
+        };
+        let first: Vec<Ballot> = (0..args.voters)
+            .into_par_iter()
+            .map(|v| make(v, v))
+            .collect::<anyhow::Result<_>>()?;
+        let second: Vec<Ballot> = (0..revoters)
+            .into_par_iter()
+            .map(|k| make(args.voters + k, k))
+            .collect::<anyhow::Result<_>>()?;
+        // The last vote of each voter counts: voters 0..revoters voted again.
+        let mut expected = empty_result(&questions);
+        for v in 0..args.voters {
+            let i = if v < revoters { args.voters + v } else { v };
+            count(&mut expected, &votes[i]);
+        }
+        let what = format!(
+            "{} ballots encrypted, proved and signed on the voters' side ({} revotes)",
+            first.len() + second.len(),
+            revoters
+        );
+        Ok(((first, second, expected), what))
+    })?;
+
+    let kept_back = if args.keep_open {
+        first.len().min(3)
+    } else {
+        0
     };
-    let outcome = simulate_with_bar(&setup, &cfg, file, args.quiet)?;
-    let mut total = keys_time;
-    let fingerprint = election.fingerprint();
-    say!(
-        "{}",
-        phase_line(
-            "trustees",
-            keys_time,
-            &format!("{sharing}, fingerprint {fingerprint}")
-        )
-    );
-    for p in &outcome.phases {
-        say!("{}", phase_line(p.name, p.time, &p.what));
-        total += p.time;
+    let cast_now = &first[kept_back..];
+    let acked = phases.run("casting", || {
+        let t = Instant::now();
+        let mut acked = cast_all(&anon, cast_now, args.concurrency, args.quiet)?;
+        acked += cast_all(&anon, &second, args.concurrency, args.quiet)?;
+        let rate = acked as f64 / t.elapsed().as_secs_f64();
+        let m = state.metrics.render();
+        let what = format!("{acked} ballots cast over HTTP, {} at a time: {rate:.0} ballots/s, each acknowledged once durably stored ({})", args.concurrency, latency_summary(&m));
+        Ok((acked, what))
+    })?;
+
+    if args.keep_open {
+        say!();
+        say!("The election stays open. Server: {base}");
+        say!("  election:   {base}/api/v1/elections/{ID}");
+        say!("  board head: {base}/api/v1/elections/{ID}/board/head");
+        say!(
+            "  cast:       POST {base}/api/v1/elections/{ID}/ballots (a ballot made with a credential below)"
+        );
+        say!("The browser booth is not part of this version yet; these voters have not voted:");
+        for c in &credentials[..kept_back] {
+            say!("  {}", c.display().as_str());
+        }
+        say!("Press Ctrl-C to stop the server.");
+        runtime.block_on(async {
+            let _ = tokio::signal::ctrl_c().await;
+        });
+        return Ok(());
     }
 
-    // Anyone can now check the whole election from the record alone.
-    let t = Instant::now();
-    let report = verify_file(&path, args.quiet)?;
-    let verify_time = t.elapsed();
-    total += verify_time;
-    let what = format!(
-        "{} ballots, every check V-1..V-18 passed ({})",
-        report.ballots_cast,
-        path.display()
-    );
-    say!("{}", phase_line("verify", verify_time, &what));
-    say!("{}", phase_line("total", total, "").trim_end());
+    phases.run("close", || {
+        let change: serde_json::Value =
+            admin.post(&format!("/api/v1/admin/elections/{ID}/close"), &json!({}))?;
+        let late = anon.send_raw(
+            "POST",
+            &format!("/api/v1/elections/{ID}/ballots"),
+            first[0].to_json().as_bytes(),
+        );
+        ensure!(late.is_err(), "a ballot was accepted after the close");
+        Ok((
+            (),
+            format!(
+                "closed at {}; a late ballot is refused",
+                change["at"].as_str().unwrap_or("?")
+            ),
+        ))
+    })?;
+    let tally: TallyEntry = phases.run("tally", || {
+        let ack: serde_json::Value =
+            admin.post(&format!("/api/v1/admin/elections/{ID}/tally"), &json!({}))?;
+        let tally: TallyEntry = anon.get(&format!("/api/v1/elections/{ID}/tally"))?;
+        Ok((
+            tally,
+            format!(
+                "{} ballots counted homomorphically of {} cast",
+                ack["ballots"], ack["cast"]
+            ),
+        ))
+    })?;
+
+    // Decryption: the trustees in order until enough have decrypted; the last one is absent.
+    phases.run("decrypt", || {
+        let mut election = election.clone();
+        if threshold_mode {
+            let view: CeremonyView = anon.get(&format!("/api/v1/elections/{ID}/ceremony"))?;
+            let identities: Vec<Point> = election
+                .manifest()
+                .trustees
+                .iter()
+                .map(|t| t.public_key)
+                .collect();
+            let outcome = vartime_judge_ceremony(
+                ID,
+                args.threshold,
+                &identities,
+                &view.dealings,
+                &view.complaints,
+                &view.answers,
+            )?;
+            election.set_verification_keys(&outcome.keys)?;
+            for t in &mut trustees {
+                t.share = Some(t.key.assemble_share(
+                    ID,
+                    t.index,
+                    &identities,
+                    &outcome,
+                    &view.dealings,
+                    &view.answers,
+                )?);
+            }
+        }
+        let needed = election.manifest().threshold as usize;
+        for t in trustees.iter().take(needed) {
+            let pd: PartialDecryption = match &t.share {
+                Some(share) => share
+                    .decrypt_tally(&mut rand::rng(), &election, &tally.tally)
+                    .context("verification key")?,
+                None => t
+                    .key
+                    .decrypt_tally(&mut rand::rng(), &election, t.index, &tally.tally),
+            };
+            let _: serde_json::Value = anon
+                .with_token(&t.token)
+                .post(&format!("/api/v1/elections/{ID}/decryptions"), &pd)?;
+        }
+        let absent = trustees.len() - needed;
+        Ok((
+            (),
+            format!(
+                "{needed} trustees sent factors with proofs, checked by the server; {absent} absent"
+            ),
+        ))
+    })?;
+    let result: ElectionResult = phases.run("publish", || {
+        let _: serde_json::Value =
+            admin.post(&format!("/api/v1/admin/elections/{ID}/publish"), &json!({}))?;
+        let view: serde_json::Value = anon.get(&format!("/api/v1/elections/{ID}"))?;
+        let result: ElectionResult =
+            serde_json::from_value(view["result"].clone()).context("the published result")?;
+        Ok((result, "result published".into()))
+    })?;
+
+    // Anyone can now download the record and check the whole election.
+    fs::create_dir_all(&args.out)?;
+    let path = args.out.join("record.jsonl");
+    phases.run("export", || {
+        let text = anon.get_text(&format!("/api/v1/elections/{ID}/record"))?;
+        fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+        Ok((
+            (),
+            format!(
+                "{} lines, {} bytes, to {}",
+                text.lines().count(),
+                text.len(),
+                path.display()
+            ),
+        ))
+    })?;
+    let report = phases.run("verify", || {
+        let report = verify_file(&path, args.quiet)?;
+        let what = format!(
+            "{} ballots, every check V-1..V-18 passed",
+            report.ballots_cast
+        );
+        Ok((report, what))
+    })?;
+    say!("{}", phase_line("total", phases.total, "").trim_end());
     say!();
-    print_result(election, &outcome.result);
-    if outcome.result != outcome.expected || report.result.as_ref() != Some(&outcome.expected) {
+    print_result(&election, &result);
+    if report.ballots_cast != acked as u64 {
         bail!(
-            "the decrypted result differs from the simulated choices:\n  got      {:?}\n  expected {:?}",
-            outcome.result,
-            outcome.expected
+            "{} ballots acknowledged but {} on the record",
+            acked,
+            report.ballots_cast
+        );
+    }
+    if result != expected || report.result.as_ref() != Some(&expected) {
+        bail!(
+            "the decrypted result differs from the simulated choices:\n  got      {result:?}\n  expected {expected:?}"
         );
     }
     say!(
-        "The result equals the count of the {} voters' plaintext choices (last ballot of each).",
+        "Every acknowledged ballot is on the record, and the result equals the count of the {} voters'\nplaintext choices (last ballot of each).",
         args.voters
     );
     say!("Check it yourself: urne verify {}", args.out.display());
+    drop(state);
+    runtime.shutdown_timeout(Duration::from_secs(5));
     Ok(())
+}
+
+/// Removes the data of an earlier demo (only a directory the demo made itself).
+fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        let ours = dir.join("board-key").exists();
+        ensure!(
+            ours,
+            "{} exists and is not an urne demo's data directory; choose another --out",
+            dir.display()
+        );
+        fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(())
+}
+
+/// Casts ballots with `concurrency` voters at a time; returns how many were acknowledged.
+fn cast_all(
+    client: &Client,
+    ballots: &[Ballot],
+    concurrency: usize,
+    quiet: bool,
+) -> anyhow::Result<usize> {
+    let bodies: Vec<String> = ballots.par_iter().map(Ballot::to_json).collect();
+    let next = AtomicUsize::new(0);
+    let errors = Mutex::new(Vec::new());
+    let acked = AtomicUsize::new(0);
+    let pb = bar(quiet, bodies.len() as u64, "casting", false);
+    let path = format!("/api/v1/elections/{ID}/ballots");
+    std::thread::scope(|s| {
+        for _ in 0..concurrency.min(bodies.len().max(1)) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = bodies.get(i) else { break };
+                    match client.send_raw("POST", &path, body.as_bytes()) {
+                        Ok((201, text))
+                            if serde_json::from_str::<Ack>(&text).is_ok_and(|a| !a.duplicate) =>
+                        {
+                            acked.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok((status, text)) => errors
+                            .lock()
+                            .map(|mut e| e.push(format!("ballot {i}: HTTP {status}: {text}")))
+                            .unwrap_or(()),
+                        Err(e) => errors
+                            .lock()
+                            .map(|mut v| v.push(format!("ballot {i}: {e:#}")))
+                            .unwrap_or(()),
+                    }
+                    pb.inc(1);
+                }
+            });
+        }
+    });
+    pb.finish_and_clear();
+    let errors = errors.into_inner().unwrap_or_default();
+    if let Some(first) = errors.first() {
+        bail!(
+            "{} ballots were not acknowledged; the first: {first}",
+            errors.len()
+        );
+    }
+    Ok(acked.into_inner())
+}
+
+/// p50 and p99 of the server's cast latency histogram, from its metrics.
+fn latency_summary(metrics: &str) -> String {
+    let mut buckets: BTreeMap<u64, f64> = BTreeMap::new();
+    let mut le_list = Vec::new();
+    for line in metrics.lines() {
+        let Some(rest) = line.strip_prefix("urne_ballot_cast_seconds_bucket{le=\"") else {
+            continue;
+        };
+        let Some((le, count)) = rest.split_once("\"} ") else {
+            continue;
+        };
+        let (Ok(count), Ok(le_value)) = (
+            count.trim().parse::<f64>(),
+            le.parse::<f64>().or_else(|_| {
+                if le == "+Inf" {
+                    Ok(f64::INFINITY)
+                } else {
+                    Err(())
+                }
+            }),
+        ) else {
+            continue;
+        };
+        buckets.insert(le_list.len() as u64, count);
+        le_list.push(le_value);
+    }
+    let total = buckets.values().last().copied().unwrap_or(0.0);
+    if total == 0.0 {
+        return "no latency measured".into();
+    }
+    let quantile = |q: f64| {
+        for (i, c) in &buckets {
+            if *c >= q * total {
+                return le_list[*i as usize];
+            }
+        }
+        f64::INFINITY
+    };
+    format!(
+        "server latency p50 ≤ {:.1} ms, p99 ≤ {:.1} ms",
+        quantile(0.5) * 1e3,
+        quantile(0.99) * 1e3
+    )
+}
+
+fn empty_result(questions: &[Question]) -> ElectionResult {
+    ElectionResult {
+        questions: questions
+            .iter()
+            .map(|q| QuestionResult {
+                counts: vec![0; q.answers.len()],
+                blank: q.blank.then_some(0),
+            })
+            .collect(),
+    }
+}
+
+fn count(result: &mut ElectionResult, vote: &[QuestionVote]) {
+    for (qr, v) in result.questions.iter_mut().zip(vote) {
+        match v {
+            QuestionVote::Blank => *qr.blank.get_or_insert(0) += 1,
+            QuestionVote::Selected(s) => s.iter().for_each(|&a| qr.counts[a] += 1),
+        }
+    }
 }
 
 fn print_result(election: &Election, result: &ElectionResult) {

@@ -18,8 +18,10 @@ macro_rules! say {
     }};
 }
 
+mod client;
 mod demo;
 mod progress;
+mod serve;
 mod simulate;
 mod trustee;
 mod vault;
@@ -39,8 +41,12 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a whole simulated election, write its record and verify it.
+    /// Run a whole election through the server: trustees, voters over HTTP, tally, record, verify.
     Demo(demo::DemoArgs),
+    /// Run the voting server (HTTP API and bulletin boards).
+    Serve(serve::ServeArgs),
+    /// Manage the server's administrator accounts.
+    Admin(serve::AdminArgs),
     /// Check an election record: every proof, signature, count and the log (exit 0 if valid).
     Verify(verify::VerifyArgs),
     /// Write the record of a simulated election of any size (for benchmarks and tests).
@@ -53,6 +59,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Demo(args) => demo::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Serve(args) => serve::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Admin(args) => serve::admin(&args).map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => verify::run(&args),
         Command::Simulate(args) => simulate::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Trustee(args) => trustee::run(&args).map(|()| ExitCode::SUCCESS),

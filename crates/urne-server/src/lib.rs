@@ -1,1 +1,253 @@
-//! The urne voting server.
+//! urne-server: the voting server.
+//!
+//! An HTTP server (axum on tokio) that takes elections from draft to published result and keeps
+//! their bulletin boards: append-only Merkle-tree logs of every public event, with signed tree
+//! heads, inclusion proofs for voters and consistency proofs for observers. Storage is the
+//! `urne-board` crate (SQLite by default, PostgreSQL for scale).
+//!
+//! `app(state)` builds the router; `urne serve` (in urne-cli) runs it. One module per resource:
+//! [`public`] (elections, ballots, boards), [`trustees`] (ceremony relay, decryption),
+//! [`admin`] (administration), with [`commit`] (group commit) and [`scheduler`] behind them.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod admin;
+pub mod auth;
+pub mod clock;
+pub mod commit;
+pub mod config;
+pub mod draft;
+pub mod error;
+pub mod live;
+pub mod metrics;
+pub mod openapi;
+pub mod public;
+pub mod scheduler;
+pub mod trustees;
+
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use urne_board::{Phase, Store};
+use urne_core::board::BoardKey;
+use urne_verify::merkle::MerkleTree;
+
+pub use config::ServerConfig;
+use error::ApiError;
+use live::{Live, LiveRef};
+use metrics::Metrics;
+
+/// What every request handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared state.
+#[derive(Debug)]
+pub struct Inner {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The key that signs tree heads.
+    pub board_key: BoardKey,
+    /// The configuration.
+    pub config: ServerConfig,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    live: Mutex<HashMap<String, LiveRef>>,
+    admin_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// A state over a store, with a board key and a configuration.
+    pub fn new(store: Arc<dyn Store>, board_key: BoardKey, config: ServerConfig) -> Self {
+        AppState(Arc::new(Inner {
+            store,
+            board_key,
+            config,
+            metrics: Arc::new(Metrics::default()),
+            live: Mutex::new(HashMap::new()),
+            admin_locks: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// Runs a store call on the blocking pool.
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(ApiError::internal)?
+    }
+
+    /// The sealed election `id`, loaded from its board on first use.
+    pub async fn live(&self, id: &str) -> Result<LiveRef, ApiError> {
+        if let Some(l) = self.live_cached(id) {
+            return Ok(l);
+        }
+        let key = id.to_owned();
+        let sealed = self
+            .blocking(move |s| live::read_sealed(s, &key))
+            .await?
+            .ok_or_else(|| {
+                ApiError::conflict("not_sealed", "the election's setup is not on its board yet")
+            })?;
+        let mut map = self
+            .live
+            .lock()
+            .map_err(|_| ApiError::internal("poisoned"))?;
+        if let Some(l) = map.get(id) {
+            return Ok(l.clone());
+        }
+        let ctx = commit::Committer {
+            store: self.store.clone(),
+            metrics: self.metrics.clone(),
+            max_batch: self.config.max_batch.max(1),
+        };
+        let capacity = self.config.max_batch.max(1) * 8;
+        let id_owned = id.to_owned();
+        let live = Arc::new_cyclic(|weak| Live {
+            id: id_owned,
+            election: sealed.election,
+            credentials: sealed.credentials,
+            sealed_size: sealed.size,
+            tree: std::sync::RwLock::new(MerkleTree::new()),
+            committer: commit::start(ctx, weak.clone(), capacity),
+        });
+        map.insert(id.to_owned(), live.clone());
+        Ok(live)
+    }
+
+    fn live_cached(&self, id: &str) -> Option<LiveRef> {
+        self.live.lock().ok()?.get(id).cloned()
+    }
+
+    /// Serializes administrative changes to one election within this server.
+    pub fn admin_lock(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = match self.admin_locks.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        map.entry(id.to_owned()).or_default().clone()
+    }
+
+    /// The election row, or 404.
+    pub async fn row(&self, id: &str) -> Result<urne_board::ElectionRow, ApiError> {
+        let key = id.to_owned();
+        self.blocking(move |s| {
+            s.election(&key)?
+                .ok_or_else(|| ApiError::not_found("no_election", format!("no election `{key}`")))
+        })
+        .await
+    }
+}
+
+/// Opens the store the configuration names: PostgreSQL when `database_url` is set, else SQLite
+/// in the data directory.
+pub fn open_store(config: &ServerConfig) -> Result<Arc<dyn Store>, urne_board::StoreError> {
+    Ok(match &config.database_url {
+        Some(url) => Arc::new(urne_board::PostgresStore::connect(url)?),
+        None => Arc::new(urne_board::SqliteStore::open(&config.data_dir)?),
+    })
+}
+
+/// Reads the board key from its file, creating it (owner-only) when absent.
+pub fn load_board_key(path: &Path) -> std::io::Result<BoardKey> {
+    use std::io::Write;
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let bytes = urne_core::group::b64_decode(text.trim())
+                .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
+            BoardKey::from_secret_bytes(&bytes)
+                .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let key = BoardKey::generate(&mut rand::rng());
+            let secret = key.to_secret_bytes();
+            let text = zeroize::Zeroizing::new(urne_core::group::b64_encode(&secret[..]));
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut f = options.open(path)?;
+            f.write_all(text.as_bytes())?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+            Ok(key)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The router of the whole API.
+pub fn app(state: AppState) -> Router {
+    let ballot_limit = state.config.max_ballot_bytes;
+    let upload_limit = state.config.max_upload_bytes;
+    let api = Router::new()
+        .route("/elections", get(public::list))
+        .route("/elections/{id}", get(public::election))
+        .route(
+            "/elections/{id}/ballots",
+            post(public::cast).layer(DefaultBodyLimit::max(ballot_limit)),
+        )
+        .route("/elections/{id}/ballots/{tracker}", get(public::ballot))
+        .route("/elections/{id}/board/head", get(public::head))
+        .route("/elections/{id}/board/lines", get(public::lines))
+        .route(
+            "/elections/{id}/board/consistency",
+            get(public::consistency),
+        )
+        .route(
+            "/elections/{id}/board/inclusion/{seq}",
+            get(public::inclusion),
+        )
+        .route("/elections/{id}/record", get(public::record))
+        .route("/elections/{id}/tally", get(trustees::tally))
+        .route("/elections/{id}/ceremony", get(trustees::ceremony))
+        .route("/elections/{id}/trustees/{index}", post(trustees::register))
+        .route("/elections/{id}/ceremony/dealing", post(trustees::dealing))
+        .route(
+            "/elections/{id}/ceremony/complaints",
+            post(trustees::complaints),
+        )
+        .route("/elections/{id}/ceremony/answers", post(trustees::answers))
+        .route("/elections/{id}/decryptions", post(trustees::decryption))
+        .merge(admin::routes().layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/openapi.json", get(public::openapi));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(public::healthz))
+        .route("/metrics", get(public::metrics))
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The phases in which an election's board is public.
+pub const PUBLIC_PHASES: [Phase; 5] = [
+    Phase::Setup,
+    Phase::Open,
+    Phase::Closed,
+    Phase::Tallied,
+    Phase::Published,
+];

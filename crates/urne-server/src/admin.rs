@@ -1,0 +1,957 @@
+//! Administration: accounts and sessions, drafting an election, freezing it for setup (which
+//! makes the trustees' invitations), the credential list, sealing the setup onto the board,
+//! opening, closing, tallying and publishing. Every action is written to the audit log.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use urne_board::{Append, Item, Phase};
+use urne_core::ballot::Ballot;
+use urne_core::ceremony::vartime_judge_ceremony;
+use urne_core::credential::{CredentialIndex, PublicCredential};
+use urne_core::election::Election;
+use urne_core::group::{Point, b64_encode};
+use urne_core::manifest::{KeySharing, Timestamp, TrusteePublic, valid_election_id};
+use urne_core::tally::TallyAccumulator;
+use urne_core::trustee::combine_public_keys;
+use urne_verify::record::{
+    CredentialEntry, Entry, Header, Instant, RECORD_FORMAT, TallyEntry, encode_line, parse_line,
+};
+
+use crate::AppState;
+use crate::auth::{self, Admin};
+use crate::draft::{ElectionDraft, StoredConfig};
+use crate::error::{ApiError, ApiResult};
+use crate::trustees::{ceremony_view, counting, kinds, line_kind, relayed};
+
+/// The administration routes (under `/api/v1`).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/login", post(login))
+        .route("/admin/logout", post(logout))
+        .route("/admin/tokens", post(create_token))
+        .route("/admin/audit", get(audit_log))
+        .route("/admin/elections", get(list).post(create))
+        .route("/admin/elections/{id}", get(show).put(edit))
+        .route("/admin/elections/{id}/setup", post(setup))
+        .route("/admin/elections/{id}/credentials", put(credentials))
+        .route("/admin/elections/{id}/seal", post(seal_route))
+        .route("/admin/elections/{id}/open", post(open_route))
+        .route("/admin/elections/{id}/close", post(close_route))
+        .route("/admin/elections/{id}/tally", post(tally_route))
+        .route("/admin/elections/{id}/publish", post(publish))
+}
+
+async fn record_audit(
+    state: &AppState,
+    actor: &str,
+    election: Option<&str>,
+    action: &str,
+    detail: serde_json::Value,
+) -> ApiResult<()> {
+    let (actor, election, action) = (
+        actor.to_owned(),
+        election.map(str::to_owned),
+        action.to_owned(),
+    );
+    let detail = detail.to_string();
+    state
+        .blocking(move |s| {
+            s.audit(
+                &actor,
+                election.as_deref(),
+                &action,
+                &detail,
+                crate::clock::now(),
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+/// A login.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    /// Account name.
+    pub name: String,
+    /// Password.
+    pub password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(l): Json<Login>,
+) -> ApiResult<Response> {
+    auth::check_same_site(&axum::http::Method::POST, &headers)?;
+    let name = l.name.clone();
+    let row = state.blocking(move |s| Ok(s.admin(&name)?)).await?;
+    let password = l.password;
+    let ok = tokio::task::spawn_blocking(move || {
+        row.is_some_and(|r| auth::check_password(&password, &r.password_hash))
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    if !ok {
+        return Err(ApiError::unauthorized("wrong name or password"));
+    }
+    let token = auth::new_token()?;
+    let hash = auth::token_hash(&token);
+    let hours = i64::from(state.config.session_hours);
+    let (who, expires) = (l.name.clone(), crate::clock::now() + hours * 3600);
+    state
+        .blocking(move |s| Ok(s.create_session(&hash, &who, expires)?))
+        .await?;
+    record_audit(&state, &l.name, None, "admin.login", serde_json::json!({})).await?;
+    let secure = if state.config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        auth::COOKIE,
+        hours * 3600
+    );
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
+    );
+    Ok(r)
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    admin: Admin,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    if let Some(token) = auth::session_cookie(&headers) {
+        let hash = auth::token_hash(&token);
+        state
+            .blocking(move |s| Ok(s.delete_session(&hash)?))
+            .await?;
+    }
+    record_audit(
+        &state,
+        &admin.name,
+        None,
+        "admin.logout",
+        serde_json::json!({}),
+    )
+    .await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let expired = format!(
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+        auth::COOKIE
+    );
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&expired).map_err(ApiError::internal)?,
+    );
+    Ok(r)
+}
+
+/// A request for an API token.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// What the token is for.
+    pub label: String,
+}
+
+/// A new API token, shown once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NewToken {
+    /// Send it as `Authorization: Bearer TOKEN`.
+    pub token: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    admin: Admin,
+    Json(t): Json<TokenRequest>,
+) -> ApiResult<(StatusCode, Json<NewToken>)> {
+    let token = auth::new_token()?;
+    let hash = auth::token_hash(&token);
+    let (who, label) = (admin.name.clone(), t.label.clone());
+    state
+        .blocking(move |s| Ok(s.create_api_token(&hash, &who, &label, crate::clock::now())?))
+        .await?;
+    record_audit(
+        &state,
+        &admin.name,
+        None,
+        "admin.token",
+        serde_json::json!({ "label": t.label }),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(NewToken { token })))
+}
+
+/// Creates an administrator account (for `urne admin add` and first runs).
+pub fn create_admin(store: &dyn urne_board::Store, name: &str, password: &str) -> ApiResult<()> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+    {
+        return Err(ApiError::invalid(
+            "bad_name",
+            "1 to 64 characters among A-Z a-z 0-9 . _ - @",
+        ));
+    }
+    if password.chars().count() < 12 {
+        return Err(ApiError::invalid(
+            "weak_password",
+            "a password has at least 12 characters",
+        ));
+    }
+    let hash = auth::hash_password(password)?;
+    store.create_admin(name, &hash, crate::clock::now())?;
+    store.audit(name, None, "admin.create", "{}", crate::clock::now())?;
+    Ok(())
+}
+
+/// An election as administrators see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AdminView {
+    /// Its id.
+    pub id: String,
+    /// Its phase.
+    pub phase: String,
+    /// The draft.
+    #[schema(value_type = Object)]
+    pub draft: ElectionDraft,
+    /// Lines on the board (0 until sealed).
+    pub board_size: u64,
+    /// Trustees registered, by index.
+    pub registered: Vec<u32>,
+    /// Credentials uploaded.
+    pub credentials: u64,
+}
+
+fn admin_view(
+    store: &dyn urne_board::Store,
+    row: &urne_board::ElectionRow,
+) -> ApiResult<AdminView> {
+    let config = StoredConfig::from_json(&row.config)?;
+    let registered = store
+        .messages(&row.id, Some(kinds::TRUSTEE), 0)?
+        .iter()
+        .map(|m| m.sender)
+        .collect();
+    let credentials = relayed::<Vec<PublicCredential>>(store, &row.id, kinds::CREDENTIALS)?
+        .iter()
+        .map(|(_, c)| c.len() as u64)
+        .sum();
+    Ok(AdminView {
+        id: row.id.clone(),
+        phase: row.phase.to_string(),
+        draft: config.draft,
+        board_size: row.log_size,
+        registered,
+        credentials,
+    })
+}
+
+async fn list(State(state): State<AppState>, _admin: Admin) -> ApiResult<Json<Vec<AdminView>>> {
+    state
+        .blocking(|s| {
+            s.elections()?
+                .iter()
+                .map(|r| admin_view(s, r))
+                .collect::<ApiResult<Vec<_>>>()
+        })
+        .await
+        .map(Json)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AdminView>> {
+    let row = state.row(&id).await?;
+    state.blocking(move |s| admin_view(s, &row)).await.map(Json)
+}
+
+/// A new election.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewElection {
+    /// Its id (1 to 64 characters among A-Z a-z 0-9 . _ -), unique on this server.
+    pub id: String,
+    /// Its draft.
+    #[schema(value_type = Object)]
+    pub draft: ElectionDraft,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    Json(n): Json<NewElection>,
+) -> ApiResult<(StatusCode, Json<AdminView>)> {
+    if !valid_election_id(&n.id) {
+        return Err(
+            ApiError::invalid("bad_id", "1 to 64 characters among A-Z a-z 0-9 . _ -").field("id"),
+        );
+    }
+    n.draft.validate(&n.id)?;
+    let config = StoredConfig {
+        draft: n.draft,
+        invitations: vec![],
+    }
+    .to_json();
+    let id = n.id.clone();
+    let row = state
+        .blocking(move |s| Ok(s.create_election(&id, &config, crate::clock::now())?))
+        .await?;
+    record_audit(
+        &state,
+        &admin.name,
+        Some(&n.id),
+        "election.create",
+        serde_json::json!({}),
+    )
+    .await?;
+    let view = state.blocking(move |s| admin_view(s, &row)).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    Json(draft): Json<ElectionDraft>,
+) -> ApiResult<Json<AdminView>> {
+    draft.validate(&id)?;
+    let config = StoredConfig {
+        draft,
+        invitations: vec![],
+    }
+    .to_json();
+    let key = id.clone();
+    let row = state
+        .blocking(move |s| {
+            Ok(s.update_config(&key, &[Phase::Draft], &config, crate::clock::now())?)
+        })
+        .await?;
+    record_audit(
+        &state,
+        &admin.name,
+        Some(&id),
+        "election.edit",
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(Json(state.blocking(move |s| admin_view(s, &row)).await?))
+}
+
+/// The trustees' invitations, shown once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Invitations {
+    /// One token per trustee, in order: give each to its trustee, who sends it as
+    /// `Authorization: Bearer TOKEN`.
+    pub invitations: Vec<String>,
+}
+
+async fn setup(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<Invitations>)> {
+    let row = state.row(&id).await?;
+    let mut config = StoredConfig::from_json(&row.config)?;
+    config.draft.validate(&id)?;
+    let tokens = (0..config.draft.trustees.len())
+        .map(|_| auth::new_token())
+        .collect::<ApiResult<Vec<_>>>()?;
+    config.invitations = tokens
+        .iter()
+        .map(|t| b64_encode(&auth::token_hash(t)))
+        .collect();
+    let text = config.to_json();
+    let key = id.clone();
+    state
+        .blocking(move |s| {
+            Ok(s.set_phase(
+                &key,
+                &[Phase::Draft],
+                Phase::Setup,
+                Some(&text),
+                crate::clock::now(),
+            )?)
+        })
+        .await?;
+    record_audit(
+        &state,
+        &admin.name,
+        Some(&id),
+        "election.setup",
+        serde_json::json!({ "trustees": tokens.len() }),
+    )
+    .await?;
+    Ok((
+        StatusCode::OK,
+        Json(Invitations {
+            invitations: tokens,
+        }),
+    ))
+}
+
+/// The public credential list.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialList {
+    /// Each voter's public credential and weight.
+    #[schema(value_type = Vec<Object>)]
+    pub credentials: Vec<PublicCredential>,
+}
+
+/// What a credential upload did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CredentialsAck {
+    /// Number of credentials.
+    pub credentials: u64,
+    /// Their total weight.
+    pub total_weight: u64,
+}
+
+async fn credentials(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    Json(list): Json<CredentialList>,
+) -> ApiResult<Json<CredentialsAck>> {
+    let lock = state.admin_lock(&id);
+    let _guard = lock.lock().await;
+    let row = state.row(&id).await?;
+    if row.phase != Phase::Setup || row.log_size > 0 {
+        return Err(ApiError::conflict(
+            "wrong_phase",
+            "credentials are uploaded during setup, before the setup is sealed",
+        ));
+    }
+    let config = StoredConfig::from_json(&row.config)?;
+    if list.credentials.is_empty() {
+        return Err(ApiError::invalid("no_credentials", "the list is empty").field("credentials"));
+    }
+    let (count, total, body) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+        let mut index = CredentialIndex::new(config.draft.weights);
+        for (i, c) in list.credentials.iter().enumerate() {
+            index
+                .push(c, || format!("credentials[{i}]"))
+                .map_err(|e| ApiError::verify("bad_credentials", &e))?;
+        }
+        let body = serde_json::to_string(&list.credentials).map_err(ApiError::internal)?;
+        Ok((index.len() as u64, index.total_weight(), body))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let key = id.clone();
+    state
+        .blocking(move |s| {
+            s.delete_messages(&key, kinds::CREDENTIALS)?;
+            s.put_message(&key, kinds::CREDENTIALS, 0, &body, crate::clock::now())?;
+            Ok(())
+        })
+        .await?;
+    record_audit(
+        &state,
+        &admin.name,
+        Some(&id),
+        "election.credentials",
+        serde_json::json!({ "credentials": count, "total_weight": total }),
+    )
+    .await?;
+    Ok(Json(CredentialsAck {
+        credentials: count,
+        total_weight: total,
+    }))
+}
+
+/// Options of sealing.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct SealQuery {
+    /// Judge the ceremony with the messages there are, disqualifying trustees who did not take
+    /// part, instead of waiting for every trustee.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// What sealing put on the board.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Sealed {
+    /// The manifest's fingerprint.
+    pub fingerprint: String,
+    /// Lines on the board.
+    pub board_size: u64,
+    /// Trustees whose dealings count (after a ceremony), by index.
+    pub qualified: Vec<u32>,
+}
+
+async fn seal_route(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    Query(q): Query<SealQuery>,
+) -> ApiResult<Json<Sealed>> {
+    Ok(Json(seal(&state, &id, &admin.name, q.force).await?))
+}
+
+/// Seals the setup: judges the ceremony, builds the manifest with the election key, and puts
+/// the header, manifest, ceremony transcript and credential list on the board, in one append.
+pub async fn seal(state: &AppState, id: &str, actor: &str, force: bool) -> ApiResult<Sealed> {
+    let lock = state.admin_lock(id);
+    let _guard = lock.lock().await;
+    let row = state.row(id).await?;
+    if row.phase != Phase::Setup {
+        return Err(ApiError::conflict(
+            "wrong_phase",
+            format!("the election is {}, not setup", row.phase),
+        ));
+    }
+    if row.log_size > 0 {
+        return Err(ApiError::conflict("sealed", "the setup is sealed already"));
+    }
+    let config = StoredConfig::from_json(&row.config)?;
+    let board_key = *state.board_key.public();
+    let key = id.to_owned();
+    let (entries, fingerprint, qualified) = state
+        .blocking(move |s| {
+            let view = ceremony_view(s, &key, &config)?;
+            let missing: Vec<usize> = (1..=view.identities.len()).filter(|i| view.identities[i - 1].is_none()).collect();
+            if !missing.is_empty() {
+                return Err(ApiError::conflict("trustees_missing", format!("trustees {missing:?} have not registered")));
+            }
+            let trustees: Vec<TrusteePublic> = view.identities.iter().flatten().cloned().collect();
+            let identities: Vec<Point> = trustees.iter().map(|t| t.public_key).collect();
+            let threshold = config.draft.threshold;
+            let (public_key, qualified) = if config.draft.key_sharing() == KeySharing::Threshold {
+                let n = trustees.len() as u32;
+                let incomplete = |done: &[u32]| (1..=n).filter(|i| !done.contains(i)).collect::<Vec<_>>();
+                let dealt: Vec<u32> = view.dealings.iter().map(|d| d.dealer).collect();
+                for (round, waiting) in [("dealings", incomplete(&dealt)), ("complaints", incomplete(&view.complained)), ("answers", incomplete(&view.answered))] {
+                    if !waiting.is_empty() && !force {
+                        return Err(ApiError::conflict("ceremony_incomplete", format!("waiting for the {round} of trustees {waiting:?} (seal with ?force=true to disqualify them)")));
+                    }
+                }
+                let outcome = vartime_judge_ceremony(&key, threshold, &identities, &view.dealings, &view.complaints, &view.answers)
+                    .map_err(|e| ApiError::conflict("ceremony_failed", format!("the ceremony has no outcome: {e}")))?;
+                (outcome.keys.election_key, outcome.qualified)
+            } else {
+                (combine_public_keys(&identities), (1..=trustees.len() as u32).collect())
+            };
+            let credentials: Vec<PublicCredential> = relayed::<Vec<PublicCredential>>(s, &key, kinds::CREDENTIALS)?.into_iter().flat_map(|(_, c)| c).collect();
+            if credentials.is_empty() {
+                return Err(ApiError::conflict("no_credentials", "upload the credential list first"));
+            }
+            let manifest = config.draft.manifest(&key, trustees, public_key, board_key);
+            let election = Election::new(manifest.clone()).map_err(|e| ApiError::invalid("bad_draft", e.message.clone()).field(e.path.clone()))?;
+            manifest.vartime_verify_trustee_keys().map_err(|e| ApiError::verify("bad_trustee_key", &e))?;
+            let mut entries = vec![Entry::Header(Header { format: RECORD_FORMAT.into() }), Entry::Manifest(Box::new(manifest))];
+            entries.extend(view.dealings.into_iter().map(|d| Entry::Dealing(Box::new(d))));
+            entries.extend(view.complaints.into_iter().map(|c| Entry::Complaint(Box::new(c))));
+            entries.extend(view.answers.into_iter().map(|a| Entry::Answer(Box::new(a))));
+            entries.extend(credentials.into_iter().map(|c| Entry::Credential(CredentialEntry { credential: c.credential, weight: c.weight })));
+            Ok((entries, election.fingerprint().to_string(), qualified))
+        })
+        .await?;
+    let key = id.to_owned();
+    let appended = state
+        .blocking(move |s| {
+            let items = vec![Item::default(); entries.len()];
+            let encode = |i: usize, seq: u64, _at: i64| encode_line(seq, &entries[i]).0;
+            Ok(s.append(
+                &key,
+                &Append {
+                    expect: &[Phase::Setup],
+                    set_phase: None,
+                    now: crate::clock::now(),
+                    items: &items,
+                    unique_credentials: false,
+                    encode: &encode,
+                },
+            )?)
+        })
+        .await?;
+    record_audit(state, actor, Some(id), "election.seal", serde_json::json!({ "fingerprint": fingerprint, "board_size": appended.size, "qualified": qualified })).await?;
+    Ok(Sealed {
+        fingerprint,
+        board_size: appended.size,
+        qualified,
+    })
+}
+
+/// A phase change.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PhaseChange {
+    /// The new phase.
+    pub phase: String,
+    /// Lines on the board.
+    pub board_size: u64,
+    /// The time on the board.
+    pub at: String,
+}
+
+async fn line_append(
+    state: &AppState,
+    id: &str,
+    expect: Phase,
+    to: Phase,
+    make: fn(Timestamp) -> Entry,
+) -> ApiResult<PhaseChange> {
+    let key = id.to_owned();
+    let appended = state
+        .blocking(move |s| {
+            let encode = |_: usize, seq: u64, at: i64| {
+                let t = Timestamp::from_unix(at)
+                    .unwrap_or_else(|| Timestamp::from_unix(0).expect("the epoch is a valid time"));
+                encode_line(seq, &make(t)).0
+            };
+            Ok(s.append(
+                &key,
+                &Append {
+                    expect: &[expect],
+                    set_phase: Some(to),
+                    now: crate::clock::now(),
+                    items: &[Item::default()],
+                    unique_credentials: false,
+                    encode: &encode,
+                },
+            )?)
+        })
+        .await?;
+    let at = Timestamp::from_unix(appended.at)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    Ok(PhaseChange {
+        phase: to.to_string(),
+        board_size: appended.size,
+        at,
+    })
+}
+
+async fn open_route(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PhaseChange>> {
+    Ok(Json(open(&state, &id, &admin.name).await?))
+}
+
+/// Opens the election (sealing the setup first if needed). Refused before the manifest's
+/// opening time: ballots cast before it would not verify (V-12).
+pub async fn open(state: &AppState, id: &str, actor: &str) -> ApiResult<PhaseChange> {
+    let row = state.row(id).await?;
+    if row.phase == Phase::Setup && row.log_size == 0 {
+        seal(state, id, actor, false).await?;
+    }
+    let live = state.live(id).await?;
+    let m = live.election.manifest();
+    let now = crate::clock::now();
+    if now < m.opens_at.unix() {
+        return Err(ApiError::conflict(
+            "too_early",
+            format!(
+                "the manifest opens voting at {}; edit the draft to open earlier",
+                m.opens_at
+            ),
+        ));
+    }
+    if now >= m.closes_at.unix() {
+        return Err(ApiError::conflict(
+            "too_late",
+            format!("the voting period ended at {}", m.closes_at),
+        ));
+    }
+    let lock = state.admin_lock(id);
+    let _guard = lock.lock().await;
+    let change = line_append(state, id, Phase::Setup, Phase::Open, |at| {
+        Entry::Open(Instant { at })
+    })
+    .await?;
+    record_audit(
+        state,
+        actor,
+        Some(id),
+        "election.open",
+        serde_json::json!({ "at": change.at }),
+    )
+    .await?;
+    Ok(change)
+}
+
+async fn close_route(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PhaseChange>> {
+    Ok(Json(close(&state, &id, &admin.name).await?))
+}
+
+/// Closes the election: no ballot is accepted after the close line.
+pub async fn close(state: &AppState, id: &str, actor: &str) -> ApiResult<PhaseChange> {
+    let lock = state.admin_lock(id);
+    let _guard = lock.lock().await;
+    let change = line_append(state, id, Phase::Open, Phase::Closed, |at| {
+        Entry::Close(Instant { at })
+    })
+    .await?;
+    record_audit(
+        state,
+        actor,
+        Some(id),
+        "election.close",
+        serde_json::json!({ "at": change.at }),
+    )
+    .await?;
+    Ok(change)
+}
+
+/// What tallying did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TallyAck {
+    /// Ballots counted (the last of each credential).
+    pub ballots: u64,
+    /// Their total weight.
+    pub total_weight: u64,
+    /// Ballots cast, replaced ones included.
+    pub cast: u64,
+}
+
+async fn tally_route(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TallyAck>> {
+    let lock = state.admin_lock(&id);
+    let _guard = lock.lock().await;
+    let row = state.row(&id).await?;
+    if row.phase != Phase::Closed {
+        return Err(ApiError::conflict(
+            "wrong_phase",
+            format!("the election is {}, not closed", row.phase),
+        ));
+    }
+    let live = state.live(&id).await?;
+    let key = id.clone();
+    let l2 = live.clone();
+    let (entry, cast) = state
+        .blocking(move |s| encrypted_tally(s, &key, &l2, row.log_size))
+        .await?;
+    let ack = TallyAck {
+        ballots: entry.ballots,
+        total_weight: entry.total_weight,
+        cast,
+    };
+    let key = id.clone();
+    let line = Entry::Tally(Box::new(entry));
+    state
+        .blocking(move |s| {
+            let encode = |_: usize, seq: u64, _at: i64| encode_line(seq, &line).0;
+            Ok(s.append(
+                &key,
+                &Append {
+                    expect: &[Phase::Closed],
+                    set_phase: Some(Phase::Tallied),
+                    now: crate::clock::now(),
+                    items: &[Item::default()],
+                    unique_credentials: false,
+                    encode: &encode,
+                },
+            )?)
+        })
+        .await?;
+    record_audit(&state, &admin.name, Some(&id), "election.tally", serde_json::json!({ "ballots": ack.ballots, "total_weight": ack.total_weight, "cast": ack.cast })).await?;
+    Ok(Json(ack))
+}
+
+/// The encrypted tally of the ballots on a closed board: the last ballot of each credential,
+/// weighted (spec §8.2). Two passes: the first finds each credential's last ballot by reading
+/// only credentials, the second parses the counted ballots in parallel.
+fn encrypted_tally(
+    store: &dyn urne_board::Store,
+    id: &str,
+    live: &crate::live::Live,
+    size: u64,
+) -> ApiResult<(TallyEntry, u64)> {
+    #[derive(Deserialize)]
+    struct Light {
+        ballot: LightBallot,
+    }
+    #[derive(Deserialize)]
+    struct LightBallot {
+        credential: String,
+    }
+    const PAGE: u64 = 8192;
+    let mut last: HashMap<String, u64> = HashMap::new();
+    let mut cast = 0;
+    let mut from = live.sealed_size;
+    while from < size {
+        let page = store.lines(id, from, PAGE)?;
+        if page.is_empty() {
+            break;
+        }
+        from += page.len() as u64;
+        for l in page.iter().filter(|l| line_kind(&l.line) == b"ballot") {
+            let light: Light = serde_json::from_slice(&l.line)
+                .map_err(|e| ApiError::internal(format!("board line {}: {e}", l.seq)))?;
+            last.insert(light.ballot.credential, l.seq);
+            cast += 1;
+        }
+    }
+    let counted: std::collections::HashSet<u64> = last.into_values().collect();
+    let mut acc = TallyAccumulator::new(&live.election);
+    let mut from = live.sealed_size;
+    while from < size {
+        let page = store.lines(id, from, PAGE)?;
+        if page.is_empty() {
+            break;
+        }
+        from += page.len() as u64;
+        let part = page
+            .par_iter()
+            .filter(|l| counted.contains(&l.seq))
+            .try_fold(
+                || TallyAccumulator::new(&live.election),
+                |mut acc, l| -> ApiResult<TallyAccumulator> {
+                    let line = parse_line(l.seq + 1, &l.line).map_err(ApiError::internal)?;
+                    let Entry::Ballot(b) = line.entry else {
+                        return Err(ApiError::internal(format!(
+                            "board line {} is not a ballot",
+                            l.seq
+                        )));
+                    };
+                    let ballot: &Ballot = &b.ballot;
+                    let (_, weight) =
+                        live.credentials.get(&ballot.credential).ok_or_else(|| {
+                            ApiError::internal(format!("board line {}: unknown credential", l.seq))
+                        })?;
+                    acc.add(ballot, weight);
+                    Ok(acc)
+                },
+            )
+            .try_reduce(
+                || TallyAccumulator::new(&live.election),
+                |mut a, b| {
+                    a.merge(&b);
+                    Ok(a)
+                },
+            )?;
+        acc.merge(&part);
+    }
+    Ok((
+        TallyEntry {
+            ballots: acc.ballots(),
+            total_weight: acc.total_weight(),
+            tally: acc.finish(),
+        },
+        cast,
+    ))
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PhaseChange>> {
+    let lock = state.admin_lock(&id);
+    let _guard = lock.lock().await;
+    let row = state.row(&id).await?;
+    let live = state.live(&id).await?;
+    let key = id.clone();
+    let from = row.log_size.saturating_sub(128).max(live.sealed_size);
+    let c = state.blocking(move |s| counting(s, &key, from)).await?;
+    if !c.result {
+        return Err(ApiError::conflict(
+            "no_result",
+            "the trustees have not decrypted the tally yet",
+        ));
+    }
+    let key = id.clone();
+    let row = state
+        .blocking(move |s| {
+            Ok(s.set_phase(
+                &key,
+                &[Phase::Tallied],
+                Phase::Published,
+                None,
+                crate::clock::now(),
+            )?)
+        })
+        .await?;
+    record_audit(
+        &state,
+        &admin.name,
+        Some(&id),
+        "election.publish",
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(Json(PhaseChange {
+        phase: row.phase.to_string(),
+        board_size: row.log_size,
+        at: Timestamp::from_unix(row.updated_at)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+    }))
+}
+
+/// Query of the audit log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AuditQuery {
+    /// Only the entries about this election.
+    pub election: Option<String>,
+}
+
+/// An audit log entry.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    /// Position.
+    pub id: u64,
+    /// When.
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// About which election.
+    pub election: Option<String>,
+    /// What.
+    pub action: String,
+    /// Details.
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    let rows = state
+        .blocking(move |s| Ok(s.audit_log(q.election.as_deref())?))
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| AuditEntry {
+                id: r.id,
+                at: Timestamp::from_unix(r.at)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+                actor: r.actor,
+                election: r.election,
+                action: r.action,
+                detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,567 @@
+//! Public endpoints: elections, casting ballots, the bulletin board and its proofs, the record,
+//! health and metrics. Nothing here needs an account: the board is public by design.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+use urne_board::{ElectionRow, Phase};
+use urne_core::ballot::{Ballot, Tracker};
+use urne_core::board::SignedTreeHead;
+use urne_core::group::{b64_decode, b64_encode};
+use urne_core::manifest::{Manifest, Timestamp};
+use urne_core::tally::ElectionResult;
+use urne_verify::record::{Entry, TreeHead, encode_line, parse_line};
+
+use crate::commit::{Ack, Pending};
+use crate::error::{ApiError, ApiResult};
+use crate::{AppState, PUBLIC_PHASES};
+
+/// An election as the public sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ElectionView {
+    /// Its id.
+    pub id: String,
+    /// Its phase.
+    pub phase: String,
+    /// Its title.
+    pub title: String,
+    /// The manifest, once sealed.
+    #[schema(value_type = Option<Object>)]
+    pub manifest: Option<Manifest>,
+    /// The manifest's fingerprint (base64url), once sealed.
+    pub fingerprint: Option<String>,
+    /// Lines on the board.
+    pub board_size: u64,
+    /// The result, once published.
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<ElectionResult>,
+}
+
+fn public_row(row: &ElectionRow) -> bool {
+    PUBLIC_PHASES.contains(&row.phase) && row.log_size > 0
+}
+
+/// `GET /api/v1/elections`: every election whose board is public.
+pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<ElectionView>>> {
+    let rows = state.blocking(|s| Ok(s.elections()?)).await?;
+    let mut out = Vec::new();
+    for row in rows.iter().filter(|r| public_row(r)) {
+        out.push(view(&state, row, false).await?);
+    }
+    Ok(Json(out))
+}
+
+async fn view(state: &AppState, row: &ElectionRow, full: bool) -> ApiResult<ElectionView> {
+    let live = state.live(&row.id).await?;
+    let manifest = live.election.manifest();
+    let result = if full && row.phase == Phase::Published {
+        find_result(state, &row.id, live.sealed_size).await?
+    } else {
+        None
+    };
+    Ok(ElectionView {
+        id: row.id.clone(),
+        phase: row.phase.to_string(),
+        title: manifest.title.clone(),
+        manifest: full.then(|| manifest.clone()),
+        fingerprint: Some(live.election.fingerprint().to_string()),
+        board_size: row.log_size,
+        result,
+    })
+}
+
+/// The result line of a board, if any (it is near the end: read from the last lines).
+async fn find_result(state: &AppState, id: &str, from: u64) -> ApiResult<Option<ElectionResult>> {
+    let id = id.to_owned();
+    state
+        .blocking(move |s| {
+            let size = s.election(&id)?.map_or(0, |r| r.log_size);
+            let start = size.saturating_sub(256).max(from);
+            for l in s.lines(&id, start, 256)?.into_iter().rev() {
+                let line = parse_line(l.seq + 1, &l.line).map_err(ApiError::internal)?;
+                if let Entry::Result(r) = line.entry {
+                    return Ok(Some(*r));
+                }
+            }
+            Ok(None)
+        })
+        .await
+}
+
+/// `GET /api/v1/elections/{id}`: one election with its manifest.
+pub async fn election(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ElectionView>> {
+    let row = state.row(&id).await?;
+    if !public_row(&row) {
+        return Err(ApiError::not_found(
+            "no_election",
+            format!("no election `{id}`"),
+        ));
+    }
+    Ok(Json(view(&state, &row, true).await?))
+}
+
+/// `POST /api/v1/elections/{id}/ballots`: casts a ballot. Answers 201 with the acknowledgement
+/// once the ballot is durably on the board (200 for a ballot already there).
+pub async fn cast(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
+    let arrived = Instant::now();
+    match cast_inner(&state, &id, body, arrived).await {
+        Ok(ack) => {
+            let status = if ack.duplicate {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            (status, Json(ack)).into_response()
+        }
+        Err(e) => {
+            if e.code != "invalid_ballot" && e.code != "wrong_election" {
+                // The commit stages count their own rejections.
+                state.metrics.reject(e.code);
+            }
+            e.into_response()
+        }
+    }
+}
+
+async fn cast_inner(state: &AppState, id: &str, body: Bytes, arrived: Instant) -> ApiResult<Ack> {
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| ApiError::bad_request("bad_json", format!("the body is not UTF-8: {e}")))?;
+    let ballot = Ballot::from_json(text).map_err(|e| {
+        let code = if e.path.is_empty() || e.path == "." {
+            "bad_json"
+        } else {
+            "bad_ballot"
+        };
+        ApiError::bad_request(code, e.message.clone()).field(e.path.clone())
+    })?;
+    let live = match state.live(id).await {
+        Ok(l) => l,
+        Err(e) if e.code == "not_sealed" => {
+            return Err(ApiError::conflict(
+                "election_not_open",
+                "the election is not open",
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    let manifest = live.election.manifest();
+    let now = crate::clock::now();
+    if now < manifest.opens_at.unix() {
+        return Err(ApiError::conflict(
+            "election_not_open",
+            format!("voting opens at {}", manifest.opens_at),
+        ));
+    }
+    if now > manifest.closes_at.unix() {
+        return Err(ApiError::conflict(
+            "election_closed",
+            format!("voting closed at {}", manifest.closes_at),
+        ));
+    }
+    if ballot.election != *live.election.fingerprint() {
+        return Err(ApiError::invalid(
+            "wrong_election",
+            "V-6: the ballot is for another election (its fingerprint differs)",
+        )
+        .field("election"));
+    }
+    if live.credentials.get(&ballot.credential).is_none() {
+        return Err(ApiError::invalid(
+            "unknown_credential",
+            "V-7: the ballot's credential is not in the election's credential list",
+        )
+        .field("credential"));
+    }
+    let (reply, answer) = oneshot::channel();
+    let pending = Pending {
+        tracker: ballot.tracker(),
+        json: ballot.to_json(),
+        ballot,
+        arrived,
+        reply,
+    };
+    live.committer
+        .send(pending)
+        .await
+        .map_err(|_| ApiError::unavailable("the server is shutting down; submit again"))?;
+    answer
+        .await
+        .map_err(|_| ApiError::unavailable("the server is shutting down; submit again"))?
+}
+
+/// Where a ballot is on the board, with a proof against a signed tree head.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BallotLocation {
+    /// The tracker.
+    pub tracker: String,
+    /// The line's position.
+    pub seq: u64,
+    /// The line's leaf hash (base64url).
+    pub leaf: String,
+    /// The line itself.
+    pub line: String,
+    /// The proof that the line is in the tree of `head`.
+    pub inclusion: Vec<String>,
+    /// The signed tree head the proof is for.
+    #[schema(value_type = Object)]
+    pub head: SignedTreeHead,
+}
+
+/// `GET /api/v1/elections/{id}/ballots/{tracker}`: finds a ballot by its tracker, with its
+/// inclusion proof in the latest signed tree head.
+pub async fn ballot(
+    State(state): State<AppState>,
+    Path((id, tracker)): Path<(String, String)>,
+) -> ApiResult<Json<BallotLocation>> {
+    let bytes = b64_decode(&tracker)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request("bad_tracker", "a tracker is 32 bytes in base64url")
+                .field("tracker")
+        })?;
+    let key = id.clone();
+    let seq = state
+        .blocking(move |s| Ok(s.tracker_seq(&key, &bytes)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no_ballot", "no ballot with this tracker"))?;
+    let head = signed_head(&state, &id).await?;
+    let (leaf, line, path) = inclusion_at(&state, &id, seq, head.size).await?;
+    Ok(Json(BallotLocation {
+        tracker: Tracker(bytes).to_string(),
+        seq,
+        leaf,
+        line,
+        inclusion: path,
+        head,
+    }))
+}
+
+async fn inclusion_at(
+    state: &AppState,
+    id: &str,
+    seq: u64,
+    size: u64,
+) -> ApiResult<(String, String, Vec<String>)> {
+    let live = state.live(id).await?;
+    let key = id.to_owned();
+    let l2 = live.clone();
+    let line = state
+        .blocking(move |s| {
+            l2.sync_tree(s, size)?;
+            Ok(s.lines(&key, seq, 1)?)
+        })
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found("no_line", format!("no line {seq}")))?;
+    let tree = live
+        .tree
+        .read()
+        .map_err(|_| ApiError::internal("tree lock poisoned"))?;
+    let path = tree.inclusion(seq, size).ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_range",
+            format!("line {seq} is not in a tree of {size}"),
+        )
+    })?;
+    let leaf = urne_verify::merkle::leaf_hash(&line.line);
+    Ok((
+        b64_encode(&leaf),
+        String::from_utf8_lossy(&line.line).into_owned(),
+        path.iter().map(|h| b64_encode(h)).collect(),
+    ))
+}
+
+/// The latest signed tree head of a board, signing a new one when the board has grown.
+pub async fn signed_head(state: &AppState, id: &str) -> ApiResult<SignedTreeHead> {
+    let row = state.row(id).await?;
+    if !public_row(&row) {
+        return Err(ApiError::not_found(
+            "no_board",
+            "the election's board is empty",
+        ));
+    }
+    let live = state.live(id).await?;
+    let key = id.to_owned();
+    let latest = state
+        .blocking(move |s| Ok(s.tree_head(&key, None)?))
+        .await?;
+    if let Some(h) = latest.filter(|h| h.size >= row.log_size) {
+        return SignedTreeHead::from_json(&h.body).map_err(ApiError::internal);
+    }
+    let at = Timestamp::from_unix(crate::clock::now().max(row.last_at))
+        .ok_or_else(|| ApiError::internal("clock out of range"))?;
+    let head = state.board_key.sign_tree_head(
+        &mut rand::rng(),
+        live.election.fingerprint(),
+        row.log_size,
+        row.root,
+        at,
+    );
+    let stored = urne_board::TreeHeadRow {
+        size: head.size,
+        body: head.to_json(),
+    };
+    let key = id.to_owned();
+    // The store keeps the first head signed for a size: answer with what it holds.
+    let kept = state
+        .blocking(move |s| {
+            s.put_tree_head(&key, &stored)?;
+            Ok(s.tree_head(&key, Some(stored.size))?)
+        })
+        .await?;
+    match kept {
+        Some(h) => SignedTreeHead::from_json(&h.body).map_err(ApiError::internal),
+        None => Ok(head),
+    }
+}
+
+/// `GET /api/v1/elections/{id}/board/head`: the latest signed tree head.
+pub async fn head(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SignedTreeHead>> {
+    Ok(Json(signed_head(&state, &id).await?))
+}
+
+/// Query of an inclusion proof.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SizeQuery {
+    /// The tree size (default: the latest signed head's).
+    pub size: Option<u64>,
+}
+
+/// An inclusion proof.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InclusionView {
+    /// The line's position.
+    pub seq: u64,
+    /// The tree size.
+    pub size: u64,
+    /// The line's leaf hash.
+    pub leaf: String,
+    /// The line.
+    pub line: String,
+    /// The audit path, leaf to root (base64url hashes).
+    pub path: Vec<String>,
+}
+
+/// `GET /api/v1/elections/{id}/board/inclusion/{seq}?size=N`: proof that line `seq` is in the
+/// tree of size N.
+pub async fn inclusion(
+    State(state): State<AppState>,
+    Path((id, seq)): Path<(String, u64)>,
+    Query(q): Query<SizeQuery>,
+) -> ApiResult<Json<InclusionView>> {
+    let size = match q.size {
+        Some(s) => s,
+        None => signed_head(&state, &id).await?.size,
+    };
+    let row = state.row(&id).await?;
+    if size > row.log_size || seq >= size {
+        return Err(ApiError::bad_request(
+            "bad_range",
+            format!("need seq < size ≤ {} (the board's size)", row.log_size),
+        ));
+    }
+    let (leaf, line, path) = inclusion_at(&state, &id, seq, size).await?;
+    Ok(Json(InclusionView {
+        seq,
+        size,
+        leaf,
+        line,
+        path,
+    }))
+}
+
+/// Query of a consistency proof.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ConsistencyQuery {
+    /// The older size.
+    pub from: u64,
+    /// The newer size (default: the latest signed head's).
+    pub to: Option<u64>,
+}
+
+/// A consistency proof.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConsistencyView {
+    /// The older size.
+    pub from: u64,
+    /// The newer size.
+    pub to: u64,
+    /// The proof (base64url hashes).
+    pub path: Vec<String>,
+}
+
+/// `GET /api/v1/elections/{id}/board/consistency?from=M&to=N`: proof that the tree of size N
+/// extends the tree of size M.
+pub async fn consistency(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ConsistencyQuery>,
+) -> ApiResult<Json<ConsistencyView>> {
+    let to = match q.to {
+        Some(t) => t,
+        None => signed_head(&state, &id).await?.size,
+    };
+    let row = state.row(&id).await?;
+    if to > row.log_size || q.from > to {
+        return Err(ApiError::bad_request(
+            "bad_range",
+            format!("need from ≤ to ≤ {} (the board's size)", row.log_size),
+        ));
+    }
+    let live = state.live(&id).await?;
+    let l2 = live.clone();
+    state.blocking(move |s| l2.sync_tree(s, to)).await?;
+    let tree = live
+        .tree
+        .read()
+        .map_err(|_| ApiError::internal("tree lock poisoned"))?;
+    let path = tree
+        .consistency(q.from, to)
+        .ok_or_else(|| ApiError::bad_request("bad_range", "no proof between these sizes"))?;
+    Ok(Json(ConsistencyView {
+        from: q.from,
+        to,
+        path: path.iter().map(|h| b64_encode(h)).collect(),
+    }))
+}
+
+/// Query of a range of lines.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct LinesQuery {
+    /// First line (default 0).
+    #[serde(default)]
+    pub from: u64,
+    /// Most lines (default and maximum 10,000).
+    pub limit: Option<u64>,
+}
+
+/// `GET /api/v1/elections/{id}/board/lines?from=&limit=`: lines of the board, as JSON Lines.
+pub async fn lines(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<LinesQuery>,
+) -> ApiResult<Response> {
+    let row = state.row(&id).await?;
+    if !public_row(&row) {
+        return Err(ApiError::not_found(
+            "no_board",
+            "the election's board is empty",
+        ));
+    }
+    let limit = q.limit.unwrap_or(10_000).min(10_000);
+    let from = q.from;
+    let lines = state
+        .blocking(move |s| Ok(s.lines(&id, from, limit)?))
+        .await?;
+    let mut out = Vec::new();
+    for l in lines {
+        out.extend_from_slice(&l.line);
+        out.push(b'\n');
+    }
+    Ok(jsonl(Body::from(out)))
+}
+
+fn jsonl(body: Body) -> Response {
+    let mut r = Response::new(body);
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jsonl; charset=utf-8"),
+    );
+    r
+}
+
+/// `GET /api/v1/elections/{id}/record`: the whole record (docs/record.md) as it stands, ending
+/// with its tree head. Streamed page by page.
+pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let row = state.row(&id).await?;
+    if !public_row(&row) {
+        return Err(ApiError::not_found(
+            "no_board",
+            "the election's board is empty",
+        ));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut from = 0;
+        while from < row.log_size {
+            let page = match store.lines(&row.id, from, 4096.min(row.log_size - from)) {
+                Ok(p) if !p.is_empty() => p,
+                Ok(_) => break,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+                    return;
+                }
+            };
+            from += page.len() as u64;
+            let mut buf = Vec::with_capacity(page.iter().map(|l| l.line.len() + 1).sum());
+            for l in page {
+                buf.extend_from_slice(&l.line);
+                buf.push(b'\n');
+            }
+            if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
+                return;
+            }
+        }
+        let head = Entry::TreeHead(TreeHead {
+            size: row.log_size,
+            root: row.root,
+        });
+        let mut last = encode_line(row.log_size, &head).0;
+        last.push(b'\n');
+        let _ = tx.blocking_send(Ok(Bytes::from(last)));
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+    Ok(jsonl(Body::from_stream(stream)))
+}
+
+/// Health of the server and its database.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+    /// The storage backend.
+    pub backend: &'static str,
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    let backend = state.store.backend();
+    match state.blocking(|s| Ok(s.ping()?)).await {
+        Ok(()) => Json(Health {
+            status: "ok",
+            backend,
+        })
+        .into_response(),
+        Err(_) => ApiError::unavailable("the database does not answer").into_response(),
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut r = Response::new(Body::from(state.metrics.render()));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    r
+}
+
+/// `GET /api/v1/openapi.json`: this API's description.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(crate::openapi::spec())
+}

@@ -1,0 +1,503 @@
+//! Trustees' endpoints: registering an identity key with an invitation, the key-generation
+//! ceremony relayed through the server (spec §8.5), and decryption of the tally.
+//!
+//! The server is only a relay: every ceremony message is signed by its sender's identity key
+//! and is judged again by every verifier once it is on the board. The server checks what it can
+//! to refuse garbage early (the sender is the invited trustee, the message parses), and keeps
+//! the messages aside until the administrators seal the setup.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use urne_board::{Append, Item, Phase};
+use urne_core::ceremony::{Answer, ComplaintMessage, Dealing};
+use urne_core::manifest::{TrusteePublic, trustee_key_proof_prefix};
+use urne_core::tally::{PartialDecryption, decrypt_result, vartime_verify_partial};
+use urne_verify::record::{Entry, TallyEntry, encode_line, parse_line};
+
+use crate::AppState;
+use crate::auth::{Invitation, trustee_of};
+use crate::draft::StoredConfig;
+use crate::error::{ApiError, ApiResult};
+
+/// Kinds of relayed messages.
+pub mod kinds {
+    /// A trustee's public identity (its `TrusteePublic`).
+    pub const TRUSTEE: &str = "trustee";
+    /// Round 1: one dealing.
+    pub const DEALING: &str = "dealing";
+    /// Round 2: a trustee's complaints (a list, possibly empty: "no complaint").
+    pub const COMPLAINTS: &str = "complaints";
+    /// Round 3: a trustee's answers (a list, possibly empty).
+    pub const ANSWERS: &str = "answers";
+    /// A chunk of the public credential list.
+    pub const CREDENTIALS: &str = "credentials";
+}
+
+async fn invited(
+    state: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+    phases: &[Phase],
+) -> ApiResult<(Invitation, StoredConfig)> {
+    let row = state.row(id).await?;
+    let config = StoredConfig::from_json(&row.config)?;
+    let who = trustee_of(headers, &config.invitations)?;
+    if !phases.contains(&row.phase) {
+        return Err(ApiError::conflict(
+            "wrong_phase",
+            format!("the election is {}", row.phase),
+        ));
+    }
+    Ok((who, config))
+}
+
+/// Every relayed message of one kind, parsed.
+pub fn relayed<T: for<'de> Deserialize<'de>>(
+    store: &dyn urne_board::Store,
+    id: &str,
+    kind: &str,
+) -> Result<Vec<(u32, T)>, ApiError> {
+    store
+        .messages(id, Some(kind), 0)?
+        .into_iter()
+        .map(|m| {
+            serde_json::from_str(&m.body)
+                .map(|t| (m.sender, t))
+                .map_err(|e| ApiError::internal(format!("relayed {kind} {}: {e}", m.idx)))
+        })
+        .collect()
+}
+
+/// The ceremony as it stands.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CeremonyView {
+    /// Number of trustees.
+    pub trustees: u32,
+    /// How many suffice to decrypt.
+    pub threshold: u32,
+    /// Whether the trustees hold a ceremony (threshold below the number of trustees).
+    pub ceremony: bool,
+    /// Registered identities by index − 1 (`null` for a trustee not yet registered).
+    #[schema(value_type = Vec<Object>)]
+    pub identities: Vec<Option<TrusteePublic>>,
+    /// Round 1.
+    #[schema(value_type = Vec<Object>)]
+    pub dealings: Vec<Dealing>,
+    /// Round 2: the trustees who have sent their complaints (possibly none), and the complaints.
+    pub complained: Vec<u32>,
+    /// The complaints.
+    #[schema(value_type = Vec<Object>)]
+    pub complaints: Vec<ComplaintMessage>,
+    /// Round 3: the trustees who have answered, and the answers.
+    pub answered: Vec<u32>,
+    /// The answers.
+    #[schema(value_type = Vec<Object>)]
+    pub answers: Vec<Answer>,
+}
+
+/// Reads the ceremony's state from the relayed messages.
+pub fn ceremony_view(
+    store: &dyn urne_board::Store,
+    id: &str,
+    config: &StoredConfig,
+) -> Result<CeremonyView, ApiError> {
+    let n = config.draft.trustees.len();
+    let mut identities = vec![None; n];
+    for (sender, t) in relayed::<TrusteePublic>(store, id, kinds::TRUSTEE)? {
+        if let Some(slot) = identities.get_mut(sender as usize - 1) {
+            *slot = Some(t);
+        }
+    }
+    let dealings = relayed::<Dealing>(store, id, kinds::DEALING)?
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect();
+    let mut complained = Vec::new();
+    let mut complaints = Vec::new();
+    for (sender, list) in relayed::<Vec<ComplaintMessage>>(store, id, kinds::COMPLAINTS)? {
+        complained.push(sender);
+        complaints.extend(list);
+    }
+    let mut answered = Vec::new();
+    let mut answers = Vec::new();
+    for (sender, list) in relayed::<Vec<Answer>>(store, id, kinds::ANSWERS)? {
+        answered.push(sender);
+        answers.extend(list);
+    }
+    Ok(CeremonyView {
+        trustees: n as u32,
+        threshold: config.draft.threshold,
+        ceremony: (config.draft.threshold as usize) < n,
+        identities,
+        dealings,
+        complained,
+        complaints,
+        answered,
+        answers,
+    })
+}
+
+/// `GET /api/v1/elections/{id}/ceremony`: the relayed ceremony, for trustees and observers.
+pub async fn ceremony(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CeremonyView>> {
+    let row = state.row(&id).await?;
+    if row.phase == Phase::Draft {
+        return Err(ApiError::conflict("wrong_phase", "the election is a draft"));
+    }
+    let config = StoredConfig::from_json(&row.config)?;
+    Ok(Json(
+        state
+            .blocking(move |s| ceremony_view(s, &id, &config))
+            .await?,
+    ))
+}
+
+/// `POST /api/v1/elections/{id}/trustees/{index}`: a trustee registers its public identity
+/// (from `urne trustee new-identity`), with its invitation token.
+pub async fn register(
+    State(state): State<AppState>,
+    Path((id, index)): Path<(String, u32)>,
+    headers: HeaderMap,
+    Json(public): Json<TrusteePublic>,
+) -> ApiResult<StatusCode> {
+    let lock = state.admin_lock(&id);
+    let _guard = lock.lock().await;
+    let (who, config) = invited(&state, &id, &headers, &[Phase::Setup]).await?;
+    if who.index != index {
+        return Err(ApiError::forbidden(
+            "wrong_trustee",
+            format!("this invitation is trustee {}'s", who.index),
+        ));
+    }
+    let name = &config.draft.trustees[index as usize - 1];
+    if public.name != *name {
+        return Err(ApiError::invalid(
+            "wrong_name",
+            format!("trustee {index} is named `{name}` in this election"),
+        )
+        .field("name"));
+    }
+    let prefix = trustee_key_proof_prefix(&id, index, &public.name, &public.public_key);
+    public
+        .key_proof
+        .vartime_verify(&public.public_key, prefix)
+        .map_err(|e| ApiError::invalid("bad_proof", format!("V-3: {e}")).field("key_proof"))?;
+    let body = serde_json::to_string(&public).map_err(ApiError::internal)?;
+    let key = id.clone();
+    state
+        .blocking(move |s| {
+            if s.messages(&key, Some(kinds::TRUSTEE), 0)?
+                .iter()
+                .any(|m| m.sender == index)
+            {
+                return Err(ApiError::conflict(
+                    "already_registered",
+                    format!("trustee {index} has registered already"),
+                ));
+            }
+            s.put_message(&key, kinds::TRUSTEE, index, &body, crate::clock::now())?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::CREATED)
+}
+
+async fn relay(
+    state: &AppState,
+    id: &str,
+    who: Invitation,
+    kind: &'static str,
+    body: String,
+) -> ApiResult<StatusCode> {
+    let key = id.to_owned();
+    state
+        .blocking(move |s| {
+            if s.messages(&key, Some(kind), 0)?
+                .iter()
+                .any(|m| m.sender == who.index)
+            {
+                return Err(ApiError::conflict(
+                    "already_sent",
+                    format!("trustee {} has sent its {kind} already", who.index),
+                ));
+            }
+            if s.election(&key)?.is_some_and(|r| r.log_size > 0) {
+                return Err(ApiError::conflict("sealed", "the setup is sealed"));
+            }
+            s.put_message(&key, kind, who.index, &body, crate::clock::now())?;
+            Ok(StatusCode::CREATED)
+        })
+        .await
+}
+
+/// `POST /api/v1/elections/{id}/ceremony/dealing`: round 1.
+pub async fn dealing(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(d): Json<Dealing>,
+) -> ApiResult<StatusCode> {
+    let lock = state.admin_lock(&id);
+    let _guard = lock.lock().await;
+    let (who, _) = invited(&state, &id, &headers, &[Phase::Setup]).await?;
+    if d.dealer != who.index {
+        return Err(
+            ApiError::forbidden("wrong_trustee", "a trustee deals only as itself").field("dealer"),
+        );
+    }
+    relay(
+        &state,
+        &id,
+        who,
+        kinds::DEALING,
+        serde_json::to_string(&d).map_err(ApiError::internal)?,
+    )
+    .await
+}
+
+/// `POST /api/v1/elections/{id}/ceremony/complaints`: round 2, every complaint of one trustee
+/// (an empty list says it has none).
+pub async fn complaints(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(list): Json<Vec<ComplaintMessage>>,
+) -> ApiResult<StatusCode> {
+    let lock = state.admin_lock(&id);
+    let _guard = lock.lock().await;
+    let (who, _) = invited(&state, &id, &headers, &[Phase::Setup]).await?;
+    if let Some(i) = list.iter().position(|c| c.accuser != who.index) {
+        return Err(
+            ApiError::forbidden("wrong_trustee", "a trustee complains only as itself")
+                .field(format!("[{i}].accuser")),
+        );
+    }
+    relay(
+        &state,
+        &id,
+        who,
+        kinds::COMPLAINTS,
+        serde_json::to_string(&list).map_err(ApiError::internal)?,
+    )
+    .await
+}
+
+/// `POST /api/v1/elections/{id}/ceremony/answers`: round 3, every answer of one trustee.
+pub async fn answers(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(list): Json<Vec<Answer>>,
+) -> ApiResult<StatusCode> {
+    let lock = state.admin_lock(&id);
+    let _guard = lock.lock().await;
+    let (who, _) = invited(&state, &id, &headers, &[Phase::Setup]).await?;
+    if let Some(i) = list.iter().position(|a| a.dealer != who.index) {
+        return Err(
+            ApiError::forbidden("wrong_trustee", "a trustee answers only as itself")
+                .field(format!("[{i}].dealer")),
+        );
+    }
+    relay(
+        &state,
+        &id,
+        who,
+        kinds::ANSWERS,
+        serde_json::to_string(&list).map_err(ApiError::internal)?,
+    )
+    .await
+}
+
+/// What the board says after the close line.
+#[derive(Debug, Default)]
+pub struct Counting {
+    /// The tally line.
+    pub tally: Option<TallyEntry>,
+    /// Partial decryptions, in board order.
+    pub partials: Vec<PartialDecryption>,
+    /// Whether the result is on the board.
+    pub result: bool,
+}
+
+/// Reads the lines after the ballots (the board's tail, from `from`).
+pub fn counting(store: &dyn urne_board::Store, id: &str, from: u64) -> Result<Counting, ApiError> {
+    let mut c = Counting::default();
+    let mut at = from;
+    loop {
+        let page = store.lines(id, at, 4096)?;
+        if page.is_empty() {
+            return Ok(c);
+        }
+        at += page.len() as u64;
+        for l in page {
+            // Ballot lines are by far the most; skip them without parsing.
+            if line_kind(&l.line) == b"ballot" {
+                continue;
+            }
+            let line = parse_line(l.seq + 1, &l.line).map_err(ApiError::internal)?;
+            match line.entry {
+                Entry::Tally(t) => c.tally = Some(*t),
+                Entry::PartialDecryption(p) => c.partials.push(*p),
+                Entry::Result(_) => c.result = true,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The `type` of a board line, read without parsing it (lines start with `{"seq":N,"type":"`).
+pub fn line_kind(line: &[u8]) -> &[u8] {
+    let Some(start) = line.iter().position(|&b| b == b',') else {
+        return b"";
+    };
+    let rest = &line[start..];
+    let Some(rest) = rest.strip_prefix(b",\"type\":\"") else {
+        return b"";
+    };
+    let end = rest.iter().position(|&b| b == b'"').unwrap_or(0);
+    &rest[..end]
+}
+
+/// `GET /api/v1/elections/{id}/tally`: the encrypted tally, for the trustees to decrypt.
+pub async fn tally(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let row = state.row(&id).await?;
+    if row.phase < Phase::Tallied {
+        return Err(ApiError::conflict(
+            "no_tally",
+            format!("the election is {}: no tally yet", row.phase),
+        ));
+    }
+    let live = state.live(&id).await?;
+    let from = tail_start(&row);
+    let c = state
+        .blocking(move |s| counting(s, &id, from.max(live.sealed_size)))
+        .await?;
+    let t = c
+        .tally
+        .ok_or_else(|| ApiError::internal("tallied election without a tally line"))?;
+    serde_json::to_value(&t)
+        .map(Json)
+        .map_err(ApiError::internal)
+}
+
+/// Where to start looking for the counting lines: they follow the ballots, so a board's last
+/// few thousand lines hold them (trustees are at most 64, plus tally and result).
+fn tail_start(row: &urne_board::ElectionRow) -> u64 {
+    row.log_size.saturating_sub(128)
+}
+
+/// `POST /api/v1/elections/{id}/decryptions`: a trustee's decryption factors of the tally, with
+/// proofs. They are checked (V-15) before going on the board; once enough trustees have sent
+/// theirs, the server combines them and publishes the result (V-16, V-17).
+pub async fn decryption(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(pd): Json<PartialDecryption>,
+) -> ApiResult<(StatusCode, Json<DecryptionAck>)> {
+    let lock = state.admin_lock(&id);
+    let _guard = lock.lock().await;
+    let (who, _) = invited(&state, &id, &headers, &[Phase::Tallied]).await?;
+    if pd.trustee != who.index {
+        return Err(
+            ApiError::forbidden("wrong_trustee", "a trustee decrypts only as itself")
+                .field("trustee"),
+        );
+    }
+    let row = state.row(&id).await?;
+    let live = state.live(&id).await?;
+    let key = id.clone();
+    let from = tail_start(&row).max(live.sealed_size);
+    let c = state.blocking(move |s| counting(s, &key, from)).await?;
+    if c.result {
+        return Err(ApiError::conflict(
+            "decrypted",
+            "the result is on the board already",
+        ));
+    }
+    if c.partials.iter().any(|p| p.trustee == pd.trustee) {
+        return Err(ApiError::conflict(
+            "already_sent",
+            format!("trustee {} has decrypted already", pd.trustee),
+        ));
+    }
+    let tally = c
+        .tally
+        .ok_or_else(|| ApiError::internal("tallied election without a tally line"))?;
+    vartime_verify_partial(&mut rand::rng(), &live.election, &tally.tally, &pd)
+        .map_err(|e| ApiError::verify("bad_decryption", &e))?;
+    let mut partials = c.partials;
+    partials.push(pd.clone());
+    let needed = live.election.manifest().threshold as usize;
+    let result = if partials.len() >= needed {
+        let used = &partials[..needed];
+        Some(
+            decrypt_result(&live.election, &tally.tally, used, tally.total_weight)
+                .map_err(|e| ApiError::internal(format!("combining factors: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let mut entries = vec![Entry::PartialDecryption(Box::new(pd))];
+    let done = result.is_some();
+    if let Some(r) = result {
+        entries.push(Entry::Result(Box::new(r)));
+    }
+    let key = id.clone();
+    state
+        .blocking(move |s| {
+            let items = vec![Item::default(); entries.len()];
+            let encode = |i: usize, seq: u64, _at: i64| encode_line(seq, &entries[i]).0;
+            s.append(
+                &key,
+                &Append {
+                    expect: &[Phase::Tallied],
+                    set_phase: None,
+                    now: crate::clock::now(),
+                    items: &items,
+                    unique_credentials: false,
+                    encode: &encode,
+                },
+            )?;
+            Ok(())
+        })
+        .await?;
+    let _ = state
+        .blocking(move |s| {
+            s.audit(
+                &format!("trustee {}", who.index),
+                Some(&id),
+                "election.decrypt",
+                "{}",
+                crate::clock::now(),
+            )?;
+            Ok(())
+        })
+        .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(DecryptionAck {
+            trustees: partials.len() as u32,
+            needed: needed as u32,
+            result: done,
+        }),
+    ))
+}
+
+/// The answer to a decryption.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DecryptionAck {
+    /// Trustees whose factors are on the board.
+    pub trustees: u32,
+    /// How many are needed.
+    pub needed: u32,
+    /// Whether the result is now on the board.
+    pub result: bool,
+}
