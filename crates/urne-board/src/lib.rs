@@ -295,7 +295,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// One election.
     fn election(&self, id: &str) -> Result<Option<ElectionRow>, StoreError>;
 
-    /// Every election, by id.
+    /// Every election, by id (in byte order).
     fn elections(&self) -> Result<Vec<ElectionRow>, StoreError>;
 
     /// Replaces the configuration, if the election is in one of `expect`.

@@ -606,7 +606,11 @@ impl Store for PostgresStore {
     fn elections(&self) -> Result<Vec<ElectionRow>, StoreError> {
         self.pool.with(|conn| {
             conn.autocommit()
-                .query("elections", select_election!("ORDER BY id"), &[])?
+                .query(
+                    "elections",
+                    select_election!("ORDER BY id COLLATE \"C\""),
+                    &[],
+                )?
                 .iter()
                 .map(election_row)
                 .collect()

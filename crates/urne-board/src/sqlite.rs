@@ -175,12 +175,22 @@ fn database_file(path: &Path) -> Result<PathBuf, StoreError> {
     }
     if path.exists() || path.extension().is_some() {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(io)?;
+            create_dirs(parent).map_err(io)?;
         }
         return Ok(path.to_path_buf());
     }
-    std::fs::create_dir_all(path).map_err(io)?;
+    create_dirs(path).map_err(io)?;
     Ok(path.join(DATABASE_FILE))
+}
+
+/// Creates a directory and its parents; those it creates are private to the server's user on
+/// Unix (the database holds password hashes and session tokens' hashes).
+fn create_dirs(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
 }
 
 /// Opens one connection with the store's settings.

@@ -76,6 +76,12 @@ fn a_data_directory_or_a_file() {
     let store = SqliteStore::open(&data).unwrap();
     assert_eq!(store.path(), data.join(DATABASE_FILE));
     assert!(data.join(DATABASE_FILE).is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "the data directory is private");
+    }
     drop(store);
     // An existing directory.
     let store = SqliteStore::open(&data).unwrap();
