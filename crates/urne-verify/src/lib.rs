@@ -8,9 +8,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
 #[cfg(feature = "testkit")]
 pub mod fuzzing;
-pub mod batch;
 pub mod merkle;
 pub mod record;
 #[cfg(feature = "testkit")]
