@@ -54,6 +54,14 @@ pub(crate) fn plan_append(
     mut credential_seq: impl FnMut(&Bytes32) -> Result<Option<u64>, StoreError>,
 ) -> Result<Plan, StoreError> {
     check_phase(board.phase, append.expect)?;
+    if let Some(expected) = append.expect_size {
+        if expected != board.log_size {
+            return Err(StoreError::BoardMoved {
+                expected,
+                actual: board.log_size,
+            });
+        }
+    }
     let mut tree = restore_tree(board.log_size, &board.frontier)?;
     if tree.root().as_slice() != board.root.as_slice() {
         return Err(StoreError::Corrupt(

@@ -33,6 +33,10 @@ pub const ALL: &[(&str, Check)] = &[
     ("duplicate_trackers", duplicate_trackers),
     ("unique_credentials", unique_credentials),
     ("wrong_phase_writes_nothing", wrong_phase_writes_nothing),
+    (
+        "expected_size_is_compare_and_set",
+        expected_size_is_compare_and_set,
+    ),
     ("set_phase_with_append", set_phase_with_append),
     ("last_at_is_monotonic", last_at_is_monotonic),
     ("lines_and_leaves_ranges", lines_and_leaves_ranges),
@@ -72,6 +76,7 @@ macro_rules! conformance_tests {
             duplicate_trackers,
             unique_credentials,
             wrong_phase_writes_nothing,
+            expected_size_is_compare_and_set,
             set_phase_with_append,
             last_at_is_monotonic,
             lines_and_leaves_ranges,
@@ -164,6 +169,7 @@ fn append_items(
             now,
             items,
             unique_credentials: unique,
+            expect_size: None,
             encode: &encode,
         },
     )
@@ -346,6 +352,7 @@ pub fn append_assigns_seqs_and_root(store: &dyn Store) {
                 now: 5000,
                 items: &items,
                 unique_credentials: false,
+                expect_size: None,
                 encode: &encode,
             },
         )
@@ -439,6 +446,7 @@ pub fn duplicate_trackers(store: &dyn Store) {
                 now: 200,
                 items: &items,
                 unique_credentials: false,
+                expect_size: None,
                 encode: &encode,
             },
         )
@@ -518,6 +526,46 @@ pub fn unique_credentials(store: &dyn Store) {
     assert_eq!(store.tracker_seq(id, &key(b't', 3)).unwrap(), None);
 }
 
+/// An append that expects a board size writes nothing when the board has another size, and
+/// goes through when it has that size.
+pub fn expected_size_is_compare_and_set(store: &dyn Store) {
+    let id = "cf-expect-size";
+    election_in(store, id, Phase::Open);
+    append_items(store, id, &[ballot(1, 1)], false, 100, "a").unwrap();
+    let before = store.election(id).unwrap().unwrap();
+    let encode = |_: usize, seq: u64, at: i64| line(seq, at, "once");
+    let once = |expect_size| {
+        store.append(
+            id,
+            &Append {
+                expect: &[Phase::Open],
+                set_phase: None,
+                now: 200,
+                items: &[Item::default()],
+                unique_credentials: false,
+                expect_size: Some(expect_size),
+                encode: &encode,
+            },
+        )
+    };
+    for stale in [0, 2, 7] {
+        match once(stale) {
+            Err(StoreError::BoardMoved { expected, actual }) => {
+                assert_eq!((expected, actual), (stale, 1));
+            }
+            other => panic!("expected BoardMoved, got {other:?}"),
+        }
+        assert_eq!(store.election(id).unwrap().unwrap(), before);
+    }
+    let done = once(1).unwrap();
+    assert_eq!(done.size, 2);
+    assert!(matches!(
+        once(1),
+        Err(StoreError::BoardMoved { actual: 2, .. })
+    ));
+    assert_eq!(independent_root(store, id), (2, done.root));
+}
+
 /// An append in the wrong phase fails, calls no encoder and writes nothing.
 pub fn wrong_phase_writes_nothing(store: &dyn Store) {
     let id = "cf-wrong-phase";
@@ -541,6 +589,7 @@ pub fn wrong_phase_writes_nothing(store: &dyn Store) {
             now: 200,
             items: &[ballot(2, 2)],
             unique_credentials: false,
+            expect_size: None,
             encode: &encode,
         },
     );
@@ -590,6 +639,7 @@ pub fn set_phase_with_append(store: &dyn Store) {
                 now: 200,
                 items: &[Item::default()],
                 unique_credentials: false,
+                expect_size: None,
                 encode: &close,
             },
         )
@@ -616,6 +666,7 @@ pub fn set_phase_with_append(store: &dyn Store) {
                 now: 500,
                 items: &[ballot(1, 1)],
                 unique_credentials: false,
+                expect_size: None,
                 encode: &close,
             },
         )
@@ -1009,6 +1060,7 @@ pub fn concurrent_appends(store: &dyn Store) {
                                 now: 1000 + done as i64,
                                 items: &items,
                                 unique_credentials: true,
+                                expect_size: None,
                                 encode: &encode,
                             },
                         )

@@ -135,6 +135,11 @@ pub struct Append<'a> {
     /// When true, an item whose credential already has a ballot on the board (or earlier in this
     /// append) is refused with [`ItemOutcome::CredentialUsed`] (the revote policy `forbidden`).
     pub unique_credentials: bool,
+    /// When set, the board must hold exactly this many lines, or nothing is written and the
+    /// append fails with [`StoreError::BoardMoved`]: a compare-and-set for writers that decide
+    /// what to append from what they read (sealing, a trustee's factors and the result), so
+    /// that several servers sharing a database never both write a line meant to be written once.
+    pub expect_size: Option<u64>,
     /// Makes each line's bytes.
     pub encode: &'a Encode<'a>,
 }
@@ -147,6 +152,7 @@ impl fmt::Debug for Append<'_> {
             .field("now", &self.now)
             .field("items", &self.items.len())
             .field("unique_credentials", &self.unique_credentials)
+            .field("expect_size", &self.expect_size)
             .finish_non_exhaustive()
     }
 }
@@ -262,6 +268,14 @@ pub enum StoreError {
         actual: Phase,
         /// The phases that would have allowed it.
         expected: Vec<Phase>,
+    },
+    /// The board does not have the size an append expected (another writer went first).
+    #[error("the board has {actual} lines, not the {expected} this change was decided on")]
+    BoardMoved {
+        /// The size expected.
+        expected: u64,
+        /// The board's size.
+        actual: u64,
     },
     /// A unique name (admin account, token) is taken.
     #[error("{0} exists already")]

@@ -56,6 +56,7 @@ fn append_ballots(store: &dyn Store, id: &str, from: u64, n: u64) -> urne_board:
                 now: 100,
                 items: &items,
                 unique_credentials: false,
+                expect_size: None,
                 encode: &|_, seq, at| ballot_line(seq, at),
             },
         )
@@ -200,6 +201,7 @@ fn bad_stored_data_is_corrupt_not_a_panic() {
         now: 1,
         items: &items,
         unique_credentials: false,
+        expect_size: None,
         encode: &|_, seq, at| ballot_line(seq, at),
     };
     corrupt(
@@ -268,6 +270,7 @@ fn append_timing() {
                     now: 1,
                     items: &items,
                     unique_credentials: true,
+                    expect_size: None,
                     encode: &encode,
                 },
             )

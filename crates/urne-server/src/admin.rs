@@ -85,6 +85,23 @@ pub struct Login {
     pub password: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/login",
+    tag = "admin",
+    operation_id = "admin_login",
+    summary = "Logs an administrator in (a session cookie)",
+    request_body = Login,
+    responses(
+        (status = 204, description = "Logged in: the session cookie is set (`Set-Cookie: urne_session=...; HttpOnly; SameSite=Strict`, `Secure` when `public_url` is https)"),
+        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Wrong name or password (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A login from another site (`cross_site`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
+        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not a login (unknown or missing fields)", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -128,6 +145,19 @@ async fn login(
     Ok(r)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/logout",
+    tag = "admin",
+    operation_id = "admin_logout",
+    summary = "Logs out, ending the session",
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 204, description = "Logged out: the session is deleted and the cookie cleared"),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn logout(
     State(state): State<AppState>,
     admin: Admin,
@@ -174,6 +204,24 @@ pub struct NewToken {
     pub token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/tokens",
+    tag = "admin",
+    operation_id = "admin_create_token",
+    summary = "Creates an API token for scripts",
+    request_body = TokenRequest,
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 201, description = "A new API token, shown once", body = NewToken),
+        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
+        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not a token request", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn create_token(
     State(state): State<AppState>,
     admin: Admin,
@@ -263,6 +311,18 @@ fn admin_view(
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/elections",
+    tag = "admin",
+    operation_id = "admin_list_elections",
+    summary = "Lists every election",
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 200, description = "Every election, drafts included", body = Vec<AdminView>),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn list(State(state): State<AppState>, _admin: Admin) -> ApiResult<Json<Vec<AdminView>>> {
     state
         .blocking(|s| {
@@ -275,6 +335,20 @@ async fn list(State(state): State<AppState>, _admin: Admin) -> ApiResult<Json<Ve
         .map(Json)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/elections/{id}",
+    tag = "admin",
+    operation_id = "admin_get_election",
+    summary = "Shows one election",
+    params(("id" = String, Path, description = "The election's id")),
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 200, description = "The election", body = AdminView),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn show(
     State(state): State<AppState>,
     _admin: Admin,
@@ -295,6 +369,25 @@ pub struct NewElection {
     pub draft: ElectionDraft,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/elections",
+    tag = "admin",
+    operation_id = "admin_create_election",
+    summary = "Creates an election as a draft",
+    request_body = NewElection,
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 201, description = "The election, as a draft", body = AdminView),
+        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "An election with this id exists already (`election_exists`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
+        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A bad id or draft (`bad_id`, `bad_draft`); `field` names the part at fault", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     admin: Admin,
@@ -327,6 +420,27 @@ async fn create(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/elections/{id}",
+    tag = "admin",
+    operation_id = "admin_edit_election",
+    summary = "Replaces a draft",
+    params(("id" = String, Path, description = "The election's id")),
+    request_body(content = Object, content_type = "application/json", description = "The new draft of the election"),
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 200, description = "The election with its new draft", body = AdminView),
+        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The election is not in the right phase (`wrong_phase`: only drafts are edited)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
+        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A bad draft (`bad_draft`); `field` names the part at fault", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn edit(
     State(state): State<AppState>,
     admin: Admin,
@@ -364,6 +478,23 @@ pub struct Invitations {
     pub invitations: Vec<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/elections/{id}/setup",
+    tag = "admin",
+    operation_id = "admin_setup_election",
+    summary = "Freezes the draft for setup and makes the trustees' invitations",
+    params(("id" = String, Path, description = "The election's id")),
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 200, description = "The draft is frozen for setup: the trustees' invitations, shown once", body = Invitations),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The election is not in the right phase (`wrong_phase`: not a draft)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A bad draft (`bad_draft`)", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn setup(
     State(state): State<AppState>,
     admin: Admin,
@@ -426,6 +557,27 @@ pub struct CredentialsAck {
     pub total_weight: u64,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/elections/{id}/credentials",
+    tag = "admin",
+    operation_id = "admin_upload_credentials",
+    summary = "Uploads the public credential list",
+    params(("id" = String, Path, description = "The election's id")),
+    request_body = CredentialList,
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 200, description = "The credential list is stored (replacing any earlier one)", body = CredentialsAck),
+        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The election is not in the right phase (`wrong_phase`: credentials are uploaded during setup, before sealing)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
+        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "An empty or bad list (`no_credentials`, `bad_credentials`)", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn credentials(
     State(state): State<AppState>,
     admin: Admin,
@@ -499,6 +651,23 @@ pub struct Sealed {
     pub qualified: Vec<u32>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/elections/{id}/seal",
+    tag = "admin",
+    operation_id = "admin_seal_election",
+    summary = "Seals the setup onto the board",
+    params(("id" = String, Path, description = "The election's id"), SealQuery),
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 200, description = "The setup is on the board: header, manifest, ceremony and credentials", body = Sealed),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not in setup, sealed already, trustees or credentials missing, or the ceremony incomplete or failed (`wrong_phase`, `sealed`, `trustees_missing`, `no_credentials`, `ceremony_incomplete`, `ceremony_failed`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "The manifest or a trustee key is invalid (`bad_draft`, `bad_trustee_key`)", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn seal_route(
     State(state): State<AppState>,
     admin: Admin,
@@ -579,6 +748,7 @@ pub async fn seal(state: &AppState, id: &str, actor: &str, force: bool) -> ApiRe
                     now: crate::clock::now(),
                     items: &items,
                     unique_credentials: false,
+                    expect_size: Some(0),
                     encode: &encode,
                 },
             )?)
@@ -626,6 +796,7 @@ async fn line_append(
                     now: crate::clock::now(),
                     items: &[Item::default()],
                     unique_credentials: false,
+                    expect_size: None,
                     encode: &encode,
                 },
             )?)
@@ -641,6 +812,23 @@ async fn line_append(
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/elections/{id}/open",
+    tag = "admin",
+    operation_id = "admin_open_election",
+    summary = "Opens voting",
+    params(("id" = String, Path, description = "The election's id")),
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 200, description = "Open: the open line is on the board (the setup is sealed first if needed)", body = PhaseChange),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not in setup, before the opening time or after the closing time, or the setup cannot be sealed (`wrong_phase`, `too_early`, `too_late`, and the codes of sealing)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "The manifest or a trustee key is invalid (`bad_draft`, `bad_trustee_key`)", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn open_route(
     State(state): State<AppState>,
     admin: Admin,
@@ -691,6 +879,22 @@ pub async fn open(state: &AppState, id: &str, actor: &str) -> ApiResult<PhaseCha
     Ok(change)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/elections/{id}/close",
+    tag = "admin",
+    operation_id = "admin_close_election",
+    summary = "Closes voting",
+    params(("id" = String, Path, description = "The election's id")),
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 200, description = "Closed: no ballot is accepted after the close line", body = PhaseChange),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The election is not in the right phase (`wrong_phase`: not open)", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn close_route(
     State(state): State<AppState>,
     admin: Admin,
@@ -729,6 +933,22 @@ pub struct TallyAck {
     pub cast: u64,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/elections/{id}/tally",
+    tag = "admin",
+    operation_id = "admin_tally_election",
+    summary = "Computes the encrypted tally",
+    params(("id" = String, Path, description = "The election's id")),
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 200, description = "The encrypted tally is on the board, for the trustees to decrypt", body = TallyAck),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The election is not in the right phase (`wrong_phase`: not closed)", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn tally_route(
     State(state): State<AppState>,
     admin: Admin,
@@ -767,6 +987,7 @@ async fn tally_route(
                     now: crate::clock::now(),
                     items: &[Item::default()],
                     unique_credentials: false,
+                    expect_size: None,
                     encode: &encode,
                 },
             )?)
@@ -860,6 +1081,22 @@ fn encrypted_tally(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/elections/{id}/publish",
+    tag = "admin",
+    operation_id = "admin_publish_election",
+    summary = "Publishes the result",
+    params(("id" = String, Path, description = "The election's id")),
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 200, description = "Published: the result is public", body = PhaseChange),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not tallied, or the trustees have not decrypted yet (`wrong_phase`, `no_result`, `not_sealed`)", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn publish(
     State(state): State<AppState>,
     admin: Admin,
@@ -932,6 +1169,19 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/audit",
+    tag = "admin",
+    operation_id = "admin_audit_log",
+    summary = "Reads the audit log",
+    params(AuditQuery),
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 200, description = "The audit log, oldest first", body = Vec<AuditEntry>),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn audit_log(
     State(state): State<AppState>,
     _admin: Admin,

@@ -140,7 +140,11 @@ async fn write_stage(
             Err(e) => {
                 let e = match e {
                     urne_board::StoreError::WrongPhase { actual, .. } => ApiError::conflict(
-                        "election_not_open",
+                        if actual > Phase::Open {
+                            "election_closed"
+                        } else {
+                            "election_not_open"
+                        },
                         format!("the election is {actual}: ballots are not accepted"),
                     ),
                     e => ApiError::from(e),
@@ -216,6 +220,7 @@ fn write_batch(
             now,
             items: &items,
             unique_credentials: manifest.revote == RevotePolicy::Forbidden,
+            expect_size: None,
             encode: &encode,
         },
     )

@@ -133,6 +133,10 @@ impl From<StoreError> for ApiError {
                 format!("an election `{id}` exists already"),
             ),
             StoreError::WrongPhase { .. } => ApiError::conflict("wrong_phase", e.to_string()),
+            StoreError::BoardMoved { .. } => ApiError::conflict(
+                "board_moved",
+                format!("{e}; another change went first: try again"),
+            ),
             StoreError::Exists(what) => {
                 ApiError::conflict("exists", format!("{what} exists already"))
             }

@@ -140,6 +140,18 @@ pub fn ceremony_view(
 }
 
 /// `GET /api/v1/elections/{id}/ceremony`: the relayed ceremony, for trustees and observers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{id}/ceremony",
+    tag = "trustees",
+    operation_id = "ceremony",
+    params(("id" = String, Path, description = "The election's id")),
+    responses(
+        (status = 200, description = "The relayed key-generation ceremony as it stands, for trustees and observers", body = CeremonyView),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The election is a draft (`wrong_phase`)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn ceremony(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -158,6 +170,29 @@ pub async fn ceremony(
 
 /// `POST /api/v1/elections/{id}/trustees/{index}`: a trustee registers its public identity
 /// (from `urne trustee new-identity`), with its invitation token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{id}/trustees/{index}",
+    tag = "trustees",
+    operation_id = "register_trustee",
+    params(
+        ("id" = String, Path, description = "The election's id"),
+        ("index" = u32, Path, description = "The trustee's index, from 1"),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "The trustee's public identity, from `urne trustee new-identity`"),
+    security(("trustee_invitation" = [])),
+    responses(
+        (status = 201, description = "Registered"),
+        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No invitation token, or an unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The invitation is another trustee's (`wrong_trustee`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not in setup, or registered already (`wrong_phase`, `already_registered`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
+        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not a trustee identity, another name than the election's, or a key proof that fails V-3 (`wrong_name`, `bad_proof`)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn register(
     State(state): State<AppState>,
     Path((id, index)): Path<(String, u32)>,
@@ -235,6 +270,26 @@ async fn relay(
 }
 
 /// `POST /api/v1/elections/{id}/ceremony/dealing`: round 1.
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{id}/ceremony/dealing",
+    tag = "trustees",
+    operation_id = "ceremony_dealing",
+    params(("id" = String, Path, description = "The election's id")),
+    request_body(content = Object, content_type = "application/json", description = "Round 1: the trustee's dealing"),
+    security(("trustee_invitation" = [])),
+    responses(
+        (status = 201, description = "Relayed; it goes on the board when the administrators seal the setup"),
+        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No invitation token, or an unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A trustee deals only as itself (`wrong_trustee`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not in setup, sealed already, or sent already (`wrong_phase`, `sealed`, `already_sent`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
+        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "The body is not a dealing", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn dealing(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -261,6 +316,26 @@ pub async fn dealing(
 
 /// `POST /api/v1/elections/{id}/ceremony/complaints`: round 2, every complaint of one trustee
 /// (an empty list says it has none).
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{id}/ceremony/complaints",
+    tag = "trustees",
+    operation_id = "ceremony_complaints",
+    params(("id" = String, Path, description = "The election's id")),
+    request_body(content = Vec<Object>, content_type = "application/json", description = "Round 2: every complaint of the trustee (an empty list: none)"),
+    security(("trustee_invitation" = [])),
+    responses(
+        (status = 201, description = "Relayed; it goes on the board when the administrators seal the setup"),
+        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No invitation token, or an unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A trustee complains only as itself (`wrong_trustee`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not in setup, sealed already, or sent already (`wrong_phase`, `sealed`, `already_sent`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
+        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "The body is not a list of complaints", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn complaints(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -287,6 +362,26 @@ pub async fn complaints(
 }
 
 /// `POST /api/v1/elections/{id}/ceremony/answers`: round 3, every answer of one trustee.
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{id}/ceremony/answers",
+    tag = "trustees",
+    operation_id = "ceremony_answers",
+    params(("id" = String, Path, description = "The election's id")),
+    request_body(content = Vec<Object>, content_type = "application/json", description = "Round 3: every answer of the trustee (an empty list: none)"),
+    security(("trustee_invitation" = [])),
+    responses(
+        (status = 201, description = "Relayed; it goes on the board when the administrators seal the setup"),
+        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No invitation token, or an unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A trustee answers only as itself (`wrong_trustee`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not in setup, sealed already, or sent already (`wrong_phase`, `sealed`, `already_sent`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
+        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "The body is not a list of answers", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn answers(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -363,6 +458,18 @@ pub fn line_kind(line: &[u8]) -> &[u8] {
 }
 
 /// `GET /api/v1/elections/{id}/tally`: the encrypted tally, for the trustees to decrypt.
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{id}/tally",
+    tag = "trustees",
+    operation_id = "encrypted_tally",
+    params(("id" = String, Path, description = "The election's id")),
+    responses(
+        (status = 200, description = "The encrypted tally line (docs/record.md), for the trustees to decrypt", body = Object),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not tallied yet (`no_tally`)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn tally(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -396,6 +503,26 @@ fn tail_start(row: &urne_board::ElectionRow) -> u64 {
 /// `POST /api/v1/elections/{id}/decryptions`: a trustee's decryption factors of the tally, with
 /// proofs. They are checked (V-15) before going on the board; once enough trustees have sent
 /// theirs, the server combines them and publishes the result (V-16, V-17).
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{id}/decryptions",
+    tag = "trustees",
+    operation_id = "decryption",
+    params(("id" = String, Path, description = "The election's id")),
+    request_body(content = Object, content_type = "application/json", description = "The trustee's decryption factors of the tally, with their proofs"),
+    security(("trustee_invitation" = [])),
+    responses(
+        (status = 201, description = "Checked (V-15) and on the board; with enough trustees, the result is too", body = DecryptionAck),
+        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No invitation token, or an unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A trustee decrypts only as itself (`wrong_trustee`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not tallied, decrypted already, or sent already (`wrong_phase`, `decrypted`, `already_sent`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
+        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not a decryption, or its proofs fail V-15 (`bad_decryption`)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn decryption(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -411,7 +538,60 @@ pub async fn decryption(
                 .field("trustee"),
         );
     }
+    // With several servers sharing the database, another trustee's factors may land between
+    // reading the board and writing to it: the append then fails and is decided again.
+    let mut attempt = 0;
+    let (trustees, needed, done) = loop {
+        match decrypt_once(&state, &id, &pd).await {
+            Err(e) if e.code == "board_moved" && attempt < 8 => attempt += 1,
+            other => break other?,
+        }
+    };
+    let _ = state
+        .blocking(move |s| {
+            s.audit(
+                &format!("trustee {}", who.index),
+                Some(&id),
+                "election.decrypt",
+                "{}",
+                crate::clock::now(),
+            )?;
+            Ok(())
+        })
+        .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(DecryptionAck {
+            trustees: trustees as u32,
+            needed: needed as u32,
+            result: done,
+        }),
+    ))
+}
+
+/// The answer to a decryption.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DecryptionAck {
+    /// Trustees whose factors are on the board.
+    pub trustees: u32,
+    /// How many are needed.
+    pub needed: u32,
+    /// Whether the result is now on the board.
+    pub result: bool,
+}
+
+/// Checks a trustee's factors against the board as it stands and appends them (with the result
+/// when they complete the set), provided the board has not moved meanwhile. Returns the number
+/// of trustees whose factors are on the board, how many are needed, and whether the result is.
+async fn decrypt_once(
+    state: &AppState,
+    id: &str,
+    pd: &PartialDecryption,
+) -> ApiResult<(usize, usize, bool)> {
+    let pd = pd.clone();
+    let id = id.to_owned();
     let row = state.row(&id).await?;
+    let size = row.log_size;
     let live = state.live(&id).await?;
     let key = id.clone();
     let from = tail_start(&row).max(live.sealed_size);
@@ -445,6 +625,7 @@ pub async fn decryption(
     } else {
         None
     };
+    let partials_len = partials.len();
     let mut entries = vec![Entry::PartialDecryption(Box::new(pd))];
     let done = result.is_some();
     if let Some(r) = result {
@@ -463,41 +644,12 @@ pub async fn decryption(
                     now: crate::clock::now(),
                     items: &items,
                     unique_credentials: false,
+                    expect_size: Some(size),
                     encode: &encode,
                 },
             )?;
             Ok(())
         })
         .await?;
-    let _ = state
-        .blocking(move |s| {
-            s.audit(
-                &format!("trustee {}", who.index),
-                Some(&id),
-                "election.decrypt",
-                "{}",
-                crate::clock::now(),
-            )?;
-            Ok(())
-        })
-        .await;
-    Ok((
-        StatusCode::CREATED,
-        Json(DecryptionAck {
-            trustees: partials.len() as u32,
-            needed: needed as u32,
-            result: done,
-        }),
-    ))
-}
-
-/// The answer to a decryption.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct DecryptionAck {
-    /// Trustees whose factors are on the board.
-    pub trustees: u32,
-    /// How many are needed.
-    pub needed: u32,
-    /// Whether the result is now on the board.
-    pub result: bool,
+    Ok((partials_len, needed, done))
 }
