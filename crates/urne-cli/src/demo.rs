@@ -21,6 +21,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 use urne_core::ballot::{Ballot, QuestionVote};
+use urne_core::board::SignedTreeHead;
 use urne_core::ceremony::{Answer, ComplaintMessage, Dealing, vartime_judge_ceremony};
 use urne_core::credential::{Credential, PublicCredential};
 use urne_core::dkg::{Polynomial, Share};
@@ -30,6 +31,7 @@ use urne_core::manifest::{Counting, Manifest, Question, Timestamp};
 use urne_core::tally::{ElectionResult, PartialDecryption, QuestionResult};
 use urne_core::trustee::TrusteeKey;
 use urne_server::ServerConfig;
+use urne_verify::merkle;
 use urne_verify::record::TallyEntry;
 use urne_verify::simulate::{random_vote, rng_for};
 
@@ -152,7 +154,23 @@ struct ElectionView {
 
 #[derive(Deserialize)]
 struct Ack {
+    tracker: String,
+    seq: u64,
     duplicate: bool,
+    receipt: SignedTreeHead,
+}
+
+#[derive(Deserialize)]
+struct Location {
+    seq: u64,
+    leaf: String,
+    inclusion: Vec<String>,
+    head: SignedTreeHead,
+}
+
+#[derive(Deserialize)]
+struct Consistency {
+    path: Vec<String>,
 }
 
 /// Runs the demo election.
@@ -426,12 +444,48 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let acked = phases.run("casting", || {
         let t = Instant::now();
         let mut acked = cast_all(&anon, cast_now, args.concurrency, args.quiet)?;
-        acked += cast_all(&anon, &second, args.concurrency, args.quiet)?;
-        let rate = acked as f64 / t.elapsed().as_secs_f64();
+        acked.extend(cast_all(&anon, &second, args.concurrency, args.quiet)?);
+        let rate = acked.len() as f64 / t.elapsed().as_secs_f64();
         let m = state.metrics.render();
-        let what = format!("{acked} ballots cast over HTTP, {} at a time: {rate:.0} ballots/s, each acknowledged once durably stored ({})", args.concurrency, latency_summary(&m));
+        let what = format!(
+            "{} ballots cast over HTTP, {} at a time: {rate:.0} ballots/s, each acknowledged once durably stored ({})",
+            acked.len(),
+            args.concurrency,
+            latency_summary(&m)
+        );
         Ok((acked, what))
     })?;
+
+    // Some voters check their receipt: the signed head they were given, their ballot's
+    // inclusion proof in the board's latest head, and that this head extends their receipt.
+    phases.run("receipts", || {
+        let board_key = election.manifest().board_key.context("the manifest names the board key")?;
+        let fingerprint = election.fingerprint();
+        let sample: Vec<&Ack> = acked.iter().step_by((acked.len() / 20).max(1)).collect();
+        for a in &sample {
+            a.receipt.vartime_verify(&board_key, fingerprint).context("receipt signature")?;
+            let loc: Location = anon.get(&format!("/api/v1/elections/{ID}/ballots/{}", a.tracker))?;
+            ensure!(loc.seq == a.seq, "ballot {} moved from {} to {}", a.tracker, a.seq, loc.seq);
+            loc.head.vartime_verify(&board_key, fingerprint).context("head signature")?;
+            let leaf = hash32(&loc.leaf)?;
+            let path = loc.inclusion.iter().map(|h| hash32(h)).collect::<anyhow::Result<Vec<_>>>()?;
+            merkle::verify_inclusion(&leaf, loc.seq, loc.head.size, &path, &loc.head.root)
+                .context("inclusion proof")?;
+            let c: Consistency = anon.get(&format!(
+                "/api/v1/elections/{ID}/board/consistency?from={}&to={}",
+                a.receipt.size, loc.head.size
+            ))?;
+            let path = c.path.iter().map(|h| hash32(h)).collect::<anyhow::Result<Vec<_>>>()?;
+            merkle::verify_consistency(a.receipt.size, loc.head.size, &a.receipt.root, &loc.head.root, &path)
+                .context("consistency proof")?;
+        }
+        let what = format!(
+            "{} voters checked their signed receipt, their ballot's inclusion proof and the board's consistency since",
+            sample.len()
+        );
+        Ok(((), what))
+    })?;
+    let acked = acked.len();
 
     if args.keep_open {
         say!();
@@ -614,11 +668,11 @@ fn cast_all(
     ballots: &[Ballot],
     concurrency: usize,
     quiet: bool,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Vec<Ack>> {
     let bodies: Vec<String> = ballots.par_iter().map(Ballot::to_json).collect();
     let next = AtomicUsize::new(0);
     let errors = Mutex::new(Vec::new());
-    let acked = AtomicUsize::new(0);
+    let acked = Mutex::new(Vec::with_capacity(bodies.len()));
     let pb = bar(quiet, bodies.len() as u64, "casting", false);
     let path = format!("/api/v1/elections/{ID}/ballots");
     std::thread::scope(|s| {
@@ -628,11 +682,17 @@ fn cast_all(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(body) = bodies.get(i) else { break };
                     match client.send_raw("POST", &path, body.as_bytes()) {
-                        Ok((201, text))
-                            if serde_json::from_str::<Ack>(&text).is_ok_and(|a| !a.duplicate) =>
-                        {
-                            acked.fetch_add(1, Ordering::Relaxed);
-                        }
+                        Ok((201, text)) => match serde_json::from_str::<Ack>(&text) {
+                            Ok(a) if !a.duplicate => {
+                                acked.lock().map(|mut v| v.push(a)).unwrap_or(())
+                            }
+                            _ => errors
+                                .lock()
+                                .map(|mut e| {
+                                    e.push(format!("ballot {i}: unexpected answer {text}"))
+                                })
+                                .unwrap_or(()),
+                        },
                         Ok((status, text)) => errors
                             .lock()
                             .map(|mut e| e.push(format!("ballot {i}: HTTP {status}: {text}")))
@@ -655,7 +715,7 @@ fn cast_all(
             errors.len()
         );
     }
-    Ok(acked.into_inner())
+    Ok(acked.into_inner().unwrap_or_default())
 }
 
 /// p50 and p99 of the server's cast latency histogram, from its metrics.
@@ -701,6 +761,11 @@ fn latency_summary(metrics: &str) -> String {
         quantile(0.5) * 1e3,
         quantile(0.99) * 1e3
     )
+}
+
+fn hash32(text: &str) -> anyhow::Result<[u8; 32]> {
+    let bytes = urne_core::group::b64_decode(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    <[u8; 32]>::try_from(bytes).map_err(|_| anyhow::anyhow!("a hash is 32 bytes"))
 }
 
 fn empty_result(questions: &[Question]) -> ElectionResult {

@@ -15,6 +15,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use urne_board::{Append, Item, ItemOutcome, Phase, Store};
 use urne_core::ballot::{Ballot, Tracker};
+use urne_core::board::{BoardKey, SignedTreeHead};
 use urne_core::group::b64_encode;
 use urne_core::manifest::{RevotePolicy, Timestamp};
 use urne_verify::batch::vartime_check_ballots;
@@ -51,6 +52,12 @@ pub struct Ack {
     pub board_size: u64,
     /// The board's Merkle root at that size (base64url).
     pub board_root: String,
+    /// The server's signed tree head of that size and root (docs/record.md §4.4): the voter's
+    /// receipt. With an inclusion proof of `seq` at `board_size`, it proves that the server
+    /// put this ballot on the board; a later board without it would be inconsistent with a
+    /// head the server signed.
+    #[schema(value_type = Object)]
+    pub receipt: SignedTreeHead,
 }
 
 /// The tasks' shared context.
@@ -62,6 +69,8 @@ pub struct Committer {
     pub metrics: Arc<Metrics>,
     /// Most ballots per batch.
     pub max_batch: usize,
+    /// The key that signs the receipts' tree heads.
+    pub board_key: BoardKey,
 }
 
 /// Starts the two stages for an election; returns the sender ballots go to.
@@ -125,6 +134,7 @@ async fn write_stage(
 ) {
     while let Some(batch) = rx.recv().await {
         let Some(live) = live.upgrade() else { return };
+        let fingerprint = (*live.election.fingerprint(), live.election.manifest().opens_at);
         let store = ctx.store.clone();
         let written = tokio::task::spawn_blocking(move || {
             let r = write_batch(store.as_ref(), &live, &batch);
@@ -156,6 +166,14 @@ async fn write_stage(
             }
             Ok(appended) => {
                 let root = b64_encode(&appended.root);
+                let at = Timestamp::from_unix(appended.at).unwrap_or(fingerprint.1);
+                let receipt = ctx.board_key.sign_tree_head(
+                    &mut rand::rng(),
+                    &fingerprint.0,
+                    appended.size,
+                    appended.root,
+                    at,
+                );
                 for (p, outcome) in batch.into_iter().zip(appended.items) {
                     let ack = |seq, duplicate| Ack {
                         tracker: p.tracker.to_string(),
@@ -163,6 +181,7 @@ async fn write_stage(
                         duplicate,
                         board_size: appended.size,
                         board_root: root.clone(),
+                        receipt,
                     };
                     let answer = match outcome {
                         ItemOutcome::Appended { seq } => {

@@ -117,6 +117,7 @@ impl AppState {
             store: self.store.clone(),
             metrics: self.metrics.clone(),
             max_batch: self.config.max_batch.max(1),
+            board_key: self.board_key.clone(),
         };
         let capacity = self.config.max_batch.max(1) * 8;
         let id_owned = id.to_owned();
