@@ -88,9 +88,24 @@ impl TallyAccumulator {
 
     /// Adds a verified ballot with its credential's weight. The ballot must have passed V-5.
     pub fn add(&mut self, ballot: &Ballot, weight: u64) {
+        let answers = ballot
+            .answers
+            .iter()
+            .map(|a| (&a.choices[..], a.blank.as_ref()));
+        self.add_ciphertexts(answers, weight);
+    }
+
+    /// Adds the ciphertexts of a verified ballot, question by question (the choices, then the
+    /// blank flag when the question has one), with its credential's weight: for a tally made
+    /// from ballots whose proofs were checked earlier and need not be decoded again.
+    pub fn add_ciphertexts<'a>(
+        &mut self,
+        answers: impl IntoIterator<Item = (&'a [Ciphertext], Option<&'a Ciphertext>)>,
+        weight: u64,
+    ) {
         let w = Scalar::from(weight);
-        for (sums, a) in self.sums.iter_mut().zip(&ballot.answers) {
-            for (s, c) in sums.iter_mut().zip(a.choices.iter().chain(a.blank.iter())) {
+        for (sums, (choices, blank)) in self.sums.iter_mut().zip(answers) {
+            for (s, c) in sums.iter_mut().zip(choices.iter().chain(blank)) {
                 if weight == 1 {
                     s.0 += c.alpha.element();
                     s.1 += c.beta.element();
