@@ -48,6 +48,15 @@ fn public_row(row: &ElectionRow) -> bool {
 }
 
 /// `GET /api/v1/elections`: every election whose board is public.
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections",
+    tag = "public",
+    operation_id = "list_elections",
+    responses(
+        (status = 200, description = "Every election whose board is public (sealed), without manifests", body = Vec<ElectionView>),
+    )
+)]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<ElectionView>>> {
     let rows = state.blocking(|s| Ok(s.elections()?)).await?;
     let mut out = Vec::new();
@@ -95,6 +104,17 @@ async fn find_result(state: &AppState, id: &str, from: u64) -> ApiResult<Option<
 }
 
 /// `GET /api/v1/elections/{id}`: one election with its manifest.
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{id}",
+    tag = "public",
+    operation_id = "get_election",
+    params(("id" = String, Path, description = "The election's id")),
+    responses(
+        (status = 200, description = "The election, with its manifest and, once published, its result", body = ElectionView),
+        (status = 404, description = "No such election, or its board is not public yet (`no_election`)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn election(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -111,6 +131,28 @@ pub async fn election(
 
 /// `POST /api/v1/elections/{id}/ballots`: casts a ballot. Answers 201 with the acknowledgement
 /// once the ballot is durably on the board (200 for a ballot already there).
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{id}/ballots",
+    tag = "ballots",
+    operation_id = "cast_ballot",
+    params(("id" = String, Path, description = "The election's id")),
+    request_body(
+        content = Object,
+        content_type = "application/json",
+        description = "A ballot (docs/spec.md §7), encrypted, proved and signed on the voter's device; at most `max_ballot_bytes`"
+    ),
+    responses(
+        (status = 201, description = "The ballot is durably on the board", body = Ack),
+        (status = 200, description = "The same ballot was on the board already: its first acknowledgement", body = Ack),
+        (status = 400, description = "The body is not a ballot (`bad_json`, `bad_ballot`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not accepting ballots (`election_not_open`, `election_closed`), or the credential has voted in an election without revoting (`credential_used`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_ballot_bytes`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "The ballot fails a check (`wrong_election`, `unknown_credential`, `invalid_ballot`); `field` names the part at fault", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The server is shutting down (`unavailable`): submit again", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn cast(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
     let arrived = Instant::now();
     match cast_inner(&state, &id, body, arrived).await {
@@ -218,6 +260,21 @@ pub struct BallotLocation {
 
 /// `GET /api/v1/elections/{id}/ballots/{tracker}`: finds a ballot by its tracker, with its
 /// inclusion proof in the latest signed tree head.
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{id}/ballots/{tracker}",
+    tag = "ballots",
+    operation_id = "find_ballot",
+    params(
+        ("id" = String, Path, description = "The election's id"),
+        ("tracker" = String, Path, description = "The ballot's tracker (base64url of 32 bytes)"),
+    ),
+    responses(
+        (status = 200, description = "Where the ballot is, with its inclusion proof in the latest signed tree head", body = BallotLocation),
+        (status = 400, description = "Not a tracker (`bad_tracker`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election or ballot (`no_election`, `no_ballot`, `no_board`)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn ballot(
     State(state): State<AppState>,
     Path((id, tracker)): Path<(String, String)>,
@@ -327,6 +384,17 @@ pub async fn signed_head(state: &AppState, id: &str) -> ApiResult<SignedTreeHead
 }
 
 /// `GET /api/v1/elections/{id}/board/head`: the latest signed tree head.
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{id}/board/head",
+    tag = "board",
+    operation_id = "board_head",
+    params(("id" = String, Path, description = "The election's id")),
+    responses(
+        (status = 200, description = "The latest signed tree head (a new one is signed when the board has grown)", body = crate::openapi::SignedTreeHeadDoc),
+        (status = 404, description = "No such election, or its board is empty (`no_election`, `no_board`)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn head(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -358,6 +426,22 @@ pub struct InclusionView {
 
 /// `GET /api/v1/elections/{id}/board/inclusion/{seq}?size=N`: proof that line `seq` is in the
 /// tree of size N.
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{id}/board/inclusion/{seq}",
+    tag = "board",
+    operation_id = "board_inclusion",
+    params(
+        ("id" = String, Path, description = "The election's id"),
+        ("seq" = u64, Path, description = "The line's position, from 0"),
+        SizeQuery,
+    ),
+    responses(
+        (status = 200, description = "Proof that line `seq` is in the tree of `size` lines", body = InclusionView),
+        (status = 400, description = "Not `seq < size ≤` the board's size (`bad_range`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election, or its board is empty (`no_election`, `no_board`)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn inclusion(
     State(state): State<AppState>,
     Path((id, seq)): Path<(String, u64)>,
@@ -406,6 +490,21 @@ pub struct ConsistencyView {
 
 /// `GET /api/v1/elections/{id}/board/consistency?from=M&to=N`: proof that the tree of size N
 /// extends the tree of size M.
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{id}/board/consistency",
+    tag = "board",
+    operation_id = "board_consistency",
+    params(
+        ("id" = String, Path, description = "The election's id"),
+        ConsistencyQuery,
+    ),
+    responses(
+        (status = 200, description = "Proof that the tree of `to` lines extends the tree of `from` lines", body = ConsistencyView),
+        (status = 400, description = "Not `from ≤ to ≤` the board's size (`bad_range`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election, or its board is empty (`no_election`, `no_board`)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn consistency(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -450,6 +549,20 @@ pub struct LinesQuery {
 }
 
 /// `GET /api/v1/elections/{id}/board/lines?from=&limit=`: lines of the board, as JSON Lines.
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{id}/board/lines",
+    tag = "board",
+    operation_id = "board_lines",
+    params(
+        ("id" = String, Path, description = "The election's id"),
+        LinesQuery,
+    ),
+    responses(
+        (status = 200, description = "Lines of the board, one JSON object per line (docs/record.md)", content_type = "application/jsonl", body = String),
+        (status = 404, description = "No such election, or its board is empty (`no_election`, `no_board`)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn lines(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -486,6 +599,17 @@ fn jsonl(body: Body) -> Response {
 
 /// `GET /api/v1/elections/{id}/record`: the whole record (docs/record.md) as it stands, ending
 /// with its tree head. Streamed page by page.
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{id}/record",
+    tag = "board",
+    operation_id = "election_record",
+    params(("id" = String, Path, description = "The election's id")),
+    responses(
+        (status = 200, description = "The whole election record as it stands (docs/record.md), ending with its tree head; `urne verify` checks it", content_type = "application/jsonl", body = String),
+        (status = 404, description = "No such election, or its board is empty (`no_election`, `no_board`)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let row = state.row(&id).await?;
     if !public_row(&row) {
@@ -539,6 +663,16 @@ pub struct Health {
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "public",
+    operation_id = "healthz",
+    responses(
+        (status = 200, description = "The server and its database answer", body = Health),
+        (status = 503, description = "The database does not answer (`unavailable`)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let backend = state.store.backend();
     match state.blocking(|s| Ok(s.ping()?)).await {
@@ -552,6 +686,15 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /metrics`: Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "public",
+    operation_id = "metrics",
+    responses(
+        (status = 200, description = "Prometheus metrics in the OpenMetrics text format", content_type = "application/openmetrics-text", body = String),
+    )
+)]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut r = Response::new(Body::from(state.metrics.render()));
     r.headers_mut().insert(
@@ -562,6 +705,15 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /api/v1/openapi.json`: this API's description.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "public",
+    operation_id = "openapi",
+    responses(
+        (status = 200, description = "This API's OpenAPI 3.1 description (docs/openapi.json)", body = Object),
+    )
+)]
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(crate::openapi::spec())
 }
