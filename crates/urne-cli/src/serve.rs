@@ -120,19 +120,26 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     }
     init_tracing();
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
-        let listen = config.listen;
-        let state = tokio::task::spawn_blocking(move || state_for(config)).await??;
-        let admins = state.store.admin_count()?;
-        if admins == 0 {
-            tracing::warn!("no administrator account yet: create one with `urne admin add NAME`");
-        }
+    let listen = config.listen;
+    // The store is opened, queried and finally dropped outside the runtime's threads: the
+    // PostgreSQL client is synchronous and runs a runtime of its own, which cannot start (nor
+    // close its connections) on a thread that drives asynchronous tasks.
+    let state = state_for(config)?;
+    let admins = state.store.admin_count()?;
+    if admins == 0 {
+        tracing::warn!("no administrator account yet: create one with `urne admin add NAME`");
+    }
+    let served = state.clone();
+    let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
-        tracing::info!(address = %listen, backend = state.store.backend(), "urne serving");
-        serve(state, listener).await
-    })
+        tracing::info!(address = %listen, backend = served.store.backend(), "urne serving");
+        serve(served, listener).await
+    });
+    drop(runtime);
+    drop(state);
+    result
 }
 
 /// Structured logs on standard error: `RUST_LOG` chooses what (default `info`), and
