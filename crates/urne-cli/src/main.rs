@@ -20,6 +20,7 @@ macro_rules! say {
 
 mod client;
 mod demo;
+mod load;
 mod progress;
 mod serve;
 mod simulate;
@@ -53,6 +54,9 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// A trustee's own steps, on its own machine: its key and the key-generation ceremony.
     Trustee(trustee::TrusteeArgs),
+    /// Load-test a running server over HTTP: prepare an election and its ballots, cast them
+    /// concurrently and measure, check, then tally and verify.
+    Load(load::LoadArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::Simulate(args) => simulate::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Trustee(args) => trustee::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Load(args) => load::run(&args).map(|()| ExitCode::SUCCESS),
     };
     outcome.unwrap_or_else(|e| {
         eprintln!("urne: {e:#}");
