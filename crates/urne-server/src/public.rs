@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -153,10 +154,34 @@ pub async fn election(
         (status = 503, description = "The server is shutting down (`unavailable`): submit again", body = crate::openapi::ErrorBody),
     )
 )]
-pub async fn cast(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn cast(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let arrived = Instant::now();
-    match cast_inner(&state, &id, body, arrived).await {
-        Ok(ack) => {
+    let submitted = match body {
+        Ok(body) => submit(&state, &id, body, arrived).await,
+        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "a ballot is at most {} bytes",
+                state.config.max_ballot_bytes
+            ),
+        )),
+        Err(r) => Err(ApiError::new(r.status(), "bad_body", r.body_text())),
+    };
+    let answer = match submitted {
+        Ok(answer) => answer,
+        Err(e) => {
+            state.metrics.reject(e.code);
+            return e.into_response();
+        }
+    };
+    // The commit stages count their own rejections.
+    match answer.await {
+        Ok(Ok(ack)) => {
             let status = if ack.duplicate {
                 StatusCode::OK
             } else {
@@ -164,27 +189,48 @@ pub async fn cast(State(state): State<AppState>, Path(id): Path<String>, body: B
             };
             (status, Json(ack)).into_response()
         }
-        Err(e) => {
-            if e.code != "invalid_ballot" && e.code != "wrong_election" {
-                // The commit stages count their own rejections.
-                state.metrics.reject(e.code);
-            }
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => {
+            let e = ApiError::unavailable("the server is shutting down; submit again");
+            state.metrics.reject(e.code);
             e.into_response()
         }
     }
 }
 
-async fn cast_inner(state: &AppState, id: &str, body: Bytes, arrived: Instant) -> ApiResult<Ack> {
-    let text = std::str::from_utf8(&body)
+/// Reads the body of `POST /api/v1/elections/{id}/ballots` as a ballot, exactly as the handler
+/// does: UTF-8 text holding one ballot in JSON. A body that is not UTF-8 or not well-formed JSON
+/// is `bad_json` (400); well-formed JSON that is not a ballot is `bad_ballot` (400). Either names
+/// the field where it went wrong, when there is one. The size limit (`max_ballot_bytes`) is
+/// enforced before, by the router.
+pub fn parse_ballot_body(body: &[u8]) -> Result<Ballot, ApiError> {
+    let text = std::str::from_utf8(body)
         .map_err(|e| ApiError::bad_request("bad_json", format!("the body is not UTF-8: {e}")))?;
-    let ballot = Ballot::from_json(text).map_err(|e| {
-        let code = if e.path.is_empty() || e.path == "." {
-            "bad_json"
-        } else {
+    Ballot::from_json(text).map_err(|e| {
+        // Only a failing body is read again, to tell broken JSON from JSON of the wrong shape.
+        let code = if serde_json::from_str::<serde_json::Value>(text).is_ok() {
             "bad_ballot"
+        } else {
+            "bad_json"
         };
-        ApiError::bad_request(code, e.message.clone()).field(e.path.clone())
-    })?;
+        let err = ApiError::bad_request(code, e.message.clone());
+        if matches!(e.path.as_str(), "" | "." | "?") {
+            err
+        } else {
+            err.field(e.path.clone())
+        }
+    })
+}
+
+/// Checks what can be checked before the group commit and hands the ballot to it; the answer
+/// comes on the returned channel.
+async fn submit(
+    state: &AppState,
+    id: &str,
+    body: Bytes,
+    arrived: Instant,
+) -> ApiResult<oneshot::Receiver<ApiResult<Ack>>> {
+    let ballot = parse_ballot_body(&body)?;
     let live = match state.live(id).await {
         Ok(l) => l,
         Err(e) if e.code == "not_sealed" => {
@@ -235,9 +281,7 @@ async fn cast_inner(state: &AppState, id: &str, body: Bytes, arrived: Instant) -
         .send(pending)
         .await
         .map_err(|_| ApiError::unavailable("the server is shutting down; submit again"))?;
-    answer
-        .await
-        .map_err(|_| ApiError::unavailable("the server is shutting down; submit again"))?
+    Ok(answer)
 }
 
 /// Where a ballot is on the board, with a proof against a signed tree head.
