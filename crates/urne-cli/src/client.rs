@@ -82,6 +82,23 @@ impl Client {
         Ok(Self::finish("GET", path, r)?.1)
     }
 
+    /// GET, the answer copied to `out` as it arrives (for answers of any size, such as a
+    /// record); returns its length in bytes.
+    pub fn get_into(&self, path: &str, out: &mut dyn std::io::Write) -> anyhow::Result<u64> {
+        let mut req = self.agent.get(format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let r = req.call().with_context(|| format!("GET {path}"))?;
+        if r.status().as_u16() >= 400 {
+            Self::finish("GET", path, r)?;
+            bail!("GET {path}: refused");
+        }
+        let mut r = r;
+        std::io::copy(&mut r.body_mut().as_reader(), out)
+            .with_context(|| format!("GET {path}: reading the answer"))
+    }
+
     /// GET, answer as JSON.
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         let text = self.get_text(path)?;
