@@ -1,14 +1,24 @@
-//! `urne trustee`: a trustee's own steps, on its own (possibly air-gapped) machine, with files.
+//! `urne trustee`: a trustee's own steps, on its own machine: its key, the key-generation
+//! ceremony and the decryption of the tally.
+//!
+//! Every step works in two ways. **Offline**, on a machine that may be air-gapped, messages are
+//! files: the ceremony goes through a directory that someone carries between the trustees
+//! (`--dir`, `--trustees`), and `decrypt` reads a copy of the election record and writes the
+//! trustee's factors to a file, which `upload-decryption` sends from a connected machine.
+//! **Online**, with `--server URL` and the trustee's invitation token (`URNE_INVITATION`, or
+//! `--invitation`), the same steps send and fetch the messages through the server's trustee
+//! endpoints; the number of trustees and the threshold then come from the server.
 //!
 //! A trustee's secret key never leaves its machine in the clear: it is written encrypted with a
 //! passphrase (see [`crate::vault`]). The passphrase is read from the terminal, or from the
-//! `URNE_PASSPHRASE` environment variable for scripted ceremonies.
+//! `URNE_PASSPHRASE` environment variable for scripted ceremonies. Neither the passphrase, nor
+//! the invitation token, nor any secret is ever printed.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail, ensure};
-use clap::{Args, Subcommand};
+use clap::{ArgGroup, Args, Subcommand};
 use urne_core::ceremony::{Answer, ComplaintMessage, Dealing, Transcript, vartime_judge_ceremony};
 use urne_core::dkg::Polynomial;
 use urne_core::group::Point;
@@ -17,6 +27,9 @@ use urne_core::trustee::TrusteeKey;
 use zeroize::Zeroizing;
 
 use crate::vault;
+
+mod decrypt;
+mod online;
 
 /// What a trustee's secret file holds.
 const IDENTITY_PURPOSE: &str = "urne trustee key";
@@ -30,8 +43,11 @@ pub struct TrusteeArgs {
 
 #[derive(Subcommand, Debug)]
 enum TrusteeCommand {
-    /// Create this trustee's key: a public file for the administrator and an encrypted secret.
+    /// Create this trustee's key: a public file for the administrator and an encrypted secret
+    /// (online: also register the public key with the server).
     NewIdentity(NewIdentity),
+    /// Register a public file made by `new-identity` on another machine with the server.
+    Register(online::Register),
     /// Check that a secret file opens with the passphrase and matches its public file.
     CheckIdentity(CheckIdentity),
     /// Ceremony round 1: deal shares of a fresh secret to every trustee.
@@ -42,10 +58,29 @@ enum TrusteeCommand {
     Answer(Ceremony),
     /// After the ceremony: judge it, print its outcome and keep this trustee's share of the key.
     Finalize(Ceremony),
+    /// After the tally: check the record, compute this trustee's decryption factors with
+    /// proofs, check them, and write them to a file (offline) or send them (online).
+    Decrypt(decrypt::Decrypt),
+    /// Send a file written by an offline `decrypt` to the server.
+    UploadDecryption(decrypt::Upload),
+}
+
+/// How to reach the server, for the online mode.
+#[derive(Args, Debug, Clone)]
+struct Online {
+    /// The server (`https://vote.example.org`): go through its trustee endpoints instead of
+    /// files.
+    #[arg(long, value_name = "URL")]
+    server: Option<String>,
+    /// This trustee's invitation token, from the administrator. Prefer the URNE_INVITATION
+    /// environment variable: a command line is visible to the machine's other users.
+    #[arg(long, value_name = "TOKEN", requires = "server")]
+    invitation: Option<String>,
 }
 
 /// What every ceremony step needs.
 #[derive(Args, Debug)]
+#[command(group(ArgGroup::new("relay").required(true).args(["dir", "server"])))]
 struct Ceremony {
     /// The election id.
     #[arg(long)]
@@ -53,21 +88,45 @@ struct Ceremony {
     /// This trustee's index (from 1).
     #[arg(long)]
     index: u32,
-    /// How many trustees suffice to decrypt.
-    #[arg(long)]
-    threshold: u32,
+    /// How many trustees suffice to decrypt (online: from the server; if given, checked
+    /// against it).
+    #[arg(long, required_unless_present = "server")]
+    threshold: Option<u32>,
     /// This trustee's secret file (from `new-identity`).
     #[arg(long)]
     secret: PathBuf,
-    /// The ceremony directory, where every trustee's messages are relayed.
+    /// The ceremony directory, where every trustee's messages are relayed (offline).
     #[arg(long)]
-    dir: PathBuf,
-    /// Every trustee's public file, in index order.
-    #[arg(long, num_args = 1.., required = true)]
+    dir: Option<PathBuf>,
+    /// Every trustee's public file, in index order (offline).
+    #[arg(long, num_args = 1.., requires = "dir", required_unless_present = "server")]
     trustees: Vec<PathBuf>,
+    #[command(flatten)]
+    online: Online,
+    /// Online: go on although some trustees have not sent the previous round yet (they are
+    /// left out, as the administrator's forced seal would leave them out).
+    #[arg(long, requires = "server")]
+    force: bool,
     /// Memory for the key derivation of new secret files, in KiB (argon2id).
     #[arg(long, default_value_t = vault::DEFAULT_MEMORY_KIB, hide = true)]
     kdf_memory_kib: u32,
+}
+
+/// The offline relay of a ceremony step: its directory, the public files and the threshold.
+struct Files<'a> {
+    dir: &'a Path,
+    trustees: &'a [PathBuf],
+    threshold: u32,
+}
+
+impl Ceremony {
+    fn files(&self) -> anyhow::Result<Files<'_>> {
+        Ok(Files {
+            dir: self.dir.as_deref().context("--dir is missing")?,
+            trustees: &self.trustees,
+            threshold: self.threshold.context("--threshold is missing")?,
+        })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -84,6 +143,8 @@ struct NewIdentity {
     /// Directory for `trustee-INDEX.public.json` and `trustee-INDEX.secret`.
     #[arg(long, default_value = ".")]
     out: PathBuf,
+    #[command(flatten)]
+    online: Online,
     /// Memory for the passphrase's key derivation, in KiB (argon2id).
     #[arg(long, default_value_t = vault::DEFAULT_MEMORY_KIB, hide = true)]
     kdf_memory_kib: u32,
@@ -134,58 +195,86 @@ fn passphrase(confirm: bool) -> anyhow::Result<Zeroizing<String>> {
 pub fn run(args: &TrusteeArgs) -> anyhow::Result<()> {
     match &args.command {
         TrusteeCommand::NewIdentity(a) => new_identity(a),
+        TrusteeCommand::Register(a) => online::register(a),
         TrusteeCommand::CheckIdentity(a) => check_identity(a),
-        TrusteeCommand::Deal(a) => deal(a),
-        TrusteeCommand::Complain(a) => complain(a),
-        TrusteeCommand::Answer(a) => answer(a),
-        TrusteeCommand::Finalize(a) => finalize(a),
+        TrusteeCommand::Deal(a) => match &a.online.server {
+            Some(_) => online::deal(a),
+            None => deal(a, &a.files()?),
+        },
+        TrusteeCommand::Complain(a) => match &a.online.server {
+            Some(_) => online::complain(a),
+            None => complain(a, &a.files()?),
+        },
+        TrusteeCommand::Answer(a) => match &a.online.server {
+            Some(_) => online::answer(a),
+            None => answer(a, &a.files()?),
+        },
+        TrusteeCommand::Finalize(a) => match &a.online.server {
+            Some(_) => online::finalize(a),
+            None => finalize(a, &a.files()?),
+        },
+        TrusteeCommand::Decrypt(a) => decrypt::decrypt(a),
+        TrusteeCommand::UploadDecryption(a) => decrypt::upload(a),
     }
 }
 
 const POLYNOMIAL_PURPOSE: &str = "urne trustee polynomial";
 const SHARE_PURPOSE: &str = "urne trustee share";
 
+/// Checks a trustee's public identity: its key proof must verify as trustee `index` of
+/// `election` (spec §8.1). `what` names where it comes from, for the error.
+fn check_public(
+    election: &str,
+    index: u32,
+    t: &TrusteePublic,
+    what: &dyn std::fmt::Display,
+) -> anyhow::Result<()> {
+    let prefix =
+        urne_core::manifest::trustee_key_proof_prefix(election, index, &t.name, &t.public_key);
+    t.key_proof
+        .vartime_verify(&t.public_key, prefix)
+        .map_err(|_| {
+            anyhow::anyhow!("{what}: its proof does not verify as trustee {index} of {election}")
+        })
+}
+
 /// Reads and checks every trustee's public file: each key proof must verify for its index.
-fn identities(c: &Ceremony) -> anyhow::Result<Vec<Point>> {
+fn identities(c: &Ceremony, f: &Files<'_>) -> anyhow::Result<Vec<Point>> {
     ensure!(
         valid_election_id(&c.election),
         "`{}` is not a valid election id",
         c.election
     );
-    let n = c.trustees.len() as u32;
+    let n = f.trustees.len() as u32;
     ensure!(
         (1..=n).contains(&c.index),
         "--index must be between 1 and the number of trustees ({n})"
     );
     ensure!(
-        (1..=n).contains(&c.threshold),
+        (1..=n).contains(&f.threshold),
         "--threshold must be between 1 and the number of trustees ({n})"
     );
-    let mut keys = Vec::with_capacity(c.trustees.len());
-    for (i, path) in c.trustees.iter().enumerate() {
+    let mut keys = Vec::with_capacity(f.trustees.len());
+    for (i, path) in f.trustees.iter().enumerate() {
         let text =
             fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let t: TrusteePublic = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a trustee's public file", path.display()))?;
-        let prefix = urne_core::manifest::trustee_key_proof_prefix(
-            &c.election,
-            i as u32 + 1,
-            &t.name,
-            &t.public_key,
-        );
-        t.key_proof
-            .vartime_verify(&t.public_key, prefix)
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "{}: its proof does not verify as trustee {} of {}",
-                    path.display(),
-                    i + 1,
-                    c.election
-                )
-            })?;
+        check_public(&c.election, i as u32 + 1, &t, &path.display())?;
         keys.push(t.public_key);
     }
     Ok(keys)
+}
+
+/// Opens a trustee's identity key.
+fn open_identity(secret: &Path, pass: &str) -> anyhow::Result<TrusteeKey> {
+    let bytes = vault::read(secret, IDENTITY_PURPOSE, pass.as_bytes())?;
+    TrusteeKey::from_secret_bytes(&bytes).with_context(|| {
+        format!(
+            "the secret file {} does not hold a valid key",
+            secret.display()
+        )
+    })
 }
 
 fn identity_key(c: &Ceremony, pass: &str) -> anyhow::Result<TrusteeKey> {
@@ -193,9 +282,13 @@ fn identity_key(c: &Ceremony, pass: &str) -> anyhow::Result<TrusteeKey> {
     TrusteeKey::from_secret_bytes(&bytes).context("the secret file does not hold a valid key")
 }
 
+/// Trustee `index`'s file `trustee-INDEX.WHAT.secret` next to its identity's secret file.
+fn sibling_of(secret: &Path, index: u32, what: &str) -> PathBuf {
+    secret.with_file_name(format!("trustee-{index}.{what}.secret"))
+}
+
 fn sibling(c: &Ceremony, what: &str) -> PathBuf {
-    c.secret
-        .with_file_name(format!("trustee-{}.{what}.secret", c.index))
+    sibling_of(&c.secret, c.index, what)
 }
 
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
@@ -229,9 +322,9 @@ fn read_all<T: serde::de::DeserializeOwned>(
     Ok(out)
 }
 
-fn deal(c: &Ceremony) -> anyhow::Result<()> {
-    let ids = identities(c)?;
-    let out = c.dir.join(format!("dealing-{}.json", c.index));
+fn deal(c: &Ceremony, f: &Files<'_>) -> anyhow::Result<()> {
+    let ids = identities(c, f)?;
+    let out = f.dir.join(format!("dealing-{}.json", c.index));
     let poly_path = sibling(c, "polynomial");
     ensure!(
         !out.exists() && !poly_path.exists(),
@@ -245,7 +338,7 @@ fn deal(c: &Ceremony) -> anyhow::Result<()> {
         "the secret file is not trustee {}'s key",
         c.index
     );
-    let (dealing, poly) = key.deal(&mut rand::rng(), &c.election, c.index, c.threshold, &ids);
+    let (dealing, poly) = key.deal(&mut rand::rng(), &c.election, c.index, f.threshold, &ids);
     vault::write(
         &poly_path,
         POLYNOMIAL_PURPOSE,
@@ -267,51 +360,46 @@ fn deal(c: &Ceremony) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn complain(c: &Ceremony) -> anyhow::Result<()> {
-    let ids = identities(c)?;
-    let pass = passphrase(false)?;
-    let key = identity_key(c, &pass)?;
-    let dealings: Vec<Dealing> = read_all(&c.dir, "dealing", ids.len())?;
-    let complaints = key.complaints(&mut rand::rng(), &c.election, c.index, &ids, &dealings);
-    write_json(
-        &c.dir.join(format!("complaints-{}.json", c.index)),
-        &complaints,
-    )?;
-    say!(
-        "Read {} dealings of {} trustees.",
-        dealings.len(),
-        ids.len()
-    );
+/// What `complain` says about the complaints it made.
+fn report_complaints(dealings: usize, n: usize, complaints: &[ComplaintMessage]) {
+    say!("Read {dealings} dealings of {n} trustees.");
     if complaints.is_empty() {
         say!("Every share this trustee received decrypts and matches its dealer's commitments.");
     }
-    for m in &complaints {
+    for m in complaints {
         say!(
             "  complaint: the share from trustee {} is wrong; it must answer or be disqualified",
             m.dealer
         );
     }
+}
+
+fn complain(c: &Ceremony, f: &Files<'_>) -> anyhow::Result<()> {
+    let ids = identities(c, f)?;
+    let pass = passphrase(false)?;
+    let key = identity_key(c, &pass)?;
+    let dealings: Vec<Dealing> = read_all(f.dir, "dealing", ids.len())?;
+    let complaints = key.complaints(&mut rand::rng(), &c.election, c.index, &ids, &dealings);
+    write_json(
+        &f.dir.join(format!("complaints-{}.json", c.index)),
+        &complaints,
+    )?;
+    report_complaints(dealings.len(), ids.len(), &complaints);
     say!("Next: once every trustee has checked its shares, run `urne trustee answer`.");
     Ok(())
 }
 
-fn answer(c: &Ceremony) -> anyhow::Result<()> {
-    let ids = identities(c)?;
-    let pass = passphrase(false)?;
-    let key = identity_key(c, &pass)?;
+/// Opens this trustee's polynomial, kept by `deal`.
+fn polynomial(c: &Ceremony, pass: &str) -> anyhow::Result<Polynomial> {
     let bytes = vault::read(
         &sibling(c, "polynomial"),
         POLYNOMIAL_PURPOSE,
         pass.as_bytes(),
     )?;
-    let poly = Polynomial::from_secret_bytes(&bytes).context("the polynomial file is damaged")?;
-    let complaints: Vec<ComplaintMessage> =
-        read_all::<Vec<ComplaintMessage>>(&c.dir, "complaints", ids.len())?
-            .into_iter()
-            .flatten()
-            .collect();
-    let answers = key.answers(&mut rand::rng(), &c.election, c.index, &poly, &complaints);
-    write_json(&c.dir.join(format!("answers-{}.json", c.index)), &answers)?;
+    Polynomial::from_secret_bytes(&bytes).context("the polynomial file is damaged")
+}
+
+fn report_answers(c: &Ceremony, answers: &[Answer]) {
     match answers.len() {
         0 => say!("No complaint against trustee {}.", c.index),
         k => say!(
@@ -319,28 +407,36 @@ fn answer(c: &Ceremony) -> anyhow::Result<()> {
             c.index
         ),
     }
+}
+
+fn answer(c: &Ceremony, f: &Files<'_>) -> anyhow::Result<()> {
+    let ids = identities(c, f)?;
+    let pass = passphrase(false)?;
+    let key = identity_key(c, &pass)?;
+    let poly = polynomial(c, &pass)?;
+    let complaints: Vec<ComplaintMessage> =
+        read_all::<Vec<ComplaintMessage>>(f.dir, "complaints", ids.len())?
+            .into_iter()
+            .flatten()
+            .collect();
+    let answers = key.answers(&mut rand::rng(), &c.election, c.index, &poly, &complaints);
+    write_json(&f.dir.join(format!("answers-{}.json", c.index)), &answers)?;
+    report_answers(c, &answers);
     say!("Next: once every trustee has answered, run `urne trustee finalize`.");
     Ok(())
 }
 
-fn finalize(c: &Ceremony) -> anyhow::Result<()> {
-    let ids = identities(c)?;
-    let n = ids.len();
-    let t = Transcript {
-        dealings: read_all(&c.dir, "dealing", n)?,
-        complaints: read_all::<Vec<ComplaintMessage>>(&c.dir, "complaints", n)?
-            .into_iter()
-            .flatten()
-            .collect(),
-        answers: read_all::<Vec<Answer>>(&c.dir, "answers", n)?
-            .into_iter()
-            .flatten()
-            .collect(),
-    };
+/// Judges a ceremony and prints its outcome.
+fn judge(
+    c: &Ceremony,
+    threshold: u32,
+    ids: &[Point],
+    t: &Transcript,
+) -> anyhow::Result<urne_core::ceremony::CeremonyOutcome> {
     let outcome = vartime_judge_ceremony(
         &c.election,
-        c.threshold,
-        &ids,
+        threshold,
+        ids,
         &t.dealings,
         &t.complaints,
         &t.answers,
@@ -356,6 +452,24 @@ fn finalize(c: &Ceremony) -> anyhow::Result<()> {
         say!("  disqualified trustee {i}: {reason:?}");
     }
     say!("  election key {}", outcome.keys.election_key);
+    Ok(outcome)
+}
+
+fn finalize(c: &Ceremony, f: &Files<'_>) -> anyhow::Result<()> {
+    let ids = identities(c, f)?;
+    let n = ids.len();
+    let t = Transcript {
+        dealings: read_all(f.dir, "dealing", n)?,
+        complaints: read_all::<Vec<ComplaintMessage>>(f.dir, "complaints", n)?
+            .into_iter()
+            .flatten()
+            .collect(),
+        answers: read_all::<Vec<Answer>>(f.dir, "answers", n)?
+            .into_iter()
+            .flatten()
+            .collect(),
+    };
+    let outcome = judge(c, f.threshold, &ids, &t)?;
     let pass = passphrase(false)?;
     let key = identity_key(c, &pass)?;
     let share = key.assemble_share(
@@ -404,6 +518,15 @@ fn new_identity(a: &NewIdentity) -> anyhow::Result<()> {
             p.display()
         );
     }
+    // Online, the server must be expecting this trustee before a key is made for it.
+    let server = match &a.online.server {
+        Some(_) => {
+            let server = online::Server::from_online(&a.online)?;
+            online::check_slot(&server, a)?;
+            Some(server)
+        }
+        None => None,
+    };
     let pass = passphrase(true)?;
     let key = TrusteeKey::generate(&mut rand::rng());
     let public = key.publish(&mut rand::rng(), &a.election, a.index, &a.name);
@@ -416,6 +539,9 @@ fn new_identity(a: &NewIdentity) -> anyhow::Result<()> {
     )?;
     let text = serde_json::to_string_pretty(&public)? + "\n";
     fs::write(&public_path, text).with_context(|| format!("writing {}", public_path.display()))?;
+    if let Some(server) = &server {
+        online::register_new(server, a, &public, [&secret_path, &public_path])?;
+    }
     say!(
         "Created the key of trustee {} ({}) for election {}.",
         a.index,
@@ -431,10 +557,21 @@ fn new_identity(a: &NewIdentity) -> anyhow::Result<()> {
         "  secret file  {} (encrypted with your passphrase, readable by you only)",
         secret_path.display()
     );
-    say!("Next: send the public file to the administrator, keep the secret file and its");
-    say!(
-        "passphrase safe (a copy on separate media), and check both with `urne trustee check-identity`."
-    );
+    match &server {
+        None => {
+            say!("Next: send the public file to the administrator, keep the secret file and its");
+            say!(
+                "passphrase safe (a copy on separate media), and check both with `urne trustee check-identity`."
+            );
+        }
+        Some(server) => {
+            say!(
+                "Registered it with {}, which checked its proof of knowledge.",
+                server.url()
+            );
+            online::after_registration(server, &a.election, a.index, Some(&secret_path));
+        }
+    }
     Ok(())
 }
 
