@@ -1,0 +1,752 @@
+//! `urne trustee` against a real server: the `urne` binary serves on loopback, an administrator
+//! drives the election over HTTP, and the trustees run their steps with `urne trustee …
+//! --server`, one of them decrypting offline from an exported record and uploading the file.
+
+#![allow(clippy::unwrap_used)] // Tests unwrap what must succeed.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use urne_core::ballot::{Ballot, QuestionVote};
+use urne_core::credential::{Credential, PublicCredential};
+use urne_core::election::Election;
+use urne_core::manifest::{Manifest, Timestamp};
+
+const ID: &str = "trustees-e2e";
+const INDEPENDENT: &str = "independent-e2e";
+
+fn urne() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_urne"));
+    // Nothing from the caller's environment chooses for the test.
+    for var in [
+        "URNE_PASSPHRASE",
+        "URNE_INVITATION",
+        "URNE_ADMIN_PASSWORD",
+        "URNE_CONFIG",
+        "URNE_LISTEN",
+        "URNE_DATA_DIR",
+        "URNE_DATABASE_URL",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+}
+
+/// `urne serve` on a free loopback port with its own data directory; stopped on drop.
+struct Server {
+    child: Child,
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An answer: status and body.
+type Answer = (u16, String);
+
+impl Server {
+    fn start(dir: &Path) -> (Server, String) {
+        let data = dir.join("server");
+        let password = "administrator's password";
+        let o = urne()
+            .args(["admin", "add", "root", "--data-dir", data.to_str().unwrap()])
+            .env("URNE_ADMIN_PASSWORD", password)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let log = std::fs::File::create(dir.join("server.log")).unwrap();
+        let child = urne()
+            .args(["serve", "--listen", &listen, "--data-dir"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let server = Server {
+            child,
+            base: format!("http://{listen}"),
+            agent,
+        };
+        let started = Instant::now();
+        while server.get("/healthz", None).0 != 200 {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the server did not start: {}",
+                std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let token = server.login("root", password);
+        (server, token)
+    }
+
+    fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        let mut req = self.agent.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        match req.call() {
+            Ok(mut r) => (
+                r.status().as_u16(),
+                r.body_mut()
+                    .with_config()
+                    .limit(1 << 30)
+                    .read_to_string()
+                    .unwrap(),
+            ),
+            Err(_) => (0, String::new()),
+        }
+    }
+
+    fn send(&self, method: &str, path: &str, token: &str, body: &Value) -> Answer {
+        let url = format!("{}{path}", self.base);
+        let req = match method {
+            "PUT" => self.agent.put(url),
+            _ => self.agent.post(url),
+        };
+        let mut r = req
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"))
+            .send(serde_json::to_vec(body).unwrap())
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    }
+
+    /// The administrator's call, which must succeed; its JSON answer.
+    fn admin(&self, method: &str, path: &str, token: &str, body: &Value) -> Value {
+        let (status, body) = self.send(method, &format!("/api/v1/admin{path}"), token, body);
+        assert!(status < 300, "{method} {path}: HTTP {status}: {body}");
+        serde_json::from_str(&body).unwrap_or(Value::Null)
+    }
+
+    fn login(&self, name: &str, password: &str) -> String {
+        let mut r = self
+            .agent
+            .post(format!("{}/api/v1/admin/login", self.base))
+            .header("content-type", "application/json")
+            .send(serde_json::to_vec(&json!({ "name": name, "password": password })).unwrap())
+            .unwrap();
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let status = r.status().as_u16();
+        assert!(
+            status < 300,
+            "{status}: {}",
+            r.body_mut().read_to_string().unwrap()
+        );
+        let mut r = self
+            .agent
+            .post(format!("{}/api/v1/admin/tokens", self.base))
+            .header("content-type", "application/json")
+            .header("cookie", cookie)
+            .send(br#"{"label":"test"}"#.as_slice())
+            .unwrap();
+        let v: Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+        v["token"].as_str().unwrap().to_owned()
+    }
+
+    fn election(&self, id: &str) -> Value {
+        let (status, body) = self.get(&format!("/api/v1/elections/{id}"), None);
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    fn board_size(&self, id: &str) -> u64 {
+        self.election(id)["board_size"].as_u64().unwrap()
+    }
+
+    fn export(&self, id: &str, to: &Path) {
+        let (status, body) = self.get(&format!("/api/v1/elections/{id}/record"), None);
+        assert_eq!(status, 200, "{body}");
+        std::fs::write(to, body).unwrap();
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// One trustee: its election, directory, passphrase and invitation.
+struct Trustee {
+    election: String,
+    index: u32,
+    dir: PathBuf,
+    invitation: String,
+}
+
+impl Trustee {
+    fn passphrase(&self) -> String {
+        format!("passphrase of trustee {}", self.index)
+    }
+
+    fn secret(&self) -> PathBuf {
+        self.dir.join(format!("trustee-{}.secret", self.index))
+    }
+
+    /// Runs `urne trustee CMD --election ID --index I ARGS`, with this trustee's passphrase
+    /// and invitation in the environment.
+    fn run_with(&self, cmd: &str, args: &[&str], passphrase: &str) -> Output {
+        urne()
+            .args(["trustee", cmd, "--election", &self.election, "--index"])
+            .arg(self.index.to_string())
+            .args(args)
+            .env("URNE_PASSPHRASE", passphrase)
+            .env("URNE_INVITATION", &self.invitation)
+            .output()
+            .unwrap()
+    }
+
+    fn run(&self, cmd: &str, args: &[&str]) -> String {
+        let o = self.run_with(cmd, args, &self.passphrase());
+        let out = text(&o);
+        assert!(o.status.success(), "trustee {} {cmd}: {out}", self.index);
+        assert!(
+            !out.contains(&self.invitation) && !out.contains(&self.passphrase()),
+            "a secret was printed: {out}"
+        );
+        out
+    }
+
+    /// A ceremony step, online.
+    fn step(&self, cmd: &str, server: &Server) -> String {
+        let secret = self.secret();
+        self.run(
+            cmd,
+            &[
+                "--server",
+                &server.base,
+                "--secret",
+                secret.to_str().unwrap(),
+                "--kdf-memory-kib",
+                "1024",
+            ],
+        )
+    }
+}
+
+fn election_key(finalize_output: &str) -> String {
+    finalize_output
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("election key "))
+        .unwrap()
+        .to_owned()
+}
+
+/// The administrator drafts an election with these trustees and threshold, and freezes it:
+/// one trustee per invitation, each with its own directory.
+fn create_election(
+    server: &Server,
+    admin: &str,
+    dir: &Path,
+    id: &str,
+    names: &[&str],
+    threshold: u32,
+) -> Vec<Trustee> {
+    let draft = json!({
+        "title": "Trustee tool test",
+        "questions": [{
+            "text": "Which one?",
+            "answers": ["Red", "Green", "Blue"],
+            "min": 1, "max": 1, "blank": true, "counting": "plurality",
+        }],
+        "opens_at": Timestamp::from_unix(now() - 60).unwrap(),
+        "closes_at": Timestamp::from_unix(now() + 86400).unwrap(),
+        "trustees": names,
+        "threshold": threshold,
+        "auto_open": false,
+    });
+    server.admin(
+        "POST",
+        "/elections",
+        admin,
+        &json!({ "id": id, "draft": draft }),
+    );
+    let setup = server.admin("POST", &format!("/elections/{id}/setup"), admin, &json!({}));
+    let trustees: Vec<Trustee> = setup["invitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, inv)| {
+            let dir = dir.join(format!("{id}-trustee-{}", i + 1));
+            std::fs::create_dir_all(&dir).unwrap();
+            Trustee {
+                election: id.to_owned(),
+                index: i as u32 + 1,
+                dir,
+                invitation: inv.as_str().unwrap().to_owned(),
+            }
+        })
+        .collect();
+    assert_eq!(trustees.len(), names.len());
+    trustees
+}
+
+/// The credential authority's list of `voters` credentials, then the seal.
+fn seal(server: &Server, admin: &str, id: &str, voters: usize) -> (Vec<Credential>, Value) {
+    let credentials: Vec<Credential> = (0..voters)
+        .map(|_| Credential::generate(&mut rand::rng()))
+        .collect();
+    let list: Vec<PublicCredential> = credentials
+        .iter()
+        .map(|c| PublicCredential {
+            credential: *c.derive_key(id).public(),
+            weight: 1,
+        })
+        .collect();
+    server.admin(
+        "PUT",
+        &format!("/elections/{id}/credentials"),
+        admin,
+        &json!({ "credentials": list }),
+    );
+    let sealed = server.admin("POST", &format!("/elections/{id}/seal"), admin, &json!({}));
+    (credentials, sealed)
+}
+
+/// Opening, one ballot per credential, closing and the tally.
+fn vote_and_tally(
+    server: &Server,
+    admin: &str,
+    id: &str,
+    credentials: &[Credential],
+    votes: &[QuestionVote],
+) {
+    server.admin("POST", &format!("/elections/{id}/open"), admin, &json!({}));
+    let manifest: Manifest =
+        serde_json::from_value(server.election(id)["manifest"].clone()).unwrap();
+    let election = Election::new(manifest).unwrap();
+    for (c, v) in credentials.iter().zip(votes) {
+        let b = Ballot::create(
+            &mut rand::rng(),
+            &election,
+            &c.derive_key(id),
+            std::slice::from_ref(v),
+        )
+        .unwrap();
+        let r = server
+            .agent
+            .post(format!("{}/api/v1/elections/{id}/ballots", server.base))
+            .header("content-type", "application/json")
+            .send(b.to_json())
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+    }
+    server.admin("POST", &format!("/elections/{id}/close"), admin, &json!({}));
+    server.admin("POST", &format!("/elections/{id}/tally"), admin, &json!({}));
+}
+
+/// `urne trustee new-identity` online.
+fn new_identity(t: &Trustee, name: &str, server: &Server) -> Output {
+    t.run_with(
+        "new-identity",
+        &[
+            "--name",
+            name,
+            "--out",
+            t.dir.to_str().unwrap(),
+            "--server",
+            &server.base,
+            "--kdf-memory-kib",
+            "1024",
+        ],
+        &t.passphrase(),
+    )
+}
+
+/// `urne trustee upload-decryption` of `file` by `t`.
+fn upload(t: &Trustee, server: &Server, file: &Path) -> Output {
+    urne()
+        .args(["trustee", "upload-decryption", "--election", &t.election])
+        .args(["--server", &server.base])
+        .arg(file)
+        .env("URNE_INVITATION", &t.invitation)
+        .output()
+        .unwrap()
+}
+
+/// A copy of `record` whose tally line has its first two ciphertexts' `alpha` swapped: no
+/// longer the sum of the ballots.
+fn tamper_tally(record: &Path, to: &Path) {
+    let text = std::fs::read_to_string(record).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.contains(r#""type":"tally""#) {
+            let v: Value = serde_json::from_str(line).unwrap();
+            let choices = &v["tally"]["questions"][0]["choices"];
+            let (a, b) = (
+                choices[0]["alpha"].as_str().unwrap(),
+                choices[1]["alpha"].as_str().unwrap(),
+            );
+            assert_ne!(a, b);
+            out += &line
+                .replacen(a, "@", 1)
+                .replacen(b, a, 1)
+                .replacen("@", b, 1);
+        } else {
+            out += line;
+        }
+        out += "\n";
+    }
+    assert_ne!(out, text);
+    std::fs::write(to, out).unwrap();
+}
+
+#[test]
+fn three_trustees_hold_the_ceremony_and_decrypt_through_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, admin) = Server::start(dir.path());
+
+    // The administrator: a 2-of-3 election, frozen, which gives the invitations.
+    let names = ["Ada", "Grace", "Alan"];
+    let trustees = create_election(&server, &admin, dir.path(), ID, &names, 2);
+
+    // Dealing before everyone has registered: refused, nothing written.
+    let t1 = &trustees[0];
+    let o = new_identity(t1, names[0], &server);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Registered it with"), "{}", text(&o));
+    assert!(text(&o).contains("Waiting for trustees [2, 3] to register"));
+    let secret1 = t1.secret();
+    let o = t1.run_with(
+        "deal",
+        &[
+            "--server",
+            &server.base,
+            "--secret",
+            secret1.to_str().unwrap(),
+        ],
+        &t1.passphrase(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("trustees [2, 3] have not registered"),
+        "{}",
+        text(&o)
+    );
+    assert!(!t1.dir.join("trustee-1.polynomial.secret").exists());
+
+    // A wrong name is refused by the server; the unused key's files are removed.
+    let t2 = &trustees[1];
+    let o = new_identity(t2, "Grace Hopper", &server);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("wrong_name"), "{}", text(&o));
+    assert!(!t2.secret().exists());
+    for t in &trustees[1..] {
+        let o = new_identity(t, names[t.index as usize - 1], &server);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("Next:"), "{}", text(&o));
+    }
+
+    // The ceremony, each round through the server.
+    for t in &trustees {
+        let s = t.step("deal", &server);
+        assert!(s.contains("Checked the 3 trustees' key proofs"), "{s}");
+    }
+    // Dealing twice: refused by the tool before anything is made.
+    let t3 = &trustees[2];
+    let secret3 = t3.secret();
+    let o = t3.run_with(
+        "deal",
+        &[
+            "--server",
+            &server.base,
+            "--secret",
+            secret3.to_str().unwrap(),
+        ],
+        &t3.passphrase(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("the server has trustee 3's dealing already"),
+        "{}",
+        text(&o)
+    );
+    for t in &trustees {
+        let s = t.step("complain", &server);
+        assert!(
+            s.contains("Every share this trustee received decrypts"),
+            "{s}"
+        );
+    }
+    for t in &trustees {
+        let s = t.step("answer", &server);
+        assert!(s.contains("No complaint against trustee"), "{s}");
+    }
+    let outs: Vec<String> = trustees
+        .iter()
+        .map(|t| t.step("finalize", &server))
+        .collect();
+    let key = election_key(&outs[0]);
+    for s in &outs {
+        assert_eq!(election_key(s), key);
+        assert!(s.contains("qualified    [1, 2, 3]"), "{s}");
+        assert!(s.contains("The setup is not sealed yet"), "{s}");
+    }
+
+    // The seal; run again, finalize checks the manifest against the ceremony.
+    let (credentials, sealed) = seal(&server, &admin, ID, 5);
+    assert_eq!(sealed["qualified"], json!([1, 2, 3]));
+    let s = t1.step("finalize", &server);
+    assert!(s.contains("Checked the sealed manifest"), "{s}");
+    assert!(s.contains("the same share"), "{s}");
+    let manifest = &server.election(ID)["manifest"];
+    assert_eq!(manifest["public_key"], json!(key));
+
+    // The voters, then the tally.
+    let votes = [
+        QuestionVote::Selected(vec![0]),
+        QuestionVote::Selected(vec![2]),
+        QuestionVote::Selected(vec![2]),
+        QuestionVote::Blank,
+        QuestionVote::Selected(vec![1]),
+    ];
+    vote_and_tally(&server, &admin, ID, &credentials, &votes);
+    let tallied = server.board_size(ID);
+
+    // A wrong passphrase: a clear error, and nothing sent.
+    let secret2 = t2.secret();
+    let online = [
+        "--server",
+        &server.base,
+        "--secret",
+        secret2.to_str().unwrap(),
+    ];
+    let o = t2.run_with("decrypt", &online, "not the passphrase");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("wrong passphrase"), "{}", text(&o));
+    assert_eq!(server.board_size(ID), tallied);
+
+    // Trustee 1 on an air-gapped machine: a copy of the record, the factors to a file, and the
+    // file uploaded from a connected machine.
+    let snapshot = dir.path().join("snapshot.jsonl");
+    server.export(ID, &snapshot);
+    let factors = t1.dir.join("factors.json");
+    let offline = |record: &Path| {
+        vec![
+            "--record".to_owned(),
+            record.to_str().unwrap().to_owned(),
+            "--secret".to_owned(),
+            secret1.to_str().unwrap().to_owned(),
+            "--out".to_owned(),
+            factors.to_str().unwrap().to_owned(),
+            "--quiet".to_owned(),
+        ]
+    };
+    // A record whose tally is not the sum of the ballots is not decrypted.
+    let tampered = dir.path().join("tampered.jsonl");
+    tamper_tally(&snapshot, &tampered);
+    let args = offline(&tampered);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = t1.run_with("decrypt", &args, &t1.passphrase());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("does not verify") && text(&o).contains("V-14"),
+        "{}",
+        text(&o)
+    );
+    assert!(!factors.exists());
+    let args = offline(&snapshot);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let s = t1.run("decrypt", &args);
+    assert!(s.contains("every check so far passed (tallied)"), "{s}");
+    assert!(s.contains("the sum of the 5 counted ballots"), "{s}");
+    assert!(s.contains("checked them (V-15)"), "{s}");
+    assert!(s.contains("Next: carry"), "{s}");
+    assert_eq!(server.board_size(ID), tallied);
+    let o = upload(t1, &server, &factors);
+    let s = text(&o);
+    assert!(o.status.success(), "{s}");
+    assert!(s.contains("decrypted    1 trustee(s), 2 needed"), "{s}");
+    assert!(s.contains("not yet: 1 more"), "{s}");
+    // Sent twice: the server refuses, and says why.
+    let o = upload(t1, &server, &factors);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("already_sent"), "{}", text(&o));
+
+    // Trustee 2 online: the second factors give the result.
+    let s = t2.run("decrypt", &[&online[..], &["--quiet"]].concat());
+    assert!(s.contains("decrypted    2 trustee(s), 2 needed"), "{s}");
+    assert!(s.contains("result       on the board"), "{s}");
+    // Trustee 3 is not needed any more.
+    let o = t3.run_with(
+        "decrypt",
+        &[
+            "--server",
+            &server.base,
+            "--secret",
+            secret3.to_str().unwrap(),
+        ],
+        &t3.passphrase(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("on the record already"), "{}", text(&o));
+
+    // The result, published, and the whole record verified.
+    server.admin(
+        "POST",
+        &format!("/elections/{ID}/publish"),
+        &admin,
+        &json!({}),
+    );
+    assert_eq!(
+        server.election(ID)["result"],
+        json!({ "questions": [{ "counts": [1, 1, 2], "blank": 1 }] })
+    );
+    let record = dir.path().join("record.jsonl");
+    server.export(ID, &record);
+    let o = urne()
+        .args(["verify", "--quiet"])
+        .arg(&record)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("VALID"), "{}", text(&o));
+}
+
+#[test]
+fn trustees_with_independent_keys_register_and_decrypt_through_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, admin) = Server::start(dir.path());
+    let names = ["Ada", "Grace"];
+    let trustees = create_election(&server, &admin, dir.path(), INDEPENDENT, &names, 2);
+    for t in &trustees {
+        let o = new_identity(t, names[t.index as usize - 1], &server);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("independent keys"), "{}", text(&o));
+    }
+    // No ceremony with independent keys: the tool says what to do instead.
+    let t1 = &trustees[0];
+    let secret1 = t1.secret();
+    let o = t1.run_with(
+        "deal",
+        &[
+            "--server",
+            &server.base,
+            "--secret",
+            secret1.to_str().unwrap(),
+        ],
+        &t1.passphrase(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("there is no key-generation ceremony"),
+        "{}",
+        text(&o)
+    );
+    let (credentials, _) = seal(&server, &admin, INDEPENDENT, 3);
+    let votes = [
+        QuestionVote::Selected(vec![1]),
+        QuestionVote::Selected(vec![1]),
+        QuestionVote::Selected(vec![0]),
+    ];
+    vote_and_tally(&server, &admin, INDEPENDENT, &credentials, &votes);
+    let mut last = String::new();
+    for t in &trustees {
+        let secret = t.secret();
+        last = t.run(
+            "decrypt",
+            &[
+                "--server",
+                &server.base,
+                "--secret",
+                secret.to_str().unwrap(),
+                "--quiet",
+            ],
+        );
+        assert!(last.contains("with its key, with proofs"), "{last}");
+    }
+    assert!(last.contains("result       on the board"), "{last}");
+    server.admin(
+        "POST",
+        &format!("/elections/{INDEPENDENT}/publish"),
+        &admin,
+        &json!({}),
+    );
+    assert_eq!(
+        server.election(INDEPENDENT)["result"],
+        json!({ "questions": [{ "counts": [1, 2, 0], "blank": 0 }] })
+    );
+}
+
+#[test]
+fn decrypt_with_a_wrong_passphrase_reads_and_sends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = urne()
+        .args(["trustee", "new-identity", "--election", ID, "--index", "1"])
+        .args(["--name", "Ada", "--kdf-memory-kib", "1024", "--out"])
+        .arg(dir.path())
+        .env("URNE_PASSPHRASE", "the right passphrase")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let secret = dir.path().join("trustee-1.secret");
+    let out = dir.path().join("factors.json");
+    // Offline: nothing written (the record need not even exist).
+    let o = urne()
+        .args(["trustee", "decrypt", "--election", ID, "--index", "1"])
+        .arg("--secret")
+        .arg(&secret)
+        .args(["--record", "/nonexistent/record.jsonl", "--out"])
+        .arg(&out)
+        .env("URNE_PASSPHRASE", "a wrong passphrase")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("wrong passphrase"), "{}", text(&o));
+    assert!(!out.exists());
+    // Online: the server is never contacted (nothing listens on port 9 of loopback here; a
+    // connection attempt would fail differently).
+    let o = urne()
+        .args(["trustee", "decrypt", "--election", ID, "--index", "1"])
+        .arg("--secret")
+        .arg(&secret)
+        .args(["--server", "http://127.0.0.1:9"])
+        .env("URNE_PASSPHRASE", "a wrong passphrase")
+        .env("URNE_INVITATION", "an invitation")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("wrong passphrase"), "{}", text(&o));
+    // Without an invitation, online steps stop before asking for anything.
+    let o = urne()
+        .args(["trustee", "decrypt", "--election", ID, "--index", "1"])
+        .arg("--secret")
+        .arg(&secret)
+        .args(["--server", "http://127.0.0.1:9"])
+        .env("URNE_PASSPHRASE", "the right passphrase")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("URNE_INVITATION"), "{}", text(&o));
+}
