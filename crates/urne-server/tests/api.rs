@@ -527,6 +527,23 @@ fn admin_routes(id: &str) -> Vec<(&'static str, String)> {
 fn admin_routes_refuse_requests_without_a_session_or_token() {
     let server = Server::start();
     let e = server.draft(Spec::new("guarded"));
+    // The list is every administration operation the server documents, login aside.
+    let spec = server.get("/api/v1/openapi.json").expect(200).json();
+    let listed = admin_routes(e.id());
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/admin/") || path == "/api/v1/admin/login" {
+            continue;
+        }
+        for method in operations.as_object().unwrap().keys() {
+            let route = (method.to_ascii_uppercase(), path.replace("{id}", e.id()));
+            assert!(
+                listed
+                    .iter()
+                    .any(|(m, p)| (m.to_string(), p.clone()) == route),
+                "{route:?} is not tested"
+            );
+        }
+    }
     let audit = server.audit().len();
     for (method, path) in admin_routes(e.id()) {
         for headers in [
