@@ -790,6 +790,23 @@ fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
     Some(ticks as f64 / 100.0)
 }
 
+/// Busy and total CPU time of the whole machine so far, in clock ticks, from `/proc/stat`
+/// (Linux only).
+fn machine_ticks() -> Option<(u64, u64)> {
+    let text = fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = text
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal ...: idle and iowait are not busy.
+    let total: u64 = fields.iter().take(8).sum();
+    let idle = fields.get(3)? + fields.get(4)?;
+    Some((total - idle, total))
+}
+
 /// The group-commit figures of a server's metrics: (ballots written, batches).
 fn batch_totals(url: &str) -> Option<(f64, f64)> {
     let text = ureq::get(format!("{}/metrics", url.trim_end_matches('/')))
@@ -830,6 +847,8 @@ struct CastReport {
     mean_batch: Option<f64>,
     client_cores: Option<f64>,
     server_cores: Option<f64>,
+    /// Every process of the machine (servers, client, database, anything else running).
+    machine_cores: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -904,6 +923,7 @@ fn cast(args: &CastArgs) -> anyhow::Result<()> {
     let workers = args.concurrency.min(n.max(1));
     let pb = bar(args.quiet, n as u64, "casting", false);
     let cpu_client = cpu_seconds(None);
+    let machine_before = machine_ticks();
     let cpu_servers: Vec<Option<f64>> = args
         .server_pids
         .iter()
@@ -969,6 +989,12 @@ fn cast(args: &CastArgs) -> anyhow::Result<()> {
         finished.store(true, Ordering::Relaxed);
     });
     let seconds = start.elapsed().as_secs_f64();
+    let machine_cores = machine_before
+        .zip(machine_ticks())
+        .and_then(|((b0, t0), (b1, t1))| {
+            let cores = std::thread::available_parallelism().ok()?.get() as f64;
+            (t1 > t0).then(|| cores * (b1 - b0) as f64 / (t1 - t0) as f64)
+        });
     let client_cores = cpu_client
         .zip(cpu_seconds(None))
         .map(|(a, b)| (b - a) / seconds);
@@ -1073,6 +1099,7 @@ fn cast(args: &CastArgs) -> anyhow::Result<()> {
         mean_batch,
         client_cores,
         server_cores,
+        machine_cores,
     };
     let mut f = create(&args.dir.join("cast.json"), false)?;
     f.write_all(serde_json::to_string_pretty(&report)?.as_bytes())?;
@@ -1095,10 +1122,18 @@ fn cast(args: &CastArgs) -> anyhow::Result<()> {
     if let Some(b) = mean_batch {
         say!("  batches      {b:.1} ballots per group commit on average (the servers' metrics)");
     }
-    match (client_cores, server_cores) {
-        (Some(c), Some(s)) => say!("  cpu          client {c:.2} cores, server(s) {s:.2} cores"),
-        (Some(c), None) => say!("  cpu          client {c:.2} cores"),
-        _ => {}
+    let mut cpu = Vec::new();
+    if let Some(c) = client_cores {
+        cpu.push(format!("client {c:.2}"));
+    }
+    if let Some(s) = server_cores {
+        cpu.push(format!("server(s) {s:.2}"));
+    }
+    if let Some(m) = machine_cores {
+        cpu.push(format!("whole machine {m:.2}"));
+    }
+    if !cpu.is_empty() {
+        say!("  cpu          {} cores busy on average", cpu.join(", "));
     }
     say!("  acks         {}", acks_path.display());
     if errors > 0 {
