@@ -52,7 +52,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Write the record of a simulated election of any size (for benchmarks and tests).
     Simulate(simulate::SimulateArgs),
-    /// A trustee's own steps, on its own machine: its key and the key-generation ceremony.
+    /// A trustee's own steps, offline with files or online with the server: its key, the
+    /// key-generation ceremony and the decryption of the tally.
     Trustee(trustee::TrusteeArgs),
     /// Load-test a running server over HTTP: prepare an election and its ballots, cast them
     /// concurrently and measure, check, then tally and verify.
