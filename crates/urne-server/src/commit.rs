@@ -132,7 +132,15 @@ async fn write_stage(
     live: std::sync::Weak<Live>,
     mut rx: mpsc::Receiver<Vec<Pending>>,
 ) {
-    while let Some(batch) = rx.recv().await {
+    while let Some(mut batch) = rx.recv().await {
+        // Group commit: the batches checked while the previous one was being written go into
+        // this transaction too, so that a slow disk makes batches larger, not queues longer.
+        while batch.len() < ctx.max_batch {
+            match rx.try_recv() {
+                Ok(more) => batch.extend(more),
+                Err(_) => break,
+            }
+        }
         let Some(live) = live.upgrade() else { return };
         let fingerprint = (*live.election.fingerprint(), live.election.manifest().opens_at);
         let store = ctx.store.clone();
