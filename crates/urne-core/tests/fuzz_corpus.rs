@@ -34,6 +34,11 @@ const TARGETS: [(&str, Check); 5] = [
 /// them, and this test only checks that it does.
 const REPLAYED_BY_URNE_VERIFY: [&str; 2] = ["record_line", "record"];
 
+/// The fuzz targets of the server's API (`urne_server::public`), replayed by
+/// `crates/urne-server/tests/fuzz_corpus.rs` with the check of its
+/// `tests/support/fuzz_api_ballot.rs`.
+const REPLAYED_BY_URNE_SERVER: [&str; 1] = ["api_ballot"];
+
 /// Compact JSON of a protocol object.
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("protocol objects serialize")
@@ -89,14 +94,15 @@ fn names(dir: &Path, only_files: bool) -> Vec<String> {
     names
 }
 
-/// A target added to `fuzz/` without a replay here or in urne-verify's replay test, or a corpus
-/// without a target, fails.
+/// A target added to `fuzz/` without a replay here or in urne-verify's or urne-server's replay
+/// test, or a corpus without a target, fails.
 #[test]
 fn every_fuzz_target_has_a_corpus_and_a_replay() {
     let mut expected: Vec<String> = TARGETS
         .iter()
         .map(|(t, _)| *t)
         .chain(REPLAYED_BY_URNE_VERIFY)
+        .chain(REPLAYED_BY_URNE_SERVER)
         .map(str::to_owned)
         .collect();
     expected.sort();
@@ -119,6 +125,16 @@ fn every_fuzz_target_has_a_corpus_and_a_replay() {
             other_text.contains(&format!("(\"{t}\", fuzzing::{t})")),
             "{} does not list the fuzz target {t} in its TARGETS",
             other.display()
+        );
+    }
+    let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("../urne-server/tests/fuzz_corpus.rs");
+    let server_text = fs::read_to_string(&server)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", server.display()));
+    for t in REPLAYED_BY_URNE_SERVER {
+        assert!(
+            server_text.contains(&format!("(\"{t}\", check::{t})")),
+            "{} does not list the fuzz target {t} in its TARGETS",
+            server.display()
         );
     }
     if fuzz.join("regressions").is_dir() {
