@@ -896,7 +896,7 @@ fn scheduler_opens_an_auto_open_election_once_its_setup_is_complete() {
 fn scheduler_closes_an_election_past_its_closing_time() {
     let server = Server::start();
     let tick = || server.block_on(urne_server::scheduler::tick(&server.state));
-    let e = server.election(Spec::new("closing").period(-60, 4), Stage::Open);
+    let e = server.election(Spec::new("closing").period(-60, 6), Stage::Open);
     let closes_at = e.election().manifest().closes_at.unix();
     let ballot = e.ballot(1, 1);
     e.cast(&e.ballot(0, 0)).expect(201);
