@@ -160,8 +160,12 @@ timeout "$STEP_LIMIT" "$urne" load prepare --url "${urls[0]}" --ballots "$ballot
 
 echo "== cast (timed)"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+db_pid=()
+if [ -n "$postgres" ]; then
+  db_pid=(--db-pid "$(head -n 1 "$pg_dir/data/postmaster.pid")")
+fi
 timeout "$STEP_LIMIT" "$urne" load cast --url "$all_urls" --dir "$work/run" \
-  --concurrency "$concurrency" --server-pid "$all_pids" | tee "$work/cast.txt"
+  --concurrency "$concurrency" --server-pid "$all_pids" "${db_pid[@]}" | tee "$work/cast.txt"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "== finish"

@@ -136,6 +136,10 @@ struct CastArgs {
     /// Processes whose CPU time to report over the timed phase (the servers', on Linux).
     #[arg(long = "server-pid", value_delimiter = ',')]
     server_pids: Vec<u32>,
+    /// A database server's main process: its CPU time and its children's (PostgreSQL's
+    /// backends) are reported over the timed phase too (Linux).
+    #[arg(long)]
+    db_pid: Option<u32>,
     /// The HTTP client.
     #[arg(long, value_enum, default_value_t = HttpClient::Raw)]
     client: HttpClient,
@@ -774,20 +778,57 @@ fn answer(status: u16, body: &[u8]) -> Result<AckBody, String> {
     }
 }
 
-/// CPU seconds (user and system) a process has used so far, from `/proc` (Linux only).
-fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
+/// The parent and the CPU seconds (user and system) used so far of a process, from `/proc`
+/// (Linux only).
+fn proc_stat(pid: Option<u32>) -> Option<(u32, f64)> {
     let path = match pid {
         Some(p) => format!("/proc/{p}/stat"),
         None => "/proc/self/stat".to_owned(),
     };
     let text = fs::read_to_string(path).ok()?;
-    // The fields after the command name, which is in parentheses and may hold spaces.
+    // The fields after the command name, which is in parentheses and may hold spaces: the
+    // parent is field 4 of the line, utime and stime are fields 14 and 15, in clock ticks of
+    // 1/100 s (USER_HZ, 100 on Linux).
     let rest = &text[text.rfind(')')? + 2..];
     let fields: Vec<&str> = rest.split(' ').collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 here, in clock ticks of
-    // 1/100 s (USER_HZ, 100 on Linux).
+    let parent = fields.get(1)?.parse().ok()?;
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0)
+    Some((parent, ticks as f64 / 100.0))
+}
+
+/// CPU seconds a process has used so far (this one with `None`).
+fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
+    proc_stat(pid).map(|(_, cpu)| cpu)
+}
+
+/// CPU seconds used so far by a process and each of its descendants, by pid.
+fn tree_cpu(root: u32) -> HashMap<u32, f64> {
+    let mut parent_of = HashMap::new();
+    let mut cpu = HashMap::new();
+    if let Ok(entries) = fs::read_dir("/proc") {
+        for e in entries.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            if let Some((parent, seconds)) = proc_stat(Some(pid)) {
+                parent_of.insert(pid, parent);
+                cpu.insert(pid, seconds);
+            }
+        }
+    }
+    let in_tree = |mut pid: u32| loop {
+        if pid == root {
+            return true;
+        }
+        match parent_of.get(&pid) {
+            Some(&p) if p != pid && p != 0 => pid = p,
+            _ => return false,
+        }
+    };
+    cpu.iter()
+        .filter(|(pid, _)| in_tree(**pid))
+        .map(|(&pid, &c)| (pid, c))
+        .collect()
 }
 
 /// Busy and total CPU time of the whole machine so far, in clock ticks, from `/proc/stat`
@@ -847,6 +888,8 @@ struct CastReport {
     mean_batch: Option<f64>,
     client_cores: Option<f64>,
     server_cores: Option<f64>,
+    /// The database server and its children (`--db-pid`).
+    db_cores: Option<f64>,
     /// Every process of the machine (servers, client, database, anything else running).
     machine_cores: Option<f64>,
 }
@@ -929,6 +972,7 @@ fn cast(args: &CastArgs) -> anyhow::Result<()> {
         .iter()
         .map(|&p| cpu_seconds(Some(p)))
         .collect();
+    let cpu_db = args.db_pid.map(tree_cpu);
     let start = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -1011,6 +1055,14 @@ fn cast(args: &CastArgs) -> anyhow::Result<()> {
         }
         all.then_some(used / seconds)
     };
+    // Processes started during the run count whole.
+    let db_cores = args.db_pid.zip(cpu_db).map(|(pid, before)| {
+        let used: f64 = tree_cpu(pid)
+            .iter()
+            .map(|(p, c)| c - before.get(p).copied().unwrap_or(0.0))
+            .sum();
+        used / seconds
+    });
     pb.finish_and_clear();
 
     let mut mean_batch = None;
@@ -1099,6 +1151,7 @@ fn cast(args: &CastArgs) -> anyhow::Result<()> {
         mean_batch,
         client_cores,
         server_cores,
+        db_cores,
         machine_cores,
     };
     let mut f = create(&args.dir.join("cast.json"), false)?;
@@ -1128,6 +1181,9 @@ fn cast(args: &CastArgs) -> anyhow::Result<()> {
     }
     if let Some(s) = server_cores {
         cpu.push(format!("server(s) {s:.2}"));
+    }
+    if let Some(d) = db_cores {
+        cpu.push(format!("database {d:.2}"));
     }
     if let Some(m) = machine_cores {
         cpu.push(format!("whole machine {m:.2}"));
