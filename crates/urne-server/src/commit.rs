@@ -142,7 +142,10 @@ async fn write_stage(
             }
         }
         let Some(live) = live.upgrade() else { return };
-        let fingerprint = (*live.election.fingerprint(), live.election.manifest().opens_at);
+        let fingerprint = (
+            *live.election.fingerprint(),
+            live.election.manifest().opens_at,
+        );
         let store = ctx.store.clone();
         let written = tokio::task::spawn_blocking(move || {
             let r = write_batch(store.as_ref(), &live, &batch);
