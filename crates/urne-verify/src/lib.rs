@@ -19,4 +19,4 @@ pub mod since;
 pub mod verifier;
 
 pub use since::{SinceReport, verify_since};
-pub use verifier::{CheckStatus, Failure, Options, RecordError, Report, Status, verify};
+pub use verifier::{CheckStatus, Failure, Options, RecordError, Report, Status, Verifier, verify};

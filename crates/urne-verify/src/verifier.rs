@@ -408,130 +408,240 @@ pub fn verify<R: BufRead + Seek>(
     options: &Options,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, RecordError> {
-    let started = Clock::now();
-    let mut st = State {
-        options,
-        stage: Stage::Start,
-        election: None,
-        credentials: None,
-        credential_number: 0,
-        tree: MerkleBuilder::new(),
-        seq: 0,
-        failures: Vec::new(),
-        counts: [0; 18],
-        fatal: false,
-        open_at: None,
-        close_at: None,
-        last_cast: None,
-        trackers: HashSet::new(),
-        last_ballot: Vec::new(),
-        replaced: Vec::new(),
-        tally: None,
-        partials: Vec::new(),
-        tally_checked: None,
-        tally_total_weight: 0,
-        result: None,
-        result_seen: false,
-        tree_head_ok: None,
-        ballots: 0,
-        points: 0,
-        pending: Vec::new(),
-        ceremony: Transcript::default(),
-        ceremony_judged: false,
-        ceremony_summary: None,
-    };
-    let mut offset = 0u64;
-    let mut number = 0u64;
-    let mut buf = Vec::with_capacity(1 << 16);
-    let mut tree_head_line: Option<u64> = None;
-    let mut pending_bytes = 0usize;
-    loop {
-        buf.clear();
-        let (n, complete) = read_line(&mut input, &mut buf, options.max_line_bytes)?;
-        if n == 0 {
-            break;
+    let mut v = Verifier::new(options);
+    v.feed(&mut input, progress)?;
+    Ok(v.finish())
+}
+
+/// The verifier fed a record in pieces, for an observer who watches a board grow
+/// (`urne audit watch`): every line is checked once, when it arrives, and the running state
+/// (the election, the credential list, the trackers seen, the running tally, the Merkle tree)
+/// is kept between pieces. [`verify`] is one [`Verifier::feed`] of the whole record followed by
+/// [`Verifier::finish`].
+///
+/// The lines are read from one growing input, the record from its start: each call of
+/// [`Verifier::feed`] reads it from [`Verifier::offset`] to its end. The bytes fed before must
+/// not change, because the `tally` line reads the ballots that revotes replaced again from
+/// them. A board has no `tree_head` line: its heads are signed apart, and [`Verifier::tree_size`]
+/// and [`Verifier::root`] give the tree of the lines fed to compare them with.
+pub struct Verifier<'o> {
+    st: State<'o>,
+    started: Clock,
+    offset: u64,
+    number: u64,
+    tree_head_line: Option<u64>,
+}
+
+impl std::fmt::Debug for Verifier<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("lines", &self.number)
+            .field("offset", &self.offset)
+            .field("failures", &self.failures_total())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'o> Verifier<'o> {
+    /// A verifier that has read nothing yet.
+    pub fn new(options: &'o Options) -> Self {
+        Verifier {
+            st: State {
+                options,
+                stage: Stage::Start,
+                election: None,
+                credentials: None,
+                credential_number: 0,
+                tree: MerkleBuilder::new(),
+                seq: 0,
+                failures: Vec::new(),
+                counts: [0; 18],
+                fatal: false,
+                open_at: None,
+                close_at: None,
+                last_cast: None,
+                trackers: HashSet::new(),
+                last_ballot: Vec::new(),
+                replaced: Vec::new(),
+                tally: None,
+                partials: Vec::new(),
+                tally_checked: None,
+                tally_total_weight: 0,
+                result: None,
+                result_seen: false,
+                tree_head_ok: None,
+                ballots: 0,
+                points: 0,
+                pending: Vec::new(),
+                ceremony: Transcript::default(),
+                ceremony_judged: false,
+                ceremony_summary: None,
+            },
+            started: Clock::now(),
+            offset: 0,
+            number: 0,
+            tree_head_line: None,
         }
-        number += 1;
-        let line_offset = offset;
-        offset += n;
-        if !complete {
-            let detail = format!("longer than {} bytes: skipped", options.max_line_bytes);
-            st.fail_at(Check::V18, number, ".", detail);
-            st.tree.push(leaf_hash(b""));
-            st.seq = st.seq.saturating_add(1);
-            continue;
-        }
-        if let Some(th) = tree_head_line {
-            st.fail_at(
-                Check::V18,
-                number,
-                ".",
-                format!("a line after the tree head of line {th}"),
-            );
-            continue;
-        }
-        if st.fatal {
-            continue;
-        }
-        if !st.ceremony_judged && st.election.is_some() && !is_ceremony_line(&buf) {
-            judge_ceremony(&mut st, number);
-        }
-        if is_ballot_line(&buf) && st.election.is_some() {
-            st.pending.push(Pending {
-                number,
-                offset: line_offset,
-                bytes: std::mem::take(&mut buf),
-            });
-            pending_bytes += st.pending.last().map_or(0, |p| p.bytes.len());
-            if st.pending.len() >= options.chunk || pending_bytes >= MAX_PENDING_BYTES {
-                pending_bytes = 0;
-                flush_ballots(&mut st)?;
-                progress(offset);
+    }
+
+    /// Reads and checks the lines of `input` from its current position, which must be
+    /// [`Verifier::offset`] in the record fed so far, to its end. Every line read is judged on
+    /// return (no ballot waits for a fuller batch), except a key-generation ceremony still
+    /// without a later line, which is judged once one arrives or at [`Verifier::finish`].
+    /// `progress` is called with the record's bytes read so far.
+    pub fn feed<R: BufRead + Seek>(
+        &mut self,
+        input: &mut R,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(), RecordError> {
+        let st = &mut self.st;
+        let options = st.options;
+        let mut buf = Vec::with_capacity(1 << 16);
+        let mut pending_bytes = 0usize;
+        loop {
+            buf.clear();
+            let (n, complete) = read_line(input, &mut buf, options.max_line_bytes)?;
+            if n == 0 {
+                break;
             }
-            continue;
-        }
-        flush_ballots(&mut st)?;
-        progress(offset);
-        let leaf = leaf_hash(&buf);
-        let line = match parse_line(number, &buf) {
-            Ok(l) => l,
-            Err(e) => {
-                st.line_error(e);
-                st.tree.push(leaf);
+            self.number += 1;
+            let number = self.number;
+            let line_offset = self.offset;
+            self.offset += n;
+            let offset = self.offset;
+            if !complete {
+                let detail = format!("longer than {} bytes: skipped", options.max_line_bytes);
+                st.fail_at(Check::V18, number, ".", detail);
+                st.tree.push(leaf_hash(b""));
                 st.seq = st.seq.saturating_add(1);
                 continue;
             }
-        };
-        if let Entry::TreeHead(head) = &line.entry {
-            tree_head_line = Some(number);
-            check_tree_head(&mut st, number, line.seq, head);
-            continue;
+            if let Some(th) = self.tree_head_line {
+                st.fail_at(
+                    Check::V18,
+                    number,
+                    ".",
+                    format!("a line after the tree head of line {th}"),
+                );
+                continue;
+            }
+            if st.fatal {
+                continue;
+            }
+            if !st.ceremony_judged && st.election.is_some() && !is_ceremony_line(&buf) {
+                judge_ceremony(st, number);
+            }
+            if is_ballot_line(&buf) && st.election.is_some() {
+                st.pending.push(Pending {
+                    number,
+                    offset: line_offset,
+                    bytes: std::mem::take(&mut buf),
+                });
+                pending_bytes += st.pending.last().map_or(0, |p| p.bytes.len());
+                if st.pending.len() >= options.chunk || pending_bytes >= MAX_PENDING_BYTES {
+                    pending_bytes = 0;
+                    flush_ballots(st)?;
+                    progress(offset);
+                }
+                continue;
+            }
+            flush_ballots(st)?;
+            progress(offset);
+            let leaf = leaf_hash(&buf);
+            let line = match parse_line(number, &buf) {
+                Ok(l) => l,
+                Err(e) => {
+                    st.line_error(e);
+                    st.tree.push(leaf);
+                    st.seq = st.seq.saturating_add(1);
+                    continue;
+                }
+            };
+            if let Entry::TreeHead(head) = &line.entry {
+                self.tree_head_line = Some(number);
+                check_tree_head(st, number, line.seq, head);
+                continue;
+            }
+            st.check_position(number, line.seq, line.entry.kind());
+            st.tree.push(leaf);
+            other_line(st, input, number, line.entry, offset)?;
         }
-        st.check_position(number, line.seq, line.entry.kind());
-        st.tree.push(leaf);
-        other_line(&mut st, &mut input, number, line.entry, offset)?;
+        flush_ballots(st)?;
+        progress(self.offset);
+        Ok(())
     }
-    flush_ballots(&mut st)?;
-    progress(offset);
-    if !st.ceremony_judged && st.election.is_some() {
-        judge_ceremony(&mut st, number);
+
+    /// The record's bytes read so far: where the next [`Verifier::feed`] starts.
+    pub fn offset(&self) -> u64 {
+        self.offset
     }
-    if st.stage == Stage::Start {
-        st.fail(Failure::new(
-            Check::V1,
-            None,
-            "record",
-            "the record is empty",
-        ));
-    } else if tree_head_line.is_none() && !st.fatal {
-        st.fail(Failure::new(
-            Check::V18,
-            None,
-            "record",
-            "no tree head: the record is truncated",
-        ));
+
+    /// Lines read so far.
+    pub fn lines(&self) -> u64 {
+        self.number
     }
-    Ok(report(st, number, started))
+
+    /// Leaves of the Merkle tree of the lines read so far (a `tree_head` line is not one).
+    pub fn tree_size(&self) -> u64 {
+        self.st.tree.size()
+    }
+
+    /// The Merkle root of the lines read so far (docs/record.md §4.1).
+    pub fn root(&self) -> Hash {
+        self.st.tree.root()
+    }
+
+    /// Ballot lines read so far.
+    pub fn ballots(&self) -> u64 {
+        self.st.ballots
+    }
+
+    /// The election of the record's manifest, once read: its fingerprint is the one the
+    /// record's ballots and signed tree heads are bound to.
+    pub fn election(&self) -> Option<&Election> {
+        self.st.election.as_ref()
+    }
+
+    /// The failures found so far, in the order found: the first [`Options::max_failures`].
+    pub fn failures(&self) -> &[Failure] {
+        &self.st.failures
+    }
+
+    /// The number of failures found so far, all counted.
+    pub fn failures_total(&self) -> u64 {
+        self.st.counts.iter().sum()
+    }
+
+    /// The report on the lines read so far, as for a snapshot of the record but without the
+    /// checks that only the record's end makes (a tree head present, a pending ceremony judged).
+    pub fn report(&self) -> Report {
+        report(&self.st, self.number, self.started)
+    }
+
+    /// Ends the record: judges a ceremony still pending, requires a non-empty record that ends
+    /// with its tree head, and reports.
+    pub fn finish(mut self) -> Report {
+        let st = &mut self.st;
+        if !st.ceremony_judged && st.election.is_some() {
+            judge_ceremony(st, self.number);
+        }
+        if st.stage == Stage::Start {
+            st.fail(Failure::new(
+                Check::V1,
+                None,
+                "record",
+                "the record is empty",
+            ));
+        } else if self.tree_head_line.is_none() && !st.fatal {
+            st.fail(Failure::new(
+                Check::V18,
+                None,
+                "record",
+                "no tree head: the record is truncated",
+            ));
+        }
+        report(&self.st, self.number, self.started)
+    }
 }
 
 /// Ballot lines held before a parallel step, in bytes (besides the count in [`Options::chunk`]).
@@ -1123,7 +1233,7 @@ fn ballot_order(
     }
 }
 
-fn report(st: State<'_>, lines: u64, started: Clock) -> Report {
+fn report(st: &State<'_>, lines: u64, started: Clock) -> Report {
     let stage = match st.stage {
         Stage::Start | Stage::Header | Stage::Manifest | Stage::Credentials
             if st.open_at.is_none() =>
@@ -1197,14 +1307,14 @@ fn report(st: State<'_>, lines: u64, started: Clock) -> Report {
         } else {
             st.points as f64 / st.ballots as f64
         },
-        result: st.result,
-        root: st.tree_head_ok,
+        result: st.result.clone(),
+        root: st.tree_head_ok.clone(),
         checks,
-        failures: st.failures,
+        failures: st.failures.clone(),
         failures_total,
         seconds: started.elapsed().as_secs_f64(),
         batch: st.options.batch,
-        ceremony: st.ceremony_summary,
+        ceremony: st.ceremony_summary.clone(),
         trustees: m.map_or(0, |m| m.trustees.len() as u64),
     }
 }
