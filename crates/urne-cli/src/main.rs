@@ -18,6 +18,7 @@ macro_rules! say {
     }};
 }
 
+mod audit;
 mod client;
 mod demo;
 mod load;
@@ -50,6 +51,8 @@ enum Command {
     Admin(serve::AdminArgs),
     /// Check an election record: every proof, signature, count and the log (exit 0 if valid).
     Verify(verify::VerifyArgs),
+    /// Watch an election's bulletin board as an observer: forks, bad signatures, bad entries.
+    Audit(audit::AuditArgs),
     /// Write the record of a simulated election of any size (for benchmarks and tests).
     Simulate(simulate::SimulateArgs),
     /// A trustee's own steps, offline with files or online with the server: its key, the
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Admin(args) => serve::admin(&args).map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => verify::run(&args),
+        Command::Audit(args) => audit::run(&args),
         Command::Simulate(args) => simulate::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Trustee(args) => trustee::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Load(args) => load::run(&args).map(|()| ExitCode::SUCCESS),
