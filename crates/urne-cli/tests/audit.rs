@@ -1,6 +1,7 @@
 //! `urne audit watch` against a real server (in this process, on a temporary SQLite store): a
 //! board that grows honestly is followed poll after poll; a board rewritten under the watcher
-//! (a fork) and a bad ballot slipped onto the board with its tree kept right are caught.
+//! (a fork) and a bad ballot slipped onto the board with its tree kept right are caught. And
+//! `urne verify` on an election's address checks its record against the signed tree head.
 
 #![allow(clippy::unwrap_used)] // Tests unwrap what must succeed.
 
@@ -470,6 +471,20 @@ fn watch_follows_the_board_then_catches_a_fork() {
     assert!(o.status.success(), "{}", both(&o));
     assert!(stderr(&o).contains("(+0 lines, +0 ballots"), "{}", both(&o));
 
+    // urne verify on the election's address checks the record against the signed head.
+    let o = urne(&["verify", "--quiet", &url]);
+    assert!(o.status.success(), "{}", both(&o));
+    assert!(
+        stdout(&o).contains("signed head  ")
+            && stdout(&o).contains("the record's tree head, signed"),
+        "{}",
+        both(&o)
+    );
+    let o = urne(&["verify", "--json", &url]);
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["valid"], true);
+    assert_eq!(doc["signed_head"]["ok"], true);
+
     // The server rewrites its second ballot and signs the new tree: a fork.
     server.stop();
     let board = Board::open(&data);
@@ -567,10 +582,12 @@ fn watch_reports_a_bad_entry_with_its_seq() {
         "{failures:?}"
     );
 
-    // A fresh watch of the whole board finds it too.
+    // A fresh watch of the whole board finds it too, and so does urne verify.
     let o = urne(&["audit", "watch", "--once", &server.election_url()]);
     assert_eq!(o.status.code(), Some(1), "{}", both(&o));
     assert!(stdout(&o).contains(&format!("BAD ENTRY seq {seq}")));
+    let o = urne(&["verify", "--quiet", &server.election_url()]);
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
     server.stop();
 }
 
