@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use urne_board::{Append, Item, Phase};
@@ -28,6 +28,7 @@ use crate::AppState;
 use crate::auth::{self, Admin};
 use crate::draft::{ElectionDraft, StoredConfig};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path, Query};
 use crate::trustees::{ceremony_view, counting, kinds, line_kind, relayed};
 
 /// The administration routes (under `/api/v1`).

@@ -19,6 +19,7 @@ pub mod commit;
 pub mod config;
 pub mod draft;
 pub mod error;
+pub mod extract;
 pub mod live;
 pub mod metrics;
 pub mod openapi;

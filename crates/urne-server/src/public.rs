@@ -3,10 +3,9 @@
 
 use std::time::Instant;
 
-use axum::Json;
 use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -21,6 +20,7 @@ use urne_verify::record::{Entry, TreeHead, encode_line, parse_line};
 
 use crate::commit::{Ack, Pending};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path, Query};
 use crate::{AppState, PUBLIC_PHASES};
 
 /// An election as the public sees it.

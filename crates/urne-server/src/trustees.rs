@@ -6,8 +6,7 @@
 //! to refuse garbage early (the sender is the invited trustee, the message parses), and keeps
 //! the messages aside until the administrators seal the setup.
 
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use urne_board::{Append, Item, Phase};
@@ -20,6 +19,7 @@ use crate::AppState;
 use crate::auth::{Invitation, trustee_of};
 use crate::draft::StoredConfig;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path};
 
 /// Kinds of relayed messages.
 pub mod kinds {

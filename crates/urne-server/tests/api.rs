@@ -1118,3 +1118,63 @@ fn metrics_count_accepted_duplicate_and_rejected_ballots() {
     }
     assert!(text.trim_end().ends_with("# EOF"));
 }
+
+#[test]
+fn rejects_bad_administration_and_trustee_bodies_with_the_api_error() {
+    let server = Server::start();
+    let auth = format!("Bearer {}", server.token);
+    let headers = [("authorization", auth.as_str())];
+    // Not JSON: 400 bad_json with the JSON error body, nothing created.
+    let r = server.request(
+        "POST",
+        "/api/v1/admin/elections",
+        &headers,
+        Some(b"{\"id\":".as_slice()),
+    );
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "bad_json".to_owned()),
+        "{}",
+        r.text()
+    );
+    // JSON of the wrong shape: 422 bad_content naming the field.
+    let body = br#"{"id":"x","draft":{"title":"T","questions":[],"opens_at":42}}"#;
+    let r = server.request(
+        "POST",
+        "/api/v1/admin/elections",
+        &headers,
+        Some(body.as_slice()),
+    );
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "bad_content".to_owned()),
+        "{}",
+        r.text()
+    );
+    assert_eq!(r.json()["error"]["field"], "draft.opens_at", "{}", r.text());
+    // A path segment that is not a trustee index.
+    let r = server.request(
+        "POST",
+        "/api/v1/elections/x/trustees/first",
+        &headers,
+        Some(b"{}".as_slice()),
+    );
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "bad_path".to_owned()),
+        "{}",
+        r.text()
+    );
+    // A query that does not parse.
+    let r = server.get("/api/v1/elections/x/board/consistency?from=minus-one");
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "bad_query".to_owned()),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        server.admin_get("/api/v1/admin/elections").json(),
+        serde_json::json!([])
+    );
+}
