@@ -25,6 +25,16 @@ if cargo tree -p urne-verify -e normal --prefix none | grep -E '^urne-' | grep -
   echo "urne-verify may depend on urne-core only among urne's crates (see README: architecture)" >&2
   exit 1
 fi
+if cargo tree -p urne-verify -e normal --prefix none | grep -E '^(tokio|axum|hyper|sqlx|rusqlite|postgres|tokio-postgres) '; then
+  echo "urne-verify must not depend on a server or database crate (see README: architecture)" >&2
+  exit 1
+fi
+
+echo "== dependency rule: only the server links the web framework"
+if cargo tree -p urne-board -e normal --prefix none | grep -E '^(axum|hyper|tower|tower-http) '; then
+  echo "urne-board is storage only: no web framework (see README: architecture)" >&2
+  exit 1
+fi
 
 echo "== PostgreSQL for the board's tests"
 pg_fail() {
