@@ -29,9 +29,15 @@ pub struct HttpError {
 impl Client {
     /// A client of the server at `base` (`http://host:port`).
     pub fn new(base: &str) -> Self {
+        // A server that stops answering must not hang a trustee's step or an observer's poll
+        // for ever; the answer's body may stream for long (a whole record), so only the
+        // connection and the wait for the answer to start are bounded. Administrative steps on
+        // very large elections (sealing a million credentials, tallying) take minutes.
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_idle_connections_per_host(256)
+            .timeout_connect(Some(std::time::Duration::from_secs(15)))
+            .timeout_recv_response(Some(std::time::Duration::from_secs(900)))
             .build();
         Client {
             base: base.trim_end_matches('/').to_owned(),
