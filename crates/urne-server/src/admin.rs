@@ -95,12 +95,11 @@ pub struct Login {
     request_body = Login,
     responses(
         (status = 204, description = "Logged in: the session cookie is set (`Set-Cookie: urne_session=...; HttpOnly; SameSite=Strict`, `Secure` when `public_url` is https)"),
-        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 400, description = "The body is not JSON, or not all of it (`bad_json`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "Wrong name or password (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "A login from another site (`cross_site`)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
-        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Not a login (unknown or missing fields)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not a login: unknown or missing fields (`bad_content`)", body = crate::openapi::ErrorBody),
     )
 )]
 async fn login(
@@ -215,12 +214,11 @@ pub struct NewToken {
     security(("admin_session" = []), ("admin_token" = [])),
     responses(
         (status = 201, description = "A new API token, shown once", body = NewToken),
-        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 400, description = "The body is not JSON, or not all of it (`bad_json`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
-        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Not a token request", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not a token request (`bad_content`)", body = crate::openapi::ErrorBody),
     )
 )]
 async fn create_token(
@@ -380,13 +378,12 @@ pub struct NewElection {
     security(("admin_session" = []), ("admin_token" = [])),
     responses(
         (status = 201, description = "The election, as a draft", body = AdminView),
-        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 400, description = "The body is not JSON, or not all of it (`bad_json`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "An election with this id exists already (`election_exists`)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
-        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "A bad id or draft (`bad_id`, `bad_draft`); `field` names the part at fault", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not a new election (`bad_content`), or a bad id or draft (`bad_id`, `bad_draft`); `field` names the part at fault", body = crate::openapi::ErrorBody),
     )
 )]
 async fn create(
@@ -432,14 +429,13 @@ async fn create(
     security(("admin_session" = []), ("admin_token" = [])),
     responses(
         (status = 200, description = "The election with its new draft", body = AdminView),
-        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 400, description = "The body is not JSON, or not all of it (`bad_json`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "The election is not in the right phase (`wrong_phase`: only drafts are edited)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
-        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "A bad draft (`bad_draft`); `field` names the part at fault", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not a draft (`bad_content`), or a bad one (`bad_draft`); `field` names the part at fault", body = crate::openapi::ErrorBody),
     )
 )]
 async fn edit(
@@ -569,14 +565,13 @@ pub struct CredentialsAck {
     security(("admin_session" = []), ("admin_token" = [])),
     responses(
         (status = 200, description = "The credential list is stored (replacing any earlier one)", body = CredentialsAck),
-        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 400, description = "The body is not JSON, or not all of it (`bad_json`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "The election is not in the right phase (`wrong_phase`: credentials are uploaded during setup, before sealing)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
-        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "An empty or bad list (`no_credentials`, `bad_credentials`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not a credential list (`bad_content`), or an empty or bad one (`no_credentials`, `bad_credentials`)", body = crate::openapi::ErrorBody),
     )
 )]
 async fn credentials(
@@ -662,6 +657,7 @@ pub struct Sealed {
     security(("admin_session" = []), ("admin_token" = [])),
     responses(
         (status = 200, description = "The setup is on the board: header, manifest, ceremony and credentials", body = Sealed),
+        (status = 400, description = "`force` is not `true` or `false` (`bad_query`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
@@ -1196,6 +1192,7 @@ pub struct AuditEntry {
     security(("admin_session" = []), ("admin_token" = [])),
     responses(
         (status = 200, description = "The audit log, oldest first", body = Vec<AuditEntry>),
+        (status = 400, description = "A query that does not parse (`bad_query`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
     )
 )]

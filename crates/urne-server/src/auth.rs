@@ -161,6 +161,28 @@ pub fn trustee_of(headers: &HeaderMap, invitations: &[String]) -> Result<Invitat
     Err(ApiError::unauthorized("unknown invitation token"))
 }
 
+/// A trustee whose invitation token is checked before the request's body is read, so that a
+/// request without a valid invitation for the election of its path is refused (401) without its
+/// body being parsed. The handlers check the invitation again, with the election's phase, under
+/// the election's lock.
+#[derive(Debug, Clone, Copy)]
+pub struct InvitedTrustee(pub Invitation);
+
+impl FromRequestParts<AppState> for InvitedTrustee {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        type Params = crate::extract::Path<std::collections::HashMap<String, String>>;
+        let crate::extract::Path(params) = Params::from_request_parts(parts, state).await?;
+        let id = params
+            .get("id")
+            .ok_or_else(|| ApiError::internal("a trustee's route without an election id"))?;
+        let row = state.row(id).await?;
+        let config = crate::draft::StoredConfig::from_json(&row.config)?;
+        trustee_of(&parts.headers, &config.invitations).map(InvitedTrustee)
+    }
+}
+
 fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.ct_eq(b))

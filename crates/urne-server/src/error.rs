@@ -160,3 +160,49 @@ impl IntoResponse for ApiError {
 
 /// The result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Answers in the API's error format the failures that axum makes itself, instead of a
+/// handler: no such route (404) or method (405), and any other rejection of an extractor that is
+/// not one of [`crate::extract`]'s. They come as plain text or with no body; this rewrites them
+/// as `{"error": {"code", "message"}}` with the same status and headers (such as `Allow`), so
+/// that every error of the API has one shape.
+pub async fn json_rejections(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 << 10)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::BAD_REQUEST if text.starts_with("Failed to parse the request body") => {
+            "bad_json"
+        }
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNPROCESSABLE_ENTITY => "bad_content",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "bad_content_type",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::NOT_FOUND => "no_route",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        _ => "error",
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, code, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().append(name, value.clone());
+        }
+    }
+    out
+}

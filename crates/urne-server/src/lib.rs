@@ -241,6 +241,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(public::healthz))
         .route("/metrics", get(public::metrics))
         .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(axum::middleware::map_response(error::json_rejections))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -149,7 +149,7 @@ pub async fn election(
         (status = 400, description = "The body is not a ballot (`bad_json`, `bad_ballot`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "Not accepting ballots (`election_not_open`, `election_closed`), or the credential has voted in an election without revoting (`credential_used`)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "The body is larger than `max_ballot_bytes`", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_ballot_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
         (status = 422, description = "The ballot fails a check (`wrong_election`, `unknown_credential`, `invalid_ballot`); `field` names the part at fault", body = crate::openapi::ErrorBody),
         (status = 503, description = "The server is shutting down (`unavailable`): submit again", body = crate::openapi::ErrorBody),
     )
@@ -311,7 +311,7 @@ pub struct BallotLocation {
     operation_id = "find_ballot",
     params(
         ("id" = String, Path, description = "The election's id"),
-        ("tracker" = String, Path, description = "The ballot's tracker (base64url of 32 bytes)"),
+        ("tracker" = String, Path, description = "The ballot's tracker (base64url of 32 bytes)", pattern = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"),
     ),
     responses(
         (status = 200, description = "Where the ballot is, with its inclusion proof in the latest signed tree head", body = BallotLocation),
@@ -482,7 +482,7 @@ pub struct InclusionView {
     ),
     responses(
         (status = 200, description = "Proof that line `seq` is in the tree of `size` lines", body = InclusionView),
-        (status = 400, description = "Not `seq < size ≤` the board's size (`bad_range`)", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Not `seq < size ≤` the board's size (`bad_range`), or not numbers (`bad_path`, `bad_query`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such election, or its board is empty (`no_election`, `no_board`)", body = crate::openapi::ErrorBody),
     )
 )]
@@ -545,7 +545,7 @@ pub struct ConsistencyView {
     ),
     responses(
         (status = 200, description = "Proof that the tree of `to` lines extends the tree of `from` lines", body = ConsistencyView),
-        (status = 400, description = "Not `from ≤ to ≤` the board's size (`bad_range`)", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Not `from ≤ to ≤` the board's size (`bad_range`), or not numbers (`bad_path`, `bad_query`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such election, or its board is empty (`no_election`, `no_board`)", body = crate::openapi::ErrorBody),
     )
 )]
@@ -604,6 +604,7 @@ pub struct LinesQuery {
     ),
     responses(
         (status = 200, description = "Lines of the board, one JSON object per line (docs/record.md)", content_type = "application/jsonl", body = String),
+        (status = 400, description = "A query parameter that is not a number (`bad_query`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such election, or its board is empty (`no_election`, `no_board`)", body = crate::openapi::ErrorBody),
     )
 )]

@@ -183,19 +183,19 @@ pub async fn ceremony(
     security(("trustee_invitation" = [])),
     responses(
         (status = 201, description = "Registered"),
-        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 400, description = "The index is not a number, or the body is not JSON (`bad_path`, `bad_json`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "No invitation token, or an unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "The invitation is another trustee's (`wrong_trustee`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "Not in setup, or registered already (`wrong_phase`, `already_registered`)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
-        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Not a trustee identity, another name than the election's, or a key proof that fails V-3 (`wrong_name`, `bad_proof`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not a trustee identity (`bad_content`), another name than the election's, or a key proof that fails V-3 (`wrong_name`, `bad_proof`)", body = crate::openapi::ErrorBody),
     )
 )]
 pub async fn register(
     State(state): State<AppState>,
     Path((id, index)): Path<(String, u32)>,
+    _invited: crate::auth::InvitedTrustee,
     headers: HeaderMap,
     Json(public): Json<TrusteePublic>,
 ) -> ApiResult<StatusCode> {
@@ -280,19 +280,19 @@ async fn relay(
     security(("trustee_invitation" = [])),
     responses(
         (status = 201, description = "Relayed; it goes on the board when the administrators seal the setup"),
-        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 400, description = "The body is not JSON, or not all of it (`bad_json`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "No invitation token, or an unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "A trustee deals only as itself (`wrong_trustee`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "Not in setup, sealed already, or sent already (`wrong_phase`, `sealed`, `already_sent`)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
-        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "The body is not a dealing", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "The body is not a dealing (`bad_content`)", body = crate::openapi::ErrorBody),
     )
 )]
 pub async fn dealing(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    _invited: crate::auth::InvitedTrustee,
     headers: HeaderMap,
     Json(d): Json<Dealing>,
 ) -> ApiResult<StatusCode> {
@@ -326,19 +326,19 @@ pub async fn dealing(
     security(("trustee_invitation" = [])),
     responses(
         (status = 201, description = "Relayed; it goes on the board when the administrators seal the setup"),
-        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 400, description = "The body is not JSON, or not all of it (`bad_json`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "No invitation token, or an unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "A trustee complains only as itself (`wrong_trustee`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "Not in setup, sealed already, or sent already (`wrong_phase`, `sealed`, `already_sent`)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
-        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "The body is not a list of complaints", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "The body is not a list of complaints (`bad_content`)", body = crate::openapi::ErrorBody),
     )
 )]
 pub async fn complaints(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    _invited: crate::auth::InvitedTrustee,
     headers: HeaderMap,
     Json(list): Json<Vec<ComplaintMessage>>,
 ) -> ApiResult<StatusCode> {
@@ -372,19 +372,19 @@ pub async fn complaints(
     security(("trustee_invitation" = [])),
     responses(
         (status = 201, description = "Relayed; it goes on the board when the administrators seal the setup"),
-        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 400, description = "The body is not JSON, or not all of it (`bad_json`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "No invitation token, or an unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "A trustee answers only as itself (`wrong_trustee`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "Not in setup, sealed already, or sent already (`wrong_phase`, `sealed`, `already_sent`)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
-        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "The body is not a list of answers", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "The body is not a list of answers (`bad_content`)", body = crate::openapi::ErrorBody),
     )
 )]
 pub async fn answers(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    _invited: crate::auth::InvitedTrustee,
     headers: HeaderMap,
     Json(list): Json<Vec<Answer>>,
 ) -> ApiResult<StatusCode> {
@@ -513,19 +513,19 @@ fn tail_start(row: &urne_board::ElectionRow) -> u64 {
     security(("trustee_invitation" = [])),
     responses(
         (status = 201, description = "Checked (V-15) and on the board; with enough trustees, the result is too", body = DecryptionAck),
-        (status = 400, description = "The body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 400, description = "The body is not JSON, or not all of it (`bad_json`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "No invitation token, or an unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "A trustee decrypts only as itself (`wrong_trustee`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "Not tallied, decrypted already, or sent already (`wrong_phase`, `decrypted`, `already_sent`)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "The body is larger than `max_upload_bytes`", body = crate::openapi::ErrorBody),
-        (status = 415, description = "The body is not declared `application/json`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Not a decryption, or its proofs fail V-15 (`bad_decryption`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not a decryption (`bad_content`), or its proofs fail V-15 (`bad_decryption`)", body = crate::openapi::ErrorBody),
     )
 )]
 pub async fn decryption(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    _invited: crate::auth::InvitedTrustee,
     headers: HeaderMap,
     Json(pd): Json<PartialDecryption>,
 ) -> ApiResult<(StatusCode, Json<DecryptionAck>)> {

@@ -327,6 +327,109 @@ fn the_error_body_is_what_the_server_answers() {
     }
 }
 
+/// A server on a free port of 127.0.0.1 over an empty SQLite store, for the test's duration.
+async fn serve() -> (std::net::SocketAddr, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = urne_board::SqliteStore::open(dir.path()).unwrap();
+    let key = urne_server::load_board_key(&dir.path().join("board-key")).unwrap();
+    let state = urne_server::AppState::new(
+        std::sync::Arc::new(store),
+        key,
+        urne_server::ServerConfig::default(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, urne_server::app(state))
+            .await
+            .unwrap();
+    });
+    (addr, dir)
+}
+
+/// One HTTP/1.1 request without a body; the status, the content type and the body.
+async fn request(addr: std::net::SocketAddr, method: &str, path: &str) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a response head");
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-type")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default();
+    (status, content_type, body.to_owned())
+}
+
+/// Every documented operation, called on an empty server without credentials nor body, is
+/// answered by its handler (not the router's 404 or 405) with one of its documented statuses,
+/// and its errors are the error body.
+#[tokio::test]
+async fn every_operation_is_answered_by_its_handler_as_documented() {
+    let (addr, _dir) = serve().await;
+    let doc = document();
+    for (method, path, op) in documented(&doc) {
+        let concrete = path
+            .replace("{id}", "no-such-election")
+            .replace("{tracker}", &"A".repeat(43))
+            .replace("{seq}", "1")
+            .replace("{index}", "1");
+        let what = format!("{} {concrete}", method.to_uppercase());
+        let (status, content_type, body) = request(addr, &method.to_uppercase(), &concrete).await;
+        assert!(
+            op["responses"].get(status.to_string()).is_some(),
+            "{what}: undocumented status {status}: {body}"
+        );
+        if status >= 400 {
+            assert_eq!(content_type, "application/json", "{what}: {status} {body}");
+            let e: urne_server::openapi::ErrorBody = serde_json::from_str(&body)
+                .unwrap_or_else(|e| panic!("{what}: not the error body ({e}): {body}"));
+            assert_ne!(e.error.code, "no_route", "{what}: not routed");
+            assert_ne!(e.error.code, "method_not_allowed", "{what}: not routed");
+        }
+    }
+}
+
+/// What the router and axum's extractors refuse is answered as the error body too.
+#[tokio::test]
+async fn the_router_s_own_refusals_are_error_bodies() {
+    let (addr, _dir) = serve().await;
+    for (method, path, status, code) in [
+        ("GET", "/nowhere", 404, "no_route"),
+        ("GET", "/api/v1/nowhere", 404, "no_route"),
+        ("DELETE", "/api/v1/elections", 405, "method_not_allowed"),
+        (
+            "GET",
+            "/api/v1/elections/x/board/inclusion/notanumber",
+            400,
+            "bad_path",
+        ),
+        (
+            "GET",
+            "/api/v1/elections/x/board/lines?from=x",
+            400,
+            "bad_query",
+        ),
+        ("POST", "/api/v1/admin/login", 400, "bad_json"),
+    ] {
+        let (got, content_type, body) = request(addr, method, path).await;
+        assert_eq!(got, status, "{method} {path}: {body}");
+        assert_eq!(content_type, "application/json", "{method} {path}");
+        let e: urne_server::openapi::ErrorBody = serde_json::from_str(&body).unwrap();
+        assert_eq!(e.error.code, code, "{method} {path}: {body}");
+    }
+}
+
 #[test]
 fn the_snapshot_is_up_to_date() {
     let path: PathBuf = crate_dir().join("../../docs/openapi.json");
