@@ -216,6 +216,13 @@ fn connect(path: &Path, reader: bool) -> Result<Connection, StoreError> {
                 path.display()
             )));
         }
+        // Checkpoints (copying the WAL's pages into the database file) every 10,000 pages
+        // (40 MB) rather than SQLite's 1,000: an index page changed by many commits in between
+        // is copied once. Under `urne load` this writes 18% fewer bytes per ballot and keeps
+        // the disk's queue short (docs/performance.md). Durability is the WAL's, synced at
+        // every commit: a checkpoint only moves what is already durable.
+        conn.pragma_update(None, "wal_autocheckpoint", 10_000)
+            .map_err(db(what))?;
     }
     // synchronous = FULL: in WAL mode, the default NORMAL leaves the last transactions in the
     // WAL unsynced and a power loss can undo them. A ballot whose append has returned has been
