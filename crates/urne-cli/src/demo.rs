@@ -28,12 +28,12 @@ use urne_core::dkg::{Polynomial, Share};
 use urne_core::election::Election;
 use urne_core::group::Point;
 use urne_core::manifest::{Counting, Manifest, Question, Timestamp};
-use urne_core::tally::{ElectionResult, PartialDecryption, QuestionResult};
+use urne_core::tally::{ElectionResult, PartialDecryption};
 use urne_core::trustee::TrusteeKey;
 use urne_server::ServerConfig;
 use urne_verify::merkle;
 use urne_verify::record::TallyEntry;
-use urne_verify::simulate::{random_vote, rng_for};
+use urne_verify::simulate::{count, empty_result, random_vote, rng_for};
 
 use crate::client::Client;
 use crate::progress::{bar, phase_line};
@@ -766,27 +766,6 @@ fn latency_summary(metrics: &str) -> String {
 fn hash32(text: &str) -> anyhow::Result<[u8; 32]> {
     let bytes = urne_core::group::b64_decode(text).map_err(|e| anyhow::anyhow!("{e}"))?;
     <[u8; 32]>::try_from(bytes).map_err(|_| anyhow::anyhow!("a hash is 32 bytes"))
-}
-
-fn empty_result(questions: &[Question]) -> ElectionResult {
-    ElectionResult {
-        questions: questions
-            .iter()
-            .map(|q| QuestionResult {
-                counts: vec![0; q.answers.len()],
-                blank: q.blank.then_some(0),
-            })
-            .collect(),
-    }
-}
-
-fn count(result: &mut ElectionResult, vote: &[QuestionVote]) {
-    for (qr, v) in result.questions.iter_mut().zip(vote) {
-        match v {
-            QuestionVote::Blank => *qr.blank.get_or_insert(0) += 1,
-            QuestionVote::Selected(s) => s.iter().for_each(|&a| qr.counts[a] += 1),
-        }
-    }
 }
 
 fn print_result(election: &Election, result: &ElectionResult) {

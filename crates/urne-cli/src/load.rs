@@ -44,10 +44,10 @@ use urne_core::dkg::Polynomial;
 use urne_core::election::Election;
 use urne_core::group::{Point, b64_decode, b64_encode};
 use urne_core::manifest::{Counting, Manifest, Question, Timestamp};
-use urne_core::tally::{ElectionResult, PartialDecryption, QuestionResult};
+use urne_core::tally::{ElectionResult, PartialDecryption};
 use urne_core::trustee::TrusteeKey;
 use urne_verify::record::TallyEntry;
-use urne_verify::simulate::{random_vote, rng_for};
+use urne_verify::simulate::{count, empty_result, random_vote, rng_for};
 
 use crate::client::Client;
 use crate::progress::{bar, phase_line};
@@ -1466,25 +1466,4 @@ fn download(base: &str, path: &str, to: &Path) -> anyhow::Result<u64> {
         .with_context(|| format!("GET {path}"))?;
     out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     Ok(n)
-}
-
-fn empty_result(questions: &[Question]) -> ElectionResult {
-    ElectionResult {
-        questions: questions
-            .iter()
-            .map(|q| QuestionResult {
-                counts: vec![0; q.answers.len()],
-                blank: q.blank.then_some(0),
-            })
-            .collect(),
-    }
-}
-
-fn count(result: &mut ElectionResult, vote: &[QuestionVote]) {
-    for (qr, v) in result.questions.iter_mut().zip(vote) {
-        match v {
-            QuestionVote::Blank => *qr.blank.get_or_insert(0) += 1,
-            QuestionVote::Selected(s) => s.iter().for_each(|&a| qr.counts[a] += 1),
-        }
-    }
 }

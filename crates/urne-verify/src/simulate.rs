@@ -104,7 +104,8 @@ pub fn random_vote(rng: &mut impl Rng, questions: &[Question]) -> Vec<QuestionVo
         .collect()
 }
 
-fn empty_result(questions: &[Question]) -> ElectionResult {
+/// A result of zero votes for `questions`: what the plaintext count of votes starts from.
+pub fn empty_result(questions: &[Question]) -> ElectionResult {
     ElectionResult {
         questions: questions
             .iter()
@@ -116,7 +117,8 @@ fn empty_result(questions: &[Question]) -> ElectionResult {
     }
 }
 
-fn count(result: &mut ElectionResult, vote: &[QuestionVote]) {
+/// Adds one plaintext vote to a count (the simulation's reference for the decrypted result).
+pub fn count(result: &mut ElectionResult, vote: &[QuestionVote]) {
     for (qr, v) in result.questions.iter_mut().zip(vote) {
         match v {
             QuestionVote::Blank => *qr.blank.get_or_insert(0) += 1,
