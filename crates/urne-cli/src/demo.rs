@@ -109,7 +109,6 @@ struct Trustee {
     index: u32,
     key: TrusteeKey,
     token: String,
-    poly: Option<Polynomial>,
     share: Option<Share>,
 }
 
@@ -134,16 +133,16 @@ impl Phases {
 }
 
 #[derive(Deserialize)]
-struct Invitations {
-    invitations: Vec<String>,
+pub(crate) struct Invitations {
+    pub(crate) invitations: Vec<String>,
 }
 
 #[derive(Deserialize)]
-struct CeremonyView {
-    identities: Vec<Option<urne_core::manifest::TrusteePublic>>,
-    dealings: Vec<Dealing>,
-    complaints: Vec<ComplaintMessage>,
-    answers: Vec<Answer>,
+pub(crate) struct CeremonyView {
+    pub(crate) identities: Vec<Option<urne_core::manifest::TrusteePublic>>,
+    pub(crate) dealings: Vec<Dealing>,
+    pub(crate) complaints: Vec<ComplaintMessage>,
+    pub(crate) answers: Vec<Answer>,
 }
 
 #[derive(Deserialize)]
@@ -278,69 +277,24 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
             index: i as u32 + 1,
             key: TrusteeKey::generate(&mut rand::rng()),
             token: token.clone(),
-            poly: None,
             share: None,
         })
         .collect();
     let threshold_mode = (args.threshold as usize) < args.trustees;
     phases.run("trustees", || {
-        for t in &trustees {
-            let public = t.key.publish(
-                &mut rand::rng(),
-                ID,
-                t.index,
-                &format!("Trustee {}", t.index),
-            );
-            let _: serde_json::Value = anon.with_token(&t.token).post(
-                &format!("/api/v1/elections/{ID}/trustees/{}", t.index),
-                &public,
-            )?;
-        }
-        if !threshold_mode {
-            return Ok((
-                (),
-                format!(
-                    "{} independent keys registered; all must decrypt",
-                    trustees.len()
-                ),
-            ));
-        }
-        let view: CeremonyView = anon.get(&format!("/api/v1/elections/{ID}/ceremony"))?;
-        let identities: Vec<Point> = view
-            .identities
+        let parties: Vec<(u32, &TrusteeKey, &str)> = trustees
             .iter()
-            .flatten()
-            .map(|t| t.public_key)
+            .map(|t| (t.index, &t.key, t.token.as_str()))
             .collect();
-        for t in &mut trustees {
-            let (dealing, poly) =
-                t.key
-                    .deal(&mut rand::rng(), ID, t.index, args.threshold, &identities);
-            t.poly = Some(poly);
-            let _: serde_json::Value = anon.with_token(&t.token).post(
-                &format!("/api/v1/elections/{ID}/ceremony/dealing"),
-                &dealing,
-            )?;
+        register_trustees(&anon, ID, &parties)?;
+        if !threshold_mode {
+            let what = format!(
+                "{} independent keys registered; all must decrypt",
+                trustees.len()
+            );
+            return Ok(((), what));
         }
-        let view: CeremonyView = anon.get(&format!("/api/v1/elections/{ID}/ceremony"))?;
-        for t in &trustees {
-            let c = t
-                .key
-                .complaints(&mut rand::rng(), ID, t.index, &identities, &view.dealings);
-            let _: serde_json::Value = anon
-                .with_token(&t.token)
-                .post(&format!("/api/v1/elections/{ID}/ceremony/complaints"), &c)?;
-        }
-        let view: CeremonyView = anon.get(&format!("/api/v1/elections/{ID}/ceremony"))?;
-        for t in &trustees {
-            let poly = t.poly.as_ref().context("dealt")?;
-            let a = t
-                .key
-                .answers(&mut rand::rng(), ID, t.index, poly, &view.complaints);
-            let _: serde_json::Value = anon
-                .with_token(&t.token)
-                .post(&format!("/api/v1/elections/{ID}/ceremony/answers"), &a)?;
-        }
+        let view = hold_ceremony(&anon, ID, args.threshold, &parties)?;
         Ok((
             (),
             format!(
@@ -645,6 +599,62 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     drop(state);
     runtime.shutdown_timeout(Duration::from_secs(5));
     Ok(())
+}
+
+/// The trustees register their identities with the server, each with its invitation.
+pub(crate) fn register_trustees(
+    anon: &Client,
+    id: &str,
+    trustees: &[(u32, &TrusteeKey, &str)],
+) -> anyhow::Result<()> {
+    for &(index, key, token) in trustees {
+        let public = key.publish(&mut rand::rng(), id, index, &format!("Trustee {index}"));
+        let _: serde_json::Value = anon
+            .with_token(token)
+            .post(&format!("/api/v1/elections/{id}/trustees/{index}"), &public)?;
+    }
+    Ok(())
+}
+
+/// The key-generation ceremony of registered trustees, round by round through the server;
+/// returns the ceremony as the server relayed it.
+pub(crate) fn hold_ceremony(
+    anon: &Client,
+    id: &str,
+    threshold: u32,
+    trustees: &[(u32, &TrusteeKey, &str)],
+) -> anyhow::Result<CeremonyView> {
+    let path = format!("/api/v1/elections/{id}/ceremony");
+    let view: CeremonyView = anon.get(&path)?;
+    let identities: Vec<Point> = view
+        .identities
+        .iter()
+        .flatten()
+        .map(|t| t.public_key)
+        .collect();
+    let mut polys: Vec<Polynomial> = Vec::new();
+    for &(index, key, token) in trustees {
+        let (dealing, poly) = key.deal(&mut rand::rng(), id, index, threshold, &identities);
+        polys.push(poly);
+        let _: serde_json::Value = anon
+            .with_token(token)
+            .post(&format!("{path}/dealing"), &dealing)?;
+    }
+    let view: CeremonyView = anon.get(&path)?;
+    for &(index, key, token) in trustees {
+        let c = key.complaints(&mut rand::rng(), id, index, &identities, &view.dealings);
+        let _: serde_json::Value = anon
+            .with_token(token)
+            .post(&format!("{path}/complaints"), &c)?;
+    }
+    let view: CeremonyView = anon.get(&path)?;
+    for (&(index, key, token), poly) in trustees.iter().zip(&polys) {
+        let a = key.answers(&mut rand::rng(), id, index, poly, &view.complaints);
+        let _: serde_json::Value = anon
+            .with_token(token)
+            .post(&format!("{path}/answers"), &a)?;
+    }
+    anon.get(&path)
 }
 
 /// Removes the data of an earlier demo (only a directory the demo made itself).

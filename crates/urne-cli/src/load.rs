@@ -38,9 +38,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use urne_core::ballot::{Ballot, QuestionVote};
-use urne_core::ceremony::{Answer, ComplaintMessage, Dealing, vartime_judge_ceremony};
+use urne_core::ceremony::vartime_judge_ceremony;
 use urne_core::credential::{Credential, CredentialKey, PublicCredential};
-use urne_core::dkg::Polynomial;
 use urne_core::election::Election;
 use urne_core::group::{Point, b64_decode, b64_encode};
 use urne_core::manifest::{Counting, Manifest, Question, Timestamp};
@@ -50,6 +49,7 @@ use urne_verify::record::TallyEntry;
 use urne_verify::simulate::{count, empty_result, random_vote, rng_for};
 
 use crate::client::Client;
+use crate::demo::{CeremonyView, Invitations};
 use crate::progress::{bar, phase_line};
 use crate::verify::verify_file;
 
@@ -242,19 +242,6 @@ fn questions() -> Vec<Question> {
         blank: false,
         counting: Counting::Plurality,
     }]
-}
-
-#[derive(Deserialize)]
-struct Invitations {
-    invitations: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct CeremonyView {
-    identities: Vec<Option<urne_core::manifest::TrusteePublic>>,
-    dealings: Vec<Dealing>,
-    complaints: Vec<ComplaintMessage>,
-    answers: Vec<Answer>,
 }
 
 #[derive(Deserialize)]
@@ -470,42 +457,12 @@ fn create(path: &Path, secret: bool) -> anyhow::Result<File> {
 
 /// The trustees' identities and key-generation ceremony, through the server.
 fn ceremony(anon: &Client, id: &str, trustees: &[(u32, TrusteeKey, String)]) -> anyhow::Result<()> {
-    for (index, key, token) in trustees {
-        let public = key.publish(&mut rand::rng(), id, *index, &format!("Trustee {index}"));
-        let _: serde_json::Value = anon
-            .with_token(token)
-            .post(&format!("/api/v1/elections/{id}/trustees/{index}"), &public)?;
-    }
-    let view: CeremonyView = anon.get(&format!("/api/v1/elections/{id}/ceremony"))?;
-    let identities: Vec<Point> = view
-        .identities
+    let parties: Vec<(u32, &TrusteeKey, &str)> = trustees
         .iter()
-        .flatten()
-        .map(|t| t.public_key)
+        .map(|(i, k, t)| (*i, k, t.as_str()))
         .collect();
-    let mut polys: Vec<Polynomial> = Vec::new();
-    for (index, key, token) in trustees {
-        let (dealing, poly) = key.deal(&mut rand::rng(), id, *index, THRESHOLD, &identities);
-        polys.push(poly);
-        let _: serde_json::Value = anon.with_token(token).post(
-            &format!("/api/v1/elections/{id}/ceremony/dealing"),
-            &dealing,
-        )?;
-    }
-    let view: CeremonyView = anon.get(&format!("/api/v1/elections/{id}/ceremony"))?;
-    for (index, key, token) in trustees {
-        let c = key.complaints(&mut rand::rng(), id, *index, &identities, &view.dealings);
-        let _: serde_json::Value = anon
-            .with_token(token)
-            .post(&format!("/api/v1/elections/{id}/ceremony/complaints"), &c)?;
-    }
-    let view: CeremonyView = anon.get(&format!("/api/v1/elections/{id}/ceremony"))?;
-    for ((index, key, token), poly) in trustees.iter().zip(&polys) {
-        let a = key.answers(&mut rand::rng(), id, *index, poly, &view.complaints);
-        let _: serde_json::Value = anon
-            .with_token(token)
-            .post(&format!("/api/v1/elections/{id}/ceremony/answers"), &a)?;
-    }
+    crate::demo::register_trustees(anon, id, &parties)?;
+    crate::demo::hold_ceremony(anon, id, THRESHOLD, &parties)?;
     Ok(())
 }
 
