@@ -48,6 +48,18 @@ fn public_row(row: &ElectionRow) -> bool {
     PUBLIC_PHASES.contains(&row.phase) && row.log_size > 0
 }
 
+/// The row of an election whose board is public, or 404 `no_board`.
+async fn board_row(state: &AppState, id: &str) -> ApiResult<ElectionRow> {
+    let row = state.row(id).await?;
+    if !public_row(&row) {
+        return Err(ApiError::not_found(
+            "no_board",
+            "the election's board is empty",
+        ));
+    }
+    Ok(row)
+}
+
 /// `GET /api/v1/elections`: every election whose board is public.
 #[utoipa::path(
     get,
@@ -385,13 +397,7 @@ async fn inclusion_at(
 
 /// The latest signed tree head of a board, signing a new one when the board has grown.
 pub async fn signed_head(state: &AppState, id: &str) -> ApiResult<SignedTreeHead> {
-    let row = state.row(id).await?;
-    if !public_row(&row) {
-        return Err(ApiError::not_found(
-            "no_board",
-            "the election's board is empty",
-        ));
-    }
+    let row = board_row(state, id).await?;
     let live = state.live(id).await?;
     let key = id.to_owned();
     let latest = state
@@ -613,13 +619,7 @@ pub async fn lines(
     Path(id): Path<String>,
     Query(q): Query<LinesQuery>,
 ) -> ApiResult<Response> {
-    let row = state.row(&id).await?;
-    if !public_row(&row) {
-        return Err(ApiError::not_found(
-            "no_board",
-            "the election's board is empty",
-        ));
-    }
+    board_row(&state, &id).await?;
     let limit = q.limit.unwrap_or(10_000).min(10_000);
     let from = q.from;
     let lines = state
@@ -656,13 +656,7 @@ fn jsonl(body: Body) -> Response {
     )
 )]
 pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let row = state.row(&id).await?;
-    if !public_row(&row) {
-        return Err(ApiError::not_found(
-            "no_board",
-            "the election's board is empty",
-        ));
-    }
+    let row = board_row(&state, &id).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
