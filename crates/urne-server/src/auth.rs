@@ -163,8 +163,8 @@ pub fn trustee_of(headers: &HeaderMap, invitations: &[String]) -> Result<Invitat
 
 /// A trustee whose invitation token is checked before the request's body is read, so that a
 /// request without a valid invitation for the election of its path is refused (401) without its
-/// body being parsed. The handlers check the invitation again, with the election's phase, under
-/// the election's lock.
+/// body being parsed. Invitations never change once made, so the handlers only check the
+/// election's phase again, under the election's lock.
 #[derive(Debug, Clone, Copy)]
 pub struct InvitedTrustee(pub Invitation);
 

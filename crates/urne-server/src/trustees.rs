@@ -7,7 +7,7 @@
 //! the messages aside until the administrators seal the setup.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use urne_board::{Append, Item, Phase};
 use urne_core::ceremony::{Answer, ComplaintMessage, Dealing};
@@ -16,7 +16,7 @@ use urne_core::tally::{PartialDecryption, decrypt_result, vartime_verify_partial
 use urne_verify::record::{Entry, TallyEntry, encode_line, parse_line};
 
 use crate::AppState;
-use crate::auth::{Invitation, trustee_of};
+use crate::auth::{Invitation, InvitedTrustee};
 use crate::draft::StoredConfig;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
@@ -35,22 +35,19 @@ pub mod kinds {
     pub const CREDENTIALS: &str = "credentials";
 }
 
-async fn invited(
-    state: &AppState,
-    id: &str,
-    headers: &HeaderMap,
-    phases: &[Phase],
-) -> ApiResult<(Invitation, StoredConfig)> {
+/// The election's configuration, once its phase is one of `phases`. The trustee's invitation
+/// was checked by the [`InvitedTrustee`] extractor before the body was read; invitations are
+/// made once, when the election is frozen, so only the phase needs reading again here, under
+/// the election's lock.
+async fn in_phase(state: &AppState, id: &str, phases: &[Phase]) -> ApiResult<StoredConfig> {
     let row = state.row(id).await?;
-    let config = StoredConfig::from_json(&row.config)?;
-    let who = trustee_of(headers, &config.invitations)?;
     if !phases.contains(&row.phase) {
         return Err(ApiError::conflict(
             "wrong_phase",
             format!("the election is {}", row.phase),
         ));
     }
-    Ok((who, config))
+    StoredConfig::from_json(&row.config)
 }
 
 /// Every relayed message of one kind, parsed.
@@ -195,13 +192,12 @@ pub async fn ceremony(
 pub async fn register(
     State(state): State<AppState>,
     Path((id, index)): Path<(String, u32)>,
-    _invited: crate::auth::InvitedTrustee,
-    headers: HeaderMap,
+    InvitedTrustee(who): InvitedTrustee,
     Json(public): Json<TrusteePublic>,
 ) -> ApiResult<StatusCode> {
     let lock = state.admin_lock(&id);
     let _guard = lock.lock().await;
-    let (who, config) = invited(&state, &id, &headers, &[Phase::Setup]).await?;
+    let config = in_phase(&state, &id, &[Phase::Setup]).await?;
     if who.index != index {
         return Err(ApiError::forbidden(
             "wrong_trustee",
@@ -292,13 +288,12 @@ async fn relay(
 pub async fn dealing(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    _invited: crate::auth::InvitedTrustee,
-    headers: HeaderMap,
+    InvitedTrustee(who): InvitedTrustee,
     Json(d): Json<Dealing>,
 ) -> ApiResult<StatusCode> {
     let lock = state.admin_lock(&id);
     let _guard = lock.lock().await;
-    let (who, _) = invited(&state, &id, &headers, &[Phase::Setup]).await?;
+    in_phase(&state, &id, &[Phase::Setup]).await?;
     if d.dealer != who.index {
         return Err(
             ApiError::forbidden("wrong_trustee", "a trustee deals only as itself").field("dealer"),
@@ -338,13 +333,12 @@ pub async fn dealing(
 pub async fn complaints(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    _invited: crate::auth::InvitedTrustee,
-    headers: HeaderMap,
+    InvitedTrustee(who): InvitedTrustee,
     Json(list): Json<Vec<ComplaintMessage>>,
 ) -> ApiResult<StatusCode> {
     let lock = state.admin_lock(&id);
     let _guard = lock.lock().await;
-    let (who, _) = invited(&state, &id, &headers, &[Phase::Setup]).await?;
+    in_phase(&state, &id, &[Phase::Setup]).await?;
     if let Some(i) = list.iter().position(|c| c.accuser != who.index) {
         return Err(
             ApiError::forbidden("wrong_trustee", "a trustee complains only as itself")
@@ -384,13 +378,12 @@ pub async fn complaints(
 pub async fn answers(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    _invited: crate::auth::InvitedTrustee,
-    headers: HeaderMap,
+    InvitedTrustee(who): InvitedTrustee,
     Json(list): Json<Vec<Answer>>,
 ) -> ApiResult<StatusCode> {
     let lock = state.admin_lock(&id);
     let _guard = lock.lock().await;
-    let (who, _) = invited(&state, &id, &headers, &[Phase::Setup]).await?;
+    in_phase(&state, &id, &[Phase::Setup]).await?;
     if let Some(i) = list.iter().position(|a| a.dealer != who.index) {
         return Err(
             ApiError::forbidden("wrong_trustee", "a trustee answers only as itself")
@@ -525,13 +518,12 @@ fn tail_start(row: &urne_board::ElectionRow) -> u64 {
 pub async fn decryption(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    _invited: crate::auth::InvitedTrustee,
-    headers: HeaderMap,
+    InvitedTrustee(who): InvitedTrustee,
     Json(pd): Json<PartialDecryption>,
 ) -> ApiResult<(StatusCode, Json<DecryptionAck>)> {
     let lock = state.admin_lock(&id);
     let _guard = lock.lock().await;
-    let (who, _) = invited(&state, &id, &headers, &[Phase::Tallied]).await?;
+    in_phase(&state, &id, &[Phase::Tallied]).await?;
     if pd.trustee != who.index {
         return Err(
             ApiError::forbidden("wrong_trustee", "a trustee decrypts only as itself")
