@@ -1,0 +1,1 @@
+//! Mail to voters: the messages (credentials, one-time codes) and their delivery.
