@@ -289,9 +289,84 @@ pub struct PublicCredential {
     pub weight: u64,
 }
 
+/// The fingerprint of a public credential list (spec §5.4): the first 32 bytes of
+/// H(CREDENTIAL_LIST; n, then X and weight of each entry in ascending order of X's encoding).
+///
+/// The order makes the fingerprint independent of the order of `list`, so the credential
+/// authority and an observer of the board get the same string for the same set of entries. It is
+/// shown like the election fingerprint. The list is not checked (V-4 is
+/// [`check_credential_list`]); entries with the same X, which V-4 refuses, are taken in order of
+/// weight.
+pub fn list_fingerprint(list: &[PublicCredential]) -> crate::manifest::Fingerprint {
+    let mut sorted: Vec<&PublicCredential> = list.iter().collect();
+    sorted.sort_unstable_by(|a, b| {
+        a.credential
+            .as_bytes()
+            .cmp(b.credential.as_bytes())
+            .then(a.weight.cmp(&b.weight))
+    });
+    let mut h = ItemHasher::new(tags::CREDENTIAL_LIST);
+    h.len(sorted.len());
+    for c in sorted {
+        h.point(&c.credential).u64(c.weight);
+    }
+    let d = h.digest();
+    let mut f = [0u8; 32];
+    f.copy_from_slice(&d[..32]);
+    crate::manifest::Fingerprint(f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn some_list(n: usize) -> Vec<PublicCredential> {
+        let mut rng = rand::rng();
+        (0..n)
+            .map(|i| PublicCredential {
+                credential: *Credential::generate(&mut rng).derive_key("e").public(),
+                weight: i as u64 + 1,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn list_fingerprint_does_not_depend_on_order() {
+        let list = some_list(20);
+        let mut shuffled = list.clone();
+        shuffled.reverse();
+        shuffled.swap(3, 11);
+        assert_ne!(list, shuffled);
+        assert_eq!(list_fingerprint(&list), list_fingerprint(&shuffled));
+    }
+
+    #[test]
+    fn list_fingerprint_is_as_specified() {
+        let list = some_list(5);
+        let mut sorted = list.clone();
+        sorted.sort_by_key(|c| *c.credential.as_bytes());
+        let mut raw = ItemHasher::new("urne/v1/credential/list");
+        raw.u64(5);
+        for c in &sorted {
+            raw.bytes(c.credential.as_bytes()).u64(c.weight);
+        }
+        assert_eq!(list_fingerprint(&list).0[..], raw.digest()[..32]);
+    }
+
+    #[test]
+    fn list_fingerprint_changes_with_weight_entry_and_count() {
+        let list = some_list(4);
+        let before = list_fingerprint(&list);
+        let mut heavier = list.clone();
+        heavier[2].weight += 1;
+        assert_ne!(list_fingerprint(&heavier), before);
+        let mut other = list.clone();
+        other[0] = some_list(1)[0];
+        other[0].weight = list[0].weight;
+        assert_ne!(list_fingerprint(&other), before);
+        assert_ne!(list_fingerprint(&list[..3]), before);
+        assert_ne!(list_fingerprint(&[]), before);
+    }
 
     #[test]
     fn display_parse_round_trip_and_forgiving_reading() {

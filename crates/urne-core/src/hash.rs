@@ -36,6 +36,8 @@ pub mod tags {
     pub const CREDENTIAL_KEY: &str = "urne/v1/credential/key";
     /// The checksum characters of a credential string (spec §5.1).
     pub const CREDENTIAL_CHECKSUM: &str = "urne/v1/credential/checksum";
+    /// The fingerprint of a public credential list, independent of the list's order (spec §5.4).
+    pub const CREDENTIAL_LIST: &str = "urne/v1/credential/list";
     /// A trustee's proof of knowledge of its secret key (spec §8.1).
     pub const TRUSTEE_KEY_PROOF: &str = "urne/v1/trustee/key-proof";
     /// A decryption factor's Chaum–Pedersen proof (spec §8.3).
