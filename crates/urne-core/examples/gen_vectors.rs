@@ -1955,6 +1955,54 @@ fn credential() -> J {
         ));
     }
 
+    // The fingerprint of a public credential list (spec §5.4), on the same list in two orders.
+    let list: Vec<urne_core::credential::PublicCredential> = [1u64, 3, 1, 7]
+        .into_iter()
+        .map(|weight| urne_core::credential::PublicCredential {
+            credential: *random_credential(&mut rng)
+                .derive_key("vectors-2026")
+                .public(),
+            weight,
+        })
+        .collect();
+    let mut reordered = list.clone();
+    reordered.reverse();
+    reordered.swap(0, 1);
+    let list_json = |l: &[urne_core::credential::PublicCredential]| -> J {
+        J::Arr(
+            l.iter()
+                .map(|c| obj! {"credential" => pt(&c.credential), "weight" => c.weight})
+                .collect(),
+        )
+    };
+    for (name, l, comment) in [
+        (
+            "list_fingerprint",
+            &list[..],
+            "the fingerprint of a weighted public credential list: entries hashed in ascending \
+             order of X's encoding",
+        ),
+        (
+            "list_fingerprint_other_order",
+            &reordered[..],
+            "the same list in another order has the same fingerprint",
+        ),
+        (
+            "list_fingerprint_empty",
+            &[][..],
+            "the empty list: the tag and the count 0",
+        ),
+    ] {
+        let fingerprint = urne_core::credential::list_fingerprint(l);
+        cases.push(case(
+            "credential_list",
+            name,
+            comment,
+            true,
+            obj! {"credentials" => list_json(l), "fingerprint" => b64(&fingerprint.0)},
+        ));
+    }
+
     file(
         "Voter credentials (spec §5). A credential is 26 data characters and 4 checksum \
          characters of the alphabet 0123456789ABCDEFGHJKMNPQRSTVWXYZ (value = position), shown \
@@ -1966,7 +2014,10 @@ fn credential() -> J {
          case gives the typed `text`, its `canonical` display and, per election id, x and X. An \
          invalid case gives the `error` (`checksum`, `bad_character` with the 1-based `position` \
          among credential characters, `wrong_length` with the number `found`); characters are \
-         checked one by one before the length, and the checksum last.",
+         checked one by one before the length, and the checksum last. A `credential_list` case \
+         gives a public credential list (`credentials`, each X and weight) and its `fingerprint`, \
+         the first 32 bytes of H(CREDENTIAL_LIST, count, then X and weight of each entry in \
+         ascending order of X's 32-byte encoding).",
         None,
         cases,
     )

@@ -702,6 +702,9 @@ fn credential_rejection(e: CredentialError) -> Rejection {
 #[test]
 fn credential_vectors() {
     run_file("credential.json", |c, _, _| {
+        if c["kind"] == "credential_list" {
+            return check_list_fingerprint(c);
+        }
         let cred = Credential::parse(text(&c["text"])).map_err(credential_rejection)?;
         let canonical = text(&c["canonical"]);
         same("canonical", canonical, cred.display().as_str())?;
@@ -723,6 +726,32 @@ fn credential_vectors() {
         }
         Ok(())
     });
+}
+
+/// A credential list's fingerprint (spec §5.4), rebuilt here from the spec's description.
+fn check_list_fingerprint(c: &Value) -> Outcome {
+    let list: Vec<PublicCredential> = from_json(&c["credentials"]);
+    let mut entries: Vec<([u8; 32], u64)> = list
+        .iter()
+        .map(|e| (*e.credential.as_bytes(), e.weight))
+        .collect();
+    entries.sort();
+    let mut h = ItemHasher::new("urne/v1/credential/list");
+    h.u64(entries.len() as u64);
+    for (x, w) in &entries {
+        h.bytes(x).u64(*w);
+    }
+    let recorded = bytes32(&c["fingerprint"])?;
+    same(
+        "fingerprint from the spec",
+        &recorded[..],
+        &h.digest()[..32],
+    )?;
+    same(
+        "list_fingerprint",
+        recorded,
+        urne_core::credential::list_fingerprint(&list).0,
+    )
 }
 
 // ------------------------------------------------------------------------------------------------
