@@ -4,8 +4,8 @@
 //! `type`; the other members depend on the type. The lines follow the election's life:
 //!
 //! ```text
-//! header, manifest, dealing*, complaint*, answer*, credential*, open, ballot*, close, tally,
-//! partial_decryption*, result
+//! header, manifest, dealing*, complaint*, answer*, credential*, (revocation credential)*, open,
+//! ballot*, close, tally, partial_decryption*, result
 //! ```
 //!
 //! and the record ends with a `tree_head` line holding the number of lines before it and the
@@ -44,6 +44,9 @@ pub enum Entry {
     Answer(Box<Answer>),
     /// One entry of the public credential list.
     Credential(CredentialEntry),
+    /// A listed credential revoked before voting opened; the next line lists its replacement
+    /// (spec §5.5).
+    Revocation(Revocation),
     /// The election opened.
     Open(Instant),
     /// A ballot, as cast.
@@ -76,6 +79,16 @@ pub struct CredentialEntry {
     pub credential: urne_core::group::Point,
     /// Its weight.
     pub weight: u64,
+}
+
+/// A `revocation` line: a credential listed earlier that may no longer vote (spec §5.5). It
+/// is written before the `open` line, immediately followed by the `credential` line of the
+/// replacement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revocation {
+    /// The public credential revoked: one listed on an earlier `credential` line.
+    pub credential: urne_core::group::Point,
 }
 
 /// An `open` or `close` line.
@@ -131,6 +144,7 @@ impl Entry {
             Entry::Complaint(_) => "complaint",
             Entry::Answer(_) => "answer",
             Entry::Credential(_) => "credential",
+            Entry::Revocation(_) => "revocation",
             Entry::Open(_) => "open",
             Entry::Ballot(_) => "ballot",
             Entry::Close(_) => "close",
@@ -198,6 +212,7 @@ fn write_entry<W: Write>(out: &mut W, seq: u64, entry: &Entry) -> io::Result<Vec
         Entry::Complaint(c) => write_line(out, seq, k, &C { complaint: c }),
         Entry::Answer(a) => write_line(out, seq, k, &A { answer: a }),
         Entry::Credential(c) => write_line(out, seq, k, c),
+        Entry::Revocation(r) => write_line(out, seq, k, r),
         Entry::Open(i) | Entry::Close(i) => write_line(out, seq, k, i),
         Entry::Ballot(b) => write_line(out, seq, k, b),
         Entry::Tally(t) => write_line(out, seq, k, t),
@@ -340,6 +355,7 @@ impl<'de> Visitor<'de> for LineVisitor {
             "complaint" => Entry::Complaint(Box::new(single(map, "complaint")?)),
             "answer" => Entry::Answer(Box::new(single(map, "answer")?)),
             "credential" => Entry::Credential(rest(map)?),
+            "revocation" => Entry::Revocation(rest(map)?),
             "open" => Entry::Open(rest(map)?),
             "ballot" => Entry::Ballot(Box::new(rest(map)?)),
             "close" => Entry::Close(rest(map)?),

@@ -22,7 +22,8 @@ use urne_core::tally::{
 use urne_core::testkit::Setup;
 
 use crate::record::{
-    BallotEntry, CredentialEntry, Entry, Instant, RecordWriter, TallyEntry, TreeHead, encode_line,
+    BallotEntry, CredentialEntry, Entry, Instant, RecordWriter, Revocation, TallyEntry, TreeHead,
+    encode_line,
 };
 
 type ChaCha = rand_chacha::ChaCha20Rng;
@@ -150,10 +151,30 @@ fn cast_time(election: &Election, k: u64, total: u64) -> Timestamp {
     Timestamp::from_unix(t).unwrap_or(election.manifest().opens_at)
 }
 
+/// The random generator label of the replacement credential of voter `v` (see
+/// [`simulate_revoking`]): apart from every other party's labels.
+pub fn replacement_label(v: usize) -> u64 {
+    (5 << 32) + v as u64
+}
+
 /// Runs the election and writes its record to `out`. `progress(phase, done)` reports ballots.
 pub fn simulate<W: Write>(
     setup: &Setup,
     cfg: &SimConfig,
+    out: W,
+    progress: &(dyn Fn(&'static str, u64) + Sync),
+) -> io::Result<SimOutcome> {
+    simulate_revoking(setup, cfg, 0, out, progress)
+}
+
+/// [`simulate`], with the credentials of the first `revoked` voters lost and replaced before
+/// voting opens (spec §5.5): once the list is on the record, each of them gets a `revocation`
+/// line for the old credential followed by a `credential` line for a new one, drawn with
+/// [`rng_for`] and [`replacement_label`], and votes with the new one.
+pub fn simulate_revoking<W: Write>(
+    setup: &Setup,
+    cfg: &SimConfig,
+    revoked: usize,
     out: W,
     progress: &(dyn Fn(&'static str, u64) + Sync),
 ) -> io::Result<SimOutcome> {
@@ -164,16 +185,21 @@ pub fn simulate<W: Write>(
 
     // Credentials: drawn by the credential authority; the record gets the public list.
     let t = Clock::now();
-    let keys: Vec<CredentialKey> = (0..cfg.voters)
+    let revoked = revoked.min(cfg.voters);
+    let credential = |v: usize, replaced: bool| {
+        let label = if replaced {
+            replacement_label(v)
+        } else {
+            v as u64
+        };
+        Credential::generate(&mut rng_for(cfg.seed, label))
+    };
+    let mut keys: Vec<CredentialKey> = (0..cfg.voters)
         .into_par_iter()
-        .map(|v| Credential::generate(&mut rng_for(cfg.seed, v as u64)).derive_key(&id))
+        .map(|v| credential(v, false).derive_key(&id))
         .collect();
     let sample_credentials = (0..cfg.voters.min(3))
-        .map(|v| {
-            Credential::generate(&mut rng_for(cfg.seed, v as u64))
-                .display()
-                .to_string()
-        })
+        .map(|v| credential(v, v < revoked).display().to_string())
         .collect();
     let mut w = RecordWriter::new(io::BufWriter::with_capacity(1 << 20, out))?;
     w.append(&Entry::Manifest(Box::new(election.manifest().clone())))?;
@@ -195,6 +221,18 @@ pub fn simulate<W: Write>(
             weight: 1,
         }))?;
     }
+    // Lost credentials, replaced after the list was sealed and before voting opens.
+    for (v, key) in keys.iter_mut().enumerate().take(revoked) {
+        let new = credential(v, true).derive_key(&id);
+        w.append(&Entry::Revocation(Revocation {
+            credential: *key.public(),
+        }))?;
+        w.append(&Entry::Credential(CredentialEntry {
+            credential: *new.public(),
+            weight: 1,
+        }))?;
+        *key = new;
+    }
     w.append(&Entry::Open(Instant {
         at: election.manifest().opens_at,
     }))?;
@@ -202,7 +240,7 @@ pub fn simulate<W: Write>(
         name: "setup",
         time: t.elapsed(),
         what: format!(
-            "{} credentials, manifest {}",
+            "{} credentials ({revoked} revoked and replaced), manifest {}",
             keys.len(),
             election.fingerprint()
         ),

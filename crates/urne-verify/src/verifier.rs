@@ -12,7 +12,7 @@
 //! ballot replaces it, its position is remembered, and before the tally is compared the replaced
 //! ballots are read again and taken back out. Memory stays bounded by the credential list.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Seek, SeekFrom};
 use std::time::Instant as Clock;
 
@@ -33,7 +33,8 @@ use urne_core::tally::{
 
 use crate::merkle::{Hash, MerkleBuilder, leaf_hash};
 use crate::record::{
-    BallotEntry, Entry, LineError, MAX_LINE_BYTES, RECORD_FORMAT, parse_line, read_line,
+    BallotEntry, CredentialEntry, Entry, LineError, MAX_LINE_BYTES, RECORD_FORMAT, Revocation,
+    parse_line, read_line,
 };
 
 /// How to verify.
@@ -164,8 +165,11 @@ pub struct Report {
     pub fingerprint: Option<String>,
     /// Lines read, tree head included.
     pub lines: u64,
-    /// Credentials in the list.
+    /// Eligible credentials: those listed and not revoked.
     pub credentials: u64,
+    /// Credentials listed and then revoked before voting opened, each replaced by the credential
+    /// on the line after its revocation (spec §5.5). They are not among `credentials`.
+    pub revoked: u64,
     /// Ballots in the record.
     pub ballots_cast: u64,
     /// Ballots counted after the revote rule.
@@ -256,7 +260,7 @@ fn stage_of(kind: &str) -> Stage {
         "dealing" => Stage::Dealings,
         "complaint" => Stage::Complaints,
         "answer" => Stage::Answers,
-        "credential" => Stage::Credentials,
+        "credential" | "revocation" => Stage::Credentials,
         "open" | "ballot" => Stage::Open,
         "close" => Stage::Close,
         "tally" => Stage::Tally,
@@ -281,7 +285,7 @@ struct BallotOutcome {
 
 impl BallotOutcome {
     /// Records the ballot's failure. A ballot that is not well formed for this election (V-5,
-    /// V-6) or whose credential is not on the list (V-7) is not counted; any other is, so that
+    /// V-6) or whose credential is not eligible (V-7: not on the list, or revoked) is not counted; any other is, so that
     /// the tally check (V-14) judges the tally the server should have computed.
     fn fail(&mut self, f: Failure) {
         if matches!(f.check.as_str(), "V-5" | "V-6" | "V-7") {
@@ -304,6 +308,13 @@ struct State<'o> {
     election: Option<Election>,
     credentials: Option<CredentialIndex>,
     credential_number: u64,
+    /// Revoked credentials, by index in the list, with the line of their revocation.
+    revoked: HashMap<u32, u64>,
+    /// A revocation whose replacement must be the next line: its line, and the revoked
+    /// credential's weight when it was on the list.
+    replacing: Option<(u64, Option<u64>)>,
+    /// Whether a revocation has been read: every later credential is a replacement.
+    revocation_seen: bool,
     tree: MerkleBuilder,
     seq: u64,
     failures: Vec<Failure>,
@@ -363,6 +374,9 @@ impl<'o> State<'o> {
             );
         }
         self.seq = seq.max(self.seq).saturating_add(1);
+        if kind != "credential" {
+            self.no_replacement(number);
+        }
         let stage = stage_of(kind);
         let once = matches!(
             kind,
@@ -383,11 +397,23 @@ impl<'o> State<'o> {
         }
     }
 
+    /// V-4: a revocation waiting for its replacement, when line `number` is not a credential.
+    fn no_replacement(&mut self, number: u64) {
+        if let Some((at, _)) = self.replacing.take() {
+            let detail = format!(
+                "the revocation of line {at} is not followed by the credential that replaces it"
+            );
+            self.fail_at(Check::V4, number, "type", detail);
+        }
+    }
+
     fn line_error(&mut self, e: LineError) {
+        // The line that does not parse is reported for itself, even if a replacement was due.
+        self.replacing = None;
         let check = match e.kind.as_str() {
             "header" => Check::V1,
             "manifest" => Check::V2,
-            "credential" => Check::V4,
+            "credential" | "revocation" => Check::V4,
             "dealing" | "complaint" | "answer" => Check::V3,
             "ballot" => Check::V5,
             "tally" => Check::V14,
@@ -452,6 +478,9 @@ impl<'o> Verifier<'o> {
                 election: None,
                 credentials: None,
                 credential_number: 0,
+                revoked: HashMap::new(),
+                replacing: None,
+                revocation_seen: false,
                 tree: MerkleBuilder::new(),
                 seq: 0,
                 failures: Vec::new(),
@@ -718,6 +747,7 @@ fn is_ballot_line(bytes: &[u8]) -> bool {
 }
 
 fn check_tree_head(st: &mut State<'_>, number: u64, seq: u64, head: &crate::record::TreeHead) {
+    st.no_replacement(number);
     if seq != st.seq {
         st.fail_at(
             Check::V18,
@@ -794,21 +824,8 @@ fn other_line<R: BufRead + Seek>(
                 }
             }
         }
-        Entry::Credential(c) => {
-            let idx = st.credential_number;
-            st.credential_number += 1;
-            if let Some(list) = st.credentials.as_mut() {
-                let pc = PublicCredential {
-                    credential: c.credential,
-                    weight: c.weight,
-                };
-                if let Err(e) = list.push(&pc, || format!("credential {idx}")) {
-                    st.fail(Failure::from_verify(e, Some(number), None));
-                } else {
-                    st.last_ballot.push(u64::MAX);
-                }
-            }
-        }
+        Entry::Credential(c) => credential_line(st, number, c),
+        Entry::Revocation(r) => revocation_line(st, number, r),
         Entry::Open(i) => {
             if let Some(e) = &st.election {
                 if i.at < e.manifest().opens_at || i.at >= e.manifest().closes_at {
@@ -901,6 +918,90 @@ fn other_line<R: BufRead + Seek>(
     Ok(())
 }
 
+/// V-4 for a `credential` line: the entry itself (spec §5.4) and, once a revocation has been
+/// read, its place as the replacement that follows a revocation (spec §5.5).
+fn credential_line(st: &mut State<'_>, number: u64, c: CredentialEntry) {
+    let idx = st.credential_number;
+    st.credential_number += 1;
+    let replacing = st.replacing.take();
+    let Some(list) = st.credentials.as_mut() else {
+        return;
+    };
+    let revoked_at = list
+        .get(&c.credential)
+        .and_then(|(i, _)| st.revoked.get(&i).copied());
+    let mut failures = Vec::new();
+    match replacing {
+        None if st.revocation_seen => failures.push((
+            "type",
+            "after a revocation, a credential is listed only as the replacement on the line \
+             after a revocation"
+                .to_owned(),
+        )),
+        Some((at, Some(w))) if c.weight != w => failures.push((
+            "weight",
+            format!(
+                "is {}, the credential it replaces (revoked on line {at}) has {w}",
+                c.weight
+            ),
+        )),
+        _ => {}
+    }
+    if let Some(at) = revoked_at {
+        let detail = format!("was revoked on line {at}: a revoked credential is not listed again");
+        failures.push(("credential", detail));
+    } else {
+        let pc = PublicCredential {
+            credential: c.credential,
+            weight: c.weight,
+        };
+        match list.push(&pc, || format!("credential {idx}")) {
+            Err(e) => st.fail(Failure::from_verify(e, Some(number), None)),
+            Ok(_) => st.last_ballot.push(u64::MAX),
+        }
+    }
+    for (item, detail) in failures {
+        st.fail_at(Check::V4, number, item, detail);
+    }
+}
+
+/// V-4 for a `revocation` line (spec §5.5): it names a credential listed on an earlier line and
+/// not yet revoked, and its replacement must be the next line. A revocation out of its place
+/// (after `open`) is reported by the stage order (V-18) and has no effect.
+fn revocation_line(st: &mut State<'_>, number: u64, r: Revocation) {
+    if st.stage != Stage::Credentials {
+        return;
+    }
+    let Some(list) = st.credentials.as_ref() else {
+        st.fail_at(
+            Check::V18,
+            number,
+            "type",
+            "a revocation before the manifest",
+        );
+        return;
+    };
+    st.revocation_seen = true;
+    let listed = list.get(&r.credential);
+    st.replacing = Some((number, listed.map(|(_, w)| w)));
+    match listed {
+        None => st.fail_at(
+            Check::V4,
+            number,
+            "credential",
+            "is not listed on an earlier credential line",
+        ),
+        Some((i, _)) => {
+            if let Some(at) = st.revoked.get(&i).copied() {
+                let detail = format!("was already revoked on line {at}");
+                st.fail_at(Check::V4, number, "credential", detail);
+            } else {
+                st.revoked.insert(i, number);
+            }
+        }
+    }
+}
+
 fn tally_line<R: BufRead + Seek>(
     st: &mut State<'_>,
     input: &mut R,
@@ -960,6 +1061,7 @@ fn ballot_outcome(
     p: &Pending,
     election: &Election,
     credentials: &CredentialIndex,
+    revoked: &HashMap<u32, u64>,
     batch: bool,
     rng: &mut ThreadRng,
 ) -> BallotOutcome {
@@ -999,11 +1101,20 @@ fn ballot_outcome(
     out.points = count_points(b);
     let tracker = b.tracker();
     out.credential = credentials.get(&b.credential);
+    let revoked_at = out.credential.and_then(|(i, _)| revoked.get(&i).copied());
     let failure = if tracker != entry.tracker {
         let detail = format!("is {}, the ballot hashes to {tracker}", entry.tracker);
         Some(Failure::new(Check::V11, Some(p.number), "tracker", detail))
     } else if out.credential.is_none() {
         let detail = "not in the public credential list";
+        Some(Failure::new(
+            Check::V7,
+            Some(p.number),
+            "ballot.credential",
+            detail,
+        ))
+    } else if let Some(at) = revoked_at {
+        let detail = format!("was revoked on line {at}, before voting opened");
         Some(Failure::new(
             Check::V7,
             Some(p.number),
@@ -1103,10 +1214,11 @@ fn flush_ballots(st: &mut State<'_>) -> Result<(), RecordError> {
         return Ok(());
     };
     let batch = st.options.batch;
+    let revoked = &st.revoked;
     let mut outcomes: Vec<BallotOutcome> = pending
         .par_iter()
         .map_init(rand::rng, |rng, p| {
-            ballot_outcome(p, election, credentials, batch, rng)
+            ballot_outcome(p, election, credentials, revoked, batch, rng)
         })
         .collect();
     if batch {
@@ -1234,16 +1346,18 @@ fn ballot_order(
 }
 
 fn report(st: &State<'_>, lines: u64, started: Clock) -> Report {
-    let stage = match st.stage {
-        Stage::Start | Stage::Header | Stage::Manifest | Stage::Credentials
-            if st.open_at.is_none() =>
-        {
-            "setup"
-        }
-        _ if st.result.is_some() => "published",
-        _ if st.tally_checked.is_some() => "tallied",
-        _ if st.close_at.is_some() => "closed",
-        _ => "open",
+    // Told by the lines read, not by `st.stage`: the tree head line of a snapshot moves that to
+    // the end, and a setup snapshot would read as open.
+    let stage = if st.result.is_some() {
+        "published"
+    } else if st.tally_checked.is_some() {
+        "tallied"
+    } else if st.close_at.is_some() {
+        "closed"
+    } else if st.open_at.is_some() {
+        "open"
+    } else {
+        "setup"
     };
     let tallied = st.tally_checked.is_some();
     let applies = |c: Check| match c {
@@ -1298,7 +1412,12 @@ fn report(st: &State<'_>, lines: u64, started: Clock) -> Report {
         title: m.map(|m| m.title.clone()),
         fingerprint: st.election.as_ref().map(|e| e.fingerprint().to_string()),
         lines,
-        credentials: st.credentials.as_ref().map_or(0, |c| c.len() as u64),
+        credentials: st
+            .credentials
+            .as_ref()
+            .map_or(0, |c| c.len() as u64)
+            .saturating_sub(st.revoked.len() as u64),
+        revoked: st.revoked.len() as u64,
         ballots_cast: st.ballots,
         ballots_counted,
         total_weight,

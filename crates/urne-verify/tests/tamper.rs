@@ -14,14 +14,16 @@ use urne_core::Scalar;
 use urne_core::ballot::{Ballot, QuestionVote};
 use urne_core::credential::{Credential, CredentialKey};
 use urne_core::election::Election;
+use urne_core::elgamal::Ciphertext;
 use urne_core::group::Point;
 use urne_core::tally::TallyAccumulator;
 use urne_core::testkit::{ElectionBuilder, Setup};
 use urne_verify::merkle::{MerkleBuilder, leaf_hash};
 use urne_verify::record::{
-    BallotEntry, Entry, Line, TreeHead, canonical_line, encode_line, parse_line,
+    BallotEntry, CredentialEntry, Entry, Line, Revocation, TreeHead, canonical_line, encode_line,
+    parse_line,
 };
-use urne_verify::simulate::{SimConfig, rng_for, simulate};
+use urne_verify::simulate::{SimConfig, replacement_label, rng_for, simulate, simulate_revoking};
 use urne_verify::{Options, Report, verify, verify_since};
 
 const SEED: u64 = 2026;
@@ -584,4 +586,309 @@ fn rejects_ceremony_lines_under_independent_keys() {
     let dealing = honest_threshold()[position_of(honest_threshold(), "dealing")].clone();
     lines.insert(position_of(&lines, "manifest") + 1, dealing);
     assert_rejected(&write(&lines, true, true), "V-18");
+}
+
+// Replacing a lost credential before voting opens (spec §5.5).
+
+/// Simulates `setup` with the credentials of its first `revoked` voters replaced before opening,
+/// checks the simulation's own count, and returns the record's lines without the tree head.
+fn simulate_lines(setup: &Setup, cfg: &SimConfig, revoked: usize) -> Vec<Line> {
+    let mut bytes = Vec::new();
+    let outcome = simulate_revoking(setup, cfg, revoked, &mut bytes, &|_, _| {}).unwrap();
+    assert_eq!(outcome.result, outcome.expected);
+    bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, l)| parse_line(i as u64 + 1, l).unwrap())
+        .filter(|l| !matches!(l.entry, Entry::TreeHead(_)))
+        .collect()
+}
+
+/// Voters whose credential the revoking records replace.
+const REVOKED: usize = 3;
+
+/// The honest election of [`honest`], with the credentials of its first [`REVOKED`] voters
+/// replaced before opening.
+fn honest_revoking() -> &'static Vec<Line> {
+    static H: OnceLock<Vec<Line>> = OnceLock::new();
+    H.get_or_init(|| {
+        let cfg = SimConfig {
+            voters: VOTERS,
+            revote_percent: 20,
+            seed: Some(SEED),
+            chunk: 7,
+        };
+        simulate_lines(&honest().setup, &cfg, REVOKED)
+    })
+}
+
+/// The replacement credential key of simulated voter `v`.
+fn replacement_key(v: usize) -> CredentialKey {
+    Credential::generate(&mut rng_for(Some(SEED), replacement_label(v))).derive_key("tamper")
+}
+
+fn revocation(key: &CredentialKey) -> Line {
+    Line {
+        seq: 0,
+        entry: Entry::Revocation(Revocation {
+            credential: *key.public(),
+        }),
+    }
+}
+
+fn credential(key: &CredentialKey) -> Line {
+    Line {
+        seq: 0,
+        entry: Entry::Credential(CredentialEntry {
+            credential: *key.public(),
+            weight: 1,
+        }),
+    }
+}
+
+fn positions(lines: &[Line], kind: &str) -> Vec<usize> {
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.entry.kind() == kind)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn failure_with<'r>(r: &'r Report, check: &str, text: &str) -> &'r urne_verify::Failure {
+    r.failures
+        .iter()
+        .find(|f| f.check == check && f.detail.contains(text))
+        .unwrap_or_else(|| panic!("no {check} failure saying `{text}`: {:#?}", r.failures))
+}
+
+#[test]
+fn honest_record_with_one_revocation_is_valid() {
+    let cfg = SimConfig {
+        voters: 6,
+        revote_percent: 50,
+        seed: Some(SEED),
+        chunk: 4,
+    };
+    let lines = simulate_lines(&honest().setup, &cfg, 1);
+    let r = both(&write(&lines, true, true));
+    assert!(r.valid && r.complete, "{:#?}", r.failures);
+    assert_eq!((r.credentials, r.revoked), (6, 1));
+    assert_eq!(r.ballots_counted, 6);
+    // The revocation names voter 0's first credential, and its replacement follows.
+    let at = position_of(&lines, "revocation");
+    assert_eq!(
+        lines[at].entry,
+        revocation(&voter_key(0)).entry,
+        "the revoked credential is voter 0's"
+    );
+    assert_eq!(lines[at + 1].entry, credential(&replacement_key(0)).entry);
+    assert_eq!(lines[at + 2].entry.kind(), "open");
+}
+
+#[test]
+fn honest_record_with_several_revocations_is_valid() {
+    let lines = honest_revoking();
+    let r = both(&write(lines, true, true));
+    assert!(r.valid && r.complete, "{:#?}", r.failures);
+    assert_eq!(r.credentials, VOTERS as u64);
+    assert_eq!(r.revoked, REVOKED as u64);
+    assert_eq!(r.ballots_counted, VOTERS as u64);
+    assert_eq!(positions(lines, "revocation").len(), REVOKED);
+    assert_eq!(positions(lines, "credential").len(), VOTERS + REVOKED);
+    // A snapshot taken between the replacements and the opening is a valid setup.
+    let snapshot = both(&write(&lines[..position_of(lines, "open")], true, true));
+    assert!(
+        snapshot.valid && !snapshot.complete,
+        "{:#?}",
+        snapshot.failures
+    );
+    assert_eq!(
+        (snapshot.stage, snapshot.revoked),
+        ("setup", REVOKED as u64)
+    );
+}
+
+#[test]
+fn threshold_record_with_a_revocation_after_the_ceremony_is_valid() {
+    let setup = ElectionBuilder::single_question("tamper-t", 3, 1, 1)
+        .trustees(3)
+        .threshold(2)
+        .build(&mut rng_for(Some(SEED), u64::MAX));
+    let cfg = SimConfig {
+        voters: 5,
+        revote_percent: 0,
+        seed: Some(SEED),
+        chunk: 3,
+    };
+    let lines = simulate_lines(&setup, &cfg, 2);
+    let r = both(&write(&lines, true, true));
+    assert!(r.valid && r.complete, "{:#?}", r.failures);
+    assert_eq!((r.credentials, r.revoked), (5, 2));
+    // Inside the ceremony, a revocation is out of place.
+    let mut moved = lines.clone();
+    let at = position_of(&moved, "revocation");
+    let pair: Vec<Line> = moved.drain(at..at + 2).collect();
+    let first_answer = positions(&moved, "dealing")[1];
+    moved.splice(first_answer..first_answer, pair);
+    assert_rejected(&write(&moved, true, true), "V-18");
+}
+
+#[test]
+fn rejects_revocation_after_opening() {
+    // The server revokes a credential once voting has started, after its voter cast a ballot.
+    let mut lines = honest().lines.clone();
+    let b = ballot_positions(&lines);
+    let voter = ballot_mut(&mut lines[b[3]]).ballot.credential;
+    let line = Line {
+        seq: 0,
+        entry: Entry::Revocation(Revocation { credential: voter }),
+    };
+    lines.splice(b[5]..b[5], [line, credential(&replacement_key(3))]);
+    let r = assert_rejected(&write(&lines, true, true), "V-18");
+    let f = r.failures.iter().find(|f| f.check == "V-18").unwrap();
+    assert_eq!(f.line, Some(b[5] as u64 + 1));
+    // The revocation is not applied: the voter's ballots are still eligible.
+    assert!(!r.has_failure("V-7"), "{:#?}", r.failures);
+    // The pair moved just after the `open` line: the same.
+    let mut lines = honest_revoking().clone();
+    let at = position_of(&lines, "revocation");
+    let pair: Vec<Line> = lines.drain(at..at + 2).collect();
+    let open = position_of(&lines, "open");
+    lines.splice(open + 1..open + 1, pair);
+    assert_rejected(&write(&lines, true, true), "V-18");
+}
+
+#[test]
+fn rejects_revocation_of_unknown_credential() {
+    let mut lines = honest_revoking().clone();
+    let at = position_of(&lines, "revocation");
+    let stranger = Credential::generate(&mut rng_for(Some(7), 7)).derive_key("tamper");
+    lines[at] = revocation(&stranger);
+    let r = assert_rejected(&write(&lines, true, true), "V-4");
+    // Voter 0's first credential is still eligible; no ballot uses it, so nothing else fails.
+    assert_eq!(r.failed_checks(), vec!["V-4"]);
+    let f = failure_with(&r, "V-4", "not listed on an earlier credential line");
+    assert_eq!(
+        (f.line, f.item.as_str()),
+        (Some(at as u64 + 1), "credential")
+    );
+    assert_eq!(r.revoked, REVOKED as u64 - 1);
+}
+
+#[test]
+fn rejects_revocation_of_a_replacement_listed_after_it() {
+    // A revocation only names a credential listed on an earlier line.
+    let mut lines = honest_revoking().clone();
+    let at = position_of(&lines, "revocation");
+    lines[at] = revocation(&replacement_key(0));
+    let r = assert_rejected(&write(&lines, true, true), "V-4");
+    failure_with(&r, "V-4", "not listed on an earlier credential line");
+}
+
+#[test]
+fn rejects_credential_revoked_twice() {
+    let mut lines = honest_revoking().clone();
+    let open = position_of(&lines, "open");
+    let another = Credential::generate(&mut rng_for(Some(11), 11)).derive_key("tamper");
+    lines.splice(
+        open..open,
+        [revocation(&voter_key(0)), credential(&another)],
+    );
+    let r = assert_rejected(&write(&lines, true, true), "V-4");
+    assert_eq!(r.failed_checks(), vec!["V-4"]);
+    let f = failure_with(&r, "V-4", "already revoked");
+    assert_eq!(f.line, Some(open as u64 + 1));
+}
+
+#[test]
+fn rejects_revoked_credential_listed_again() {
+    // Voter 1's credential revoked, and voter 0's revoked one put back in its place.
+    let mut lines = honest_revoking().clone();
+    let open = position_of(&lines, "open");
+    lines.splice(
+        open..open,
+        [revocation(&replacement_key(1)), credential(&voter_key(0))],
+    );
+    let r = assert_rejected(&write(&lines, true, true), "V-4");
+    let f = failure_with(&r, "V-4", "a revoked credential is not listed again");
+    assert_eq!(f.line, Some(open as u64 + 2));
+    // Voter 1's ballots, under the credential now revoked, no longer count.
+    assert!(r.has_failure("V-7"));
+    // Listed again on its own, without a revocation before it: refused as well.
+    let mut lines = honest_revoking().clone();
+    let open = position_of(&lines, "open");
+    lines.insert(open, credential(&voter_key(2)));
+    let r = assert_rejected(&write(&lines, true, true), "V-4");
+    failure_with(&r, "V-4", "a revoked credential is not listed again");
+}
+
+#[test]
+fn rejects_ballot_under_revoked_credential() {
+    let mut lines = honest_revoking().clone();
+    let mut rng = rng_for(Some(12), 12);
+    let vote = [QuestionVote::Selected(vec![1]), QuestionVote::Blank];
+    let ballot = Ballot::create(&mut rng, election(), &voter_key(1), &vote).unwrap();
+    let tracker = ballot.tracker().to_string();
+    cast_before_close(&mut lines, ballot.clone());
+    let r = assert_rejected(&write(&lines, true, true), "V-7");
+    // The honest tally left it out, so only eligibility fails.
+    assert_eq!(r.failed_checks(), vec!["V-7"]);
+    let f = failure_with(&r, "V-7", "was revoked on line");
+    assert_eq!(f.tracker.as_deref(), Some(tracker.as_str()));
+    assert_eq!(f.item, "ballot.credential");
+    // A server that counts it anyway gets the tally wrong as well.
+    let t = position_of(&lines, "tally");
+    if let Entry::Tally(tally) = &mut lines[t].entry {
+        let mut acc = TallyAccumulator::new(election());
+        acc.add(&ballot, 1);
+        let mut sum = tally.tally.clone();
+        for (q, extra) in sum.questions.iter_mut().zip(acc.finish().questions) {
+            let ours = q.choices.iter_mut().chain(q.blank.as_mut());
+            for (c, e) in ours.zip(extra.choices.iter().chain(extra.blank.as_ref())) {
+                *c = Ciphertext::sum([&*c, e]);
+            }
+        }
+        tally.tally = sum;
+        tally.ballots += 1;
+        tally.total_weight += 1;
+    }
+    let r = assert_rejected(&write(&lines, true, true), "V-14");
+    assert!(r.has_failure("V-7"));
+}
+
+#[test]
+fn rejects_revocation_before_the_manifest() {
+    let mut lines = honest_revoking().clone();
+    let at = position_of(&lines, "revocation");
+    let line = lines.remove(at);
+    lines.insert(position_of(&lines, "manifest"), line);
+    let r = assert_rejected(&write(&lines, true, true), "V-18");
+    failure_with(&r, "V-18", "a revocation before the manifest");
+}
+
+#[test]
+fn rejects_revocation_without_its_replacement() {
+    let mut lines = honest_revoking().clone();
+    let at = positions(&lines, "revocation")[REVOKED - 1];
+    lines.remove(at + 1);
+    let r = assert_rejected(&write(&lines, true, true), "V-4");
+    let f = failure_with(&r, "V-4", "not followed by the credential that replaces it");
+    assert_eq!(f.line, Some(at as u64 + 2), "named on the `open` line");
+    // The voter's ballots under the replacement that never was listed do not count.
+    assert!(r.has_failure("V-7"));
+}
+
+#[test]
+fn rejects_credential_added_after_the_revocations() {
+    // A new credential after a revocation that does not replace one: the list grew after sealing.
+    let mut lines = honest_revoking().clone();
+    let open = position_of(&lines, "open");
+    let extra = Credential::generate(&mut rng_for(Some(13), 13)).derive_key("tamper");
+    lines.insert(open, credential(&extra));
+    let r = assert_rejected(&write(&lines, true, true), "V-4");
+    assert_eq!(r.failed_checks(), vec!["V-4"]);
+    let f = failure_with(&r, "V-4", "only as the replacement");
+    assert_eq!((f.line, f.item.as_str()), (Some(open as u64 + 1), "type"));
 }
