@@ -2,12 +2,16 @@
 //! times, the Merkle frontier), conversions between Rust's and the databases' integers, and the
 //! checks that turn a bad stored value into [`StoreError::Corrupt`] instead of a panic.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use subtle::ConstantTimeEq;
 use urne_verify::merkle::{MerkleBuilder, leaf_hash};
 
-use crate::{Append, Bytes32, ItemOutcome, Phase, StoreError};
+use crate::{
+    Append, Bytes32, CodeCheck, ItemOutcome, LinkOutcome, MailReport, MailStatus, Phase,
+    StoreError, VoterRow,
+};
 
 /// The board state of an election that an append starts from, as read inside its transaction.
 #[derive(Debug)]
@@ -178,6 +182,132 @@ pub(crate) fn line_kind(line: &[u8]) -> Option<&str> {
     std::str::from_utf8(kind).ok()
 }
 
+/// The length of a login-code rate-limit window (seconds).
+pub(crate) const CODE_WINDOW: i64 = 3600;
+
+/// A voter's stored login-code row, as read inside the transaction that checks it.
+#[derive(Debug)]
+pub(crate) struct CodeRow {
+    /// The pending code's hash; `None` once consumed.
+    pub code_hash: Option<Vec<u8>>,
+    pub expires_at: i64,
+    pub attempts: u32,
+}
+
+/// What a backend writes after [`judge_code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeAction {
+    /// Nothing changes.
+    Nothing,
+    /// The code is consumed (its hash removed; the rate-limit window stays).
+    Consume,
+    /// One more wrong attempt is counted.
+    CountWrong,
+}
+
+/// The rules of [`crate::Store::check_code`] on the stored row: the answer and what to write.
+/// The hashes are compared in constant time.
+pub(crate) fn judge_code(
+    row: Option<&CodeRow>,
+    given: &Bytes32,
+    now: i64,
+    max_attempts: u32,
+) -> Result<(CodeCheck, CodeAction), StoreError> {
+    let Some((row, stored)) = row.and_then(|r| r.code_hash.as_deref().map(|h| (r, h))) else {
+        return Ok((CodeCheck::NoCode, CodeAction::Nothing));
+    };
+    let stored = bytes32(stored, "voter_codes.code_hash")?;
+    if row.expires_at <= now {
+        return Ok((CodeCheck::Expired, CodeAction::Nothing));
+    }
+    if row.attempts >= max_attempts {
+        return Ok((CodeCheck::TooManyAttempts, CodeAction::Nothing));
+    }
+    if bool::from(stored.ct_eq(given)) {
+        Ok((CodeCheck::Valid, CodeAction::Consume))
+    } else {
+        let remaining = max_attempts.saturating_sub(row.attempts.saturating_add(1));
+        Ok((CodeCheck::Wrong { remaining }, CodeAction::CountWrong))
+    }
+}
+
+/// The rate-limit window (start, codes sent in it) after sending one more code at `now`, from
+/// the stored window (if any); `None` when `max_per_hour` codes were sent in the current one.
+pub(crate) fn next_code_window(
+    stored: Option<(i64, u32)>,
+    now: i64,
+    max_per_hour: u32,
+) -> Option<(i64, u32)> {
+    let (start, count) = match stored {
+        Some((start, count)) if now < start.saturating_add(CODE_WINDOW) => (start, count),
+        _ => (now, 0),
+    };
+    (count < max_per_hour).then(|| (start, count.saturating_add(1)))
+}
+
+/// The rules of [`crate::Store::link_credential`], from the voter's current link and whether
+/// another voter of the election holds the credential.
+pub(crate) fn link_outcome(
+    current: Option<&Bytes32>,
+    wanted: &Bytes32,
+    taken_by_other: bool,
+) -> LinkOutcome {
+    match current {
+        Some(c) if c == wanted => LinkOutcome::Already,
+        Some(_) => LinkOutcome::VoterHasOther,
+        None if taken_by_other => LinkOutcome::CredentialTaken,
+        None => LinkOutcome::Linked,
+    }
+}
+
+/// [`StoreError::Exists`] if a roll gives a voter identifier or a credential twice.
+pub(crate) fn check_roll(voters: &[VoterRow]) -> Result<(), StoreError> {
+    let mut ids = HashSet::with_capacity(voters.len());
+    let mut credentials = HashSet::new();
+    for (i, v) in voters.iter().enumerate() {
+        if !ids.insert(v.voter.as_str()) {
+            return Err(StoreError::Exists(format!(
+                "voter `{}` (twice in the roll, again at index {i})",
+                v.voter
+            )));
+        }
+        if let Some(c) = &v.credential {
+            if !credentials.insert(c) {
+                return Err(StoreError::Exists(format!(
+                    "the credential of voter `{}` (linked to an earlier voter of the roll)",
+                    v.voter
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The error for a voter that is not on the roll.
+pub(crate) fn no_voter(id: &str, voter: &str) -> StoreError {
+    StoreError::Backend(format!("no voter `{voter}` on the roll of election `{id}`"))
+}
+
+/// The report of an election's mail from (status, count) pairs.
+pub(crate) fn mail_report(counts: &[(MailStatus, u64)]) -> MailReport {
+    let mut report = MailReport::default();
+    for &(status, n) in counts {
+        let slot = match status {
+            MailStatus::Queued => &mut report.queued,
+            MailStatus::Sent => &mut report.sent,
+            MailStatus::Failed => &mut report.failed,
+            MailStatus::Bounced => &mut report.bounced,
+        };
+        *slot += n;
+    }
+    report
+}
+
+/// A stored mail status, or [`StoreError::Corrupt`].
+pub(crate) fn to_mail_status(v: &str) -> Result<MailStatus, StoreError> {
+    MailStatus::parse(v).ok_or_else(|| StoreError::Corrupt(format!("mail.status: unknown `{v}`")))
+}
+
 /// A stored 32-byte value, or [`StoreError::Corrupt`] naming `what` (`table.column`).
 pub(crate) fn bytes32(v: &[u8], what: &str) -> Result<Bytes32, StoreError> {
     <Bytes32>::try_from(v).map_err(|_| {
@@ -303,6 +433,78 @@ mod tests {
             Err(StoreError::Corrupt(_))
         ));
         assert!(restore_tree(3, &[0u8; 64]).is_ok());
+    }
+
+    fn code(hash: u8, expires_at: i64, attempts: u32) -> CodeRow {
+        CodeRow {
+            code_hash: Some(vec![hash; 32]),
+            expires_at,
+            attempts,
+        }
+    }
+
+    #[test]
+    fn code_rules() {
+        let right = [7u8; 32];
+        let wrong = [8u8; 32];
+        let judge =
+            |row: Option<&CodeRow>, given: &Bytes32, now| judge_code(row, given, now, 3).unwrap();
+        assert_eq!(judge(None, &right, 0).0, CodeCheck::NoCode);
+        let consumed = CodeRow {
+            code_hash: None,
+            expires_at: 100,
+            attempts: 0,
+        };
+        assert_eq!(judge(Some(&consumed), &right, 0).0, CodeCheck::NoCode);
+        let fresh = code(7, 100, 0);
+        assert_eq!(
+            judge(Some(&fresh), &right, 99),
+            (CodeCheck::Valid, CodeAction::Consume)
+        );
+        assert_eq!(
+            judge(Some(&fresh), &right, 100),
+            (CodeCheck::Expired, CodeAction::Nothing)
+        );
+        assert_eq!(
+            judge(Some(&fresh), &wrong, 10),
+            (CodeCheck::Wrong { remaining: 2 }, CodeAction::CountWrong)
+        );
+        assert_eq!(
+            judge(Some(&code(7, 100, 2)), &wrong, 10),
+            (CodeCheck::Wrong { remaining: 0 }, CodeAction::CountWrong)
+        );
+        assert_eq!(
+            judge(Some(&code(7, 100, 3)), &right, 10),
+            (CodeCheck::TooManyAttempts, CodeAction::Nothing)
+        );
+        let short = CodeRow {
+            code_hash: Some(vec![7; 31]),
+            expires_at: 100,
+            attempts: 0,
+        };
+        assert!(matches!(
+            judge_code(Some(&short), &right, 0, 3),
+            Err(StoreError::Corrupt(m)) if m.contains("code_hash")
+        ));
+    }
+
+    #[test]
+    fn code_windows() {
+        assert_eq!(next_code_window(None, 50, 2), Some((50, 1)));
+        assert_eq!(next_code_window(Some((50, 1)), 60, 2), Some((50, 2)));
+        assert_eq!(next_code_window(Some((50, 2)), 3649, 2), None);
+        assert_eq!(next_code_window(Some((50, 2)), 3650, 2), Some((3650, 1)));
+        assert_eq!(next_code_window(None, 50, 0), None);
+    }
+
+    #[test]
+    fn link_rules() {
+        let a = [1u8; 32];
+        let b = [2u8; 32];
+        assert_eq!(link_outcome(None, &a, false), LinkOutcome::Linked);
+        assert_eq!(link_outcome(None, &a, true), LinkOutcome::CredentialTaken);
+        assert_eq!(link_outcome(Some(&a), &a, false), LinkOutcome::Already);
+        assert_eq!(link_outcome(Some(&b), &a, true), LinkOutcome::VoterHasOther);
     }
 
     const KNOWN: &[Migration] = &[

@@ -252,6 +252,248 @@ pub struct AuditRow {
     pub detail: String,
 }
 
+/// One voter of an election's roll, as stored. Personal data: deleted by
+/// [`Store::purge_personal_data`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoterRow {
+    /// The roll's identifier of the voter (unique in the election; the roll is ordered by it,
+    /// in byte order).
+    pub voter: String,
+    /// Where the voter's mail goes.
+    pub email: String,
+    /// The voter's name, if the roll gives one.
+    pub name: Option<String>,
+    /// The voter's weight (1 for one person, one vote).
+    pub weight: u64,
+    /// The language of the voter's mail and pages (`fr`, `en`), if the roll gives one.
+    pub lang: Option<String>,
+    /// The public credential this identity is linked to (see [`Store::link_credential`]).
+    pub credential: Option<Bytes32>,
+    /// When the voter's first ballot was recorded (unix seconds), if one was.
+    pub voted_at: Option<i64>,
+}
+
+/// Counts over an election's roll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RollStats {
+    /// Voters on the roll.
+    pub voters: u64,
+    /// The sum of their weights.
+    pub total_weight: u64,
+    /// Voters linked to a credential.
+    pub linked: u64,
+    /// Voters marked as having voted.
+    pub voted: u64,
+}
+
+/// What [`Store::link_credential`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkOutcome {
+    /// The voter is now linked to the credential (it was linked to none, and no other voter of
+    /// the election was linked to it).
+    Linked,
+    /// Nothing changed: the voter was already linked to this credential.
+    Already,
+    /// Nothing changed: the voter is linked to another credential.
+    VoterHasOther,
+    /// Nothing changed: another voter of the election is linked to this credential.
+    CredentialTaken,
+}
+
+/// What [`Store::check_code`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// The code matched; it is consumed (it will not match again).
+    Valid,
+    /// The code did not match; the attempt was counted.
+    Wrong {
+        /// Wrong attempts left before the code is dead (0: it is dead now).
+        remaining: u32,
+    },
+    /// The pending code has expired (`expires_at <= now`); the attempt was not counted.
+    Expired,
+    /// The voter has no pending code (none was sent, or it was consumed).
+    NoCode,
+    /// The code is dead: `max_attempts` wrong attempts were made; a new code must be sent.
+    TooManyAttempts,
+}
+
+/// Where a mail stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MailStatus {
+    /// Waiting to be sent, or to be tried again (see [`MailRow::next_attempt_at`]).
+    Queued,
+    /// Handed over to the mail server (final, unless a bounce report arrives later).
+    Sent,
+    /// Given up on (final).
+    Failed,
+    /// Refused by the recipient's side, at once or by a later report (final).
+    Bounced,
+}
+
+impl MailStatus {
+    /// Every status.
+    pub const ALL: [MailStatus; 4] = [
+        MailStatus::Queued,
+        MailStatus::Sent,
+        MailStatus::Failed,
+        MailStatus::Bounced,
+    ];
+
+    /// The name stored in the database and shown by the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailStatus::Queued => "queued",
+            MailStatus::Sent => "sent",
+            MailStatus::Failed => "failed",
+            MailStatus::Bounced => "bounced",
+        }
+    }
+
+    /// The status of a stored name.
+    pub fn parse(s: &str) -> Option<MailStatus> {
+        MailStatus::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Whether nothing more will be tried (the message bytes are gone).
+    pub fn is_final(self) -> bool {
+        self != MailStatus::Queued
+    }
+}
+
+impl fmt::Display for MailStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A mail to queue (see [`Store::enqueue_mail`]).
+#[derive(Clone, Copy)]
+pub struct NewMail<'a> {
+    /// The voter it is for.
+    pub voter: &'a str,
+    /// What it is (`credential`, `replacement`, `code`).
+    pub kind: &'a str,
+    /// The address it goes to.
+    pub recipient: &'a str,
+    /// Its Message-ID header (unique: a bounce report names it).
+    pub message_id: &'a str,
+    /// The whole message as sent (headers and body). May hold a secret (a credential, a login
+    /// code): never printed by `Debug`, and emptied in the store once the mail is final.
+    pub message: &'a [u8],
+}
+
+impl fmt::Debug for NewMail<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewMail")
+            .field("voter", &self.voter)
+            .field("kind", &self.kind)
+            .field("recipient", &self.recipient)
+            .field("message_id", &self.message_id)
+            .field("message_len", &self.message.len())
+            .finish()
+    }
+}
+
+/// A stored mail.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MailRow {
+    /// Its id: one sequence for every election, increasing in the order queued.
+    pub id: u64,
+    /// The election it is about.
+    pub election: String,
+    /// The voter it is for.
+    pub voter: String,
+    /// What it is (`credential`, `replacement`, `code`).
+    pub kind: String,
+    /// The address it goes to.
+    pub recipient: String,
+    /// Its Message-ID header.
+    pub message_id: String,
+    /// The message; empty once the mail is final, and in [`Store::mail_list`]'s answers. May
+    /// hold a secret: never printed by `Debug`.
+    pub message: Vec<u8>,
+    /// Where it stands.
+    pub status: MailStatus,
+    /// Sending attempts made so far.
+    pub attempts: u32,
+    /// When it may next be tried (unix seconds); for a claimed mail, the end of its lease.
+    pub next_attempt_at: i64,
+    /// The last error met, if any.
+    pub last_error: Option<String>,
+    /// When it was queued or its status last changed (unix seconds).
+    pub updated_at: i64,
+}
+
+impl fmt::Debug for MailRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailRow")
+            .field("id", &self.id)
+            .field("election", &self.election)
+            .field("voter", &self.voter)
+            .field("kind", &self.kind)
+            .field("recipient", &self.recipient)
+            .field("message_id", &self.message_id)
+            .field("message_len", &self.message.len())
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .field("next_attempt_at", &self.next_attempt_at)
+            .field("last_error", &self.last_error)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+/// What became of an attempt to send a mail (see [`Store::update_mail`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailUpdate<'a> {
+    /// The mail server took it (final).
+    Sent,
+    /// A temporary failure: try again at `at`.
+    Retry {
+        /// When to try again (unix seconds).
+        at: i64,
+        /// What went wrong.
+        error: &'a str,
+    },
+    /// A permanent failure, or too many temporary ones (final).
+    Failed {
+        /// What went wrong.
+        error: &'a str,
+    },
+    /// The recipient's side refused it (final).
+    Bounced {
+        /// What it said.
+        error: &'a str,
+    },
+}
+
+/// How many of an election's mails are in each status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MailReport {
+    /// Waiting to be sent or retried.
+    pub queued: u64,
+    /// Sent.
+    pub sent: u64,
+    /// Given up on.
+    pub failed: u64,
+    /// Bounced.
+    pub bounced: u64,
+}
+
+/// What [`Store::purge_personal_data`] deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PurgeCounts {
+    /// Voters of the roll.
+    pub voters: u64,
+    /// Login-code rows (pending codes and their rate-limit windows).
+    pub codes: u64,
+    /// Voter sessions.
+    pub sessions: u64,
+    /// Mails.
+    pub mail: u64,
+}
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -445,4 +687,169 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// The audit log, oldest first: every entry, or those about one election.
     fn audit_log(&self, election: Option<&str>) -> Result<Vec<AuditRow>, StoreError>;
+
+    /// Deletes the expired administrator sessions and voter sessions (`expires_at <= now`), in
+    /// one transaction; returns how many were deleted in all.
+    fn purge_expired_sessions(&self, now: i64) -> Result<u64, StoreError>;
+
+    // --- voters: the roll ---
+    //
+    // Every method about one election fails with [`StoreError::NoElection`] when it does not
+    // exist. A voter that is not on the roll, where one is needed, is
+    // [`StoreError::Backend`] (as an unknown administrator is): the server looks voters up
+    // before it acts for them, so this is a caller's bug or a race with a roll replacement.
+
+    /// Replaces the election's whole roll by `voters`, in one transaction, only while the
+    /// election is in one of `expect` (else [`StoreError::WrongPhase`] and nothing changes).
+    /// The roll becomes exactly `voters`, their credential links and `voted_at` as given (a
+    /// caller that keeps them reads them first, under its own phase rules); the login codes and
+    /// voter sessions of voters no longer on the roll are deleted with them; mail is kept. The
+    /// election's `updated_at` becomes `now`. A voter identifier or a credential given twice is
+    /// [`StoreError::Exists`] and changes nothing. Returns the number of voters.
+    fn replace_roll(
+        &self,
+        id: &str,
+        expect: &[Phase],
+        voters: &[VoterRow],
+        now: i64,
+    ) -> Result<u64, StoreError>;
+
+    /// A page of the roll in voter order (byte order of the identifiers), those after `after`
+    /// (exclusive) when given, at most `limit`. One consistent read.
+    fn roll(&self, id: &str, after: Option<&str>, limit: u64) -> Result<Vec<VoterRow>, StoreError>;
+
+    /// One voter of the roll.
+    fn voter(&self, id: &str, voter: &str) -> Result<Option<VoterRow>, StoreError>;
+
+    /// Counts over the roll, from one consistent read.
+    fn roll_stats(&self, id: &str) -> Result<RollStats, StoreError>;
+
+    /// Links a voter to a credential, once the voter has proved to hold it: see
+    /// [`LinkOutcome`]. One transaction; concurrent calls for the same voter, or for the same
+    /// credential in the election, never both link (the voter's row is locked, and a unique
+    /// index holds one voter per credential). An unknown voter is [`StoreError::Backend`].
+    /// `now` is not stored (the link's time is not kept).
+    fn link_credential(
+        &self,
+        id: &str,
+        voter: &str,
+        credential: &Bytes32,
+        now: i64,
+    ) -> Result<LinkOutcome, StoreError>;
+
+    /// Marks voters as having voted, in one transaction: sets `voted_at = now` for those that
+    /// have none yet (idempotent: an earlier time is kept). A voter that is not on the roll is
+    /// [`StoreError::Backend`] and marks nobody.
+    fn mark_voted(&self, id: &str, voters: &[&str], now: i64) -> Result<(), StoreError>;
+
+    /// The identifiers of the voters who voted, sorted by identifier (byte order), never by
+    /// time: the order of voting could be matched with the order of ballots on the board.
+    fn voted(&self, id: &str) -> Result<Vec<String>, StoreError>;
+
+    // --- voters: login codes and sessions ---
+
+    /// Stores a new one-time login code (its hash) for a voter, replacing any pending one
+    /// (its wrong attempts forgotten), unless the voter already received `max_per_hour` codes
+    /// in the current window: then returns `Ok(false)` and stores nothing. A window is one
+    /// hour from the first code sent after the previous window ended (`now >= window_start +
+    /// 3600` starts a new one). One transaction, serialized per voter. An unknown voter is
+    /// [`StoreError::Backend`].
+    fn put_code(
+        &self,
+        id: &str,
+        voter: &str,
+        code_hash: &Bytes32,
+        expires_at: i64,
+        now: i64,
+        max_per_hour: u32,
+    ) -> Result<bool, StoreError>;
+
+    /// Checks a login code's hash against the voter's pending code, in one transaction
+    /// serialized per voter (so that concurrent guesses are all counted): [`CodeCheck::NoCode`]
+    /// without a pending code, [`CodeCheck::Expired`] once `expires_at <= now`,
+    /// [`CodeCheck::TooManyAttempts`] once `max_attempts` wrong attempts were counted (even
+    /// for the right code), else a constant-time comparison of the hashes:
+    /// [`CodeCheck::Valid`] consumes the code, [`CodeCheck::Wrong`] counts the attempt. The
+    /// rate-limit window survives the code.
+    fn check_code(
+        &self,
+        id: &str,
+        voter: &str,
+        code_hash: &Bytes32,
+        now: i64,
+        max_attempts: u32,
+    ) -> Result<CodeCheck, StoreError>;
+
+    /// Stores a voter's session under the hash of its secret token ([`StoreError::Exists`] if
+    /// the hash is taken; [`StoreError::Backend`] for a voter not on the roll).
+    fn create_voter_session(
+        &self,
+        token_hash: &Bytes32,
+        id: &str,
+        voter: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The (election, voter) of an unexpired voter session (one with `expires_at > now`).
+    fn voter_session(
+        &self,
+        token_hash: &Bytes32,
+        now: i64,
+    ) -> Result<Option<(String, String)>, StoreError>;
+
+    /// Ends a voter session (nothing happens if there is none).
+    fn delete_voter_session(&self, token_hash: &Bytes32) -> Result<(), StoreError>;
+
+    // --- mail to voters ---
+
+    /// Queues mails for the election, in one transaction: each is `queued`, due at `now`, with
+    /// no attempt yet. Returns their ids, in order. A Message-ID already stored is
+    /// [`StoreError::Exists`] and queues nothing.
+    fn enqueue_mail(
+        &self,
+        id: &str,
+        mails: &[NewMail<'_>],
+        now: i64,
+    ) -> Result<Vec<u64>, StoreError>;
+
+    /// Claims up to `limit` queued mails due at `now` (`next_attempt_at <= now`, of any
+    /// election), most overdue first (then by id), by moving their `next_attempt_at` to
+    /// `lease_until` in the same transaction: until then no other claim returns them, so two
+    /// servers sharing a database never send the same mail at the same time (PostgreSQL skips
+    /// the rows another claim has locked). A claimer that dies leaves its mails due again at
+    /// `lease_until`. Returned in that order, with their messages.
+    fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u64,
+    ) -> Result<Vec<MailRow>, StoreError>;
+
+    /// Records what became of an attempt to send a queued mail, counting the attempt:
+    /// [`MailUpdate::Retry`] keeps it queued until `at` with the error; the others are final
+    /// and empty its message. A mail that is not queued any more (final already, or deleted by
+    /// a purge) is left as it is.
+    fn update_mail(
+        &self,
+        mail_id: u64,
+        update: &MailUpdate<'_>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Marks the mail with this Message-ID as bounced (a bounce report that came later),
+    /// emptying its message, unless it is already failed or bounced (then unchanged). Returns
+    /// whether a mail with this Message-ID exists.
+    fn bounce_mail(&self, message_id: &str, error: &str, now: i64) -> Result<bool, StoreError>;
+
+    /// How many of the election's mails are in each status (one consistent read).
+    fn mail_report(&self, id: &str) -> Result<MailReport, StoreError>;
+
+    /// The election's mails without their message bytes (`message` empty), all or of one
+    /// status, by id.
+    fn mail_list(&self, id: &str, status: Option<MailStatus>) -> Result<Vec<MailRow>, StoreError>;
+
+    /// Deletes the election's personal data in one transaction: the roll (emails, names,
+    /// identity–credential links, who voted), login codes, voter sessions and mail. The board,
+    /// the election and everything else stay. Returns what was deleted.
+    fn purge_personal_data(&self, id: &str) -> Result<PurgeCounts, StoreError>;
 }

@@ -22,16 +22,24 @@ use crate::common::{
     to_u32, to_u64, unix_now,
 };
 use crate::{
-    AdminRow, Append, Appended, AuditRow, Bytes32, ElectionRow, LogLine, Message, Phase, Store,
-    StoreError, TreeHeadRow,
+    AdminRow, Append, Appended, AuditRow, Bytes32, CodeCheck, ElectionRow, LinkOutcome, LogLine,
+    MailReport, MailRow, MailStatus, MailUpdate, Message, NewMail, Phase, PurgeCounts, RollStats,
+    Store, StoreError, TreeHeadRow, VoterRow,
 };
 
 /// The PostgreSQL migrations, in order (`migrations/postgres/`).
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "voters",
+        sql: include_str!("../migrations/postgres/0002_voters.sql"),
+    },
+];
 
 /// The advisory lock that serializes migrations between processes ("urne" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7572_6e65;
@@ -1144,6 +1152,147 @@ impl Store for PostgresStore {
             };
             rows.iter().map(audit_row).collect()
         })
+    }
+
+    fn purge_expired_sessions(&self, _now: i64) -> Result<u64, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn replace_roll(
+        &self,
+        _id: &str,
+        _expect: &[Phase],
+        _voters: &[VoterRow],
+        _now: i64,
+    ) -> Result<u64, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn roll(
+        &self,
+        _id: &str,
+        _after: Option<&str>,
+        _limit: u64,
+    ) -> Result<Vec<VoterRow>, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn voter(&self, _id: &str, _voter: &str) -> Result<Option<VoterRow>, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn roll_stats(&self, _id: &str) -> Result<RollStats, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn link_credential(
+        &self,
+        _id: &str,
+        _voter: &str,
+        _credential: &Bytes32,
+        _now: i64,
+    ) -> Result<LinkOutcome, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn mark_voted(&self, _id: &str, _voters: &[&str], _now: i64) -> Result<(), StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn voted(&self, _id: &str) -> Result<Vec<String>, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn put_code(
+        &self,
+        _id: &str,
+        _voter: &str,
+        _code_hash: &Bytes32,
+        _expires_at: i64,
+        _now: i64,
+        _max_per_hour: u32,
+    ) -> Result<bool, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn check_code(
+        &self,
+        _id: &str,
+        _voter: &str,
+        _code_hash: &Bytes32,
+        _now: i64,
+        _max_attempts: u32,
+    ) -> Result<CodeCheck, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn create_voter_session(
+        &self,
+        _token_hash: &Bytes32,
+        _id: &str,
+        _voter: &str,
+        _expires_at: i64,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn voter_session(
+        &self,
+        _token_hash: &Bytes32,
+        _now: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn delete_voter_session(&self, _token_hash: &Bytes32) -> Result<(), StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn enqueue_mail(
+        &self,
+        _id: &str,
+        _mails: &[NewMail<'_>],
+        _now: i64,
+    ) -> Result<Vec<u64>, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn claim_mail(
+        &self,
+        _now: i64,
+        _lease_until: i64,
+        _limit: u64,
+    ) -> Result<Vec<MailRow>, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn update_mail(
+        &self,
+        _mail_id: u64,
+        _update: &MailUpdate<'_>,
+        _now: i64,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn bounce_mail(&self, _message_id: &str, _error: &str, _now: i64) -> Result<bool, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn mail_report(&self, _id: &str) -> Result<MailReport, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn mail_list(
+        &self,
+        _id: &str,
+        _status: Option<MailStatus>,
+    ) -> Result<Vec<MailRow>, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
+    }
+
+    fn purge_personal_data(&self, _id: &str) -> Result<PurgeCounts, StoreError> {
+        Err(StoreError::Backend("not yet".into()))
     }
 }
 

@@ -15,20 +15,29 @@ use rusqlite::{Connection, Row, Transaction, TransactionBehavior, params};
 use urne_verify::merkle::empty_root;
 
 use crate::common::{
-    Board, Migration, bytes32, check_phase, pending, plan_append, stored_i64, to_i64, to_phase,
-    to_u32, to_u64, unix_now,
+    Board, CodeAction, CodeRow, Migration, bytes32, check_phase, check_roll, judge_code,
+    link_outcome, mail_report, next_code_window, no_voter, pending, plan_append, stored_i64,
+    to_i64, to_mail_status, to_phase, to_u32, to_u64, unix_now,
 };
 use crate::{
-    AdminRow, Append, Appended, AuditRow, Bytes32, ElectionRow, LogLine, Message, Phase, Store,
-    StoreError, TreeHeadRow,
+    AdminRow, Append, Appended, AuditRow, Bytes32, CodeCheck, ElectionRow, LinkOutcome, LogLine,
+    MailReport, MailRow, MailStatus, MailUpdate, Message, NewMail, Phase, PurgeCounts, RollStats,
+    Store, StoreError, TreeHeadRow, VoterRow,
 };
 
 /// The SQLite migrations, in order (`migrations/sqlite/`).
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/sqlite/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "voters",
+        sql: include_str!("../migrations/sqlite/0002_voters.sql"),
+    },
+];
 
 /// The database file's name inside a data directory.
 pub const DATABASE_FILE: &str = "urne.sqlite3";
@@ -935,6 +944,564 @@ impl Store for SqliteStore {
             ),
         })
     }
+
+    fn purge_expired_sessions(&self, now: i64) -> Result<u64, StoreError> {
+        self.write("purge expired sessions", |tx| {
+            let admins = exec(
+                tx,
+                "purge expired sessions",
+                "DELETE FROM sessions WHERE expires_at <= ?1",
+                [now],
+            )?;
+            let voters = exec(
+                tx,
+                "purge expired voter sessions",
+                "DELETE FROM voter_sessions WHERE expires_at <= ?1",
+                [now],
+            )?;
+            Ok((admins + voters) as u64)
+        })
+    }
+
+    fn replace_roll(
+        &self,
+        id: &str,
+        expect: &[Phase],
+        voters: &[VoterRow],
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        check_roll(voters)?;
+        self.write("replace roll", |tx| {
+            check_phase(phase_of(tx, id)?, expect)?;
+            exec(
+                tx,
+                "replace roll: delete",
+                "DELETE FROM voters WHERE election = ?1",
+                [id],
+            )?;
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT INTO voters (election, voter, email, name, weight, lang, \
+                         credential, voted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )
+                    .map_err(db("replace roll: insert"))?;
+                for v in voters {
+                    insert
+                        .execute(params![
+                            id,
+                            v.voter,
+                            v.email,
+                            v.name,
+                            stored_i64(v.weight, "voters.weight")?,
+                            v.lang,
+                            v.credential.as_ref().map(|c| c.as_slice()),
+                            v.voted_at
+                        ])
+                        .map_err(db("replace roll: insert"))?;
+                }
+            }
+            exec(
+                tx,
+                "replace roll: codes",
+                "DELETE FROM voter_codes WHERE election = ?1 \
+                 AND voter NOT IN (SELECT voter FROM voters WHERE election = ?1)",
+                [id],
+            )?;
+            exec(
+                tx,
+                "replace roll: sessions",
+                "DELETE FROM voter_sessions WHERE election = ?1 \
+                 AND voter NOT IN (SELECT voter FROM voters WHERE election = ?1)",
+                [id],
+            )?;
+            exec(
+                tx,
+                "replace roll: election",
+                "UPDATE elections SET updated_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )?;
+            Ok(voters.len() as u64)
+        })
+    }
+
+    fn roll(&self, id: &str, after: Option<&str>, limit: u64) -> Result<Vec<VoterRow>, StoreError> {
+        self.read(|tx| {
+            require_election(tx, id)?;
+            match after {
+                Some(after) => query_all(
+                    tx,
+                    "roll",
+                    "SELECT voter, email, name, weight, lang, credential, voted_at FROM voters \
+                     WHERE election = ?1 AND voter > ?2 ORDER BY voter LIMIT ?3",
+                    params![id, after, to_i64(limit)],
+                    voter_row,
+                ),
+                None => query_all(
+                    tx,
+                    "roll",
+                    "SELECT voter, email, name, weight, lang, credential, voted_at FROM voters \
+                     WHERE election = ?1 ORDER BY voter LIMIT ?2",
+                    params![id, to_i64(limit)],
+                    voter_row,
+                ),
+            }
+        })
+    }
+
+    fn voter(&self, id: &str, voter: &str) -> Result<Option<VoterRow>, StoreError> {
+        self.read(|tx| {
+            require_election(tx, id)?;
+            query_opt(
+                tx,
+                "voter",
+                "SELECT voter, email, name, weight, lang, credential, voted_at FROM voters \
+                 WHERE election = ?1 AND voter = ?2",
+                params![id, voter],
+                voter_row,
+            )
+        })
+    }
+
+    fn roll_stats(&self, id: &str) -> Result<RollStats, StoreError> {
+        self.read(|tx| {
+            require_election(tx, id)?;
+            query_opt(
+                tx,
+                "roll stats",
+                "SELECT count(*), coalesce(sum(weight), 0), count(credential), count(voted_at) \
+                 FROM voters WHERE election = ?1",
+                [id],
+                |r| {
+                    Ok(RollStats {
+                        voters: to_u64(col(r, 0, "count(voters)")?, "count(voters)")?,
+                        total_weight: to_u64(col(r, 1, "sum(voters.weight)")?, "sum(weight)")?,
+                        linked: to_u64(col(r, 2, "count(voters.credential)")?, "linked")?,
+                        voted: to_u64(col(r, 3, "count(voters.voted_at)")?, "voted")?,
+                    })
+                },
+            )
+            .map(Option::unwrap_or_default)
+        })
+    }
+
+    fn link_credential(
+        &self,
+        id: &str,
+        voter: &str,
+        credential: &Bytes32,
+        _now: i64,
+    ) -> Result<LinkOutcome, StoreError> {
+        self.write("link credential", |tx| {
+            require_election(tx, id)?;
+            let current = query_opt(
+                tx,
+                "link credential: voter",
+                "SELECT credential FROM voters WHERE election = ?1 AND voter = ?2",
+                params![id, voter],
+                |r| {
+                    col::<Option<Vec<u8>>>(r, 0, "voters.credential")?
+                        .map(|c| bytes32(&c, "voters.credential"))
+                        .transpose()
+                },
+            )?
+            .ok_or_else(|| no_voter(id, voter))?;
+            let taken = current.is_none()
+                && query_opt(
+                    tx,
+                    "link credential: holder",
+                    "SELECT 1 FROM voters WHERE election = ?1 AND credential = ?2",
+                    params![id, credential.as_slice()],
+                    |_| Ok(()),
+                )?
+                .is_some();
+            let outcome = link_outcome(current.as_ref(), credential, taken);
+            if outcome == LinkOutcome::Linked {
+                exec(
+                    tx,
+                    "link credential",
+                    "UPDATE voters SET credential = ?3 WHERE election = ?1 AND voter = ?2",
+                    params![id, voter, credential.as_slice()],
+                )?;
+            }
+            Ok(outcome)
+        })
+    }
+
+    fn mark_voted(&self, id: &str, voters: &[&str], now: i64) -> Result<(), StoreError> {
+        self.write("mark voted", |tx| {
+            require_election(tx, id)?;
+            for voter in voters {
+                let n = exec(
+                    tx,
+                    "mark voted",
+                    "UPDATE voters SET voted_at = coalesce(voted_at, ?3) \
+                     WHERE election = ?1 AND voter = ?2",
+                    params![id, voter, now],
+                )?;
+                if n == 0 {
+                    return Err(no_voter(id, voter));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn voted(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        self.read(|tx| {
+            require_election(tx, id)?;
+            query_all(
+                tx,
+                "voted",
+                "SELECT voter FROM voters WHERE election = ?1 AND voted_at IS NOT NULL \
+                 ORDER BY voter",
+                [id],
+                |r| col(r, 0, "voters.voter"),
+            )
+        })
+    }
+
+    fn put_code(
+        &self,
+        id: &str,
+        voter: &str,
+        code_hash: &Bytes32,
+        expires_at: i64,
+        now: i64,
+        max_per_hour: u32,
+    ) -> Result<bool, StoreError> {
+        self.write("put code", |tx| {
+            require_voter(tx, id, voter)?;
+            let window = query_opt(
+                tx,
+                "put code: window",
+                "SELECT window_start, window_count FROM voter_codes \
+                 WHERE election = ?1 AND voter = ?2",
+                params![id, voter],
+                |r| {
+                    Ok((
+                        col::<i64>(r, 0, "voter_codes.window_start")?,
+                        to_u32(
+                            col(r, 1, "voter_codes.window_count")?,
+                            "voter_codes.window_count",
+                        )?,
+                    ))
+                },
+            )?;
+            let Some((start, count)) = next_code_window(window, now, max_per_hour) else {
+                return Ok(false);
+            };
+            exec(
+                tx,
+                "put code",
+                "INSERT INTO voter_codes (election, voter, code_hash, expires_at, attempts, \
+                 sent_at, window_start, window_count) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7) \
+                 ON CONFLICT (election, voter) DO UPDATE SET code_hash = excluded.code_hash, \
+                 expires_at = excluded.expires_at, attempts = 0, sent_at = excluded.sent_at, \
+                 window_start = excluded.window_start, window_count = excluded.window_count",
+                params![
+                    id,
+                    voter,
+                    code_hash.as_slice(),
+                    expires_at,
+                    now,
+                    start,
+                    count
+                ],
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn check_code(
+        &self,
+        id: &str,
+        voter: &str,
+        code_hash: &Bytes32,
+        now: i64,
+        max_attempts: u32,
+    ) -> Result<CodeCheck, StoreError> {
+        self.write("check code", |tx| {
+            require_election(tx, id)?;
+            let row = query_opt(
+                tx,
+                "check code: read",
+                "SELECT code_hash, expires_at, attempts FROM voter_codes \
+                 WHERE election = ?1 AND voter = ?2",
+                params![id, voter],
+                |r| {
+                    Ok(CodeRow {
+                        code_hash: col(r, 0, "voter_codes.code_hash")?,
+                        expires_at: col(r, 1, "voter_codes.expires_at")?,
+                        attempts: to_u32(
+                            col(r, 2, "voter_codes.attempts")?,
+                            "voter_codes.attempts",
+                        )?,
+                    })
+                },
+            )?;
+            let (check, action) = judge_code(row.as_ref(), code_hash, now, max_attempts)?;
+            let sql = match action {
+                CodeAction::Nothing => return Ok(check),
+                CodeAction::Consume => {
+                    "UPDATE voter_codes SET code_hash = NULL WHERE election = ?1 AND voter = ?2"
+                }
+                CodeAction::CountWrong => {
+                    "UPDATE voter_codes SET attempts = attempts + 1 \
+                     WHERE election = ?1 AND voter = ?2"
+                }
+            };
+            exec(tx, "check code: write", sql, params![id, voter])?;
+            Ok(check)
+        })
+    }
+
+    fn create_voter_session(
+        &self,
+        token_hash: &Bytes32,
+        id: &str,
+        voter: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.write("create voter session", |tx| {
+            require_voter(tx, id, voter)?;
+            let n = exec(
+                tx,
+                "create voter session",
+                "INSERT INTO voter_sessions (token_hash, election, voter, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (token_hash) DO NOTHING",
+                params![token_hash.as_slice(), id, voter, expires_at],
+            )?;
+            if n == 0 {
+                return Err(StoreError::Exists("a voter session with this token".into()));
+            }
+            Ok(())
+        })
+    }
+
+    fn voter_session(
+        &self,
+        token_hash: &Bytes32,
+        now: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        self.read(|tx| {
+            query_opt(
+                tx,
+                "voter session",
+                "SELECT election, voter FROM voter_sessions \
+                 WHERE token_hash = ?1 AND expires_at > ?2",
+                params![token_hash.as_slice(), now],
+                |r| {
+                    Ok((
+                        col(r, 0, "voter_sessions.election")?,
+                        col(r, 1, "voter_sessions.voter")?,
+                    ))
+                },
+            )
+        })
+    }
+
+    fn delete_voter_session(&self, token_hash: &Bytes32) -> Result<(), StoreError> {
+        self.write("delete voter session", |tx| {
+            exec(
+                tx,
+                "delete voter session",
+                "DELETE FROM voter_sessions WHERE token_hash = ?1",
+                [token_hash.as_slice()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn enqueue_mail(
+        &self,
+        id: &str,
+        mails: &[NewMail<'_>],
+        now: i64,
+    ) -> Result<Vec<u64>, StoreError> {
+        self.write("enqueue mail", |tx| {
+            require_election(tx, id)?;
+            let mut ids = Vec::with_capacity(mails.len());
+            for m in mails {
+                let mail_id = query_opt(
+                    tx,
+                    "enqueue mail",
+                    "INSERT INTO mail (election, voter, kind, recipient, message_id, message, \
+                     status, attempts, next_attempt_at, last_error, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, NULL, ?7) \
+                     ON CONFLICT (message_id) DO NOTHING RETURNING id",
+                    params![
+                        id,
+                        m.voter,
+                        m.kind,
+                        m.recipient,
+                        m.message_id,
+                        m.message,
+                        now
+                    ],
+                    |r| col::<i64>(r, 0, "mail.id"),
+                )?
+                .ok_or_else(|| {
+                    StoreError::Exists(format!("a mail with Message-ID `{}`", m.message_id))
+                })?;
+                ids.push(to_u64(mail_id, "mail.id")?);
+            }
+            Ok(ids)
+        })
+    }
+
+    fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u64,
+    ) -> Result<Vec<MailRow>, StoreError> {
+        self.write("claim mail", |tx| {
+            let mut due = query_all(
+                tx,
+                "claim mail: due",
+                "SELECT id, election, voter, kind, recipient, message_id, message, status, \
+                 attempts, next_attempt_at, last_error, updated_at FROM mail \
+                 WHERE status = 'queued' AND next_attempt_at <= ?1 \
+                 ORDER BY next_attempt_at, id LIMIT ?2",
+                params![now, to_i64(limit)],
+                mail_row,
+            )?;
+            for m in &mut due {
+                exec(
+                    tx,
+                    "claim mail: lease",
+                    "UPDATE mail SET next_attempt_at = ?2 WHERE id = ?1",
+                    params![to_i64(m.id), lease_until],
+                )?;
+                m.next_attempt_at = lease_until;
+            }
+            Ok(due)
+        })
+    }
+
+    fn update_mail(
+        &self,
+        mail_id: u64,
+        update: &MailUpdate<'_>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mail_id = to_i64(mail_id);
+        self.write("update mail", |tx| {
+            let (status, error) = match *update {
+                MailUpdate::Retry { at, error } => {
+                    exec(
+                        tx,
+                        "update mail: retry",
+                        "UPDATE mail SET attempts = attempts + 1, next_attempt_at = ?2, \
+                         last_error = ?3, updated_at = ?4 WHERE id = ?1 AND status = 'queued'",
+                        params![mail_id, at, error, now],
+                    )?;
+                    return Ok(());
+                }
+                MailUpdate::Sent => (MailStatus::Sent, None),
+                MailUpdate::Failed { error } => (MailStatus::Failed, Some(error)),
+                MailUpdate::Bounced { error } => (MailStatus::Bounced, Some(error)),
+            };
+            exec(
+                tx,
+                "update mail: final",
+                "UPDATE mail SET status = ?2, message = x'', attempts = attempts + 1, \
+                 last_error = coalesce(?3, last_error), updated_at = ?4 \
+                 WHERE id = ?1 AND status = 'queued'",
+                params![mail_id, status.as_str(), error, now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn bounce_mail(&self, message_id: &str, error: &str, now: i64) -> Result<bool, StoreError> {
+        self.write("bounce mail", |tx| {
+            let n = exec(
+                tx,
+                "bounce mail",
+                "UPDATE mail SET status = 'bounced', message = x'', last_error = ?2, \
+                 updated_at = ?3 WHERE message_id = ?1 AND status IN ('queued', 'sent')",
+                params![message_id, error, now],
+            )?;
+            if n > 0 {
+                return Ok(true);
+            }
+            let found = query_opt(
+                tx,
+                "bounce mail: find",
+                "SELECT 1 FROM mail WHERE message_id = ?1",
+                [message_id],
+                |_| Ok(()),
+            )?;
+            Ok(found.is_some())
+        })
+    }
+
+    fn mail_report(&self, id: &str) -> Result<MailReport, StoreError> {
+        self.read(|tx| {
+            require_election(tx, id)?;
+            let counts = query_all(
+                tx,
+                "mail report",
+                "SELECT status, count(*) FROM mail WHERE election = ?1 GROUP BY status",
+                [id],
+                |r| {
+                    Ok((
+                        to_mail_status(&col::<String>(r, 0, "mail.status")?)?,
+                        to_u64(col(r, 1, "count(mail)")?, "count(mail)")?,
+                    ))
+                },
+            )?;
+            Ok(mail_report(&counts))
+        })
+    }
+
+    fn mail_list(&self, id: &str, status: Option<MailStatus>) -> Result<Vec<MailRow>, StoreError> {
+        self.read(|tx| {
+            require_election(tx, id)?;
+            match status {
+                Some(status) => query_all(
+                    tx,
+                    "mail list",
+                    "SELECT id, election, voter, kind, recipient, message_id, x'', status, \
+                     attempts, next_attempt_at, last_error, updated_at FROM mail \
+                     WHERE election = ?1 AND status = ?2 ORDER BY id",
+                    params![id, status.as_str()],
+                    mail_row,
+                ),
+                None => query_all(
+                    tx,
+                    "mail list",
+                    "SELECT id, election, voter, kind, recipient, message_id, x'', status, \
+                     attempts, next_attempt_at, last_error, updated_at FROM mail \
+                     WHERE election = ?1 ORDER BY id",
+                    [id],
+                    mail_row,
+                ),
+            }
+        })
+    }
+
+    fn purge_personal_data(&self, id: &str) -> Result<PurgeCounts, StoreError> {
+        self.write("purge personal data", |tx| {
+            require_election(tx, id)?;
+            let delete =
+                |what: &'static str, sql: &str| exec(tx, what, sql, [id]).map(|n| n as u64);
+            Ok(PurgeCounts {
+                codes: delete(
+                    "purge: codes",
+                    "DELETE FROM voter_codes WHERE election = ?1",
+                )?,
+                sessions: delete(
+                    "purge: sessions",
+                    "DELETE FROM voter_sessions WHERE election = ?1",
+                )?,
+                mail: delete("purge: mail", "DELETE FROM mail WHERE election = ?1")?,
+                voters: delete("purge: voters", "DELETE FROM voters WHERE election = ?1")?,
+            })
+        })
+    }
 }
 
 /// [`StoreError::Backend`] unless the administrator exists (sessions and tokens belong to one).
@@ -947,6 +1514,54 @@ fn require_admin(tx: &Transaction<'_>, name: &str) -> Result<(), StoreError> {
         |_| Ok(()),
     )?;
     found.ok_or_else(|| StoreError::Backend(format!("no administrator `{name}`")))
+}
+
+/// [`StoreError::NoElection`] unless the election exists, then [`no_voter`] unless the voter
+/// is on its roll.
+fn require_voter(tx: &Transaction<'_>, id: &str, voter: &str) -> Result<(), StoreError> {
+    require_election(tx, id)?;
+    let found = query_opt(
+        tx,
+        "find voter",
+        "SELECT 1 FROM voters WHERE election = ?1 AND voter = ?2",
+        params![id, voter],
+        |_| Ok(()),
+    )?;
+    found.ok_or_else(|| no_voter(id, voter))
+}
+
+/// A row of `voters` (voter, email, name, weight, lang, credential, voted_at).
+fn voter_row(r: &Row<'_>) -> Result<VoterRow, StoreError> {
+    let credential: Option<Vec<u8>> = col(r, 5, "voters.credential")?;
+    Ok(VoterRow {
+        voter: col(r, 0, "voters.voter")?,
+        email: col(r, 1, "voters.email")?,
+        name: col(r, 2, "voters.name")?,
+        weight: to_u64(col(r, 3, "voters.weight")?, "voters.weight")?,
+        lang: col(r, 4, "voters.lang")?,
+        credential: credential
+            .map(|c| bytes32(&c, "voters.credential"))
+            .transpose()?,
+        voted_at: col(r, 6, "voters.voted_at")?,
+    })
+}
+
+/// A row of `mail`, its columns in the table's order.
+fn mail_row(r: &Row<'_>) -> Result<MailRow, StoreError> {
+    Ok(MailRow {
+        id: to_u64(col(r, 0, "mail.id")?, "mail.id")?,
+        election: col(r, 1, "mail.election")?,
+        voter: col(r, 2, "mail.voter")?,
+        kind: col(r, 3, "mail.kind")?,
+        recipient: col(r, 4, "mail.recipient")?,
+        message_id: col(r, 5, "mail.message_id")?,
+        message: col(r, 6, "mail.message")?,
+        status: to_mail_status(&col::<String>(r, 7, "mail.status")?)?,
+        attempts: to_u32(col(r, 8, "mail.attempts")?, "mail.attempts")?,
+        next_attempt_at: col(r, 9, "mail.next_attempt_at")?,
+        last_error: col(r, 10, "mail.last_error")?,
+        updated_at: col(r, 11, "mail.updated_at")?,
+    })
 }
 
 #[cfg(test)]
