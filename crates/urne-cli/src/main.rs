@@ -20,6 +20,7 @@ macro_rules! say {
 
 mod audit;
 mod client;
+mod credentials;
 mod demo;
 mod load;
 mod progress;
@@ -58,6 +59,9 @@ enum Command {
     /// A trustee's own steps, offline with files or online with the server: its key, the
     /// key-generation ceremony and the decryption of the tally.
     Trustee(trustee::TrusteeArgs),
+    /// The credential authority's tool, on its own machine: make the voters' credentials from
+    /// the roll, mail them, replace a lost one.
+    Credentials(credentials::CredentialsArgs),
     /// Load-test a running server over HTTP: prepare an election and its ballots, cast them
     /// concurrently and measure, check, then tally and verify.
     Load(load::LoadArgs),
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Trustee(args) => trustee::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Load(args) => load::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Credentials(args) => credentials::run(&args),
     };
     outcome.unwrap_or_else(|e| {
         eprintln!("urne: {e:#}");
