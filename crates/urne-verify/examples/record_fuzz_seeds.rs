@@ -1,6 +1,8 @@
 //! Writes the seed inputs of the record fuzz targets into `fuzz/corpus/record_line/` and
 //! `fuzz/corpus/record/`: the lines of the honest fuzzing record (`urne_verify::fuzzing::fixture`),
 //! hand-made invalid and non-canonical lines, whole records, and splices of the honest record.
+//! The `revocation` line (spec §5.5), which the honest record does not have, comes from the same
+//! election with a credential replaced (`urne_verify::fuzzing::revoking_record`).
 //!
 //! ```text
 //! cargo run -p urne-verify --features testkit --example record_fuzz_seeds [-- OUT_DIR]
@@ -15,7 +17,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use urne_verify::fuzzing::{Fixture, fixture};
+use urne_core::group::Point;
+use urne_verify::fuzzing::{Fixture, fixture, revoking_record};
 use urne_verify::merkle::{MerkleBuilder, leaf_hash};
 use urne_verify::record::{Entry, TreeHead, encode_line, parse_line};
 
@@ -367,6 +370,64 @@ fn variants(fx: &Fixture) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The record with a revocation, as lines without their line feeds.
+fn revoking_lines() -> Vec<String> {
+    text(&revoking_record())
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The index of the revocation line in [`revoking_lines`].
+fn revocation_at(lines: &[String]) -> usize {
+    lines
+        .iter()
+        .position(|l| l.contains("\"type\":\"revocation\""))
+        .expect("the revoking record has a revocation line")
+}
+
+/// The public credential of a `credential` or `revocation` line, as written in it.
+fn credential_of(line: &str) -> &str {
+    let start = line
+        .find(",\"credential\":\"")
+        .unwrap_or_else(|| panic!("no credential in {line}"));
+    before(&line[start + 15..], "\"")
+}
+
+/// Invalid and non-canonical variants of a revocation line.
+fn revocation_variants(rev: &str) -> Vec<(&'static str, String)> {
+    let point = credential_of(rev).to_owned();
+    vec![
+        ("revocation-spaced", spaced(rev)),
+        (
+            "revocation-extra-member",
+            with_member(rev, "\"reason\":\"lost\""),
+        ),
+        ("revocation-with-weight", with_member(rev, "\"weight\":1")),
+        (
+            "revocation-no-credential",
+            format!("{}}}", before(rev, ",\"credential\"")),
+        ),
+        (
+            "revocation-credential-null",
+            swap(rev, &format!("\"{point}\""), "null"),
+        ),
+        ("revocation-identity", swap(rev, &point, &"A".repeat(43))),
+        (
+            "revocation-credential-short",
+            swap(rev, &point, &point[1..]),
+        ),
+        (
+            "revocation-credential-twice",
+            with_member(rev, &format!("\"credential\":\"{point}\"")),
+        ),
+        (
+            "revocation-escaped-type",
+            swap(rev, "\"revocation\"", "\"\\u0072evocation\""),
+        ),
+    ]
+}
+
 fn record_lines(root: &Path, fx: &Fixture) -> io::Result<usize> {
     let mut s = Seeds::new(root, "record_line")?;
     let kinds = kinds(fx);
@@ -377,6 +438,12 @@ fn record_lines(root: &Path, fx: &Fixture) -> io::Result<usize> {
         s.put(&format!("honest-{kind}.json"), &fx.lines[i])?;
     }
     for (name, line) in variants(fx) {
+        s.put(&format!("{name}.json"), line)?;
+    }
+    let revoking = revoking_lines();
+    let rev = &revoking[revocation_at(&revoking)];
+    s.put("honest-revocation.json", rev)?;
+    for (name, line) in revocation_variants(rev) {
         s.put(&format!("{name}.json"), line)?;
     }
     let mut bytes = fx.lines[first(fx, "credential")].clone();
@@ -410,6 +477,91 @@ fn records(root: &Path, fx: &Fixture) -> io::Result<usize> {
     let mut lines = fx.lines.clone();
     lines.swap(open + 1, open + 2);
     s.put("record-swapped-ballots.jsonl", lines.join(&b'\n'))?;
+
+    // Whole records with a revocation: honest, then each rule broken (the tree head recomputed,
+    // so that only the rule itself fails).
+    let revoking = revoking_lines();
+    let at = revocation_at(&revoking);
+    let (rev, replacement) = (&revoking[at], &revoking[at + 1]);
+    s.put("record-revoked.jsonl", revoking_record())?;
+    let reheaded = |body: &[String]| {
+        let mut out = Vec::new();
+        let mut tree = MerkleBuilder::new();
+        for (i, l) in body.iter().enumerate() {
+            let seq = before(l, ",\"type\"");
+            let l = l.replacen(seq, &format!("{{\"seq\":{i}"), 1);
+            tree.push(leaf_hash(l.as_bytes()));
+            out.extend_from_slice(l.as_bytes());
+            out.push(b'\n');
+        }
+        let head = TreeHead {
+            size: tree.size(),
+            root: tree.root(),
+        };
+        out.extend_from_slice(&encode_line(body.len() as u64, &Entry::TreeHead(head)).0);
+        out.push(b'\n');
+        out
+    };
+    let body = &revoking[..revoking.len() - 1];
+    let open_at = body
+        .iter()
+        .position(|l| l.contains("\"type\":\"open\""))
+        .expect("an open line");
+    s.put(
+        "record-revoked-setup-snapshot.jsonl",
+        reheaded(&body[..open_at]),
+    )?;
+    let edit = |f: &dyn Fn(&mut Vec<String>)| {
+        let mut b = body.to_vec();
+        f(&mut b);
+        reheaded(&b)
+    };
+    s.put(
+        "record-revoked-no-replacement.jsonl",
+        edit(&|b| {
+            b.remove(at + 1);
+        }),
+    )?;
+    s.put(
+        "record-revoked-twice.jsonl",
+        edit(&|b| b.insert(at + 2, rev.clone())),
+    )?;
+    s.put(
+        "record-revoked-listed-again.jsonl",
+        edit(&|b| {
+            b.insert(
+                at + 2,
+                swap(rev, "revocation", "credential").replacen('}', ",\"weight\":1}", 1),
+            )
+        }),
+    )?;
+    s.put(
+        "record-revoked-after-open.jsonl",
+        edit(&|b| {
+            let pair: Vec<String> = b.drain(at..at + 2).collect();
+            let open = b
+                .iter()
+                .position(|l| l.contains("\"type\":\"open\""))
+                .expect("an open line");
+            b.splice(open + 1..open + 1, pair);
+        }),
+    )?;
+    s.put(
+        "record-revoked-before-manifest.jsonl",
+        edit(&|b| {
+            let r = b.remove(at);
+            b.insert(1, r);
+        }),
+    )?;
+    s.put(
+        "record-revoked-credential-added.jsonl",
+        edit(&|b| {
+            // A valid point listed nowhere else: the generator.
+            let fresh = Point::generator().to_string();
+            let listed = credential_of(replacement);
+            b.insert(at + 2, swap(replacement, listed, &fresh))
+        }),
+    )?;
 
     // Splices: each line as it is (the record stays valid), then changed.
     for (i, kind) in kinds.iter().enumerate() {
@@ -558,6 +710,25 @@ fn records(root: &Path, fx: &Fixture) -> io::Result<usize> {
             n - 1,
             "tree-head-seq-max",
             swap(&line(n - 1), &head_seq, &format!("\"seq\":{max}")),
+        ),
+    ]);
+    // A revocation and its replacement spliced into the honest record, before `open` (where it
+    // belongs) and after it (where it does not).
+    changed.extend([
+        (
+            open,
+            "revocation-before-open",
+            format!("{rev}\n{replacement}\n{}", line(open)),
+        ),
+        (
+            open + 1,
+            "revocation-after-open",
+            format!("{rev}\n{replacement}\n{}", line(open + 1)),
+        ),
+        (
+            open,
+            "revocation-without-replacement",
+            format!("{rev}\n{}", line(open)),
         ),
     ]);
     for (at, name, l) in changed {

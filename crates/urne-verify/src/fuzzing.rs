@@ -20,11 +20,11 @@
 use std::io::Cursor;
 use std::sync::OnceLock;
 
-use urne_core::testkit::ElectionBuilder;
+use urne_core::testkit::{ElectionBuilder, Setup};
 
 use crate::merkle::{MerkleBuilder, leaf_hash};
 use crate::record::{Entry, Line, canonical_line, parse_line};
-use crate::simulate::{SimConfig, rng_for, simulate};
+use crate::simulate::{SimConfig, rng_for, simulate, simulate_revoking};
 use crate::since::{SinceReport, verify_since};
 use crate::verifier::{Options, Report, verify};
 
@@ -57,15 +57,7 @@ pub struct Fixture {
 pub fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let setup = ElectionBuilder::single_question("fuzz-record", 2, 1, 1)
-            .trustees(2)
-            .build(&mut rng_for(Some(FIXTURE_SEED), u64::MAX));
-        let cfg = SimConfig {
-            voters: FIXTURE_VOTERS,
-            revote_percent: 50,
-            seed: Some(FIXTURE_SEED),
-            chunk: 3,
-        };
+        let (setup, cfg) = fixture_election();
         let mut record = Vec::new();
         let outcome =
             simulate(&setup, &cfg, &mut record, &|_, _| {}).expect("writing to memory cannot fail");
@@ -88,6 +80,37 @@ pub fn fixture() -> &'static Fixture {
             ballots_cast: outcome.ballots_cast,
         }
     })
+}
+
+/// The election and simulation settings of the honest record.
+fn fixture_election() -> (Setup, SimConfig) {
+    let setup = ElectionBuilder::single_question("fuzz-record", 2, 1, 1)
+        .trustees(2)
+        .build(&mut rng_for(Some(FIXTURE_SEED), u64::MAX));
+    let cfg = SimConfig {
+        voters: FIXTURE_VOTERS,
+        revote_percent: 50,
+        seed: Some(FIXTURE_SEED),
+        chunk: 3,
+    };
+    (setup, cfg)
+}
+
+/// The honest record's election and voters, with the first voter's credential revoked and
+/// replaced before opening (spec §5.5): a whole record that reaches the revocation rules. It
+/// verifies as valid and complete (checked here).
+pub fn revoking_record() -> Vec<u8> {
+    let (setup, cfg) = fixture_election();
+    let mut record = Vec::new();
+    simulate_revoking(&setup, &cfg, 1, &mut record, &|_, _| {})
+        .expect("writing to memory cannot fail");
+    let report = check_record(&record);
+    assert!(
+        report.valid && report.complete && report.revoked == 1,
+        "the fuzzing record with a revocation does not verify: {:#?}",
+        report.failures
+    );
+    record
 }
 
 /// The lines of a record as the verifier reads them: split after each line feed, which is not

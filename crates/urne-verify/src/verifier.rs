@@ -934,8 +934,8 @@ fn credential_line(st: &mut State<'_>, number: u64, c: CredentialEntry) {
     match replacing {
         None if st.revocation_seen => failures.push((
             "type",
-            "after a revocation, a credential is listed only as the replacement on the line \
-             after a revocation"
+            "after the first revocation, a credential line only follows a revocation, as its \
+             replacement"
                 .to_owned(),
         )),
         Some((at, Some(w))) if c.weight != w => failures.push((

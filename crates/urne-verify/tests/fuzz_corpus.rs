@@ -75,7 +75,7 @@ fn corpus_still_reaches_a_complete_record() {
     }
     fuzzing::record(&fx.record);
 
-    let complete = files(&fuzz_dir().join("corpus").join("record"))
+    let reports: Vec<_> = files(&fuzz_dir().join("corpus").join("record"))
         .expect("the record corpus")
         .iter()
         .filter_map(|p| fs::read(p).ok())
@@ -84,15 +84,25 @@ fn corpus_still_reaches_a_complete_record() {
             [Some(data), spliced]
         })
         .flatten()
-        .filter(|record| fuzzing::check_record(record).complete)
-        .count();
+        .map(|record| fuzzing::check_record(&record))
+        .filter(|r| r.complete)
+        .collect();
+    let complete = reports.len();
     assert!(
         complete > 0,
         "no input of fuzz/corpus/record makes a complete record: the corpus was made for \
          another honest record; write the seeds again and minimize the corpus (see \
          fuzz/README.md)"
     );
+    // The same for a record that replaces a credential before opening (spec §5.5).
+    let revoking = reports.iter().filter(|r| r.revoked > 0).count();
+    assert!(
+        revoking > 0,
+        "no input of fuzz/corpus/record makes a complete record with a revocation: write the \
+         seeds again (see fuzz/README.md)"
+    );
     report(&format!(
-        "fuzz corpus replay: {complete} corpus records (whole or spliced) verify as complete"
+        "fuzz corpus replay: {complete} corpus records (whole or spliced) verify as complete, \
+         {revoking} of them with a revoked credential"
     ));
 }

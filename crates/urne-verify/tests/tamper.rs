@@ -889,6 +889,6 @@ fn rejects_credential_added_after_the_revocations() {
     lines.insert(open, credential(&extra));
     let r = assert_rejected(&write(&lines, true, true), "V-4");
     assert_eq!(r.failed_checks(), vec!["V-4"]);
-    let f = failure_with(&r, "V-4", "only as the replacement");
+    let f = failure_with(&r, "V-4", "as its replacement");
     assert_eq!((f.line, f.item.as_str()), (Some(open as u64 + 1), "type"));
 }
