@@ -66,6 +66,11 @@ fn frozen_records_still_verify() {
                 want["result"],
                 "{name}"
             );
+            // Revoked credentials (spec §5.5): none in the records made before revocations were.
+            assert_eq!(r.revoked, want["revoked"].as_u64().unwrap_or(0), "{name}");
+            if let Some(eligible) = want["credentials"].as_u64() {
+                assert_eq!(r.credentials, eligible, "{name}");
+            }
         }
     }
 }
