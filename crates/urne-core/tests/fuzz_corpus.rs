@@ -39,6 +39,10 @@ const REPLAYED_BY_URNE_VERIFY: [&str; 2] = ["record_line", "record"];
 /// `tests/support/fuzz_api_ballot.rs`.
 const REPLAYED_BY_URNE_SERVER: [&str; 1] = ["api_ballot"];
 
+/// The fuzz target of the voter roll (`urne_roll::parse`), replayed by
+/// `crates/urne-roll/tests/fuzz_corpus.rs` with the check of its `tests/support/fuzz_roll.rs`.
+const REPLAYED_BY_URNE_ROLL: [&str; 1] = ["roll"];
+
 /// Compact JSON of a protocol object.
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("protocol objects serialize")
@@ -103,6 +107,7 @@ fn every_fuzz_target_has_a_corpus_and_a_replay() {
         .map(|(t, _)| *t)
         .chain(REPLAYED_BY_URNE_VERIFY)
         .chain(REPLAYED_BY_URNE_SERVER)
+        .chain(REPLAYED_BY_URNE_ROLL)
         .map(str::to_owned)
         .collect();
     expected.sort();
@@ -135,6 +140,16 @@ fn every_fuzz_target_has_a_corpus_and_a_replay() {
             server_text.contains(&format!("(\"{t}\", check::{t})")),
             "{} does not list the fuzz target {t} in its TARGETS",
             server.display()
+        );
+    }
+    let roll = Path::new(env!("CARGO_MANIFEST_DIR")).join("../urne-roll/tests/fuzz_corpus.rs");
+    let roll_text =
+        fs::read_to_string(&roll).unwrap_or_else(|e| panic!("cannot read {}: {e}", roll.display()));
+    for t in REPLAYED_BY_URNE_ROLL {
+        assert!(
+            roll_text.contains(&format!("(\"{t}\", check::{t})")),
+            "{} does not list the fuzz target {t} in its TARGETS",
+            roll.display()
         );
     }
     if fuzz.join("regressions").is_dir() {

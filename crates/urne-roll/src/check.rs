@@ -7,9 +7,7 @@ use email_address::EmailAddress;
 use hashbrown::HashTable;
 
 use crate::error::{RollError, RollErrorKind as K, RollErrors, RollWarning, shown};
-use crate::{
-    Lang, MAX_EMAIL_LEN, MAX_ID_CHARS, MAX_NAME_CHARS, MAX_VOTERS, MAX_WEIGHT, Roll, Voter,
-};
+use crate::{Lang, MAX_EMAIL_LEN, MAX_ID_CHARS, MAX_NAME_CHARS, MAX_WEIGHT, Roll, Voter};
 
 /// The fields of one record, trimmed or not, as the file gives them; `None` for an absent
 /// column or key (and for JSON `null`).
@@ -32,13 +30,16 @@ pub(crate) struct Builder {
     voters: Vec<Voter>,
     /// The line of each of `voters`.
     lines: Vec<u64>,
-    /// Indices into `voters`, by identifier.
-    ids: HashTable<u32>,
-    /// Indices into `voters`, by email address compared without case.
-    emails: HashTable<u32>,
+    /// Indices into `voters` with the hash of their identifier (kept, so that growing the
+    /// table does not hash every key again).
+    ids: HashTable<(u64, u32)>,
+    /// Indices into `voters` with the hash of their email address folded to lower case.
+    emails: HashTable<(u64, u32)>,
     hasher: RandomState,
     /// Records seen, blank ones aside.
     records: u64,
+    /// The most records allowed.
+    max_voters: u64,
     pub errors: RollErrors,
     warnings: Vec<RollWarning>,
     /// Set when the cap on voters is passed: the caller stops reading.
@@ -46,14 +47,17 @@ pub(crate) struct Builder {
 }
 
 impl Builder {
-    pub fn new() -> Builder {
+    /// A builder for about `expected` voters (the number of lines, say), at most `max_voters`.
+    pub fn new(max_voters: u64, expected: usize) -> Builder {
+        let expected = expected.min(usize::try_from(max_voters).unwrap_or(usize::MAX));
         Builder {
-            voters: Vec::new(),
-            lines: Vec::new(),
-            ids: HashTable::new(),
-            emails: HashTable::new(),
+            voters: Vec::with_capacity(expected),
+            lines: Vec::with_capacity(expected),
+            ids: HashTable::with_capacity(expected),
+            emails: HashTable::with_capacity(expected),
             hasher: RandomState::new(),
             records: 0,
+            max_voters,
             errors: RollErrors {
                 errors: Vec::new(),
                 more: 0,
@@ -71,8 +75,9 @@ impl Builder {
     /// of fields, say); returns false once past the cap, when reading must stop.
     pub fn count(&mut self, line: u64) -> bool {
         self.records += 1;
-        if self.records > MAX_VOTERS {
-            self.error(line, None, K::TooMany { max: MAX_VOTERS });
+        if self.records > self.max_voters {
+            let max = self.max_voters;
+            self.error(line, None, K::TooMany { max });
             self.stopped = true;
             return false;
         }
@@ -125,7 +130,10 @@ impl Builder {
 
         let hash = self.hasher.hash_one(id);
         let voters = &self.voters;
-        if let Some(&first) = self.ids.find(hash, |&i| voters[i as usize].id == id) {
+        if let Some(&(_, first)) = self
+            .ids
+            .find(hash, |&(h, i)| h == hash && voters[i as usize].id == id)
+        {
             let first_line = self.lines[first as usize];
             self.error(line, Some("id"), K::DuplicateId { first_line });
             return;
@@ -135,10 +143,9 @@ impl Builder {
         // longer compared.
         if self.errors.total() == 0 {
             let hash = caseless_hash(&self.hasher, &email);
-            if let Some(&first) = self
-                .emails
-                .find(hash, |&i| caseless_eq(&voters[i as usize].email, &email))
-            {
+            if let Some(&(_, first)) = self.emails.find(hash, |&(h, i)| {
+                h == hash && caseless_eq(&voters[i as usize].email, &email)
+            }) {
                 let first_line = self.lines[first as usize];
                 self.warnings.push(RollWarning {
                     line,
@@ -150,16 +157,10 @@ impl Builder {
                     ),
                 });
             } else {
-                let (hasher, voters) = (&self.hasher, &self.voters);
-                self.emails.insert_unique(hash, index, |&i| {
-                    caseless_hash(hasher, &voters[i as usize].email)
-                });
+                self.emails.insert_unique(hash, (hash, index), |&(h, _)| h);
             }
         }
-        let (hasher, voters) = (&self.hasher, &self.voters);
-        self.ids.insert_unique(hash, index, |&i| {
-            hasher.hash_one(voters[i as usize].id.as_str())
-        });
+        self.ids.insert_unique(hash, (hash, index), |&(h, _)| h);
         self.voters.push(Voter {
             id: id.to_owned(),
             email,
@@ -188,10 +189,33 @@ impl Builder {
 /// A hash of the text folded to lower case, consistent with [`caseless_eq`].
 fn caseless_hash(hasher: &RandomState, s: &str) -> u64 {
     let mut h = hasher.build_hasher();
-    for c in s.chars().flat_map(char::to_lowercase) {
-        h.write_u32(u32::from(c));
+    let mut buf = [0u8; MAX_EMAIL_LEN];
+    match buf.get_mut(..s.len()) {
+        // ASCII folds byte for byte: hash it in one write (addresses fit in the buffer).
+        Some(b) if s.is_ascii() => {
+            b.copy_from_slice(s.as_bytes());
+            b.make_ascii_lowercase();
+            h.write(b);
+        }
+        _ => {
+            for c in s.chars().flat_map(char::to_lowercase) {
+                // Every folded character as UTF-8, so that ASCII text hashes as above.
+                h.write(c.encode_utf8(&mut [0; 4]).as_bytes());
+            }
+        }
     }
     h.finish()
+}
+
+/// Whether the text holds a control character (C0, DEL or C1), looking at bytes first.
+fn has_control(s: &str) -> bool {
+    // C1 controls are U+0080..U+009F, encoded 0xC2 0x80..=0x9F.
+    s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) && s.chars().any(char::is_control)
+}
+
+/// Whether the text has more than `max` characters, counting them only when it could.
+fn longer_than(s: &str, max: usize) -> bool {
+    s.len() > max && s.chars().nth(max).is_some()
 }
 
 fn caseless_eq(a: &str, b: &str) -> bool {
@@ -205,13 +229,13 @@ fn check_id(id: Option<&str>) -> Result<&str, K> {
         None | Some("") => return Err(K::MissingId),
         Some(id) => id,
     };
-    if id.chars().any(char::is_control) {
+    if has_control(id) {
         return Err(K::BadId(
             shown(id),
             "it holds a control character (a tab or a line break?)",
         ));
     }
-    if id.chars().nth(MAX_ID_CHARS).is_some() {
+    if longer_than(id, MAX_ID_CHARS) {
         return Err(K::BadId(shown(id), "it is longer than 128 characters"));
     }
     Ok(id)
@@ -230,20 +254,22 @@ fn check_email(email: Option<&str>) -> Result<String, K> {
     if email.len() > MAX_EMAIL_LEN {
         return bad("it is longer than 254 bytes");
     }
-    if email.contains('<') || email.contains('>') {
-        return bad("write the address alone, without a name or angle brackets");
+    // The usual mistakes, found in one pass over the bytes (all are ASCII but Unicode spaces
+    // and controls, looked for only in non-ASCII text).
+    let mut non_ascii = false;
+    for b in email.bytes() {
+        match b {
+            b'<' | b'>' => return bad("write the address alone, without a name or angle brackets"),
+            b'(' | b')' => return bad("comments in parentheses are not allowed"),
+            b',' | b';' => return bad("write one address per voter"),
+            b'"' => return bad("quoted local parts are not supported"),
+            0..=b' ' | 0x7f => return bad("it contains a space or a control character"),
+            0x80.. => non_ascii = true,
+            _ => {}
+        }
     }
-    if email.contains('(') || email.contains(')') {
-        return bad("comments in parentheses are not allowed");
-    }
-    if email.contains(',') || email.contains(';') {
-        return bad("write one address per voter");
-    }
-    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if non_ascii && email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad("it contains a space or a control character");
-    }
-    if email.starts_with('"') || email.contains('"') {
-        return bad("quoted local parts are not supported");
     }
     let Some((local, domain)) = email.rsplit_once('@') else {
         return bad("it has no @");
@@ -325,13 +351,13 @@ fn check_name(name: Option<&str>) -> Result<Option<String>, K> {
         None | Some("") => return Ok(None),
         Some(n) => n,
     };
-    if name.chars().any(char::is_control) {
+    if has_control(name) {
         return Err(K::BadName(
             shown(name),
             "it holds a control character (a tab or a line break?)",
         ));
     }
-    if name.chars().nth(MAX_NAME_CHARS).is_some() {
+    if longer_than(name, MAX_NAME_CHARS) {
         return Err(K::BadName(shown(name), "it is longer than 200 characters"));
     }
     Ok(Some(name.to_owned()))

@@ -228,6 +228,13 @@ impl Preview {
 
 /// Reads and checks a roll. Returns every voter, or every error (see the crate's rules).
 pub fn parse(bytes: &[u8], format: Format) -> Result<Roll, RollErrors> {
+    parse_with_limit(bytes, format, MAX_VOTERS)
+}
+
+/// [`parse`] with a lower cap on the number of voters (a server's own limit, say): a roll with
+/// more than `max_voters` voters is a [`RollErrorKind::TooMany`] error. The cap is never above
+/// [`MAX_VOTERS`].
+pub fn parse_with_limit(bytes: &[u8], format: Format, max_voters: u64) -> Result<Roll, RollErrors> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let line_of = |offset: usize| {
         1 + bytes
@@ -244,12 +251,26 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<Roll, RollErrors> {
     if let Some(nul) = bytes.iter().position(|&b| b == 0) {
         return Err(RollErrors::one(line_of(nul), None, RollErrorKind::Encoding));
     }
-    let mut builder = check::Builder::new();
+    let mut builder =
+        check::Builder::new(max_voters.min(MAX_VOTERS), expected_records(text, format));
     let empty_line = match format {
         Format::Csv => csv_roll::read(text, &mut builder),
         Format::Json => json_roll::read(text, &mut builder),
     };
     builder.finish(empty_line)
+}
+
+/// About how many voters the text holds, to size the tables once: its lines for CSV, the
+/// number of `{` (an overestimate past nested values) for JSON; capped so that a file of empty
+/// lines does not reserve more than the voters it could hold.
+fn expected_records(text: &str, format: Format) -> usize {
+    let mark = match format {
+        Format::Csv => b'\n',
+        Format::Json => b'{',
+    };
+    let n = text.bytes().filter(|&b| b == mark).count();
+    // A voter takes at least `a,b@c.d` (7 bytes) and its line end.
+    n.min(text.len() / 8 + 1)
 }
 
 /// The canonical CSV form of a roll: the header `id,email,weight,name,lang`, one line per voter
