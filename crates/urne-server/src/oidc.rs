@@ -36,6 +36,9 @@
 //! in a [`PendingLogin`] are zeroized when it is dropped; the copies that the `openidconnect`
 //! crate makes for the duration of a request are not.
 //!
+//! The provider's `code_challenge_methods_supported` is not read: PKCE is always sent, and a
+//! provider that ignored it would still be held to `state` and `nonce`.
+//!
 //! Not implemented: encrypted ID tokens (JWE), the implicit and hybrid flows, the UserInfo
 //! endpoint (claims are read from the ID token only), `private_key_jwt` client authentication.
 
@@ -579,7 +582,8 @@ impl OidcClient {
             keys,
         )
         .set_allowed_algs(self.inner.allowed_algs.clone())
-        // `exp` is compared with this clock: running it behind by the leeway grants the leeway.
+        // `exp` is compared with this clock: running it behind by the leeway grants the leeway
+        // (so an "expired" message shows as current time the clock minus the leeway).
         .set_time_fn(move || chrono::Utc::now() - leeway)
         .set_issue_time_verifier_fn(move |iat| {
             let now = chrono::Utc::now();
