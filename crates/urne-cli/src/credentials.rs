@@ -58,6 +58,16 @@ enum CredentialsCommand {
     /// Replace one voter's lost credential (before the vote opens): rewrites the private file
     /// and writes the server's replacement request.
     Replace(Replace),
+    /// Print the fingerprint of a credential list: a public-credentials.json (with the
+    /// replacements beside it), an election record, or the board of an election's address.
+    Fingerprint(Fingerprint),
+}
+
+#[derive(Args, Debug)]
+struct Fingerprint {
+    /// A public-credentials.json, a record file (.jsonl), or an election's address
+    /// (`https://vote.example/api/v1/elections/ID`, whose record is read).
+    source: String,
 }
 
 #[derive(Args, Debug)]
@@ -115,6 +125,9 @@ pub fn run(args: &CredentialsArgs) -> anyhow::Result<std::process::ExitCode> {
         CredentialsCommand::Generate(a) => generate(a).map(|()| std::process::ExitCode::SUCCESS),
         CredentialsCommand::Mail(a) => mail::run(a),
         CredentialsCommand::Replace(a) => replace(a).map(|()| std::process::ExitCode::SUCCESS),
+        CredentialsCommand::Fingerprint(a) => {
+            fingerprint(a).map(|()| std::process::ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -313,9 +326,9 @@ fn file_safe(id: &str) -> String {
         .collect()
 }
 
-/// Whether `x` is in the public list beside the private file, or a replacement there; `None`
-/// when there is no public list to look in.
-fn known_public(dir: &Path, x: &urne_core::group::Point) -> anyhow::Result<Option<bool>> {
+/// The eligible list of the public list in `dir` with the replacements beside it applied, or
+/// `None` when `dir` has no public list.
+fn eligible_in(dir: &Path) -> anyhow::Result<Option<Vec<PublicCredential>>> {
     let public_path = dir.join(PUBLIC_FILE);
     if !public_path.exists() {
         return Ok(None);
@@ -324,26 +337,8 @@ fn known_public(dir: &Path, x: &urne_core::group::Point) -> anyhow::Result<Optio
         .with_context(|| format!("cannot read {}", public_path.display()))?;
     let list: PublicList = serde_json::from_str(&text)
         .with_context(|| format!("{}: not a public credential list", public_path.display()))?;
-    if list.credentials.iter().any(|c| c.credential == *x) {
-        return Ok(Some(true));
-    }
-    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        if name.starts_with("replacement-") && name.ends_with(".json") {
-            let text = fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            if let Ok(r) = serde_json::from_str::<Replacement>(&text)
-                && r.credential.credential == *x
-            {
-                return Ok(Some(true));
-            }
-        }
-    }
-    Ok(Some(false))
+    let (eligible, _) = apply_replacements(list.credentials, &replacements_in(dir)?)?;
+    Ok(Some(eligible))
 }
 
 fn replace(a: &Replace) -> anyhow::Result<()> {
@@ -357,10 +352,13 @@ fn replace(a: &Replace) -> anyhow::Result<()> {
         _ => PathBuf::from("."),
     };
     let old = *entries[at].credential.derive_key(&a.election).public();
-    if known_public(&dir, &old)? == Some(false) {
+    if let Some(eligible) = eligible_in(&dir)?
+        && !eligible.iter().any(|c| c.credential == old)
+    {
         bail!(
-            "voter `{}`'s credential does not give, for election `{}`, any public credential of \
-             {} or of a replacement beside it: is --election right? Nothing was written",
+            "voter `{}`'s credential does not give, for election `{}`, any eligible public \
+             credential of {} and the replacements beside it: is --election right? Nothing was \
+             written",
             a.voter,
             a.election,
             dir.join(PUBLIC_FILE).display()
@@ -418,6 +416,13 @@ fn replace(a: &Replace) -> anyhow::Result<()> {
     say!("  request     {}", request_path.display());
     say!("  revoked X   {old}");
     say!("  new X       {}", new.credential);
+    if let Some(eligible) = eligible_in(&dir)? {
+        say!(
+            "  fingerprint {} (the eligible list once the server has taken every replacement \
+             beside {PUBLIC_FILE})",
+            list_fingerprint(&eligible)
+        );
+    }
     say!("");
     say!("Next:");
     say!(
@@ -434,5 +439,136 @@ fn replace(a: &Replace) -> anyhow::Result<()> {
         a.private.display(),
         a.voter
     );
+    Ok(())
+}
+
+/// The replacement requests written beside a public list, in the order of their file names.
+fn replacements_in(dir: &Path) -> anyhow::Result<Vec<(PathBuf, Replacement)>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with("replacement-") && name.ends_with(".json") {
+            let text = fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let r: Replacement = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not a replacement request", path.display()))?;
+            out.push((path, r));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// The eligible list (spec §5.5): `list` with each replacement applied, a revoked entry giving
+/// its place to the new one. A replacement may revoke the credential of an earlier one, so they
+/// are applied until none applies any more. Returns the list and the number applied.
+fn apply_replacements(
+    list: Vec<PublicCredential>,
+    replacements: &[(PathBuf, Replacement)],
+) -> anyhow::Result<(Vec<PublicCredential>, usize)> {
+    let mut eligible: std::collections::HashMap<[u8; 32], PublicCredential> = list
+        .into_iter()
+        .map(|c| (*c.credential.as_bytes(), c))
+        .collect();
+    let mut pending: Vec<&(PathBuf, Replacement)> = replacements.iter().collect();
+    let mut applied = 0;
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|(_, r)| match eligible.remove(r.revoke.as_bytes()) {
+            Some(_) => {
+                eligible.insert(*r.credential.credential.as_bytes(), r.credential);
+                false
+            }
+            None => true,
+        });
+        applied += before - pending.len();
+        if pending.len() == before {
+            bail!(
+                "{} revokes a credential that is not in the list",
+                pending[0].0.display()
+            );
+        }
+    }
+    Ok((eligible.into_values().collect(), applied))
+}
+
+/// The eligible credentials of a record's lines: `credential` lines, less those revoked.
+fn record_list(text: &str, what: &str) -> anyhow::Result<Vec<PublicCredential>> {
+    #[derive(Deserialize)]
+    struct Line {
+        #[serde(rename = "type")]
+        kind: String,
+        credential: Option<urne_core::group::Point>,
+        weight: Option<u64>,
+    }
+    let mut list = Vec::new();
+    let mut revoked = std::collections::HashSet::new();
+    for (i, line) in text.lines().enumerate() {
+        if !line.contains("\"type\":\"credential\"") && !line.contains("\"type\":\"revocation\"") {
+            continue;
+        }
+        let l: Line = serde_json::from_str(line)
+            .with_context(|| format!("{what}, line {}: not a record line", i + 1))?;
+        match (l.kind.as_str(), l.credential, l.weight) {
+            ("credential", Some(credential), Some(weight)) => {
+                list.push(PublicCredential { credential, weight })
+            }
+            ("revocation", Some(x), _) => {
+                revoked.insert(*x.as_bytes());
+            }
+            _ => bail!(
+                "{what}, line {}: a credential line without its fields",
+                i + 1
+            ),
+        }
+    }
+    list.retain(|c| !revoked.contains(c.credential.as_bytes()));
+    Ok(list)
+}
+
+fn fingerprint(a: &Fingerprint) -> anyhow::Result<()> {
+    let source = a.source.trim_end_matches('/');
+    let (list, note) = if source.starts_with("http://") || source.starts_with("https://") {
+        let Some((base, id)) = source.rsplit_once("/api/v1/elections/") else {
+            bail!("`{source}` is not an election's address (…/api/v1/elections/ID)");
+        };
+        let text = crate::client::Client::new(base)
+            .get_text(&format!("/api/v1/elections/{id}/record"))
+            .with_context(|| format!("reading the record of {source}"))?;
+        (
+            record_list(&text, source)?,
+            "the board's eligible credentials".to_owned(),
+        )
+    } else {
+        let path = Path::new(source);
+        let text =
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        match serde_json::from_str::<PublicList>(&text) {
+            Ok(public) => {
+                let dir = match path.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d,
+                    _ => Path::new("."),
+                };
+                let (list, n) = apply_replacements(public.credentials, &replacements_in(dir)?)?;
+                let note = match n {
+                    0 => "a public list".to_owned(),
+                    1 => "a public list, with the replacement beside it".to_owned(),
+                    n => format!("a public list, with the {n} replacements beside it"),
+                };
+                (list, note)
+            }
+            Err(_) => (
+                record_list(&text, source)?,
+                "a record's eligible credentials".to_owned(),
+            ),
+        }
+    };
+    let total: u64 = list.iter().map(|c| c.weight).sum();
+    say!("{} credentials, total weight {total} ({note})", list.len());
+    say!("fingerprint {}", list_fingerprint(&list));
     Ok(())
 }

@@ -298,6 +298,35 @@ fn replace_gives_a_voter_a_new_credential_and_the_servers_request() {
             .unwrap();
     assert_eq!(again["revoke"], serde_json::to_value(xs[2]).unwrap());
 
+    // The authority's eligible list (its own, each replaced entry exchanged) has the fingerprint
+    // that `replace` and `fingerprint` print.
+    let eligible: Vec<PublicCredential> = private_lines(&private_path)
+        .iter()
+        .map(|l| PublicCredential {
+            credential: *l.credential.derive_key(ELECTION).public(),
+            weight: l.weight,
+        })
+        .collect();
+    let expected = list_fingerprint(&eligible).to_string();
+    assert!(
+        text(&o).contains(&format!("fingerprint {expected}")),
+        "{}",
+        text(&o)
+    );
+    let public_path = out.join("public-credentials.json");
+    let o = urne(&["credentials", "fingerprint", public_path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("fingerprint {expected}")),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("with the 2 replacements beside it"),
+        "{}",
+        text(&o)
+    );
+
     // The wrong election id is caught: no credential of the file gives its X there.
     let o = urne(&[
         "credentials",
@@ -445,5 +474,34 @@ fn mail_reports_failures_and_exits_non_zero() {
     assert_eq!(
         report["failed"].as_array().unwrap().len() + report["bounced"].as_array().unwrap().len(),
         5
+    );
+}
+
+#[test]
+fn fingerprint_of_a_record_is_that_of_its_credential_lines() {
+    let record = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../test-vectors/records/v1-demo-12-voters.jsonl");
+    let mut list = Vec::new();
+    for line in fs::read_to_string(&record).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["type"] == "credential" {
+            list.push(PublicCredential {
+                credential: serde_json::from_value(v["credential"].clone()).unwrap(),
+                weight: v["weight"].as_u64().unwrap(),
+            });
+        }
+    }
+    assert!(list.len() >= 12);
+    let o = urne(&["credentials", "fingerprint", record.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("fingerprint {}", list_fingerprint(&list))),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains(&format!("{} credentials", list.len())),
+        "{}",
+        text(&o)
     );
 }
