@@ -62,5 +62,20 @@ else
   fi
 fi
 
+echo "== aiosmtpd for the mail tests"
+# urne-mail's tests deliver to a real SMTP server on loopback (crates/urne-mail/tests/
+# smtp_server.py, on Python's aiosmtpd). With aiosmtpd importable they must run (not skip).
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  python3 -m pip install --quiet aiosmtpd || true
+fi
+if python3 -c 'import aiosmtpd' 2>/dev/null; then
+  export URNE_REQUIRE_SMTP=1
+elif [ -n "${CI:-}" ]; then
+  echo "error: python3 cannot import aiosmtpd, needed by urne-mail's SMTP tests" >&2
+  exit 1
+else
+  echo "warning: python3 cannot import aiosmtpd: urne-mail's SMTP tests will be skipped" >&2
+fi
+
 echo "== tests"
 cargo test --workspace --all-features --locked

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::outbox::{Connection, Outbox, SendOutcome};
 use crate::render::{Rendered, render};
-use crate::{Letter, Sender};
+use crate::{Letter, MailError, Sender};
 
 /// When to try a message again after a temporary failure.
 ///
@@ -379,7 +379,9 @@ impl Worker<'_> {
     fn attempt(&self, job: Job) -> DeliveryEvent {
         let mut pending = match job {
             Job::Retry(p) => p,
-            Job::Fresh(index, voter, letter) => match render(&letter, self.sender) {
+            Job::Fresh(index, voter, letter) => match guarded(|| render(&letter, self.sender))
+                .unwrap_or_else(|| Err(MailError::Build("the mail library panicked".to_owned())))
+            {
                 Ok(rendered) => Pending {
                     index,
                     voter,
@@ -402,7 +404,10 @@ impl Worker<'_> {
             },
         };
         self.limiter.wait();
-        let outcome = self.connection.send(&pending.to, &pending.rendered);
+        let outcome = guarded(|| self.connection.send(&pending.to, &pending.rendered))
+            .unwrap_or_else(|| {
+                SendOutcome::Transient("the mail library panicked while sending".to_owned())
+            });
         pending.attempts += 1;
         let mut st = lock(self.state);
         st.in_flight -= 1;
@@ -446,6 +451,12 @@ impl Worker<'_> {
             },
         }
     }
+}
+
+/// Runs `f`, turning a panic (a bug in a library below us) into `None`, so that the letter is
+/// still accounted for and the other threads, waiting for it, are not left waiting for ever.
+fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
 }
 
 #[cfg(test)]

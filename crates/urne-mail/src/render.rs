@@ -262,7 +262,7 @@ const MONTHS_FR: [&str; 12] = [
 ];
 
 /// An RFC 3339 time shown in UTC, said so: "29 November 2026, 08:00 UTC",
-/// "29 novembre 2026 à 08:00 UTC" (no-break spaces where French typography wants them).
+/// "29 novembre 2026 à 08:00 UTC", with no-break spaces so that a date is never cut in two.
 fn date(field: &'static str, value: &str, lang: Lang) -> Result<String, MailError> {
     let t = OffsetDateTime::parse(value.trim(), &Rfc3339)
         .map_err(|e| MailError::Field {
@@ -273,7 +273,7 @@ fn date(field: &'static str, value: &str, lang: Lang) -> Result<String, MailErro
     let month = usize::from(u8::from(t.month())) - 1;
     Ok(match lang {
         Lang::En => format!(
-            "{} {} {}, {:02}:{:02} UTC",
+            "{}\u{a0}{}\u{a0}{},\u{a0}{:02}:{:02}\u{a0}UTC",
             t.day(),
             MONTHS_EN[month],
             t.year(),
@@ -287,7 +287,7 @@ fn date(field: &'static str, value: &str, lang: Lang) -> Result<String, MailErro
                 t.day().to_string()
             };
             format!(
-                "{day}\u{a0}{}\u{a0}{} à {:02}:{:02}\u{a0}UTC",
+                "{day}\u{a0}{}\u{a0}{}\u{a0}à\u{a0}{:02}:{:02}\u{a0}UTC",
                 MONTHS_FR[month],
                 t.year(),
                 t.hour(),
@@ -744,11 +744,11 @@ mod tests {
     fn dates_are_shown_in_utc() {
         assert_eq!(
             date("d", "2026-11-29T09:00:00+01:00", Lang::En).unwrap(),
-            "29 November 2026, 08:00 UTC"
+            "29\u{a0}November\u{a0}2026,\u{a0}08:00\u{a0}UTC"
         );
         assert_eq!(
             date("d", "2026-12-01T08:05:00Z", Lang::Fr).unwrap(),
-            "1er\u{a0}décembre\u{a0}2026 à 08:05\u{a0}UTC"
+            "1er\u{a0}décembre\u{a0}2026\u{a0}à\u{a0}08:05\u{a0}UTC"
         );
         assert!(date("d", "29/11/2026", Lang::En).is_err());
     }
