@@ -254,6 +254,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
             "closes_at": Timestamp::from_unix(now + 7 * 86400).context("clock")?,
             "trustees": (1..=args.trustees).map(|i| format!("Trustee {i}")).collect::<Vec<_>>(),
             "threshold": args.threshold,
+            "voter_auth": "none",
             "auto_open": false,
         });
         let _: serde_json::Value = admin.post(

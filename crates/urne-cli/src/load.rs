@@ -297,6 +297,7 @@ fn prepare(args: &PrepareArgs) -> anyhow::Result<()> {
             "closes_at": Timestamp::from_unix(now + 7 * 86400).context("clock")?,
             "trustees": (1..=TRUSTEES).map(|i| format!("Trustee {i}")).collect::<Vec<_>>(),
             "threshold": THRESHOLD,
+            "voter_auth": "none",
             "auto_open": false,
         });
         let _: serde_json::Value = admin.post(

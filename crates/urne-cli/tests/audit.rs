@@ -200,6 +200,7 @@ fn open_election(server: &Server, voters: usize) -> Setup {
         "closes_at": Timestamp::from_unix(now + 86_400).unwrap(),
         "trustees": ["Trustee 1"],
         "threshold": 1,
+        "voter_auth": "none",
         "auto_open": false,
     });
     admin.ok(

@@ -283,6 +283,7 @@ fn create_election(
         "closes_at": Timestamp::from_unix(now() + 86400).unwrap(),
         "trustees": names,
         "threshold": threshold,
+        "voter_auth": "none",
         "auto_open": false,
     });
     server.admin(

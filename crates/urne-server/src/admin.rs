@@ -26,10 +26,11 @@ use urne_verify::record::{
 
 use crate::AppState;
 use crate::auth::{self, Admin};
-use crate::draft::{ElectionDraft, StoredConfig};
+use crate::draft::{ElectionDraft, StoredConfig, VoterAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::trustees::{ceremony_view, counting, kinds, line_kind, relayed};
+use crate::voters;
 
 /// The administration routes (under `/api/v1`).
 pub fn routes() -> Router<AppState> {
@@ -47,9 +48,25 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/elections/{id}/close", post(close_route))
         .route("/admin/elections/{id}/tally", post(tally_route))
         .route("/admin/elections/{id}/publish", post(publish))
+        .route(
+            "/admin/elections/{id}/roll",
+            get(voters::roll_page).put(voters::upload_roll),
+        )
+        .route("/admin/elections/{id}/voted", get(voters::admin_voted))
+        .route("/admin/elections/{id}/mail", get(mail_report))
+        .route("/admin/elections/{id}/mail/resend", post(voters::resend))
+        .route(
+            "/admin/elections/{id}/credentials/private",
+            post(voters::hand_over),
+        )
+        .route(
+            "/admin/elections/{id}/credentials/replace",
+            post(voters::replace_credential),
+        )
+        .route("/admin/elections/{id}/purge", post(voters::purge_route))
 }
 
-async fn record_audit(
+pub(crate) async fn record_audit(
     state: &AppState,
     actor: &str,
     election: Option<&str>,
@@ -397,11 +414,7 @@ async fn create(
         );
     }
     n.draft.validate(&n.id)?;
-    let config = StoredConfig {
-        draft: n.draft,
-        invitations: vec![],
-    }
-    .to_json();
+    let config = StoredConfig::new(n.draft).to_json();
     let id = n.id.clone();
     let row = state
         .blocking(move |s| Ok(s.create_election(&id, &config, crate::clock::now())?))
@@ -445,11 +458,7 @@ async fn edit(
     Json(draft): Json<ElectionDraft>,
 ) -> ApiResult<Json<AdminView>> {
     draft.validate(&id)?;
-    let config = StoredConfig {
-        draft,
-        invitations: vec![],
-    }
-    .to_json();
+    let config = StoredConfig::new(draft).to_json();
     let key = id.clone();
     let row = state
         .blocking(move |s| {
@@ -720,6 +729,18 @@ pub async fn seal(state: &AppState, id: &str, actor: &str, force: bool) -> ApiRe
             let credentials: Vec<PublicCredential> = relayed::<Vec<PublicCredential>>(s, &key, kinds::CREDENTIALS)?.into_iter().flat_map(|(_, c)| c).collect();
             if credentials.is_empty() {
                 return Err(ApiError::conflict("no_credentials", "upload the credential list first"));
+            }
+            if config.draft.voter_auth != VoterAuth::None {
+                // The authority made one credential per voter of this roll: the counts and
+                // weights must agree (the server cannot see which credential is whose).
+                let roll = s.roll_stats(&key)?;
+                if roll.voters == 0 {
+                    return Err(ApiError::conflict("no_roll", "voters of this election log in: import the voter roll first (or set the draft's voter_auth to none)"));
+                }
+                let total: u64 = credentials.iter().map(|c| c.weight).sum();
+                if roll.voters != credentials.len() as u64 || roll.total_weight != total {
+                    return Err(ApiError::conflict("roll_mismatch", format!("the roll has {} voters of total weight {}, but the credential list {} credentials of total weight {}: generate the credentials from this roll", roll.voters, roll.total_weight, credentials.len(), total)));
+                }
             }
             let manifest = config.draft.manifest(&key, trustees, public_key, board_key);
             let election = Election::new(manifest.clone()).map_err(|e| ApiError::invalid("bad_draft", e.message.clone()).field(e.path.clone()))?;
@@ -1129,15 +1150,14 @@ async fn publish(
         ));
     }
     let key = id.clone();
+    // The retention period of the voters' personal data starts now.
+    let mut config = StoredConfig::from_json(&row.config)?;
+    let now = crate::clock::now();
+    config.published_at = Some(now);
+    let text = config.to_json();
     let row = state
         .blocking(move |s| {
-            Ok(s.set_phase(
-                &key,
-                &[Phase::Tallied],
-                Phase::Published,
-                None,
-                crate::clock::now(),
-            )?)
+            Ok(s.set_phase(&key, &[Phase::Tallied], Phase::Published, Some(&text), now)?)
         })
         .await?;
     record_audit(
@@ -1155,6 +1175,29 @@ async fn publish(
             .map(|t| t.to_string())
             .unwrap_or_default(),
     }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/elections/{id}/mail",
+    tag = "voters",
+    operation_id = "admin_mail_report",
+    summary = "Reports the delivery of the election's mail",
+    params(("id" = String, Path, description = "The election's id")),
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 200, description = "Mails queued, sent, failed and bounced, with each one that did not arrive", body = crate::mailer::MailView),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+    )
+)]
+async fn mail_report(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<crate::mailer::MailView>> {
+    state.row(&id).await?;
+    crate::mailer::report(&state, &id).await.map(Json)
 }
 
 /// Query of the audit log.

@@ -35,6 +35,10 @@ pub struct Pending {
     pub json: String,
     /// When it arrived.
     pub arrived: Instant,
+    /// The logged-in voter who cast it, when the election has logins: linked to the ballot's
+    /// credential once the ballot passes its checks, and marked as having voted once it is
+    /// stored.
+    pub voter: Option<String>,
     /// Where the answer goes.
     pub reply: oneshot::Sender<ApiResult<Ack>>,
 }
@@ -96,9 +100,32 @@ async fn check_stage(
     while rx.recv_many(&mut buf, ctx.max_batch).await > 0 {
         let batch = std::mem::take(&mut buf);
         let Some(live) = live.upgrade() else { return };
+        let store = ctx.store.clone();
         let checked = tokio::task::spawn_blocking(move || {
             let refs: Vec<&Ballot> = batch.iter().map(|p| &p.ballot).collect();
-            let results = vartime_check_ballots(&live.election, &refs);
+            let results: Vec<Option<ApiError>> = vartime_check_ballots(&live.election, &refs)
+                .into_iter()
+                .zip(&batch)
+                .map(|(r, p)| match (r, &p.voter) {
+                    (Some(e), _) => {
+                        let code = if e.check.id() == "V-6" {
+                            "wrong_election"
+                        } else {
+                            "invalid_ballot"
+                        };
+                        Some(ApiError::verify(code, &e))
+                    }
+                    // The signature proved that the voter holds the credential: link them.
+                    (None, Some(voter)) => crate::voters::link(
+                        store.as_ref(),
+                        &live.id,
+                        voter,
+                        p.ballot.credential.as_bytes(),
+                    )
+                    .err(),
+                    (None, None) => None,
+                })
+                .collect();
             (batch, results)
         })
         .await;
@@ -111,13 +138,8 @@ async fn check_stage(
             match r {
                 None => good.push(p),
                 Some(e) => {
-                    let code = if e.check.id() == "V-6" {
-                        "wrong_election"
-                    } else {
-                        "invalid_ballot"
-                    };
-                    ctx.metrics.reject(code);
-                    let _ = p.reply.send(Err(ApiError::verify(code, &e)));
+                    ctx.metrics.reject(e.code);
+                    let _ = p.reply.send(Err(e));
                 }
             }
         }
@@ -242,7 +264,7 @@ fn write_batch(
     // batch written just after it never carries a casting time outside the voting period.
     let now = crate::clock::now().min(manifest.closes_at.unix());
     let encode = |i: usize, seq: u64, at: i64| ballot_line(seq, at, &batch[i]);
-    store.append(
+    let appended = store.append(
         &live.id,
         &Append {
             expect: &[Phase::Open],
@@ -253,7 +275,21 @@ fn write_batch(
             expect_size: None,
             encode: &encode,
         },
-    )
+    )?;
+    let voted: Vec<&str> = batch
+        .iter()
+        .zip(&appended.items)
+        .filter(|(_, o)| !matches!(o, ItemOutcome::CredentialUsed { .. }))
+        .filter_map(|(p, _)| p.voter.as_deref())
+        .collect();
+    if !voted.is_empty() {
+        // The ballots are stored whatever happens here; the list of who voted is the
+        // administrators' information, and a failure to update it is logged, not answered.
+        if let Err(e) = store.mark_voted(&live.id, &voted, crate::clock::now()) {
+            tracing::error!(election = %live.id, error = %e, "marking voters as having voted");
+        }
+    }
+    Ok(appended)
 }
 
 /// The board line of a ballot, byte for byte what `urne_verify::record::encode_line` makes of a
@@ -289,6 +325,7 @@ mod tests {
             json: ballot.to_json(),
             ballot: ballot.clone(),
             arrived: Instant::now(),
+            voter: None,
             reply,
         };
         let at = 1_780_000_000;

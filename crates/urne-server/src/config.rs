@@ -33,6 +33,143 @@ pub struct ServerConfig {
     pub session_hours: u32,
     /// Seconds between the scheduler's checks of opening and closing times.
     pub scheduler_seconds: u64,
+    /// How mail to voters leaves the server (`[mail]`).
+    pub mail: MailConfig,
+    /// Voters' logins (`[voters]`).
+    pub voters: VoterLoginConfig,
+}
+
+/// Where the server's mail goes and how fast (`[mail]` in the TOML file).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// `maildir` (the default: messages are written to a local folder, for development and for
+    /// a separate mail system to pick up) or `smtp` (`URNE_MAIL_OUTBOX`).
+    pub outbox: MailOutbox,
+    /// The Maildir folder; default `DATA_DIR/outbox` (`URNE_MAIL_MAILDIR`).
+    pub maildir: Option<PathBuf>,
+    /// The sender, e.g. `Election office <elections@example.org>` (`URNE_MAIL_FROM`).
+    pub from: String,
+    /// Reply-To, where voters' answers go.
+    pub reply_to: Option<String>,
+    /// Most messages sent per second (all elections together).
+    pub per_second: f64,
+    /// Most attempts per message before it is recorded as failed.
+    pub max_attempts: u32,
+    /// Delay before the first retry, in seconds; each retry waits about twice as long.
+    pub first_retry_seconds: u64,
+    /// Longest delay between retries, in seconds.
+    pub max_retry_seconds: u64,
+    /// The SMTP relay (`outbox = "smtp"`).
+    pub smtp: SmtpSettings,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            outbox: MailOutbox::Maildir,
+            maildir: None,
+            from: "urne <noreply@localhost>".to_owned(),
+            reply_to: None,
+            per_second: 20.0,
+            max_attempts: 6,
+            first_retry_seconds: 30,
+            max_retry_seconds: 3600,
+            smtp: SmtpSettings::default(),
+        }
+    }
+}
+
+/// Where mail goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailOutbox {
+    /// A local Maildir folder.
+    Maildir,
+    /// An SMTP relay.
+    Smtp,
+}
+
+impl std::str::FromStr for MailOutbox {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "maildir" => Ok(MailOutbox::Maildir),
+            "smtp" => Ok(MailOutbox::Smtp),
+            _ => Err(format!("`{s}` is not `maildir` or `smtp`")),
+        }
+    }
+}
+
+/// An SMTP relay (`[mail.smtp]`).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    /// Host name (`URNE_SMTP_HOST`).
+    pub host: String,
+    /// Port; default 587 for STARTTLS, 465 for implicit TLS (`URNE_SMTP_PORT`).
+    pub port: Option<u16>,
+    /// `starttls` (default), `tls` (implicit TLS) or `none` (loopback relays only)
+    /// (`URNE_SMTP_SECURITY`).
+    pub security: String,
+    /// User name, when the relay wants one (`URNE_SMTP_USER`).
+    pub username: Option<String>,
+    /// Password: only from the environment (`URNE_SMTP_PASSWORD`), never from the file.
+    #[serde(skip)]
+    pub password: Option<zeroize::Zeroizing<String>>,
+    /// Seconds before a connection or command times out.
+    pub timeout_seconds: u64,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        SmtpSettings {
+            host: "localhost".to_owned(),
+            port: None,
+            security: "starttls".to_owned(),
+            username: None,
+            password: None,
+            timeout_seconds: 30,
+        }
+    }
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<secret>"))
+            .field("timeout_seconds", &self.timeout_seconds)
+            .finish()
+    }
+}
+
+/// Voters' logins by one-time code (`[voters]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VoterLoginConfig {
+    /// How long a one-time code is valid, in minutes.
+    pub code_minutes: u32,
+    /// Wrong tries before a code stops working.
+    pub code_attempts: u32,
+    /// Most codes mailed to one voter per hour.
+    pub codes_per_hour: u32,
+    /// How long a voter's login lasts, in minutes.
+    pub session_minutes: u32,
+}
+
+impl Default for VoterLoginConfig {
+    fn default() -> Self {
+        VoterLoginConfig {
+            code_minutes: 15,
+            code_attempts: 5,
+            codes_per_hour: 5,
+            session_minutes: 60,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -48,6 +185,8 @@ impl Default for ServerConfig {
             max_batch: 512,
             session_hours: 12,
             scheduler_seconds: 1,
+            mail: MailConfig::default(),
+            voters: VoterLoginConfig::default(),
         }
     }
 }
@@ -127,6 +266,30 @@ impl ServerConfig {
         if let Some(v) = env("URNE_MAX_BATCH") {
             config.max_batch = parse("URNE_MAX_BATCH", &v)?;
         }
+        if let Some(v) = env("URNE_MAIL_OUTBOX") {
+            config.mail.outbox = parse("URNE_MAIL_OUTBOX", &v)?;
+        }
+        if let Some(v) = env("URNE_MAIL_MAILDIR") {
+            config.mail.maildir = Some(v.into());
+        }
+        if let Some(v) = env("URNE_MAIL_FROM") {
+            config.mail.from = v;
+        }
+        if let Some(v) = env("URNE_SMTP_HOST") {
+            config.mail.smtp.host = v;
+        }
+        if let Some(v) = env("URNE_SMTP_PORT") {
+            config.mail.smtp.port = Some(parse("URNE_SMTP_PORT", &v)?);
+        }
+        if let Some(v) = env("URNE_SMTP_SECURITY") {
+            config.mail.smtp.security = v;
+        }
+        if let Some(v) = env("URNE_SMTP_USER") {
+            config.mail.smtp.username = Some(v);
+        }
+        if let Some(v) = env("URNE_SMTP_PASSWORD") {
+            config.mail.smtp.password = Some(zeroize::Zeroizing::new(v));
+        }
         Ok(config)
     }
 
@@ -135,6 +298,14 @@ impl ServerConfig {
         self.public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// The Maildir folder of the outbox.
+    pub fn maildir_path(&self) -> PathBuf {
+        self.mail
+            .maildir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("outbox"))
     }
 
     /// The board key's file.

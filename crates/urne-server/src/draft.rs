@@ -41,6 +41,61 @@ pub struct ElectionDraft {
     /// `closes_at`. Closing at `closes_at` always happens; this only governs opening.
     #[serde(default = "yes")]
     pub auto_open: bool,
+    /// How voters prove who they are before casting, besides holding a credential
+    /// (docs/voters.md §3).
+    #[serde(default)]
+    pub voter_auth: VoterAuth,
+    /// Who may see the list of voters who voted (never linked to ballots).
+    #[serde(default)]
+    pub voted_list: VotedList,
+    /// Days after the result is published when the voters' personal data (addresses, the
+    /// identity–credential links, who voted) is deleted.
+    #[serde(default = "ninety")]
+    pub retention_days: u32,
+    /// The language of messages to voters whose roll line names none.
+    #[serde(default)]
+    pub language: Language,
+}
+
+/// How voters authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VoterAuth {
+    /// A one-time code mailed to the address in the roll (the default).
+    #[default]
+    EmailCode,
+    /// The server's OpenID Connect provider (`[oidc]` in its configuration); the roll's `id`
+    /// column holds the value of the provider's identity claim.
+    Oidc,
+    /// None: holding a credential is enough. Weaker (whoever intercepts a credential can vote
+    /// with it) and meant for elections without a roll.
+    None,
+}
+
+/// Who may see the list of voters who voted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VotedList {
+    /// Administrators only (the default).
+    #[default]
+    Admin,
+    /// Anyone.
+    Public,
+}
+
+/// The language of messages to voters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    /// English.
+    #[default]
+    En,
+    /// French.
+    Fr,
+}
+
+fn ninety() -> u32 {
+    90
 }
 
 fn equal() -> WeightPolicy {
@@ -62,9 +117,30 @@ pub struct StoredConfig {
     /// SHA-256 of each trustee's invitation token (base64url), by trustee index − 1.
     #[serde(default)]
     pub invitations: Vec<String>,
+    /// When the result was published (unix seconds), which starts the retention period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<i64>,
+    /// When the voters' personal data was deleted (unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purged_at: Option<i64>,
+    /// Whether the credential authority handed the private credentials to the server for
+    /// mailing (the weaker mode, docs/voters.md §2).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub server_mailing: bool,
 }
 
 impl StoredConfig {
+    /// The document of a new draft.
+    pub fn new(draft: ElectionDraft) -> Self {
+        StoredConfig {
+            draft,
+            invitations: vec![],
+            published_at: None,
+            purged_at: None,
+            server_mailing: false,
+        }
+    }
+
     /// Reads a stored document.
     pub fn from_json(text: &str) -> Result<Self, ApiError> {
         serde_json::from_str(text).map_err(|e| {

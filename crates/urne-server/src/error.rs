@@ -20,6 +20,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// A sentence for people.
     pub message: String,
+    /// Every problem found, when there are several (a voter roll's errors by line).
+    pub details: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -33,6 +35,8 @@ struct Inner<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a serde_json::Value>,
 }
 
 impl ApiError {
@@ -43,7 +47,14 @@ impl ApiError {
             code,
             field: None,
             message: message.into(),
+            details: None,
         }
+    }
+
+    /// Adds the list of every problem found.
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
     }
 
     /// Names the field at fault.
@@ -152,6 +163,7 @@ impl IntoResponse for ApiError {
                 code: self.code,
                 field: self.field.as_deref(),
                 message: &self.message,
+                details: self.details.as_ref(),
             },
         };
         (self.status, Json(body)).into_response()

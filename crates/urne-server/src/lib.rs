@@ -21,11 +21,14 @@ pub mod draft;
 pub mod error;
 pub mod extract;
 pub mod live;
+pub mod mailer;
 pub mod metrics;
+pub mod oidc;
 pub mod openapi;
 pub mod public;
 pub mod scheduler;
 pub mod trustees;
+pub mod voters;
 
 use std::collections::HashMap;
 use std::ops::Deref;
@@ -107,6 +110,9 @@ impl AppState {
             .ok_or_else(|| {
                 ApiError::conflict("not_sealed", "the election's setup is not on its board yet")
             })?;
+        let voter_auth = draft::StoredConfig::from_json(&self.row(id).await?.config)?
+            .draft
+            .voter_auth;
         let mut map = self
             .live
             .lock()
@@ -126,12 +132,21 @@ impl AppState {
             id: id_owned,
             election: sealed.election,
             credentials: sealed.credentials,
+            voter_auth,
             sealed_size: sealed.size,
             tree: std::sync::RwLock::new(MerkleTree::new()),
             committer: commit::start(ctx, weak.clone(), capacity),
         });
         map.insert(id.to_owned(), live.clone());
         Ok(live)
+    }
+
+    /// Drops the cached sealed election, so that the next use reads its board again (after a
+    /// change to its setup lines: a credential replaced before opening).
+    pub fn forget_live(&self, id: &str) {
+        if let Ok(mut map) = self.live.lock() {
+            map.remove(id);
+        }
     }
 
     fn live_cached(&self, id: &str) -> Option<LiveRef> {
@@ -234,6 +249,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/elections/{id}/ceremony/answers", post(trustees::answers))
         .route("/elections/{id}/decryptions", post(trustees::decryption))
+        .route("/elections/{id}/voted", get(voters::public_voted))
+        .route("/elections/{id}/voter/code", post(voters::request_code))
+        .route("/elections/{id}/voter/login", post(voters::login))
+        .route("/elections/{id}/voter/logout", post(voters::logout))
         .merge(admin::routes().layer(DefaultBodyLimit::max(upload_limit)))
         .route("/openapi.json", get(public::openapi));
     Router::new()

@@ -30,6 +30,8 @@ pub struct Live {
     pub election: Election,
     /// Its public credential list.
     pub credentials: CredentialIndex,
+    /// How its voters log in (from the draft).
+    pub voter_auth: crate::draft::VoterAuth,
     /// Lines of the sealed setup (header, manifest, ceremony, credentials).
     pub sealed_size: u64,
     /// The board's tree, as far as this server has read it.
@@ -43,8 +45,12 @@ pub struct Live {
 pub struct Sealed {
     /// The election.
     pub election: Election,
-    /// Its credential list.
+    /// Its credential list, without the revoked credentials (spec §5.5).
     pub credentials: CredentialIndex,
+    /// The same list, in board order.
+    pub list: Vec<PublicCredential>,
+    /// The revoked credentials.
+    pub revoked: std::collections::HashSet<Point>,
     /// Number of setup lines.
     pub size: u64,
 }
@@ -57,6 +63,7 @@ pub fn read_sealed(store: &dyn Store, id: &str) -> Result<Option<Sealed>, ApiErr
     let mut complaints = Vec::new();
     let mut answers = Vec::new();
     let mut credentials = Vec::new();
+    let mut revoked = std::collections::HashSet::new();
     let mut size = 0;
     'read: loop {
         let lines = store.lines(id, size, PAGE)?;
@@ -75,6 +82,9 @@ pub fn read_sealed(store: &dyn Store, id: &str) -> Result<Option<Sealed>, ApiErr
                     credential: c.credential,
                     weight: c.weight,
                 }),
+                Entry::Revocation(r) => {
+                    revoked.insert(r.credential);
+                }
                 _ => break 'read,
             }
             size += 1;
@@ -100,6 +110,7 @@ pub fn read_sealed(store: &dyn Store, id: &str) -> Result<Option<Sealed>, ApiErr
             .set_verification_keys(&outcome.keys)
             .map_err(|e| corrupt(format!("ceremony: {e}")))?;
     }
+    credentials.retain(|c| !revoked.contains(&c.credential));
     let mut index = CredentialIndex::new(election.manifest().weights);
     for (i, c) in credentials.iter().enumerate() {
         index
@@ -109,6 +120,8 @@ pub fn read_sealed(store: &dyn Store, id: &str) -> Result<Option<Sealed>, ApiErr
     Ok(Some(Sealed {
         election,
         credentials: index,
+        list: credentials,
+        revoked,
         size,
     }))
 }

@@ -29,6 +29,15 @@ pub struct Metrics {
     pub cast_latency: Histogram,
     /// Ballots per group commit.
     pub batch_size: Histogram,
+    /// Attempts to send mail, by outcome (`sent`, `queued` for a retry, `failed`, `bounced`).
+    pub mail: Family<Outcome, Counter>,
+}
+
+/// Labels of the mail counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Outcome {
+    /// What became of the attempt.
+    pub outcome: String,
 }
 
 impl Default for Metrics {
@@ -64,8 +73,15 @@ impl Default for Metrics {
             "Ballots written per group commit",
             batch_size.clone(),
         );
+        let mail = Family::<Outcome, Counter>::default();
+        registry.register(
+            "mail_attempts",
+            "Attempts to send mail to voters, by outcome",
+            mail.clone(),
+        );
         Metrics {
             registry,
+            mail,
             accepted,
             duplicates,
             rejected,
@@ -81,6 +97,15 @@ impl Metrics {
         self.rejected
             .get_or_create(&Reason {
                 reason: code.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts an attempt to send a mail.
+    pub fn mail(&self, outcome: &str) {
+        self.mail
+            .get_or_create(&Outcome {
+                outcome: outcome.to_owned(),
             })
             .inc();
     }

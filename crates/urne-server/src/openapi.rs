@@ -46,6 +46,18 @@ use utoipa::{Modify, OpenApi, ToSchema};
         crate::admin::close_route,
         crate::admin::tally_route,
         crate::admin::publish,
+        crate::admin::mail_report,
+        crate::voters::upload_roll,
+        crate::voters::roll_page,
+        crate::voters::admin_voted,
+        crate::voters::public_voted,
+        crate::voters::request_code,
+        crate::voters::login,
+        crate::voters::logout,
+        crate::voters::purge_route,
+        crate::voters::replace_credential,
+        crate::voters::hand_over,
+        crate::voters::resend,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -54,6 +66,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         (name = "board", description = "The bulletin board: signed tree heads, lines, inclusion and consistency proofs."),
         (name = "trustees", description = "The trustees' key-generation ceremony and decryption, with their invitation tokens."),
         (name = "admin", description = "Administration, with a session cookie or an API token."),
+        (name = "voters", description = "The voter roll, voters' logins, who voted, credentials' replacement and mail to voters."),
     ),
     components(schemas(
         ErrorBody,
@@ -78,6 +91,24 @@ use utoipa::{Modify, OpenApi, ToSchema};
         crate::admin::Sealed,
         crate::admin::PhaseChange,
         crate::admin::TallyAck,
+        crate::voters::RollAnswer,
+        crate::voters::RollProblem,
+        crate::voters::RollPage,
+        crate::voters::RollVoter,
+        crate::voters::VotedView,
+        crate::voters::CodeRequest,
+        crate::voters::CodeSent,
+        crate::voters::CodeLogin,
+        crate::voters::VoterSession,
+        crate::voters::Purged,
+        crate::voters::Replacement,
+        crate::voters::Replaced,
+        crate::voters::PrivateEntry,
+        crate::voters::HandOver,
+        crate::voters::HandedOver,
+        crate::voters::Resend,
+        crate::mailer::MailView,
+        crate::mailer::MailProblem,
         crate::admin::AuditEntry,
     ))
 )]
@@ -109,6 +140,11 @@ pub struct ErrorDetail {
     pub field: Option<String>,
     /// A sentence for people.
     pub message: String,
+    /// Every problem found, when there are several (a voter roll's errors, each with its
+    /// `line`, `field` and `message`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, value_type = Option<Vec<Object>>)]
+    pub details: Option<serde_json::Value>,
 }
 
 /// A signed tree head (docs/record.md §4.4), as `urne_core::board::SignedTreeHead` writes it.

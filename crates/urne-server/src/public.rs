@@ -159,6 +159,8 @@ pub async fn election(
         (status = 201, description = "The ballot is durably on the board", body = Ack),
         (status = 200, description = "The same ballot was on the board already: its first acknowledgement", body = Ack),
         (status = 400, description = "The body is not a ballot (`bad_json`, `bad_ballot`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "The election wants voters to log in, and the request has no valid voter session (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The logged-in voter voted with another credential, or the credential was used by another voter (`identity_has_credential`, `credential_of_another_voter`), or the voter's session cookie came with a request from another site (`cross_site`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "Not accepting ballots (`election_not_open`, `election_closed`), or the credential has voted in an election without revoting (`credential_used`)", body = crate::openapi::ErrorBody),
         (status = 413, description = "The body is larger than `max_ballot_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
@@ -169,11 +171,13 @@ pub async fn election(
 pub async fn cast(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let arrived = Instant::now();
     let submitted = match body {
-        Ok(body) => submit(&state, &id, body, arrived).await,
+        Ok(body) => submit(&state, &id, body, arrived, &method, &headers).await,
         Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
@@ -241,6 +245,8 @@ async fn submit(
     id: &str,
     body: Bytes,
     arrived: Instant,
+    method: &axum::http::Method,
+    headers: &axum::http::HeaderMap,
 ) -> ApiResult<oneshot::Receiver<ApiResult<Ack>>> {
     let ballot = parse_ballot_body(&body)?;
     let live = match state.live(id).await {
@@ -281,12 +287,14 @@ async fn submit(
         )
         .field("credential"));
     }
+    let voter = crate::voters::voter_of(state, id, live.voter_auth, method, headers).await?;
     let (reply, answer) = oneshot::channel();
     let pending = Pending {
         tracker: ballot.tracker(),
         json: ballot.to_json(),
         ballot,
         arrived,
+        voter,
         reply,
     };
     live.committer

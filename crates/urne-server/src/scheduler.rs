@@ -1,5 +1,6 @@
 //! The server's clock at work: opens elections whose setup is complete at their opening time
-//! (when their draft asks for it), and closes open elections at their closing time.
+//! (when their draft asks for it), closes open elections at their closing time, and deletes the
+//! voters' personal data of published elections once their retention period is over.
 
 use std::time::Duration;
 
@@ -61,8 +62,14 @@ pub async fn run(state: AppState) {
     let mut every =
         tokio::time::interval(Duration::from_secs(state.config.scheduler_seconds.max(1)));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The retention schedule is a matter of days: a pass a minute is plenty.
+    let mut last_purge: Option<std::time::Instant> = None;
     loop {
         every.tick().await;
         tick(&state).await;
+        if last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+            crate::voters::purge_due(&state).await;
+            last_purge = Some(std::time::Instant::now());
+        }
     }
 }

@@ -520,6 +520,14 @@ fn admin_routes(id: &str) -> Vec<(&'static str, String)> {
         ("POST", e("/close")),
         ("POST", e("/tally")),
         ("POST", e("/publish")),
+        ("GET", e("/roll")),
+        ("PUT", e("/roll")),
+        ("GET", e("/voted")),
+        ("GET", e("/mail")),
+        ("POST", e("/mail/resend")),
+        ("POST", e("/credentials/private")),
+        ("POST", e("/credentials/replace")),
+        ("POST", e("/purge")),
     ]
 }
 

@@ -167,6 +167,55 @@ impl Server {
         server
     }
 
+    /// Starts the mail worker (messages go to the Maildir outbox of the data directory, unless
+    /// the configuration says otherwise).
+    pub fn start_mailer(&self) {
+        let state = self.state.clone();
+        self.runtime
+            .as_ref()
+            .unwrap()
+            .spawn(urne_server::mailer::run(state));
+    }
+
+    /// The messages in the Maildir outbox (`new/`), oldest first, as (recipient, text part), waiting up to
+    /// `timeout` for at least `at_least` of them.
+    pub fn outbox(&self, at_least: usize, timeout: Duration) -> Vec<(String, String)> {
+        let dir = self.state.config.maildir_path().join("new");
+        let start = std::time::Instant::now();
+        loop {
+            let mut out = vec![];
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                // Oldest first.
+                let mut entries: Vec<_> = entries
+                    .flatten()
+                    .map(|e| (e.metadata().unwrap().modified().unwrap(), e.path()))
+                    .collect();
+                entries.sort();
+                for (_, path) in entries {
+                    let bytes = std::fs::read(path).unwrap();
+                    let parsed = mailparse::parse_mail(&bytes).unwrap();
+                    let to = parsed
+                        .headers
+                        .iter()
+                        .find(|h| h.get_key().eq_ignore_ascii_case("to"))
+                        .map(|h| h.get_value())
+                        .unwrap_or_default();
+                    let text = parsed
+                        .subparts
+                        .iter()
+                        .find(|p| p.ctype.mimetype == "text/plain")
+                        .map(|p| p.get_body().unwrap())
+                        .unwrap_or_default();
+                    out.push((to, text));
+                }
+            }
+            if out.len() >= at_least || start.elapsed() > timeout {
+                return out;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Runs a future on the server's runtime (the scheduler's tick, say).
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.runtime.as_ref().unwrap().block_on(f)
@@ -196,7 +245,12 @@ impl Server {
                 } else {
                     self.agent.put(&url)
                 };
-                req = req.header("content-type", "application/json");
+                if !headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                {
+                    req = req.header("content-type", "application/json");
+                }
                 for (k, v) in headers {
                     req = req.header(*k, *v);
                 }
@@ -320,15 +374,17 @@ impl Server {
             &json!({ "id": spec.id, "draft": spec.draft() }),
         );
         r.expect(201);
-        TestElection {
-            server: self,
-            spec,
-            trustees: Vec::new(),
-            credentials: Vec::new(),
-            election: None,
-            tally: None,
-            stage: Stage::Draft,
+        if spec.voter_auth != "none" {
+            let auth = format!("Bearer {}", self.token);
+            self.request(
+                "PUT",
+                &format!("/api/v1/admin/elections/{}/roll?format=csv", spec.id),
+                &[("authorization", &auth)],
+                Some(spec.roll_csv().as_bytes()),
+            )
+            .expect(200);
         }
+        TestElection::existing(self, spec)
     }
 
     /// An election taken through the API up to `stage`.
@@ -367,6 +423,9 @@ pub struct Spec {
     pub closes_in: i64,
     /// Opened by the scheduler.
     pub auto_open: bool,
+    /// How voters log in (`none`, `email_code`, `oidc`); with a login, the draft gets a roll of
+    /// `voters` voters (`v1` .. `vN`, mailed at `vN@example.org`).
+    pub voter_auth: &'static str,
 }
 
 impl Spec {
@@ -381,7 +440,23 @@ impl Spec {
             opens_in: -60,
             closes_in: 3600,
             auto_open: false,
+            voter_auth: "none",
         }
+    }
+
+    /// Voters log in with a mailed code; the draft gets a roll.
+    pub fn with_roll(mut self) -> Spec {
+        self.voter_auth = "email_code";
+        self
+    }
+
+    /// The roll of [`Spec::with_roll`], as CSV.
+    pub fn roll_csv(&self) -> String {
+        let mut out = String::from("id,email,name\n");
+        for i in 1..=self.voters {
+            out.push_str(&format!("v{i},v{i}@example.org,Voter {i}\n"));
+        }
+        out
     }
 
     /// `n` trustees of whom any `threshold` decrypt.
@@ -439,6 +514,7 @@ impl Spec {
             "closes_at": Timestamp::from_unix(now + self.closes_in).unwrap(),
             "trustees": (1..=self.trustees).map(|i| format!("Trustee {i}")).collect::<Vec<_>>(),
             "threshold": self.threshold,
+            "voter_auth": self.voter_auth,
             "auto_open": self.auto_open,
         })
     }
@@ -507,6 +583,21 @@ struct CeremonyView {
     dealings: Vec<Dealing>,
     complaints: Vec<ComplaintMessage>,
     answers: Vec<Answer>,
+}
+
+impl<'s> TestElection<'s> {
+    /// An election created as a draft already (by the test itself).
+    pub fn existing(server: &'s Server, spec: Spec) -> TestElection<'s> {
+        TestElection {
+            server,
+            spec,
+            trustees: Vec::new(),
+            credentials: Vec::new(),
+            election: None,
+            tally: None,
+            stage: Stage::Draft,
+        }
+    }
 }
 
 impl TestElection<'_> {

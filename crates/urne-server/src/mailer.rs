@@ -1,0 +1,350 @@
+//! The server's mail to voters: letters are written (`urne-mail`) when they are decided, kept
+//! in the store's queue, and sent by [`run`], one worker per server: each mail is claimed
+//! with a lease (so that servers sharing a database never send it twice at once), sent
+//! within the configured rate, and its outcome recorded: sent, retried later with a growing
+//! delay, failed after the last attempt, or bounced when the relay refuses it for good.
+//! Nothing is dropped silently; `GET /api/v1/admin/elections/{id}/mail` reports it all.
+//!
+//! A queued message may carry a secret (a login code, or a credential in the weaker mode
+//! where the credential authority hands credentials to the server): the store empties it
+//! once the mail reaches a final state, and it is never logged.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use urne_board::{MailStatus, MailUpdate, NewMail, VoterRow};
+use urne_mail::{Content, ElectionInfo, Lang, Letter, Outbox, Rendered, SendOutcome};
+use zeroize::Zeroizing;
+
+use crate::AppState;
+use crate::config::{MailOutbox, ServerConfig};
+use crate::draft::{Language, StoredConfig};
+use crate::error::{ApiError, ApiResult};
+
+/// The relayed-message kind under which the weaker mode keeps the private credentials the
+/// authority handed over (for resending); deleted with the personal data.
+pub const PRIVATE_CREDENTIALS: &str = "private_credentials";
+
+/// How long a claimed mail is reserved for the server sending it.
+const LEASE_SECONDS: i64 = 300;
+
+/// Mails claimed at once.
+const CLAIM: u64 = 32;
+
+/// The sender of the server's mail.
+pub fn sender(config: &ServerConfig) -> urne_mail::Sender {
+    urne_mail::Sender {
+        from: config.mail.from.clone(),
+        reply_to: config.mail.reply_to.clone(),
+    }
+}
+
+/// The bare address of a `Name <address>` sender.
+fn envelope_address(from: &str) -> String {
+    match (from.rfind('<'), from.rfind('>')) {
+        (Some(a), Some(b)) if a < b => from[a + 1..b].trim().to_owned(),
+        _ => from.trim().to_owned(),
+    }
+}
+
+/// The outbox the configuration names.
+pub fn outbox(config: &ServerConfig) -> Result<Outbox, String> {
+    Ok(match config.mail.outbox {
+        MailOutbox::Maildir => Outbox::Maildir(config.maildir_path()),
+        MailOutbox::Smtp => {
+            let s = &config.mail.smtp;
+            let security = match s.security.as_str() {
+                "starttls" => urne_mail::Security::Starttls,
+                "tls" => urne_mail::Security::Tls,
+                "none" => urne_mail::Security::None,
+                other => {
+                    return Err(format!(
+                        "mail.smtp.security: `{other}` is not `starttls`, `tls` or `none`"
+                    ));
+                }
+            };
+            let port = s.port.unwrap_or(match security {
+                urne_mail::Security::Tls => 465,
+                urne_mail::Security::Starttls => 587,
+                urne_mail::Security::None => 25,
+            });
+            Outbox::Smtp(urne_mail::SmtpConfig {
+                host: s.host.clone(),
+                port,
+                security,
+                username: s.username.clone(),
+                password: s.password.clone(),
+                timeout: Duration::from_secs(s.timeout_seconds.max(1)),
+                extra_root_pem: None,
+            })
+        }
+    })
+}
+
+/// The server's public address (where voters' links point).
+pub fn public_url(config: &ServerConfig) -> String {
+    config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen))
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// What letters say about an election.
+pub fn election_info(config: &ServerConfig, id: &str, stored: &StoredConfig) -> ElectionInfo {
+    ElectionInfo {
+        id: id.to_owned(),
+        title: stored.draft.title.clone(),
+        opens_at: stored.draft.opens_at.to_string(),
+        closes_at: stored.draft.closes_at.to_string(),
+        public_url: public_url(config),
+    }
+}
+
+/// The language of a voter's letters: the roll's, else the election's.
+pub fn language(lang: Option<&str>, stored: &StoredConfig) -> Lang {
+    lang.and_then(Lang::parse)
+        .unwrap_or(match stored.draft.language {
+            Language::Fr => Lang::Fr,
+            Language::En => Lang::En,
+        })
+}
+
+/// Writes letters and queues them, in one transaction; returns how many.
+pub async fn queue(
+    state: &AppState,
+    id: &str,
+    kind: &'static str,
+    letters: Vec<(String, Letter)>,
+) -> ApiResult<u64> {
+    let sender = sender(&state.config);
+    let key = id.to_owned();
+    state
+        .blocking(move |s| {
+            let rendered: Vec<(String, String, Rendered)> = letters
+                .iter()
+                .map(|(voter, l)| {
+                    urne_mail::render(l, &sender)
+                        .map(|r| (voter.clone(), l.to.clone(), r))
+                        .map_err(|e| ApiError::invalid("bad_mail", format!("voter `{voter}`: {e}")))
+                })
+                .collect::<ApiResult<_>>()?;
+            let mails: Vec<NewMail<'_>> = rendered
+                .iter()
+                .map(|(voter, to, r)| NewMail {
+                    voter,
+                    kind,
+                    recipient: to,
+                    message_id: &r.message_id,
+                    message: &r.bytes,
+                })
+                .collect();
+            Ok(s.enqueue_mail(&key, &mails, crate::clock::now())?.len() as u64)
+        })
+        .await
+}
+
+/// Queues a login code for a voter.
+pub async fn queue_code(
+    state: &AppState,
+    id: &str,
+    stored: &StoredConfig,
+    voter: &VoterRow,
+    code: Zeroizing<String>,
+    minutes: u32,
+) -> ApiResult<()> {
+    let letter = Letter {
+        to: voter.email.clone(),
+        lang: language(voter.lang.as_deref(), stored),
+        election: election_info(&state.config, id, stored),
+        content: Content::Code {
+            voter: voter.voter.clone(),
+            code,
+            minutes,
+        },
+    };
+    queue(state, id, "code", vec![(voter.voter.clone(), letter)]).await?;
+    Ok(())
+}
+
+/// Sends queued mail until the server stops.
+pub async fn run(state: AppState) {
+    let outbox = match outbox(&state.config) {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(error = %e, "mail: the outbox is misconfigured; no mail is sent");
+            return;
+        }
+    };
+    let connection = match tokio::task::spawn_blocking(move || outbox.connect()).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "mail: cannot open the outbox; no mail is sent");
+            return;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "mail: opening the outbox failed");
+            return;
+        }
+    };
+    let mail = &state.config.mail;
+    let limiter = urne_mail::RateLimiter::new(mail.per_second, mail.per_second.ceil() as u32);
+    let retry = urne_mail::RetryPolicy {
+        max_attempts: mail.max_attempts.max(1),
+        first_delay: Duration::from_secs(mail.first_retry_seconds),
+        max_delay: Duration::from_secs(mail.max_retry_seconds.max(mail.first_retry_seconds)),
+    };
+    let envelope_from = envelope_address(&mail.from);
+    loop {
+        let now = crate::clock::now();
+        let claimed = match state
+            .blocking(move |s| Ok(s.claim_mail(now, now + LEASE_SECONDS, CLAIM)?))
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "mail: claiming queued mail");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if claimed.is_empty() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
+        }
+        for row in claimed {
+            while let Some(wait) = limiter.try_take(Instant::now()) {
+                tokio::time::sleep(wait).await;
+            }
+            let rendered = Rendered {
+                message_id: row.message_id.clone(),
+                subject: String::new(),
+                bytes: Zeroizing::new(row.message.clone()),
+                envelope_from: envelope_from.clone(),
+            };
+            let to = row.recipient.clone();
+            let conn = connection.clone();
+            let outcome = tokio::task::spawn_blocking(move || conn.send(&to, &rendered))
+                .await
+                .unwrap_or_else(|e| SendOutcome::Transient(format!("sending task failed: {e}")));
+            let attempts = row.attempts + 1;
+            let now = crate::clock::now();
+            let (status, error) = match &outcome {
+                SendOutcome::Sent => (MailStatus::Sent, None),
+                SendOutcome::Permanent(e) => (MailStatus::Bounced, Some(e.clone())),
+                SendOutcome::Transient(e) => match retry.next_delay(attempts) {
+                    Some(_) => (MailStatus::Queued, Some(e.clone())),
+                    None => (MailStatus::Failed, Some(e.clone())),
+                },
+            };
+            let delay = retry.next_delay(attempts).unwrap_or_default();
+            let id = row.id;
+            let stored = state
+                .blocking(move |s| {
+                    let error = error.as_deref().unwrap_or_default();
+                    let update = match status {
+                        MailStatus::Sent => MailUpdate::Sent,
+                        MailStatus::Bounced => MailUpdate::Bounced { error },
+                        MailStatus::Failed => MailUpdate::Failed { error },
+                        MailStatus::Queued => MailUpdate::Retry {
+                            at: now + delay.as_secs() as i64,
+                            error,
+                        },
+                    };
+                    Ok(s.update_mail(id, &update, now)?)
+                })
+                .await;
+            state.metrics.mail(status.as_str());
+            match (&outcome, stored) {
+                (_, Err(e)) => {
+                    tracing::error!(mail = row.id, error = %e, "mail: recording an outcome")
+                }
+                (SendOutcome::Sent, Ok(())) => {
+                    tracing::debug!(mail = row.id, election = %row.election, kind = %row.kind, "mail sent")
+                }
+                (SendOutcome::Permanent(e) | SendOutcome::Transient(e), Ok(())) => {
+                    tracing::warn!(mail = row.id, election = %row.election, kind = %row.kind, attempts, status = status.as_str(), error = %e, "mail not delivered")
+                }
+            }
+        }
+    }
+}
+
+/// The delivery report of an election's mail.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MailView {
+    /// Waiting to be sent (first attempt or retry).
+    pub queued: u64,
+    /// Taken by the relay (or written to the outbox folder).
+    pub sent: u64,
+    /// Given up after the last attempt.
+    pub failed: u64,
+    /// Refused for good by the relay, or reported bounced later.
+    pub bounced: u64,
+    /// The mails that did not arrive, or not yet: failed, bounced, and queued ones after a
+    /// failed attempt.
+    pub problems: Vec<MailProblem>,
+}
+
+/// One mail that did not arrive.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MailProblem {
+    /// The voter.
+    pub voter: String,
+    /// `credential`, `replacement` or `code`.
+    pub kind: String,
+    /// The address.
+    pub recipient: String,
+    /// `queued`, `failed` or `bounced`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The relay's last answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// The report of an election's mail.
+pub async fn report(state: &AppState, id: &str) -> ApiResult<MailView> {
+    let key = id.to_owned();
+    state
+        .blocking(move |s| {
+            let r = s.mail_report(&key)?;
+            let mut problems = vec![];
+            for status in [MailStatus::Failed, MailStatus::Bounced, MailStatus::Queued] {
+                for m in s.mail_list(&key, Some(status))? {
+                    if status == MailStatus::Queued && m.attempts == 0 {
+                        continue;
+                    }
+                    problems.push(MailProblem {
+                        voter: m.voter,
+                        kind: m.kind,
+                        recipient: m.recipient,
+                        status: status.as_str().to_owned(),
+                        attempts: m.attempts,
+                        last_error: m.last_error,
+                    });
+                }
+            }
+            Ok(MailView {
+                queued: r.queued,
+                sent: r.sent,
+                failed: r.failed,
+                bounced: r.bounced,
+                problems,
+            })
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_addresses() {
+        assert_eq!(envelope_address("Office <a@b.org>"), "a@b.org");
+        assert_eq!(envelope_address("a@b.org"), "a@b.org");
+    }
+}
