@@ -14,7 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use urne_verify::merkle::{MerkleBuilder, empty_root, leaf_hash};
 
-use crate::{Append, Appended, Bytes32, Item, ItemOutcome, Phase, Store, StoreError, TreeHeadRow};
+use crate::{
+    Append, Appended, Bytes32, CodeCheck, Item, ItemOutcome, LinkOutcome, MailReport, MailStatus,
+    MailUpdate, NewMail, Phase, PurgeCounts, RollStats, Store, StoreError, TreeHeadRow, VoterRow,
+};
 
 /// One behaviour of the suite: checks a store, panicking when it misbehaves.
 pub type Check = fn(&dyn Store);
@@ -49,6 +52,22 @@ pub const ALL: &[(&str, Check)] = &[
     ("api_tokens", api_tokens),
     ("audit_log", audit_log),
     ("concurrent_appends", concurrent_appends),
+    (
+        "roll_replace_is_atomic_and_phase_checked",
+        roll_replace_is_atomic_and_phase_checked,
+    ),
+    ("roll_paging", roll_paging),
+    ("link_outcomes", link_outcomes),
+    ("concurrent_links", concurrent_links),
+    ("voted_sorted_by_identifier", voted_sorted_by_identifier),
+    ("login_codes", login_codes),
+    ("login_code_rate_limit", login_code_rate_limit),
+    ("voter_sessions", voter_sessions),
+    ("mail_queue", mail_queue),
+    ("concurrent_mail_claims", concurrent_mail_claims),
+    ("bounce_by_message_id", bounce_by_message_id),
+    ("mail_report_and_list", mail_report_and_list),
+    ("purge_personal_data", purge_personal_data),
 ];
 
 /// Runs every behaviour on one store.
@@ -89,6 +108,19 @@ macro_rules! conformance_tests {
             api_tokens,
             audit_log,
             concurrent_appends,
+            roll_replace_is_atomic_and_phase_checked,
+            roll_paging,
+            link_outcomes,
+            concurrent_links,
+            voted_sorted_by_identifier,
+            login_codes,
+            login_code_rate_limit,
+            voter_sessions,
+            mail_queue,
+            concurrent_mail_claims,
+            bounce_by_message_id,
+            mail_report_and_list,
+            purge_personal_data,
         );
     };
     (@each $make:expr; $($name:ident,)*) => {
@@ -1117,4 +1149,1086 @@ pub fn concurrent_appends(store: &dyn Store) {
             );
         }
     }
+}
+
+// --- voters, login codes, voter sessions, mail ---
+
+/// Voter `n` of a test roll: identifier `v{n:03}`, weight 1 to 3, a name and a language for
+/// some, no link, not voted.
+fn roll_voter(n: u64) -> VoterRow {
+    VoterRow {
+        voter: format!("v{n:03}"),
+        email: format!("voter{n}@example.org"),
+        name: (n % 2 == 0).then(|| format!("Voter {n}")),
+        weight: 1 + n % 3,
+        lang: match n % 3 {
+            0 => Some("fr".into()),
+            1 => Some("en".into()),
+            _ => None,
+        },
+        credential: None,
+        voted_at: None,
+    }
+}
+
+/// An election in `phase` whose roll is voters `0..n`.
+fn election_with_roll(store: &dyn Store, id: &str, phase: Phase, n: u64) -> Vec<VoterRow> {
+    store.create_election(id, "{}", 1000).unwrap();
+    let roll: Vec<VoterRow> = (0..n).map(roll_voter).collect();
+    assert_eq!(
+        store
+            .replace_roll(id, &[Phase::Draft], &roll, 1000)
+            .unwrap(),
+        n
+    );
+    if phase != Phase::Draft {
+        store
+            .set_phase(id, &[Phase::Draft], phase, None, 1000)
+            .unwrap();
+    }
+    roll
+}
+
+fn whole_roll(store: &dyn Store, id: &str) -> Vec<VoterRow> {
+    store.roll(id, None, u64::MAX).unwrap()
+}
+
+fn is_no_election(r: Result<impl std::fmt::Debug, StoreError>, id: &str) {
+    match r {
+        Err(StoreError::NoElection(e)) => assert_eq!(e, id),
+        other => panic!("expected NoElection({id}), got {other:?}"),
+    }
+}
+
+/// A mail of the suite: Message-ID `<{tag}@urne.test>`, a message that names it.
+fn new_mail<'a>(voter: &'a str, kind: &'a str, message_id: &'a str) -> NewMail<'a> {
+    NewMail {
+        voter,
+        kind,
+        recipient: "someone@example.org",
+        message_id,
+        message: message_id.as_bytes(),
+    }
+}
+
+/// Replacing the roll: exactly the rows given, in one transaction, only in the phases
+/// allowed; codes and sessions of removed voters go with them; bad rolls change nothing.
+pub fn roll_replace_is_atomic_and_phase_checked(store: &dyn Store) {
+    let id = "cf-roll";
+    store.create_election(id, "{}", 1000).unwrap();
+    assert!(whole_roll(store, id).is_empty());
+    assert_eq!(store.roll_stats(id).unwrap(), RollStats::default());
+
+    // Given out of order, read back in identifier order, exactly as given.
+    let mut roll: Vec<VoterRow> = (0..6).map(roll_voter).collect();
+    roll[1].credential = Some(key(b'k', 1));
+    roll[2].voted_at = Some(1500);
+    let mut shuffled = roll.clone();
+    shuffled.reverse();
+    assert_eq!(
+        store
+            .replace_roll(id, &[Phase::Draft, Phase::Setup], &shuffled, 1100)
+            .unwrap(),
+        6
+    );
+    assert_eq!(whole_roll(store, id), roll);
+    assert_eq!(store.election(id).unwrap().unwrap().updated_at, 1100);
+    assert_eq!(store.voter(id, "v002").unwrap(), Some(roll[2].clone()));
+    assert_eq!(store.voter(id, "v999").unwrap(), None);
+    assert_eq!(
+        store.roll_stats(id).unwrap(),
+        RollStats {
+            voters: 6,
+            total_weight: roll.iter().map(|v| v.weight).sum(),
+            linked: 1,
+            voted: 1,
+        }
+    );
+
+    // Codes and sessions of v001 and v004.
+    for v in ["v001", "v004"] {
+        assert!(store.put_code(id, v, &key(b'h', 1), 5000, 1200, 5).unwrap());
+    }
+    let (s1, s4) = (key(b'S', 1), key(b'S', 4));
+    store.create_voter_session(&s1, id, "v001", 5000).unwrap();
+    store.create_voter_session(&s4, id, "v004", 5000).unwrap();
+
+    // Bad rolls: nothing changes.
+    let mut twice = roll.clone();
+    twice.push(roll_voter(3));
+    assert!(matches!(
+        store.replace_roll(id, &[Phase::Draft], &twice, 1300),
+        Err(StoreError::Exists(m)) if m.contains("v003")
+    ));
+    let mut shared = roll.clone();
+    shared[4].credential = Some(key(b'k', 1));
+    assert!(matches!(
+        store.replace_roll(id, &[Phase::Draft], &shared, 1300),
+        Err(StoreError::Exists(_))
+    ));
+    // A weight the database cannot hold, last: the rows before it are not kept either.
+    let mut heavy = roll.clone();
+    heavy.push(VoterRow {
+        weight: u64::MAX,
+        ..roll_voter(50)
+    });
+    assert!(
+        store
+            .replace_roll(id, &[Phase::Draft], &heavy, 1300)
+            .is_err()
+    );
+    assert_eq!(
+        whole_roll(store, id),
+        roll,
+        "a refused roll changes nothing"
+    );
+    assert_eq!(store.election(id).unwrap().unwrap().updated_at, 1100);
+
+    // A new roll without v004, v001's address changed: v004's code and session are gone.
+    let mut next: Vec<VoterRow> = roll.iter().filter(|v| v.voter != "v004").cloned().collect();
+    next[1].email = "new@example.org".into();
+    next.push(roll_voter(7));
+    assert_eq!(
+        store
+            .replace_roll(id, &[Phase::Draft], &next, 1400)
+            .unwrap(),
+        6
+    );
+    assert_eq!(whole_roll(store, id), next);
+    assert_eq!(store.voter(id, "v004").unwrap(), None);
+    assert_eq!(store.voter_session(&s4, 0).unwrap(), None);
+    assert_eq!(
+        store
+            .check_code(id, "v004", &key(b'h', 1), 1500, 5)
+            .unwrap(),
+        CodeCheck::NoCode
+    );
+    assert_eq!(
+        store.voter_session(&s1, 0).unwrap(),
+        Some((id.to_owned(), "v001".to_owned()))
+    );
+    assert_eq!(
+        store
+            .check_code(id, "v001", &key(b'h', 1), 1500, 5)
+            .unwrap(),
+        CodeCheck::Valid
+    );
+
+    // Wrong phase: refused, nothing changed.
+    store
+        .set_phase(id, &[Phase::Draft], Phase::Open, None, 1500)
+        .unwrap();
+    match store.replace_roll(id, &[Phase::Draft, Phase::Setup], &roll, 1600) {
+        Err(StoreError::WrongPhase { actual, expected }) => {
+            assert_eq!(actual, Phase::Open);
+            assert_eq!(expected, [Phase::Draft, Phase::Setup]);
+        }
+        other => panic!("expected WrongPhase, got {other:?}"),
+    }
+    assert_eq!(whole_roll(store, id), next);
+
+    // An empty roll.
+    assert_eq!(
+        store.replace_roll(id, &[Phase::Open], &[], 1700).unwrap(),
+        0
+    );
+    assert!(whole_roll(store, id).is_empty());
+    assert_eq!(store.roll_stats(id).unwrap(), RollStats::default());
+
+    let none = "cf-roll-none";
+    is_no_election(store.replace_roll(none, &Phase::ALL, &roll, 1), none);
+    is_no_election(store.roll(none, None, 10), none);
+    is_no_election(store.voter(none, "v001"), none);
+    is_no_election(store.roll_stats(none), none);
+}
+
+/// Pages of the roll follow the identifiers' byte order, after the last one seen.
+pub fn roll_paging(store: &dyn Store) {
+    let id = "cf-roll-pages";
+    store.create_election(id, "{}", 1).unwrap();
+    let mut names: Vec<String> = (0..40).map(|i| format!("m{i}")).collect();
+    names.extend(["B", "Z", "a", "é", "_x", "M10", "M9", "m-1", "ü"].map(String::from));
+    let roll: Vec<VoterRow> = names
+        .iter()
+        .map(|n| VoterRow {
+            voter: n.clone(),
+            ..roll_voter(1)
+        })
+        .collect();
+    store.replace_roll(id, &[Phase::Draft], &roll, 1).unwrap();
+    let mut sorted = names.clone();
+    sorted.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+
+    let mut seen: Vec<String> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.roll(id, after.as_deref(), 7).unwrap();
+        assert!(page.len() <= 7);
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|v| v.voter.clone());
+        seen.extend(page.into_iter().map(|v| v.voter));
+    }
+    assert_eq!(
+        seen, sorted,
+        "pages in byte order, none skipped or repeated"
+    );
+    assert!(store.roll(id, None, 0).unwrap().is_empty());
+    assert!(store.roll(id, Some("\u{10ffff}"), 10).unwrap().is_empty());
+    let from_m = store.roll(id, Some("m"), 3).unwrap();
+    let expected: Vec<&String> = sorted.iter().filter(|n| n.as_str() > "m").take(3).collect();
+    let got: Vec<&String> = from_m.iter().map(|v| &v.voter).collect();
+    assert_eq!(got, expected, "`after` need not be on the roll");
+}
+
+/// Linking a voter to a credential: each outcome, per election.
+pub fn link_outcomes(store: &dyn Store) {
+    let id = "cf-link";
+    election_with_roll(store, id, Phase::Open, 4);
+    let (c1, c2) = (key(b'C', 1), key(b'C', 2));
+    assert_eq!(
+        store.link_credential(id, "v001", &c1, 10).unwrap(),
+        LinkOutcome::Linked
+    );
+    assert_eq!(
+        store.link_credential(id, "v001", &c1, 11).unwrap(),
+        LinkOutcome::Already
+    );
+    assert_eq!(
+        store.link_credential(id, "v001", &c2, 12).unwrap(),
+        LinkOutcome::VoterHasOther
+    );
+    assert_eq!(
+        store.link_credential(id, "v002", &c1, 13).unwrap(),
+        LinkOutcome::CredentialTaken
+    );
+    assert_eq!(
+        store.voter(id, "v001").unwrap().unwrap().credential,
+        Some(c1)
+    );
+    assert_eq!(store.voter(id, "v002").unwrap().unwrap().credential, None);
+    assert_eq!(
+        store.link_credential(id, "v002", &c2, 14).unwrap(),
+        LinkOutcome::Linked
+    );
+    assert_eq!(store.roll_stats(id).unwrap().linked, 2);
+    assert!(matches!(
+        store.link_credential(id, "v404", &key(b'C', 3), 15),
+        Err(StoreError::Backend(m)) if m.contains("v404")
+    ));
+    // A credential is unique per election only.
+    let other = "cf-link-other";
+    election_with_roll(store, other, Phase::Open, 2);
+    assert_eq!(
+        store.link_credential(other, "v000", &c1, 16).unwrap(),
+        LinkOutcome::Linked
+    );
+    assert_eq!(
+        store.voter(id, "v001").unwrap().unwrap().credential,
+        Some(c1)
+    );
+    let none = "cf-link-none";
+    is_no_election(store.link_credential(none, "v001", &c1, 1), none);
+}
+
+/// Concurrent links never both link: 8 threads linking one voter to 8 credentials, then 8
+/// voters to one credential, several rounds.
+pub fn concurrent_links(store: &dyn Store) {
+    const THREADS: u64 = 8;
+    const ROUNDS: u64 = 4;
+    let id = "cf-link-race";
+    election_with_roll(store, id, Phase::Open, 1 + ROUNDS * (THREADS + 1));
+    let race = |tasks: Vec<(String, Bytes32)>| -> Vec<LinkOutcome> {
+        let barrier = std::sync::Barrier::new(tasks.len());
+        std::thread::scope(|s| {
+            let handles: Vec<_> = tasks
+                .iter()
+                .map(|(voter, credential)| {
+                    let barrier = &barrier;
+                    s.spawn(move || {
+                        barrier.wait();
+                        store.link_credential(id, voter, credential, 1).unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        })
+    };
+    let count = |outcomes: &[LinkOutcome], which: LinkOutcome| {
+        outcomes.iter().filter(|o| **o == which).count()
+    };
+    for round in 0..ROUNDS {
+        // One voter, eight credentials.
+        let voter = format!("v{:03}", round * (THREADS + 1));
+        let tasks: Vec<(String, Bytes32)> = (0..THREADS)
+            .map(|t| (voter.clone(), key(b'R', round * 100 + t)))
+            .collect();
+        let outcomes = race(tasks.clone());
+        assert_eq!(count(&outcomes, LinkOutcome::Linked), 1, "{outcomes:?}");
+        assert_eq!(
+            count(&outcomes, LinkOutcome::VoterHasOther),
+            THREADS as usize - 1
+        );
+        let winner = outcomes
+            .iter()
+            .position(|o| *o == LinkOutcome::Linked)
+            .unwrap();
+        assert_eq!(
+            store.voter(id, &voter).unwrap().unwrap().credential,
+            Some(tasks[winner].1)
+        );
+
+        // Eight voters, one credential.
+        let credential = key(b'Q', round);
+        let tasks: Vec<(String, Bytes32)> = (1..=THREADS)
+            .map(|t| (format!("v{:03}", round * (THREADS + 1) + t), credential))
+            .collect();
+        let outcomes = race(tasks.clone());
+        assert_eq!(count(&outcomes, LinkOutcome::Linked), 1, "{outcomes:?}");
+        assert_eq!(
+            count(&outcomes, LinkOutcome::CredentialTaken),
+            THREADS as usize - 1
+        );
+        let holders: Vec<String> = whole_roll(store, id)
+            .into_iter()
+            .filter(|v| v.credential == Some(credential))
+            .map(|v| v.voter)
+            .collect();
+        let winner = outcomes
+            .iter()
+            .position(|o| *o == LinkOutcome::Linked)
+            .unwrap();
+        assert_eq!(holders, [tasks[winner].0.clone()]);
+    }
+    assert_eq!(store.roll_stats(id).unwrap().linked, 2 * ROUNDS);
+}
+
+/// Who voted: marked once (the first time kept), listed by identifier, never by time.
+pub fn voted_sorted_by_identifier(store: &dyn Store) {
+    let id = "cf-voted";
+    election_with_roll(store, id, Phase::Open, 12);
+    assert!(store.voted(id).unwrap().is_empty());
+    store.mark_voted(id, &["v009", "v002"], 100).unwrap();
+    store.mark_voted(id, &["v011"], 200).unwrap();
+    store
+        .mark_voted(id, &["v000", "v009", "v009"], 300)
+        .unwrap();
+    store.mark_voted(id, &[], 400).unwrap();
+    assert_eq!(store.voted(id).unwrap(), ["v000", "v002", "v009", "v011"]);
+    assert_eq!(
+        store.voter(id, "v009").unwrap().unwrap().voted_at,
+        Some(100)
+    );
+    assert_eq!(
+        store.voter(id, "v000").unwrap().unwrap().voted_at,
+        Some(300)
+    );
+    assert_eq!(store.voter(id, "v001").unwrap().unwrap().voted_at, None);
+    assert_eq!(store.roll_stats(id).unwrap().voted, 4);
+    // An unknown voter: the whole call is refused.
+    assert!(matches!(
+        store.mark_voted(id, &["v005", "v404"], 500),
+        Err(StoreError::Backend(m)) if m.contains("v404")
+    ));
+    assert_eq!(store.voter(id, "v005").unwrap().unwrap().voted_at, None);
+    assert_eq!(store.voted(id).unwrap().len(), 4);
+    let none = "cf-voted-none";
+    is_no_election(store.mark_voted(none, &["v001"], 1), none);
+    is_no_election(store.voted(none), none);
+}
+
+/// Login codes: consumed when right, counted when wrong, dead after too many wrong attempts,
+/// expired at `expires_at`, replaced by a new one (attempts forgotten).
+pub fn login_codes(store: &dyn Store) {
+    let id = "cf-codes";
+    election_with_roll(store, id, Phase::Open, 3);
+    let (right, wrong) = (key(b'H', 1), key(b'H', 2));
+    let check =
+        |voter: &str, hash: &Bytes32, now: i64| store.check_code(id, voter, hash, now, 3).unwrap();
+    assert_eq!(check("v001", &right, 10), CodeCheck::NoCode);
+    assert_eq!(check("v404", &right, 10), CodeCheck::NoCode);
+    assert!(store.put_code(id, "v001", &right, 100, 10, 5).unwrap());
+
+    // Right: consumed.
+    assert_eq!(check("v001", &right, 99), CodeCheck::Valid);
+    assert_eq!(check("v001", &right, 99), CodeCheck::NoCode, "consumed");
+
+    // Wrong attempts, then dead even for the right code.
+    assert!(store.put_code(id, "v001", &right, 100, 20, 5).unwrap());
+    assert_eq!(check("v001", &wrong, 21), CodeCheck::Wrong { remaining: 2 });
+    assert_eq!(check("v001", &wrong, 22), CodeCheck::Wrong { remaining: 1 });
+    assert_eq!(check("v001", &wrong, 23), CodeCheck::Wrong { remaining: 0 });
+    assert_eq!(check("v001", &right, 24), CodeCheck::TooManyAttempts);
+    assert_eq!(check("v001", &wrong, 25), CodeCheck::TooManyAttempts);
+
+    // A new code: attempts forgotten.
+    let fresh = key(b'H', 3);
+    assert!(store.put_code(id, "v001", &fresh, 200, 30, 5).unwrap());
+    assert_eq!(check("v001", &right, 31), CodeCheck::Wrong { remaining: 2 });
+    assert_eq!(check("v001", &fresh, 32), CodeCheck::Valid);
+
+    // Expiry: valid until expires_at, not at it; an expired attempt is not counted.
+    assert!(store.put_code(id, "v002", &right, 100, 40, 5).unwrap());
+    assert_eq!(check("v002", &wrong, 100), CodeCheck::Expired);
+    assert_eq!(check("v002", &right, 100), CodeCheck::Expired);
+    assert_eq!(check("v002", &right, 1000), CodeCheck::Expired);
+    // Codes are per voter and per election.
+    assert!(store.put_code(id, "v000", &right, 100, 40, 5).unwrap());
+    let other = "cf-codes-other";
+    election_with_roll(store, other, Phase::Open, 1);
+    assert_eq!(
+        store.check_code(other, "v000", &right, 41, 3).unwrap(),
+        CodeCheck::NoCode
+    );
+    assert_eq!(check("v000", &right, 41), CodeCheck::Valid);
+
+    assert!(matches!(
+        store.put_code(id, "v404", &right, 100, 1, 5),
+        Err(StoreError::Backend(m)) if m.contains("v404")
+    ));
+    let none = "cf-codes-none";
+    is_no_election(store.put_code(none, "v001", &right, 100, 1, 5), none);
+    is_no_election(store.check_code(none, "v001", &right, 1, 3), none);
+}
+
+/// At most `max_per_hour` codes per voter in a window of one hour; a refused code stores
+/// nothing; consuming a code does not reset the window.
+pub fn login_code_rate_limit(store: &dyn Store) {
+    let id = "cf-code-rate";
+    election_with_roll(store, id, Phase::Open, 2);
+    let code = |n: u64| key(b'W', n);
+    let put = |voter: &str, n: u64, now: i64| {
+        store
+            .put_code(id, voter, &code(n), now + 600, now, 3)
+            .unwrap()
+    };
+    assert!(put("v000", 1, 1000));
+    assert!(put("v000", 2, 1010));
+    assert_eq!(
+        store.check_code(id, "v000", &code(2), 1011, 5).unwrap(),
+        CodeCheck::Valid
+    );
+    assert!(put("v000", 3, 1020));
+    assert!(
+        !put("v000", 4, 1030),
+        "a fourth code in the hour is refused"
+    );
+    assert!(!put("v000", 5, 4599));
+    // The refused codes stored nothing: the third is still the pending one.
+    assert_eq!(
+        store.check_code(id, "v000", &code(4), 1040, 5).unwrap(),
+        CodeCheck::Wrong { remaining: 4 }
+    );
+    assert_eq!(
+        store.check_code(id, "v000", &code(3), 1041, 5).unwrap(),
+        CodeCheck::Valid
+    );
+    // Another voter has a window of its own.
+    assert!(put("v001", 6, 1050));
+    // An hour after the window opened, a new one.
+    assert!(put("v000", 7, 4600));
+    assert!(put("v000", 8, 4601));
+    assert!(put("v000", 9, 4602));
+    assert!(!put("v000", 10, 4603));
+    assert_eq!(
+        store.check_code(id, "v000", &code(9), 4604, 5).unwrap(),
+        CodeCheck::Valid
+    );
+    // A limit of 0 refuses every code.
+    assert!(
+        !store
+            .put_code(id, "v001", &code(11), 9000, 9999, 0)
+            .unwrap()
+    );
+}
+
+/// Voter sessions: found while unexpired, ended by delete; expired sessions (voters' and
+/// administrators') are purged, the others kept.
+pub fn voter_sessions(store: &dyn Store) {
+    let id = "cf-vsessions";
+    election_with_roll(store, id, Phase::Open, 3);
+    let token = key(b'V', 1);
+    store
+        .create_voter_session(&token, id, "v001", 1000)
+        .unwrap();
+    assert!(matches!(
+        store.create_voter_session(&token, id, "v002", 2000),
+        Err(StoreError::Exists(_))
+    ));
+    let found = Some((id.to_owned(), "v001".to_owned()));
+    assert_eq!(store.voter_session(&token, 999).unwrap(), found);
+    assert_eq!(
+        store.voter_session(&token, 1000).unwrap(),
+        None,
+        "expired at expires_at"
+    );
+    assert_eq!(store.voter_session(&key(b'V', 9), 0).unwrap(), None);
+    store.delete_voter_session(&token).unwrap();
+    assert_eq!(store.voter_session(&token, 0).unwrap(), None);
+    store.delete_voter_session(&token).unwrap();
+    assert!(matches!(
+        store.create_voter_session(&key(b'V', 2), id, "v404", 1000),
+        Err(StoreError::Backend(m)) if m.contains("v404")
+    ));
+    is_no_election(
+        store.create_voter_session(&key(b'V', 3), "cf-vsessions-none", "v001", 1000),
+        "cf-vsessions-none",
+    );
+
+    // Purging expired sessions, both kinds, at a time of the suite's own (far in the future,
+    // so that the other behaviours' sessions sharing a store are all expired, and counted).
+    let base = 4_000_000_000;
+    store.create_admin("cf-vsession-admin", "h", 1).unwrap();
+    let (a_old, a_new) = (key(b'A', 10), key(b'A', 11));
+    store
+        .create_session(&a_old, "cf-vsession-admin", base)
+        .unwrap();
+    store
+        .create_session(&a_new, "cf-vsession-admin", base + 10)
+        .unwrap();
+    let (v_old, v_new) = (key(b'V', 10), key(b'V', 11));
+    store
+        .create_voter_session(&v_old, id, "v000", base - 5)
+        .unwrap();
+    store
+        .create_voter_session(&v_new, id, "v002", base + 1)
+        .unwrap();
+    let purged = store.purge_expired_sessions(base).unwrap();
+    assert!(
+        purged >= 2,
+        "at least the suite's two expired sessions: {purged}"
+    );
+    assert_eq!(store.purge_expired_sessions(base).unwrap(), 0);
+    assert_eq!(store.session(&a_old, 0).unwrap(), None);
+    assert_eq!(store.voter_session(&v_old, 0).unwrap(), None);
+    assert_eq!(
+        store.session(&a_new, base).unwrap().as_deref(),
+        Some("cf-vsession-admin")
+    );
+    assert_eq!(
+        store.voter_session(&v_new, base).unwrap(),
+        Some((id.to_owned(), "v002".to_owned()))
+    );
+    assert_eq!(store.purge_expired_sessions(base + 10).unwrap(), 2);
+    assert_eq!(store.session(&a_new, 0).unwrap(), None);
+    assert_eq!(store.voter_session(&v_new, 0).unwrap(), None);
+}
+
+/// The mail queue: queued mails are claimed when due, most overdue first, leased; a retry
+/// counts the attempt and waits; final states empty the message and are final.
+pub fn mail_queue(store: &dyn Store) {
+    let id = "cf-mail";
+    election_with_roll(store, id, Phase::Setup, 3);
+    // The suite's own time, after every other behaviour's mail.
+    let t = 5_000_000_000;
+    let ids = store
+        .enqueue_mail(
+            id,
+            &[
+                new_mail("v000", "credential", "<m0@urne.test>"),
+                new_mail("v001", "credential", "<m1@urne.test>"),
+                new_mail("v002", "code", "<m2@urne.test>"),
+            ],
+            t,
+        )
+        .unwrap();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase: {ids:?}");
+    let later = store
+        .enqueue_mail(
+            id,
+            &[new_mail("v000", "replacement", "<m3@urne.test>")],
+            t + 5,
+        )
+        .unwrap();
+    assert!(later[0] > ids[2]);
+    let m0 = store.mail(ids[0]).unwrap().unwrap();
+    assert_eq!(
+        (
+            m0.election.as_str(),
+            m0.voter.as_str(),
+            m0.kind.as_str(),
+            m0.recipient.as_str(),
+            m0.message_id.as_str(),
+            m0.message.as_slice(),
+            m0.status,
+            m0.attempts,
+            m0.next_attempt_at,
+            m0.last_error.as_deref(),
+            m0.updated_at
+        ),
+        (
+            id,
+            "v000",
+            "credential",
+            "someone@example.org",
+            "<m0@urne.test>",
+            b"<m0@urne.test>".as_slice(),
+            MailStatus::Queued,
+            0,
+            t,
+            None,
+            t
+        )
+    );
+    let debug = format!("{m0:?}");
+    assert!(
+        debug.contains("message_len: 14") && !debug.contains("message: "),
+        "Debug does not print the message: {debug}"
+    );
+    assert_eq!(store.mail(u64::MAX).unwrap(), None);
+
+    // A Message-ID already stored: nothing of the batch is queued.
+    let before = store.mail_list(id, None).unwrap().len();
+    assert!(matches!(
+        store.enqueue_mail(
+            id,
+            &[
+                new_mail("v001", "code", "<m9@urne.test>"),
+                new_mail("v001", "code", "<m1@urne.test>")
+            ],
+            t
+        ),
+        Err(StoreError::Exists(m)) if m.contains("<m1@urne.test>")
+    ));
+    assert_eq!(store.mail_list(id, None).unwrap().len(), before);
+
+    // Not due yet; then the three due ones, in order, leased.
+    assert!(store.claim_mail(t - 1, t + 100, 10).unwrap().is_empty());
+    let claimed = store.claim_mail(t, t + 100, 10).unwrap();
+    let claimed_ids: Vec<u64> = claimed.iter().map(|m| m.id).collect();
+    assert_eq!(claimed_ids, ids);
+    assert!(claimed.iter().all(|m| m.next_attempt_at == t + 100));
+    assert_eq!(claimed[1].message, b"<m1@urne.test>");
+    // Leased: not claimed again until the lease ends (the fourth is due at t + 5).
+    let next = store.claim_mail(t + 50, t + 200, 10).unwrap();
+    assert_eq!(next.iter().map(|m| m.id).collect::<Vec<_>>(), later);
+    assert!(store.claim_mail(t + 99, t + 300, 10).unwrap().is_empty());
+
+    // A retry: counted, queued until its time, with its error.
+    store
+        .update_mail(
+            ids[0],
+            &MailUpdate::Retry {
+                at: t + 1000,
+                error: "421 try later",
+            },
+            t + 60,
+        )
+        .unwrap();
+    let m = store.mail(ids[0]).unwrap().unwrap();
+    assert_eq!(
+        (
+            m.status,
+            m.attempts,
+            m.next_attempt_at,
+            m.last_error.as_deref(),
+            m.updated_at
+        ),
+        (
+            MailStatus::Queued,
+            1,
+            t + 1000,
+            Some("421 try later"),
+            t + 60
+        )
+    );
+    assert_eq!(m.message, b"<m0@urne.test>", "kept for the retry");
+    // At t + 100 the leases of m1 and m2 end: they are due again; m0 waits.
+    let again = store.claim_mail(t + 100, t + 400, 10).unwrap();
+    assert_eq!(
+        again.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [ids[1], ids[2]]
+    );
+    // The most overdue first, up to the limit: m3 (lease ended at t + 200), then m1 (t + 400,
+    // before m2 by id); m0 (due at t + 1000) waits.
+    let limited = store.claim_mail(t + 1000, t + 2000, 2).unwrap();
+    assert_eq!(
+        limited.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [later[0], ids[1]]
+    );
+
+    // Final states: message emptied, attempts counted, no more claims or changes.
+    store
+        .update_mail(ids[0], &MailUpdate::Sent, t + 1001)
+        .unwrap();
+    store
+        .update_mail(
+            ids[1],
+            &MailUpdate::Failed {
+                error: "550 no such user",
+            },
+            t + 1002,
+        )
+        .unwrap();
+    store
+        .update_mail(ids[2], &MailUpdate::Bounced { error: "bounced" }, t + 1003)
+        .unwrap();
+    let m = store.mail(ids[0]).unwrap().unwrap();
+    assert_eq!(
+        (
+            m.status,
+            m.attempts,
+            m.message.len(),
+            m.last_error.as_deref(),
+            m.updated_at
+        ),
+        (MailStatus::Sent, 2, 0, Some("421 try later"), t + 1001)
+    );
+    let m = store.mail(ids[1]).unwrap().unwrap();
+    assert_eq!(
+        (
+            m.status,
+            m.attempts,
+            m.message.len(),
+            m.last_error.as_deref()
+        ),
+        (MailStatus::Failed, 1, 0, Some("550 no such user"))
+    );
+    let m = store.mail(ids[2]).unwrap().unwrap();
+    assert_eq!(
+        (
+            m.status,
+            m.attempts,
+            m.message.len(),
+            m.last_error.as_deref()
+        ),
+        (MailStatus::Bounced, 1, 0, Some("bounced"))
+    );
+    // A final mail stays as it is.
+    store
+        .update_mail(ids[0], &MailUpdate::Failed { error: "late" }, t + 2000)
+        .unwrap();
+    store
+        .update_mail(
+            ids[1],
+            &MailUpdate::Retry {
+                at: t,
+                error: "late",
+            },
+            t + 2000,
+        )
+        .unwrap();
+    assert_eq!(
+        store.mail(ids[0]).unwrap().unwrap().status,
+        MailStatus::Sent
+    );
+    let m = store.mail(ids[1]).unwrap().unwrap();
+    assert_eq!((m.status, m.attempts), (MailStatus::Failed, 1));
+    assert!(
+        store
+            .claim_mail(t + 10_000, t + 20_000, 10)
+            .unwrap()
+            .iter()
+            .all(|m| m.id == later[0]),
+        "final mails are never claimed"
+    );
+    // An unknown id is ignored.
+    store.update_mail(u64::MAX, &MailUpdate::Sent, t).unwrap();
+    is_no_election(
+        store.enqueue_mail("cf-mail-none", &[new_mail("v", "code", "<x@urne.test>")], t),
+        "cf-mail-none",
+    );
+    // Leave no mail due for the other behaviours sharing the store.
+    store.purge_personal_data(id).unwrap();
+}
+
+/// Concurrent claimers never get the same mail: 8 threads claim 5 at a time until none is due.
+pub fn concurrent_mail_claims(store: &dyn Store) {
+    const THREADS: usize = 8;
+    const MAILS: u64 = 240;
+    let t = 6_000_000_000;
+    let ids = ["cf-mail-race-a", "cf-mail-race-b"];
+    let mut queued = BTreeSet::new();
+    for (k, id) in ids.iter().enumerate() {
+        election_with_roll(store, id, Phase::Setup, 1);
+        let message_ids: Vec<String> = (0..MAILS / 2)
+            .map(|i| format!("<race-{k}-{i}@urne.test>"))
+            .collect();
+        let mails: Vec<NewMail<'_>> = message_ids
+            .iter()
+            .map(|m| new_mail("v000", "credential", m))
+            .collect();
+        queued.extend(store.enqueue_mail(id, &mails, t + k as i64).unwrap());
+    }
+    let barrier = std::sync::Barrier::new(THREADS);
+    let claimed: Vec<Vec<u64>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    let mut mine = Vec::new();
+                    loop {
+                        let batch = store.claim_mail(t + 10, t + 1000, 5).unwrap();
+                        if batch.is_empty() {
+                            return mine;
+                        }
+                        assert!(batch.len() <= 5);
+                        mine.extend(batch.iter().map(|m| m.id));
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all = BTreeSet::new();
+    for id in claimed.iter().flatten() {
+        assert!(all.insert(*id), "mail {id} claimed twice");
+    }
+    assert_eq!(all, queued, "every due mail claimed once");
+    assert!(store.claim_mail(t + 999, t + 2000, 100).unwrap().is_empty());
+    for id in ids {
+        store.purge_personal_data(id).unwrap();
+    }
+}
+
+/// A bounce report finds its mail by Message-ID: a sent or queued mail becomes bounced (its
+/// message emptied); a failed or bounced one stays as it is.
+pub fn bounce_by_message_id(store: &dyn Store) {
+    let id = "cf-bounce";
+    election_with_roll(store, id, Phase::Setup, 1);
+    let t = 7_000_000_000;
+    let ids = store
+        .enqueue_mail(
+            id,
+            &[
+                new_mail("v000", "credential", "<b0@urne.test>"),
+                new_mail("v000", "code", "<b1@urne.test>"),
+                new_mail("v000", "code", "<b2@urne.test>"),
+            ],
+            t,
+        )
+        .unwrap();
+    store.update_mail(ids[0], &MailUpdate::Sent, t + 1).unwrap();
+    store
+        .update_mail(ids[2], &MailUpdate::Failed { error: "gave up" }, t + 1)
+        .unwrap();
+    assert!(
+        store
+            .bounce_mail("<b0@urne.test>", "550 mailbox unknown", t + 10)
+            .unwrap()
+    );
+    let m = store.mail(ids[0]).unwrap().unwrap();
+    assert_eq!(
+        (
+            m.status,
+            m.message.len(),
+            m.last_error.as_deref(),
+            m.updated_at
+        ),
+        (MailStatus::Bounced, 0, Some("550 mailbox unknown"), t + 10)
+    );
+    // A queued mail: bounced, and no longer claimed.
+    assert!(store.bounce_mail("<b1@urne.test>", "full", t + 11).unwrap());
+    let m = store.mail(ids[1]).unwrap().unwrap();
+    assert_eq!((m.status, m.message.len()), (MailStatus::Bounced, 0));
+    assert!(store.claim_mail(t + 20, t + 30, 10).unwrap().is_empty());
+    // Final already: found, unchanged.
+    assert!(store.bounce_mail("<b2@urne.test>", "late", t + 12).unwrap());
+    let m = store.mail(ids[2]).unwrap().unwrap();
+    assert_eq!(
+        (m.status, m.last_error.as_deref()),
+        (MailStatus::Failed, Some("gave up"))
+    );
+    assert!(
+        store
+            .bounce_mail("<b0@urne.test>", "again", t + 13)
+            .unwrap()
+    );
+    assert_eq!(
+        store.mail(ids[0]).unwrap().unwrap().last_error.as_deref(),
+        Some("550 mailbox unknown")
+    );
+    assert!(!store.bounce_mail("<nobody@urne.test>", "x", t).unwrap());
+    store.purge_personal_data(id).unwrap();
+}
+
+/// The report counts an election's mails by status; the list gives them by id without their
+/// messages, all or of one status.
+pub fn mail_report_and_list(store: &dyn Store) {
+    let id = "cf-mail-report";
+    let other = "cf-mail-report-other";
+    election_with_roll(store, id, Phase::Setup, 1);
+    election_with_roll(store, other, Phase::Setup, 1);
+    let t = 8_000_000_000;
+    assert_eq!(store.mail_report(id).unwrap(), MailReport::default());
+    assert!(store.mail_list(id, None).unwrap().is_empty());
+    let message_ids: Vec<String> = (0..7).map(|i| format!("<r{i}@urne.test>")).collect();
+    let mails: Vec<NewMail<'_>> = message_ids
+        .iter()
+        .map(|m| new_mail("v000", "credential", m))
+        .collect();
+    let ids = store.enqueue_mail(id, &mails, t).unwrap();
+    store
+        .enqueue_mail(other, &[new_mail("v000", "code", "<r-other@urne.test>")], t)
+        .unwrap();
+    store.update_mail(ids[0], &MailUpdate::Sent, t).unwrap();
+    store.update_mail(ids[1], &MailUpdate::Sent, t).unwrap();
+    store.update_mail(ids[2], &MailUpdate::Sent, t).unwrap();
+    store
+        .update_mail(ids[3], &MailUpdate::Failed { error: "x" }, t)
+        .unwrap();
+    store
+        .update_mail(ids[4], &MailUpdate::Bounced { error: "y" }, t)
+        .unwrap();
+    store
+        .update_mail(
+            ids[5],
+            &MailUpdate::Retry {
+                at: t + 5,
+                error: "z",
+            },
+            t,
+        )
+        .unwrap();
+    assert_eq!(
+        store.mail_report(id).unwrap(),
+        MailReport {
+            queued: 2,
+            sent: 3,
+            failed: 1,
+            bounced: 1
+        }
+    );
+    let all = store.mail_list(id, None).unwrap();
+    assert_eq!(all.iter().map(|m| m.id).collect::<Vec<_>>(), ids);
+    assert!(all.iter().all(|m| m.message.is_empty() && m.election == id));
+    assert_eq!(all[5].last_error.as_deref(), Some("z"));
+    let queued = store.mail_list(id, Some(MailStatus::Queued)).unwrap();
+    assert_eq!(
+        queued.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [ids[5], ids[6]]
+    );
+    assert!(queued.iter().all(|m| m.message.is_empty()));
+    assert_eq!(
+        store.mail_list(id, Some(MailStatus::Sent)).unwrap().len(),
+        3
+    );
+    assert_eq!(
+        store
+            .mail_list(id, Some(MailStatus::Bounced))
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect::<Vec<_>>(),
+        [ids[4]]
+    );
+    // The queued mail's message is still stored, for its sending.
+    assert_eq!(
+        store.mail(ids[6]).unwrap().unwrap().message,
+        b"<r6@urne.test>"
+    );
+    let none = "cf-mail-report-none";
+    is_no_election(store.mail_report(none), none);
+    is_no_election(store.mail_list(none, None), none);
+    store.purge_personal_data(id).unwrap();
+    store.purge_personal_data(other).unwrap();
+}
+
+/// Purging an election's personal data deletes its roll, codes, voter sessions and mail, and
+/// nothing else: not its board, not its messages, not another election's data.
+pub fn purge_personal_data(store: &dyn Store) {
+    let t = 9_000_000_000;
+    let ids = ["cf-purge", "cf-purge-kept"];
+    for id in ids {
+        election_with_roll(store, id, Phase::Open, 5);
+        store.link_credential(id, "v001", &key(b'P', 1), t).unwrap();
+        store.mark_voted(id, &["v001", "v003"], t).unwrap();
+        store
+            .put_code(id, "v002", &key(b'P', 2), t + 600, t, 5)
+            .unwrap();
+        store
+            .put_code(id, "v004", &key(b'P', 4), t + 600, t, 5)
+            .unwrap();
+        let session = key(b'P', if id == ids[0] { 10 } else { 11 });
+        store
+            .create_voter_session(&session, id, "v001", t + 600)
+            .unwrap();
+        let message_ids: Vec<String> = (0..3).map(|i| format!("<p{i}-{id}@urne.test>")).collect();
+        let mails: Vec<NewMail<'_>> = message_ids
+            .iter()
+            .map(|m| new_mail("v001", "credential", m))
+            .collect();
+        let mail_ids = store.enqueue_mail(id, &mails, t).unwrap();
+        store
+            .update_mail(mail_ids[0], &MailUpdate::Sent, t)
+            .unwrap();
+        append_items(store, id, &[ballot(1, 1), ballot(2, 2)], false, t, "purge").unwrap();
+        store.put_message(id, "trustee", 1, "{}", t).unwrap();
+    }
+    store.create_admin("cf-purge-admin", "h", 1).unwrap();
+    store
+        .create_session(&key(b'P', 20), "cf-purge-admin", t + 600)
+        .unwrap();
+    let before = |id: &str| {
+        (
+            store.election(id).unwrap().unwrap(),
+            store.lines(id, 0, u64::MAX).unwrap(),
+            store.messages(id, None, 0).unwrap(),
+        )
+    };
+    let (board_before, kept_before) = (before(ids[0]), before(ids[1]));
+    let kept_roll = whole_roll(store, ids[1]);
+    let kept_mail = store.mail_list(ids[1], None).unwrap();
+
+    let counts = store.purge_personal_data(ids[0]).unwrap();
+    assert_eq!(
+        counts,
+        PurgeCounts {
+            voters: 5,
+            codes: 2,
+            sessions: 1,
+            mail: 3
+        }
+    );
+    let id = ids[0];
+    assert!(whole_roll(store, id).is_empty());
+    assert_eq!(store.roll_stats(id).unwrap(), RollStats::default());
+    assert!(store.voted(id).unwrap().is_empty());
+    assert_eq!(store.voter_session(&key(b'P', 10), t).unwrap(), None);
+    assert_eq!(
+        store.check_code(id, "v002", &key(b'P', 2), t, 5).unwrap(),
+        CodeCheck::NoCode
+    );
+    assert!(store.mail_list(id, None).unwrap().is_empty());
+    assert_eq!(store.mail_report(id).unwrap(), MailReport::default());
+    assert!(
+        !store
+            .bounce_mail("<p1-cf-purge@urne.test>", "x", t)
+            .unwrap()
+    );
+    // Nothing else: the board, the messages, the other election, administrators' sessions.
+    assert_eq!(before(id), board_before);
+    assert_eq!(before(ids[1]), kept_before);
+    assert_eq!(whole_roll(store, ids[1]), kept_roll);
+    assert_eq!(store.mail_list(ids[1], None).unwrap(), kept_mail);
+    assert_eq!(
+        store.voter_session(&key(b'P', 11), t).unwrap(),
+        Some((ids[1].to_owned(), "v001".to_owned()))
+    );
+    assert_eq!(
+        store
+            .check_code(ids[1], "v002", &key(b'P', 2), t, 5)
+            .unwrap(),
+        CodeCheck::Valid
+    );
+    assert_eq!(
+        store.session(&key(b'P', 20), t).unwrap().as_deref(),
+        Some("cf-purge-admin")
+    );
+    // Twice: nothing left to delete.
+    assert_eq!(
+        store.purge_personal_data(id).unwrap(),
+        PurgeCounts::default()
+    );
+    // Mail ids are not given again after a purge.
+    let next = store
+        .enqueue_mail(id, &[new_mail("v001", "code", "<p-after@urne.test>")], t)
+        .unwrap();
+    assert!(next[0] > kept_mail.last().unwrap().id);
+    is_no_election(store.purge_personal_data("cf-purge-none"), "cf-purge-none");
+    store.purge_personal_data(id).unwrap();
+    store.purge_personal_data(ids[1]).unwrap();
 }

@@ -13,6 +13,13 @@
 //! that closed the election. Each election keeps the compact frontier of its tree, so the root after
 //! every append costs O(log n).
 //!
+//! Beside the public board, the store keeps each election's personal data: the voters' roll
+//! (addresses, names, weights, the credential each identity is linked to, who voted), one-time
+//! login codes with their rate limits, voter sessions, and the queue of mail to voters, which
+//! several servers sharing a PostgreSQL database claim without sending a mail twice. Secrets
+//! are stored hashed, except in the messages of queued mail, which are emptied once final.
+//! [`Store::purge_personal_data`] deletes all of it and nothing else.
+//!
 //! The trait is synchronous: the server calls it from blocking threads (`spawn_blocking`) and
 //! from its group-commit task; backends manage their own connections.
 
@@ -840,6 +847,9 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// emptying its message, unless it is already failed or bounced (then unchanged). Returns
     /// whether a mail with this Message-ID exists.
     fn bounce_mail(&self, message_id: &str, error: &str, now: i64) -> Result<bool, StoreError>;
+
+    /// One mail by id, with its message (empty once the mail is final).
+    fn mail(&self, mail_id: u64) -> Result<Option<MailRow>, StoreError>;
 
     /// How many of the election's mails are in each status (one consistent read).
     fn mail_report(&self, id: &str) -> Result<MailReport, StoreError>;

@@ -7,19 +7,21 @@
 //! every process sharing the database, and each statement after the lock sees what the previous
 //! append committed. Reads that are one statement run without a transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, Config, GenericClient, NoTls, Row, Statement};
 use urne_verify::merkle::empty_root;
 
 use crate::common::{
-    Board, Migration, bytes32, check_phase, pending, plan_append, stored_i64, to_i64, to_phase,
-    to_u32, to_u64, unix_now,
+    Board, CodeAction, CodeRow, Migration, bytes32, check_phase, check_roll, judge_code,
+    link_outcome, mail_report, next_code_window, no_voter, pending, plan_append, stored_i64,
+    to_i64, to_mail_status, to_phase, to_u32, to_u64, unix_now,
 };
 use crate::{
     AdminRow, Append, Appended, AuditRow, Bytes32, CodeCheck, ElectionRow, LinkOutcome, LogLine,
@@ -338,6 +340,21 @@ impl<C: GenericClient> Q<'_, C> {
         }
     }
 
+    /// [`StoreError::NoElection`] unless the election exists, then [`no_voter`] unless the
+    /// voter is on its roll; locks the voter's row when `lock`.
+    fn require_voter(&mut self, id: &str, voter: &str, lock: bool) -> Result<(), StoreError> {
+        self.require_election(id)?;
+        let sql = if lock {
+            "SELECT 1 FROM voters WHERE election = $1 AND voter = $2 FOR UPDATE"
+        } else {
+            "SELECT 1 FROM voters WHERE election = $1 AND voter = $2"
+        };
+        match self.query_opt("find voter", sql, &[&id, &voter])? {
+            Some(_) => Ok(()),
+            None => Err(no_voter(id, voter)),
+        }
+    }
+
     fn require_admin(&mut self, name: &str) -> Result<(), StoreError> {
         match self.query_opt(
             "find admin",
@@ -563,6 +580,39 @@ fn tree_head_row(r: &Row) -> Result<TreeHeadRow, StoreError> {
     Ok(TreeHeadRow {
         size: to_u64(col(r, 0, "tree_heads.size")?, "tree_heads.size")?,
         body: col(r, 1, "tree_heads.body")?,
+    })
+}
+
+/// A row of `voters` (voter, email, name, weight, lang, credential, voted_at).
+fn voter_row(r: &Row) -> Result<VoterRow, StoreError> {
+    Ok(VoterRow {
+        voter: col(r, 0, "voters.voter")?,
+        email: col(r, 1, "voters.email")?,
+        name: col(r, 2, "voters.name")?,
+        weight: to_u64(col(r, 3, "voters.weight")?, "voters.weight")?,
+        lang: col(r, 4, "voters.lang")?,
+        credential: col::<Option<&[u8]>>(r, 5, "voters.credential")?
+            .map(|c| bytes32(c, "voters.credential"))
+            .transpose()?,
+        voted_at: col(r, 6, "voters.voted_at")?,
+    })
+}
+
+/// A row of `mail`, its columns in the table's order.
+fn mail_row(r: &Row) -> Result<MailRow, StoreError> {
+    Ok(MailRow {
+        id: to_u64(col(r, 0, "mail.id")?, "mail.id")?,
+        election: col(r, 1, "mail.election")?,
+        voter: col(r, 2, "mail.voter")?,
+        kind: col(r, 3, "mail.kind")?,
+        recipient: col(r, 4, "mail.recipient")?,
+        message_id: col(r, 5, "mail.message_id")?,
+        message: col(r, 6, "mail.message")?,
+        status: to_mail_status(col(r, 7, "mail.status")?)?,
+        attempts: to_u32(col(r, 8, "mail.attempts")?, "mail.attempts")?,
+        next_attempt_at: col(r, 9, "mail.next_attempt_at")?,
+        last_error: col(r, 10, "mail.last_error")?,
+        updated_at: col(r, 11, "mail.updated_at")?,
     })
 }
 
@@ -1154,145 +1204,638 @@ impl Store for PostgresStore {
         })
     }
 
-    fn purge_expired_sessions(&self, _now: i64) -> Result<u64, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+    fn purge_expired_sessions(&self, now: i64) -> Result<u64, StoreError> {
+        self.pool.with(|conn| {
+            conn.transaction("purge expired sessions", |q| {
+                let admins = q.execute(
+                    "purge expired sessions",
+                    "DELETE FROM sessions WHERE expires_at <= $1",
+                    &[&now],
+                )?;
+                let voters = q.execute(
+                    "purge expired voter sessions",
+                    "DELETE FROM voter_sessions WHERE expires_at <= $1",
+                    &[&now],
+                )?;
+                Ok(admins + voters)
+            })
+        })
     }
 
     fn replace_roll(
         &self,
-        _id: &str,
-        _expect: &[Phase],
-        _voters: &[VoterRow],
-        _now: i64,
+        id: &str,
+        expect: &[Phase],
+        voters: &[VoterRow],
+        now: i64,
     ) -> Result<u64, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+        check_roll(voters)?;
+        let ids: Vec<&str> = voters.iter().map(|v| v.voter.as_str()).collect();
+        let emails: Vec<&str> = voters.iter().map(|v| v.email.as_str()).collect();
+        let names: Vec<Option<&str>> = voters.iter().map(|v| v.name.as_deref()).collect();
+        let weights = voters
+            .iter()
+            .map(|v| stored_i64(v.weight, "voters.weight"))
+            .collect::<Result<Vec<i64>, StoreError>>()?;
+        let langs: Vec<Option<&str>> = voters.iter().map(|v| v.lang.as_deref()).collect();
+        let credentials: Vec<Option<&[u8]>> = voters
+            .iter()
+            .map(|v| v.credential.as_ref().map(|c| c.as_slice()))
+            .collect();
+        let voted: Vec<Option<i64>> = voters.iter().map(|v| v.voted_at).collect();
+        self.pool.with(|conn| {
+            conn.transaction("replace roll", |q| {
+                // The election's row lock: no phase change while the roll is replaced.
+                check_phase(q.phase_of(id, true)?, expect)?;
+                q.execute(
+                    "replace roll: delete",
+                    "DELETE FROM voters WHERE election = $1",
+                    &[&id],
+                )?;
+                if !voters.is_empty() {
+                    q.execute(
+                        "replace roll: insert",
+                        "INSERT INTO voters (election, voter, email, name, weight, lang, \
+                         credential, voted_at) \
+                         SELECT $1, v, e, n, w, l, c, t FROM unnest($2::text[], $3::text[], \
+                         $4::text[], $5::bigint[], $6::text[], $7::bytea[], $8::bigint[]) \
+                         AS r (v, e, n, w, l, c, t)",
+                        &[
+                            &id,
+                            &ids,
+                            &emails,
+                            &names,
+                            &weights,
+                            &langs,
+                            &credentials,
+                            &voted,
+                        ],
+                    )?;
+                }
+                q.execute(
+                    "replace roll: codes",
+                    "DELETE FROM voter_codes c WHERE c.election = $1 AND NOT EXISTS \
+                     (SELECT 1 FROM voters v WHERE v.election = $1 AND v.voter = c.voter)",
+                    &[&id],
+                )?;
+                q.execute(
+                    "replace roll: sessions",
+                    "DELETE FROM voter_sessions s WHERE s.election = $1 AND NOT EXISTS \
+                     (SELECT 1 FROM voters v WHERE v.election = $1 AND v.voter = s.voter)",
+                    &[&id],
+                )?;
+                q.execute(
+                    "replace roll: election",
+                    "UPDATE elections SET updated_at = $2 WHERE id = $1",
+                    &[&id, &now],
+                )?;
+                Ok(voters.len() as u64)
+            })
+        })
     }
 
-    fn roll(
-        &self,
-        _id: &str,
-        _after: Option<&str>,
-        _limit: u64,
-    ) -> Result<Vec<VoterRow>, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+    fn roll(&self, id: &str, after: Option<&str>, limit: u64) -> Result<Vec<VoterRow>, StoreError> {
+        self.pool.with(|conn| {
+            let mut q = conn.autocommit();
+            let rows = match after {
+                Some(after) => q.query(
+                    "roll",
+                    "SELECT voter, email, name, weight, lang, credential, voted_at FROM voters \
+                     WHERE election = $1 AND voter > $2 ORDER BY voter LIMIT $3",
+                    &[&id, &after, &to_i64(limit)],
+                )?,
+                None => q.query(
+                    "roll",
+                    "SELECT voter, email, name, weight, lang, credential, voted_at FROM voters \
+                     WHERE election = $1 ORDER BY voter LIMIT $2",
+                    &[&id, &to_i64(limit)],
+                )?,
+            };
+            if rows.is_empty() {
+                q.require_election(id)?;
+            }
+            rows.iter().map(voter_row).collect()
+        })
     }
 
-    fn voter(&self, _id: &str, _voter: &str) -> Result<Option<VoterRow>, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+    fn voter(&self, id: &str, voter: &str) -> Result<Option<VoterRow>, StoreError> {
+        self.pool.with(|conn| {
+            let mut q = conn.autocommit();
+            let row = q.query_opt(
+                "voter",
+                "SELECT voter, email, name, weight, lang, credential, voted_at FROM voters \
+                 WHERE election = $1 AND voter = $2",
+                &[&id, &voter],
+            )?;
+            match row {
+                Some(r) => voter_row(&r).map(Some),
+                None => q.require_election(id).map(|()| None),
+            }
+        })
     }
 
-    fn roll_stats(&self, _id: &str) -> Result<RollStats, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+    fn roll_stats(&self, id: &str) -> Result<RollStats, StoreError> {
+        self.pool.with(|conn| {
+            let mut q = conn.autocommit();
+            q.require_election(id)?;
+            let r = q.query_one(
+                "roll stats",
+                "SELECT count(*), coalesce(sum(weight), 0)::bigint, count(credential), \
+                 count(voted_at) FROM voters WHERE election = $1",
+                &[&id],
+            )?;
+            Ok(RollStats {
+                voters: to_u64(col(&r, 0, "count(voters)")?, "count(voters)")?,
+                total_weight: to_u64(col(&r, 1, "sum(voters.weight)")?, "sum(weight)")?,
+                linked: to_u64(col(&r, 2, "count(voters.credential)")?, "linked")?,
+                voted: to_u64(col(&r, 3, "count(voters.voted_at)")?, "voted")?,
+            })
+        })
     }
 
     fn link_credential(
         &self,
-        _id: &str,
-        _voter: &str,
-        _credential: &Bytes32,
+        id: &str,
+        voter: &str,
+        credential: &Bytes32,
         _now: i64,
     ) -> Result<LinkOutcome, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+        let credential_bytes = credential.as_slice();
+        self.pool.with(|conn| {
+            conn.transaction("link credential", |q| {
+                q.require_election(id)?;
+                // The voter's row lock serializes the links of one voter.
+                let r = q
+                    .query_opt(
+                        "link credential: voter",
+                        "SELECT credential FROM voters WHERE election = $1 AND voter = $2 \
+                         FOR UPDATE",
+                        &[&id, &voter],
+                    )?
+                    .ok_or_else(|| no_voter(id, voter))?;
+                let current = col::<Option<&[u8]>>(&r, 0, "voters.credential")?
+                    .map(|c| bytes32(c, "voters.credential"))
+                    .transpose()?;
+                let taken = current.is_none()
+                    && q.query_opt(
+                        "link credential: holder",
+                        "SELECT 1 FROM voters WHERE election = $1 AND credential = $2",
+                        &[&id, &credential_bytes],
+                    )?
+                    .is_some();
+                let outcome = link_outcome(current.as_ref(), credential, taken);
+                if outcome != LinkOutcome::Linked {
+                    return Ok(outcome);
+                }
+                // Another voter may be linking the same credential in a transaction this one
+                // cannot see yet: the unique index makes this update wait for it, and fail if
+                // it committed. The savepoint keeps the transaction usable after that failure.
+                let st = q.statement(
+                    "link credential",
+                    "UPDATE voters SET credential = $3 WHERE election = $1 AND voter = $2",
+                )?;
+                let mut savepoint = q.client.transaction().map_err(db("link credential"))?;
+                match savepoint.execute(&st, &[&id, &voter, &credential_bytes]) {
+                    Ok(_) => {
+                        savepoint.commit().map_err(db("link credential"))?;
+                        Ok(LinkOutcome::Linked)
+                    }
+                    Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                        drop(savepoint);
+                        Ok(LinkOutcome::CredentialTaken)
+                    }
+                    Err(e) => Err(db("link credential")(e)),
+                }
+            })
+        })
     }
 
-    fn mark_voted(&self, _id: &str, _voters: &[&str], _now: i64) -> Result<(), StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+    fn mark_voted(&self, id: &str, voters: &[&str], now: i64) -> Result<(), StoreError> {
+        self.pool.with(|conn| {
+            conn.transaction("mark voted", |q| {
+                q.require_election(id)?;
+                if voters.is_empty() {
+                    return Ok(());
+                }
+                let rows = q.query(
+                    "mark voted",
+                    "UPDATE voters SET voted_at = coalesce(voted_at, $3) \
+                     WHERE election = $1 AND voter = ANY($2::text[]) RETURNING voter",
+                    &[&id, &voters, &now],
+                )?;
+                let marked = rows
+                    .iter()
+                    .map(|r| col::<String>(r, 0, "voters.voter"))
+                    .collect::<Result<HashSet<String>, StoreError>>()?;
+                match voters.iter().find(|v| !marked.contains(**v)) {
+                    Some(missing) => Err(no_voter(id, missing)),
+                    None => Ok(()),
+                }
+            })
+        })
     }
 
-    fn voted(&self, _id: &str) -> Result<Vec<String>, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+    fn voted(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        self.pool.with(|conn| {
+            let mut q = conn.autocommit();
+            let rows = q.query(
+                "voted",
+                "SELECT voter FROM voters WHERE election = $1 AND voted_at IS NOT NULL \
+                 ORDER BY voter",
+                &[&id],
+            )?;
+            if rows.is_empty() {
+                q.require_election(id)?;
+            }
+            rows.iter().map(|r| col(r, 0, "voters.voter")).collect()
+        })
     }
 
     fn put_code(
         &self,
-        _id: &str,
-        _voter: &str,
-        _code_hash: &Bytes32,
-        _expires_at: i64,
-        _now: i64,
-        _max_per_hour: u32,
+        id: &str,
+        voter: &str,
+        code_hash: &Bytes32,
+        expires_at: i64,
+        now: i64,
+        max_per_hour: u32,
     ) -> Result<bool, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+        self.pool.with(|conn| {
+            conn.transaction("put code", |q| {
+                // Locking the voter's row serializes this voter's codes.
+                q.require_voter(id, voter, true)?;
+                let window = q
+                    .query_opt(
+                        "put code: window",
+                        "SELECT window_start, window_count FROM voter_codes \
+                         WHERE election = $1 AND voter = $2",
+                        &[&id, &voter],
+                    )?
+                    .map(|r| {
+                        Ok::<_, StoreError>((
+                            col::<i64>(&r, 0, "voter_codes.window_start")?,
+                            to_u32(
+                                col(&r, 1, "voter_codes.window_count")?,
+                                "voter_codes.window_count",
+                            )?,
+                        ))
+                    })
+                    .transpose()?;
+                let Some((start, count)) = next_code_window(window, now, max_per_hour) else {
+                    return Ok(false);
+                };
+                q.execute(
+                    "put code",
+                    "INSERT INTO voter_codes (election, voter, code_hash, expires_at, attempts, \
+                     sent_at, window_start, window_count) VALUES ($1, $2, $3, $4, 0, $5, $6, $7) \
+                     ON CONFLICT (election, voter) DO UPDATE SET code_hash = excluded.code_hash, \
+                     expires_at = excluded.expires_at, attempts = 0, sent_at = excluded.sent_at, \
+                     window_start = excluded.window_start, window_count = excluded.window_count",
+                    &[
+                        &id,
+                        &voter,
+                        &code_hash.as_slice(),
+                        &expires_at,
+                        &now,
+                        &start,
+                        &i64::from(count),
+                    ],
+                )?;
+                Ok(true)
+            })
+        })
     }
 
     fn check_code(
         &self,
-        _id: &str,
-        _voter: &str,
-        _code_hash: &Bytes32,
-        _now: i64,
-        _max_attempts: u32,
+        id: &str,
+        voter: &str,
+        code_hash: &Bytes32,
+        now: i64,
+        max_attempts: u32,
     ) -> Result<CodeCheck, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+        self.pool.with(|conn| {
+            conn.transaction("check code", |q| {
+                q.require_election(id)?;
+                // The code's row lock: concurrent guesses are counted one after the other.
+                let row = q
+                    .query_opt(
+                        "check code: read",
+                        "SELECT code_hash, expires_at, attempts FROM voter_codes \
+                         WHERE election = $1 AND voter = $2 FOR UPDATE",
+                        &[&id, &voter],
+                    )?
+                    .map(|r| {
+                        Ok::<_, StoreError>(CodeRow {
+                            code_hash: col::<Option<Vec<u8>>>(&r, 0, "voter_codes.code_hash")?,
+                            expires_at: col(&r, 1, "voter_codes.expires_at")?,
+                            attempts: to_u32(
+                                col(&r, 2, "voter_codes.attempts")?,
+                                "voter_codes.attempts",
+                            )?,
+                        })
+                    })
+                    .transpose()?;
+                let (check, action) = judge_code(row.as_ref(), code_hash, now, max_attempts)?;
+                match action {
+                    CodeAction::Nothing => {}
+                    CodeAction::Consume => {
+                        q.execute(
+                            "check code: consume",
+                            "UPDATE voter_codes SET code_hash = NULL \
+                             WHERE election = $1 AND voter = $2",
+                            &[&id, &voter],
+                        )?;
+                    }
+                    CodeAction::CountWrong => {
+                        q.execute(
+                            "check code: count",
+                            "UPDATE voter_codes SET attempts = attempts + 1 \
+                             WHERE election = $1 AND voter = $2",
+                            &[&id, &voter],
+                        )?;
+                    }
+                }
+                Ok(check)
+            })
+        })
     }
 
     fn create_voter_session(
         &self,
-        _token_hash: &Bytes32,
-        _id: &str,
-        _voter: &str,
-        _expires_at: i64,
+        token_hash: &Bytes32,
+        id: &str,
+        voter: &str,
+        expires_at: i64,
     ) -> Result<(), StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+        self.pool.with(|conn| {
+            conn.transaction("create voter session", |q| {
+                q.require_voter(id, voter, false)?;
+                let n = q.execute(
+                    "create voter session",
+                    "INSERT INTO voter_sessions (token_hash, election, voter, expires_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (token_hash) DO NOTHING",
+                    &[&token_hash.as_slice(), &id, &voter, &expires_at],
+                )?;
+                if n == 0 {
+                    return Err(StoreError::Exists("a voter session with this token".into()));
+                }
+                Ok(())
+            })
+        })
     }
 
     fn voter_session(
         &self,
-        _token_hash: &Bytes32,
-        _now: i64,
+        token_hash: &Bytes32,
+        now: i64,
     ) -> Result<Option<(String, String)>, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+        self.pool.with(|conn| {
+            conn.autocommit()
+                .query_opt(
+                    "voter session",
+                    "SELECT election, voter FROM voter_sessions \
+                     WHERE token_hash = $1 AND expires_at > $2",
+                    &[&token_hash.as_slice(), &now],
+                )?
+                .map(|r| {
+                    Ok((
+                        col(&r, 0, "voter_sessions.election")?,
+                        col(&r, 1, "voter_sessions.voter")?,
+                    ))
+                })
+                .transpose()
+        })
     }
 
-    fn delete_voter_session(&self, _token_hash: &Bytes32) -> Result<(), StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+    fn delete_voter_session(&self, token_hash: &Bytes32) -> Result<(), StoreError> {
+        self.pool.with(|conn| {
+            conn.autocommit().execute(
+                "delete voter session",
+                "DELETE FROM voter_sessions WHERE token_hash = $1",
+                &[&token_hash.as_slice()],
+            )?;
+            Ok(())
+        })
     }
 
     fn enqueue_mail(
         &self,
-        _id: &str,
-        _mails: &[NewMail<'_>],
-        _now: i64,
+        id: &str,
+        mails: &[NewMail<'_>],
+        now: i64,
     ) -> Result<Vec<u64>, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+        self.pool.with(|conn| {
+            conn.transaction("enqueue mail", |q| {
+                q.require_election(id)?;
+                let mut ids = Vec::with_capacity(mails.len());
+                for m in mails {
+                    let r = q
+                        .query_opt(
+                            "enqueue mail",
+                            "INSERT INTO mail (election, voter, kind, recipient, message_id, \
+                             message, status, attempts, next_attempt_at, last_error, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, NULL, $7) \
+                             ON CONFLICT (message_id) DO NOTHING RETURNING id",
+                            &[
+                                &id,
+                                &m.voter,
+                                &m.kind,
+                                &m.recipient,
+                                &m.message_id,
+                                &m.message,
+                                &now,
+                            ],
+                        )?
+                        .ok_or_else(|| {
+                            StoreError::Exists(format!("a mail with Message-ID `{}`", m.message_id))
+                        })?;
+                    ids.push(to_u64(col(&r, 0, "mail.id")?, "mail.id")?);
+                }
+                Ok(ids)
+            })
+        })
     }
 
     fn claim_mail(
         &self,
-        _now: i64,
-        _lease_until: i64,
-        _limit: u64,
+        now: i64,
+        lease_until: i64,
+        limit: u64,
     ) -> Result<Vec<MailRow>, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+        self.pool.with(|conn| {
+            conn.transaction("claim mail", |q| {
+                // SKIP LOCKED: rows another claimer has locked are left to it; once it commits
+                // they are no longer due (re-checked on the newest row version).
+                let rows = q.query(
+                    "claim mail",
+                    "WITH due AS (SELECT id, next_attempt_at AS due_at FROM mail \
+                     WHERE status = 'queued' AND next_attempt_at <= $1 \
+                     ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                     UPDATE mail m SET next_attempt_at = $2 FROM due WHERE m.id = due.id \
+                     RETURNING m.id, m.election, m.voter, m.kind, m.recipient, m.message_id, \
+                     m.message, m.status, m.attempts, m.next_attempt_at, m.last_error, \
+                     m.updated_at, due.due_at",
+                    &[&now, &lease_until, &to_i64(limit)],
+                )?;
+                let mut claimed = rows
+                    .iter()
+                    .map(|r| Ok((col::<i64>(r, 12, "mail.next_attempt_at")?, mail_row(r)?)))
+                    .collect::<Result<Vec<(i64, MailRow)>, StoreError>>()?;
+                claimed.sort_by_key(|(due, m)| (*due, m.id));
+                Ok(claimed.into_iter().map(|(_, m)| m).collect())
+            })
+        })
     }
 
     fn update_mail(
         &self,
-        _mail_id: u64,
-        _update: &MailUpdate<'_>,
-        _now: i64,
+        mail_id: u64,
+        update: &MailUpdate<'_>,
+        now: i64,
     ) -> Result<(), StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+        let mail_id = to_i64(mail_id);
+        self.pool.with(|conn| {
+            let mut q = conn.autocommit();
+            let (status, error) = match *update {
+                MailUpdate::Retry { at, error } => {
+                    q.execute(
+                        "update mail: retry",
+                        "UPDATE mail SET attempts = attempts + 1, next_attempt_at = $2, \
+                         last_error = $3, updated_at = $4 WHERE id = $1 AND status = 'queued'",
+                        &[&mail_id, &at, &error, &now],
+                    )?;
+                    return Ok(());
+                }
+                MailUpdate::Sent => (MailStatus::Sent, None),
+                MailUpdate::Failed { error } => (MailStatus::Failed, Some(error)),
+                MailUpdate::Bounced { error } => (MailStatus::Bounced, Some(error)),
+            };
+            q.execute(
+                "update mail: final",
+                "UPDATE mail SET status = $2, message = ''::bytea, attempts = attempts + 1, \
+                 last_error = coalesce($3, last_error), updated_at = $4 \
+                 WHERE id = $1 AND status = 'queued'",
+                &[&mail_id, &status.as_str(), &error, &now],
+            )?;
+            Ok(())
+        })
     }
 
-    fn bounce_mail(&self, _message_id: &str, _error: &str, _now: i64) -> Result<bool, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+    fn bounce_mail(&self, message_id: &str, error: &str, now: i64) -> Result<bool, StoreError> {
+        self.pool.with(|conn| {
+            conn.transaction("bounce mail", |q| {
+                let n = q.execute(
+                    "bounce mail",
+                    "UPDATE mail SET status = 'bounced', message = ''::bytea, last_error = $2, \
+                     updated_at = $3 WHERE message_id = $1 AND status IN ('queued', 'sent')",
+                    &[&message_id, &error, &now],
+                )?;
+                if n > 0 {
+                    return Ok(true);
+                }
+                let found = q.query_opt(
+                    "bounce mail: find",
+                    "SELECT 1 FROM mail WHERE message_id = $1",
+                    &[&message_id],
+                )?;
+                Ok(found.is_some())
+            })
+        })
     }
 
-    fn mail_report(&self, _id: &str) -> Result<MailReport, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+    fn mail(&self, mail_id: u64) -> Result<Option<MailRow>, StoreError> {
+        self.pool.with(|conn| {
+            conn.autocommit()
+                .query_opt(
+                    "mail",
+                    "SELECT id, election, voter, kind, recipient, message_id, message, status, \
+                     attempts, next_attempt_at, last_error, updated_at FROM mail WHERE id = $1",
+                    &[&to_i64(mail_id)],
+                )?
+                .map(|r| mail_row(&r))
+                .transpose()
+        })
     }
 
-    fn mail_list(
-        &self,
-        _id: &str,
-        _status: Option<MailStatus>,
-    ) -> Result<Vec<MailRow>, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+    fn mail_report(&self, id: &str) -> Result<MailReport, StoreError> {
+        self.pool.with(|conn| {
+            let mut q = conn.autocommit();
+            let rows = q.query(
+                "mail report",
+                "SELECT status, count(*) FROM mail WHERE election = $1 GROUP BY status",
+                &[&id],
+            )?;
+            if rows.is_empty() {
+                q.require_election(id)?;
+            }
+            let counts = rows
+                .iter()
+                .map(|r| {
+                    Ok((
+                        to_mail_status(col(r, 0, "mail.status")?)?,
+                        to_u64(col(r, 1, "count(mail)")?, "count(mail)")?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(mail_report(&counts))
+        })
     }
 
-    fn purge_personal_data(&self, _id: &str) -> Result<PurgeCounts, StoreError> {
-        Err(StoreError::Backend("not yet".into()))
+    fn mail_list(&self, id: &str, status: Option<MailStatus>) -> Result<Vec<MailRow>, StoreError> {
+        self.pool.with(|conn| {
+            let mut q = conn.autocommit();
+            let rows = match status {
+                Some(status) => q.query(
+                    "mail list",
+                    "SELECT id, election, voter, kind, recipient, message_id, ''::bytea, status, \
+                     attempts, next_attempt_at, last_error, updated_at FROM mail \
+                     WHERE election = $1 AND status = $2 ORDER BY id",
+                    &[&id, &status.as_str()],
+                )?,
+                None => q.query(
+                    "mail list",
+                    "SELECT id, election, voter, kind, recipient, message_id, ''::bytea, status, \
+                     attempts, next_attempt_at, last_error, updated_at FROM mail \
+                     WHERE election = $1 ORDER BY id",
+                    &[&id],
+                )?,
+            };
+            if rows.is_empty() {
+                q.require_election(id)?;
+            }
+            rows.iter().map(mail_row).collect()
+        })
+    }
+
+    fn purge_personal_data(&self, id: &str) -> Result<PurgeCounts, StoreError> {
+        self.pool.with(|conn| {
+            conn.transaction("purge personal data", |q| {
+                q.require_election(id)?;
+                Ok(PurgeCounts {
+                    codes: q.execute(
+                        "purge: codes",
+                        "DELETE FROM voter_codes WHERE election = $1",
+                        &[&id],
+                    )?,
+                    sessions: q.execute(
+                        "purge: sessions",
+                        "DELETE FROM voter_sessions WHERE election = $1",
+                        &[&id],
+                    )?,
+                    mail: q.execute(
+                        "purge: mail",
+                        "DELETE FROM mail WHERE election = $1",
+                        &[&id],
+                    )?,
+                    voters: q.execute(
+                        "purge: voters",
+                        "DELETE FROM voters WHERE election = $1",
+                        &[&id],
+                    )?,
+                })
+            })
+        })
     }
 }
 

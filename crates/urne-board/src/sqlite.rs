@@ -1438,6 +1438,19 @@ impl Store for SqliteStore {
         })
     }
 
+    fn mail(&self, mail_id: u64) -> Result<Option<MailRow>, StoreError> {
+        self.read(|tx| {
+            query_opt(
+                tx,
+                "mail",
+                "SELECT id, election, voter, kind, recipient, message_id, message, status, \
+                 attempts, next_attempt_at, last_error, updated_at FROM mail WHERE id = ?1",
+                [to_i64(mail_id)],
+                mail_row,
+            )
+        })
+    }
+
     fn mail_report(&self, id: &str) -> Result<MailReport, StoreError> {
         self.read(|tx| {
             require_election(tx, id)?;

@@ -334,3 +334,45 @@ fn append_timing() {
         times[times.len() - 1]
     );
 }
+
+/// A database of schema version 1 (before the voters' tables) is brought up to date when a
+/// store connects: its elections and boards are kept, appends go on, and the new tables work.
+#[test]
+fn a_version_1_database_is_migrated() {
+    let Some(store) = fresh_store() else { return };
+    let id = "old";
+    open_election(&*store, id);
+    store.put_message(id, "trustee", 1, "{}", 5).unwrap();
+    let first = append_ballots(&*store, id, 0, 10);
+    // Back to version 1: everything migration 2 added removed.
+    raw(
+        &store,
+        "DROP TABLE mail; DROP TABLE voter_sessions; DROP TABLE voter_codes; DROP TABLE voters; \
+         DELETE FROM schema_migrations WHERE version = 2",
+    );
+    let reference = fresh_store().unwrap();
+    assert_ne!(store.schema().unwrap(), reference.schema().unwrap());
+
+    let again = connect(&store.url, &store.schema);
+    assert_eq!(again.schema().unwrap(), reference.schema().unwrap());
+    let e = again.election(id).unwrap().unwrap();
+    assert_eq!((e.log_size, e.root), (10, first.root));
+    assert_eq!(again.messages(id, None, 0).unwrap().len(), 1);
+    assert_eq!(append_ballots(&again, id, 10, 2).size, 12);
+    let voter = urne_board::VoterRow {
+        voter: "v1".into(),
+        email: "v1@example.org".into(),
+        name: None,
+        weight: 1,
+        lang: Some("en".into()),
+        credential: None,
+        voted_at: None,
+    };
+    assert_eq!(
+        again
+            .replace_roll(id, &[Phase::Open], std::slice::from_ref(&voter), 7)
+            .unwrap(),
+        1
+    );
+    assert_eq!(again.voter(id, "v1").unwrap(), Some(voter));
+}

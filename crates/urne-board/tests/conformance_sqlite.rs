@@ -293,3 +293,119 @@ fn append_timing() {
         fsync
     );
 }
+
+/// The tables and indexes of a database file with their SQL (whitespace collapsed), in a
+/// stable order.
+fn raw_schema(file: &Path) -> String {
+    let conn = rusqlite::Connection::open(file).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' \
+             ORDER BY type DESC, name",
+        )
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(format!(
+                "{} {}: {}\n",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ))
+        })
+        .unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+/// A database of schema version 1 (before the voters' tables) is brought up to date when
+/// opened: its elections, boards, messages and administrators are kept, appends go on, and
+/// the new tables work.
+#[test]
+fn a_version_1_database_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    // What version 1 of the store makes of an empty file.
+    let v1_file = dir.path().join("v1-empty.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&v1_file).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (
+                version INTEGER PRIMARY KEY NOT NULL,
+                name TEXT NOT NULL,
+                applied_at INTEGER NOT NULL
+            ) STRICT",
+        )
+        .unwrap();
+        conn.execute_batch(include_str!("../migrations/sqlite/0001_init.sql"))
+            .unwrap();
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'init', 0)",
+            [],
+        )
+        .unwrap();
+    }
+
+    // A database with data, taken back to version 1 (everything migration 2 added removed).
+    let file = dir.path().join("old.sqlite3");
+    let id = "old";
+    let first = {
+        let store = SqliteStore::open(&file).unwrap();
+        open_election(&store, id);
+        store.put_message(id, "trustee", 1, "{}", 5).unwrap();
+        store.create_admin("alice", "$argon2id$x", 1).unwrap();
+        append_ballots(&store, id, 0, 10)
+    };
+    {
+        let conn = rusqlite::Connection::open(&file).unwrap();
+        conn.execute_batch(
+            "DROP TABLE mail; DROP TABLE voter_sessions; DROP TABLE voter_codes; \
+             DROP TABLE voters; DELETE FROM schema_migrations WHERE version = 2; \
+             DELETE FROM sqlite_sequence WHERE name = 'mail';",
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        raw_schema(&file),
+        raw_schema(&v1_file),
+        "the old database has version 1's schema"
+    );
+
+    let store = SqliteStore::open(&file).unwrap();
+    assert_eq!(store.schema().unwrap(), temp_store().schema().unwrap());
+    let e = store.election(id).unwrap().unwrap();
+    assert_eq!((e.log_size, e.root), (10, first.root));
+    assert_eq!(store.messages(id, None, 0).unwrap().len(), 1);
+    assert!(store.admin("alice").unwrap().is_some());
+    assert_eq!(append_ballots(&store, id, 10, 2).size, 12);
+    let voter = urne_board::VoterRow {
+        voter: "v1".into(),
+        email: "v1@example.org".into(),
+        name: None,
+        weight: 1,
+        lang: Some("en".into()),
+        credential: None,
+        voted_at: None,
+    };
+    assert_eq!(
+        store
+            .replace_roll(id, &[Phase::Open], std::slice::from_ref(&voter), 7)
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.voter(id, "v1").unwrap(), Some(voter));
+    let mail = urne_board::NewMail {
+        voter: "v1",
+        kind: "code",
+        recipient: "v1@example.org",
+        message_id: "<1@urne.test>",
+        message: b"hello",
+    };
+    assert_eq!(store.enqueue_mail(id, &[mail], 7).unwrap().len(), 1);
+    // Opening again changes nothing.
+    drop(store);
+    let store = SqliteStore::open(&file).unwrap();
+    assert_eq!(store.roll_stats(id).unwrap().voters, 1);
+}
