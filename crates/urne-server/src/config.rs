@@ -37,6 +37,10 @@ pub struct ServerConfig {
     pub mail: MailConfig,
     /// Voters' logins (`[voters]`).
     pub voters: VoterLoginConfig,
+    /// The OpenID Connect provider voters may log in with (`[oidc]`), for elections whose
+    /// draft says `voter_auth = "oidc"`. Its `redirect_url` is this server's
+    /// `{public_url}/api/v1/voter/oidc/callback`.
+    pub oidc: Option<crate::oidc::OidcConfig>,
 }
 
 /// Where the server's mail goes and how fast (`[mail]` in the TOML file).
@@ -187,6 +191,7 @@ impl Default for ServerConfig {
             scheduler_seconds: 1,
             mail: MailConfig::default(),
             voters: VoterLoginConfig::default(),
+            oidc: None,
         }
     }
 }

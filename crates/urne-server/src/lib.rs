@@ -64,6 +64,10 @@ pub struct Inner {
     pub metrics: Arc<Metrics>,
     live: Mutex<HashMap<String, LiveRef>>,
     admin_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    oidc: tokio::sync::OnceCell<oidc::OidcClient>,
+    /// OpenID Connect logins waiting for their callback, by `state`: the election and what
+    /// the callback needs.
+    oidc_pending: Mutex<HashMap<String, (String, oidc::PendingLogin)>>,
 }
 
 impl Deref for AppState {
@@ -83,6 +87,8 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             live: Mutex::new(HashMap::new()),
             admin_locks: Mutex::new(HashMap::new()),
+            oidc: tokio::sync::OnceCell::new(),
+            oidc_pending: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -139,6 +145,47 @@ impl AppState {
         });
         map.insert(id.to_owned(), live.clone());
         Ok(live)
+    }
+
+    /// The OpenID Connect client, discovered at first use.
+    pub async fn oidc(&self) -> Result<&oidc::OidcClient, ApiError> {
+        let Some(config) = &self.config.oidc else {
+            return Err(ApiError::conflict(
+                "no_oidc",
+                "this server has no OpenID Connect provider configured",
+            ));
+        };
+        self.oidc
+            .get_or_try_init(|| oidc::OidcClient::discover(config.clone()))
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "OpenID Connect discovery");
+                ApiError::new(
+                    axum::http::StatusCode::BAD_GATEWAY,
+                    "oidc_unavailable",
+                    "the identity provider cannot be reached; try again later",
+                )
+            })
+    }
+
+    /// Keeps a started OpenID Connect login until its callback (logins older than the
+    /// client's limit are dropped; at most 100,000 wait at once).
+    pub fn keep_oidc_login(&self, id: &str, pending: oidc::PendingLogin) -> Result<(), ApiError> {
+        let mut map = self
+            .oidc_pending
+            .lock()
+            .map_err(|_| ApiError::internal("poisoned"))?;
+        map.retain(|_, (_, p)| p.created_at.elapsed() <= oidc::PENDING_MAX_AGE);
+        if map.len() >= 100_000 {
+            return Err(ApiError::unavailable("too many logins at once; try again"));
+        }
+        map.insert(pending.state.clone(), (id.to_owned(), pending));
+        Ok(())
+    }
+
+    /// Takes the login a callback's `state` names.
+    pub fn take_oidc_login(&self, state: &str) -> Option<(String, oidc::PendingLogin)> {
+        self.oidc_pending.lock().ok()?.remove(state)
     }
 
     /// Drops the cached sealed election, so that the next use reads its board again (after a
@@ -253,6 +300,8 @@ pub fn app(state: AppState) -> Router {
         .route("/elections/{id}/voter/code", post(voters::request_code))
         .route("/elections/{id}/voter/login", post(voters::login))
         .route("/elections/{id}/voter/logout", post(voters::logout))
+        .route("/elections/{id}/voter/oidc", get(voters::oidc_start))
+        .route("/voter/oidc/callback", get(voters::oidc_callback))
         .merge(admin::routes().layer(DefaultBodyLimit::max(upload_limit)))
         .route("/openapi.json", get(public::openapi));
     Router::new()

@@ -54,6 +54,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         crate::voters::request_code,
         crate::voters::login,
         crate::voters::logout,
+        crate::voters::oidc_start,
+        crate::voters::oidc_callback,
         crate::voters::purge_route,
         crate::voters::replace_credential,
         crate::voters::hand_over,

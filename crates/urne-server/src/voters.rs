@@ -744,6 +744,145 @@ pub async fn logout(
     Ok(out)
 }
 
+/// `GET /api/v1/elections/{id}/voter/oidc`: starts a login with the server's OpenID Connect
+/// provider (a redirect to it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{id}/voter/oidc",
+    tag = "voters",
+    operation_id = "voter_oidc_start",
+    params(("id" = String, Path, description = "The election's id")),
+    responses(
+        (status = 303, description = "To the identity provider, which sends the voter back to /api/v1/voter/oidc/callback"),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not accepting logins, logins of another kind, or no provider configured (`election_not_open`, `wrong_login`, `no_oidc`)", body = crate::openapi::ErrorBody),
+        (status = 502, description = "The provider cannot be reached (`oidc_unavailable`)", body = crate::openapi::ErrorBody),
+        (status = 503, description = "Too many logins at once (`unavailable`)", body = crate::openapi::ErrorBody),
+    )
+)]
+pub async fn oidc_start(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let config = open_for_login(&state, &id).await?;
+    login_config(&config, VoterAuth::Oidc)?;
+    let client = state.oidc().await?;
+    let (url, pending) = client.begin();
+    state.keep_oidc_login(&id, pending)?;
+    let mut out = StatusCode::SEE_OTHER.into_response();
+    out.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_str(&url).map_err(ApiError::internal)?,
+    );
+    Ok(out)
+}
+
+/// What the provider sends back.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct OidcCallback {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The login's state.
+    pub state: Option<String>,
+    /// The provider's refusal (`access_denied`, ...), instead of a code.
+    pub error: Option<String>,
+    /// Its explanation.
+    pub error_description: Option<String>,
+}
+
+/// `GET /api/v1/voter/oidc/callback`: the provider sends the voter back here; the voter's
+/// session starts, and the browser goes to the voting booth.
+#[utoipa::path(
+    get,
+    path = "/api/v1/voter/oidc/callback",
+    tag = "voters",
+    operation_id = "voter_oidc_callback",
+    params(OidcCallback),
+    responses(
+        (status = 303, description = "Logged in (the `urne_voter` cookie is set): to the election's booth"),
+        (status = 401, description = "The provider refused, or the login is unknown, expired or does not check out (`oidc_refused`, `oidc_state`, `oidc_failed`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The identity is not in the election's roll (`not_on_roll`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The election stopped accepting logins (`election_not_open`)", body = crate::openapi::ErrorBody),
+    )
+)]
+pub async fn oidc_callback(
+    State(state): State<AppState>,
+    Query(q): Query<OidcCallback>,
+) -> ApiResult<Response> {
+    let unauthorized =
+        |code, message: String| ApiError::new(StatusCode::UNAUTHORIZED, code, message);
+    if let Some(error) = &q.error {
+        // The provider's own words, cut short: they are shown, not trusted.
+        let said: String = q
+            .error_description
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        let error: String = error
+            .chars()
+            .filter(char::is_ascii_graphic)
+            .take(64)
+            .collect();
+        return Err(unauthorized(
+            "oidc_refused",
+            format!("the identity provider refused the login ({error}) {said}"),
+        ));
+    }
+    let (Some(code), Some(login_state)) = (q.code.as_deref(), q.state.as_deref()) else {
+        return Err(unauthorized(
+            "oidc_failed",
+            "the callback has no code or no state".into(),
+        ));
+    };
+    let Some((id, pending)) = state.take_oidc_login(login_state) else {
+        return Err(unauthorized(
+            "oidc_state",
+            "unknown or expired login: start again".into(),
+        ));
+    };
+    let client = state.oidc().await?;
+    let identity = client
+        .finish(pending, code, login_state)
+        .await
+        .map_err(|e| unauthorized("oidc_failed", e.to_string()))?;
+    let config = open_for_login(&state, &id).await?;
+    login_config(&config, VoterAuth::Oidc)?;
+    let key = id.clone();
+    let value = identity.value.clone();
+    let row = state
+        .blocking(move |s| {
+            if let Some(row) = s.voter(&key, &value)? {
+                return Ok(Some(row));
+            }
+            // Addresses are compared without their case.
+            let lower = value.to_lowercase();
+            Ok(if lower != value {
+                s.voter(&key, &lower)?
+            } else {
+                None
+            })
+        })
+        .await?
+        .ok_or_else(|| {
+            ApiError::forbidden(
+                "not_on_roll",
+                "you are not on this election's roll of voters",
+            )
+        })?;
+    let (headers, _) = start_session(&state, &id, &row.voter).await?;
+    let mut out = StatusCode::SEE_OTHER.into_response();
+    out.headers_mut().extend(headers);
+    let booth = format!("{}/vote/{id}", crate::mailer::public_url(&state.config));
+    out.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_str(&booth).map_err(ApiError::internal)?,
+    );
+    Ok(out)
+}
+
 /// The voter token of a request: the `urne_voter` cookie or a bearer token.
 fn voter_token(headers: &HeaderMap) -> Option<String> {
     if let Some(t) = headers

@@ -143,6 +143,8 @@ impl Server {
         runtime.spawn(async move { axum::serve(listener, app).await });
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // Redirects are answers to check, not to follow.
+            .max_redirects(0)
             .timeout_global(Some(Duration::from_secs(60)))
             .max_idle_connections_per_host(64)
             .build()
