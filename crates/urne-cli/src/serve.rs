@@ -75,14 +75,19 @@ pub fn state_for(config: ServerConfig) -> anyhow::Result<AppState> {
     Ok(AppState::new(store, key, config))
 }
 
-/// Serves until SIGINT or SIGTERM; in-flight ballots are committed and answered first.
+/// Serves until SIGINT or SIGTERM, with the scheduler and the mail worker; in-flight ballots are
+/// committed and answered first.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     let app = urne_server::app(state.clone());
-    let scheduler = tokio::spawn(urne_server::scheduler::run(state));
+    let scheduler = tokio::spawn(urne_server::scheduler::run(state.clone()));
+    // A mail being sent when the server stops stays claimed for its lease, then is sent
+    // again: a voter may get it twice, never zero times.
+    let mailer = tokio::spawn(urne_server::mailer::run(state));
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await;
     scheduler.abort();
+    mailer.abort();
     result.context("serving")
 }
 
