@@ -86,7 +86,7 @@ fn ten_thousand_letters_each_carry_their_own_credential() {
     // lettre 0.11.23 leaves Nagle's algorithm on, so each message waits for the server's
     // delayed ACK (about 40 ms on Linux) before its final `.`: one connection carries some
     // 20 messages a second (fixed upstream, lettre pull request 1159, not yet released).
-    const CONNECTIONS: usize = 16;
+    const CONNECTIONS: usize = 32;
     let start = Instant::now();
     let (report, _) = run(letters, &smtp(server.port), &quick(3, CONNECTIONS));
     let sending = start.elapsed();
