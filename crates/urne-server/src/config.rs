@@ -58,6 +58,8 @@ pub struct MailConfig {
     pub reply_to: Option<String>,
     /// Most messages sent per second (all elections together).
     pub per_second: f64,
+    /// Messages sent at the same time (SMTP connections).
+    pub connections: usize,
     /// Most attempts per message before it is recorded as failed.
     pub max_attempts: u32,
     /// Delay before the first retry, in seconds; each retry waits about twice as long.
@@ -76,6 +78,7 @@ impl Default for MailConfig {
             from: "urne <noreply@localhost>".to_owned(),
             reply_to: None,
             per_second: 20.0,
+            connections: 4,
             max_attempts: 6,
             first_retry_seconds: 30,
             max_retry_seconds: 3600,

@@ -9,6 +9,7 @@
 //! where the credential authority hands credentials to the server): the store empties it
 //! once the mail reaches a final state, and it is never logged.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -196,6 +197,7 @@ pub async fn run(state: AppState) {
         max_delay: Duration::from_secs(mail.max_retry_seconds.max(mail.first_retry_seconds)),
     };
     let envelope_from = envelope_address(&mail.from);
+    let sending = Arc::new(tokio::sync::Semaphore::new(mail.connections.max(1)));
     loop {
         let now = crate::clock::now();
         let claimed = match state
@@ -214,58 +216,86 @@ pub async fn run(state: AppState) {
             continue;
         }
         for row in claimed {
+            let Ok(permit) = sending.clone().acquire_owned().await else {
+                return;
+            };
             while let Some(wait) = limiter.try_take(Instant::now()) {
                 tokio::time::sleep(wait).await;
             }
-            let rendered = Rendered {
-                message_id: row.message_id.clone(),
-                subject: String::new(),
-                bytes: Zeroizing::new(row.message.clone()),
+            let job = Job {
+                state: state.clone(),
+                connection: connection.clone(),
+                retry,
                 envelope_from: envelope_from.clone(),
             };
-            let to = row.recipient.clone();
-            let conn = connection.clone();
-            let outcome = tokio::task::spawn_blocking(move || conn.send(&to, &rendered))
-                .await
-                .unwrap_or_else(|e| SendOutcome::Transient(format!("sending task failed: {e}")));
-            let attempts = row.attempts + 1;
-            let now = crate::clock::now();
-            let (status, error) = match &outcome {
-                SendOutcome::Sent => (MailStatus::Sent, None),
-                SendOutcome::Permanent(e) => (MailStatus::Bounced, Some(e.clone())),
-                SendOutcome::Transient(e) => match retry.next_delay(attempts) {
-                    Some(_) => (MailStatus::Queued, Some(e.clone())),
-                    None => (MailStatus::Failed, Some(e.clone())),
-                },
-            };
-            let delay = retry.next_delay(attempts).unwrap_or_default();
-            let id = row.id;
-            let stored = state
-                .blocking(move |s| {
-                    let error = error.as_deref().unwrap_or_default();
-                    let update = match status {
-                        MailStatus::Sent => MailUpdate::Sent,
-                        MailStatus::Bounced => MailUpdate::Bounced { error },
-                        MailStatus::Failed => MailUpdate::Failed { error },
-                        MailStatus::Queued => MailUpdate::Retry {
-                            at: now + delay.as_secs() as i64,
-                            error,
-                        },
-                    };
-                    Ok(s.update_mail(id, &update, now)?)
-                })
-                .await;
-            state.metrics.mail(status.as_str());
-            match (&outcome, stored) {
-                (_, Err(e)) => {
-                    tracing::error!(mail = row.id, error = %e, "mail: recording an outcome")
-                }
-                (SendOutcome::Sent, Ok(())) => {
-                    tracing::debug!(mail = row.id, election = %row.election, kind = %row.kind, "mail sent")
-                }
-                (SendOutcome::Permanent(e) | SendOutcome::Transient(e), Ok(())) => {
-                    tracing::warn!(mail = row.id, election = %row.election, kind = %row.kind, attempts, status = status.as_str(), error = %e, "mail not delivered")
-                }
+            tokio::spawn(async move {
+                job.send(row).await;
+                drop(permit);
+            });
+        }
+    }
+}
+
+/// What sending one mail needs.
+struct Job {
+    state: AppState,
+    connection: urne_mail::Connection,
+    retry: urne_mail::RetryPolicy,
+    envelope_from: String,
+}
+
+impl Job {
+    /// Sends one claimed mail and records what became of it.
+    async fn send(self, row: urne_board::MailRow) {
+        let rendered = Rendered {
+            message_id: row.message_id.clone(),
+            subject: String::new(),
+            bytes: Zeroizing::new(row.message.clone()),
+            envelope_from: self.envelope_from.clone(),
+        };
+        let to = row.recipient.clone();
+        let conn = self.connection.clone();
+        let outcome = tokio::task::spawn_blocking(move || conn.send(&to, &rendered))
+            .await
+            .unwrap_or_else(|e| SendOutcome::Transient(format!("sending task failed: {e}")));
+        let attempts = row.attempts + 1;
+        let now = crate::clock::now();
+        let (status, error) = match &outcome {
+            SendOutcome::Sent => (MailStatus::Sent, None),
+            SendOutcome::Permanent(e) => (MailStatus::Bounced, Some(e.clone())),
+            SendOutcome::Transient(e) => match self.retry.next_delay(attempts) {
+                Some(_) => (MailStatus::Queued, Some(e.clone())),
+                None => (MailStatus::Failed, Some(e.clone())),
+            },
+        };
+        let delay = self.retry.next_delay(attempts).unwrap_or_default();
+        let id = row.id;
+        let stored = self
+            .state
+            .blocking(move |s| {
+                let error = error.as_deref().unwrap_or_default();
+                let update = match status {
+                    MailStatus::Sent => MailUpdate::Sent,
+                    MailStatus::Bounced => MailUpdate::Bounced { error },
+                    MailStatus::Failed => MailUpdate::Failed { error },
+                    MailStatus::Queued => MailUpdate::Retry {
+                        at: now + delay.as_secs() as i64,
+                        error,
+                    },
+                };
+                Ok(s.update_mail(id, &update, now)?)
+            })
+            .await;
+        self.state.metrics.mail(status.as_str());
+        match (&outcome, stored) {
+            (_, Err(e)) => {
+                tracing::error!(mail = row.id, error = %e, "mail: recording an outcome")
+            }
+            (SendOutcome::Sent, Ok(())) => {
+                tracing::debug!(mail = row.id, election = %row.election, kind = %row.kind, "mail sent")
+            }
+            (SendOutcome::Permanent(e) | SendOutcome::Transient(e), Ok(())) => {
+                tracing::warn!(mail = row.id, election = %row.election, kind = %row.kind, attempts, status = status.as_str(), error = %e, "mail not delivered")
             }
         }
     }
