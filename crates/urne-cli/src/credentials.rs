@@ -151,6 +151,24 @@ fn public_json(list: &[PublicCredential]) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// `n` fresh credentials, from the operating system's randomness (through each thread's
+/// generator), and their public credentials for election `id`, made on every core.
+fn make_credentials(
+    n: usize,
+    id: &str,
+    pb: &indicatif::ProgressBar,
+) -> (Vec<Credential>, Vec<urne_core::group::Point>) {
+    (0..n)
+        .into_par_iter()
+        .progress_with(pb.clone())
+        .map(|_| {
+            let credential = Credential::generate(&mut rand::rng());
+            let x = *credential.derive_key(id).public();
+            (credential, x)
+        })
+        .unzip()
+}
+
 fn generate(a: &Generate) -> anyhow::Result<()> {
     let start = Instant::now();
     check_election(&a.election)?;
@@ -160,10 +178,44 @@ fn generate(a: &Generate) -> anyhow::Result<()> {
             a.roll.display()
         )
     })?;
+    let public_path = a.out.join(PUBLIC_FILE);
+    let private_path = a.out.join(PRIVATE_FILE);
+    for p in [&private_path, &public_path] {
+        ensure!(
+            !p.exists(),
+            "{} exists already: it is never overwritten (move it away, or choose another --out); \
+             nothing was written",
+            p.display()
+        );
+    }
     let bytes = fs::read(&a.roll).with_context(|| format!("cannot read {}", a.roll.display()))?;
-    let roll = match urne_roll::parse(&bytes, format) {
+
+    // The roll is read on one thread while the credentials are made on every core: as many as
+    // the CSV file has lines after its header (a JSON file's lines say little, so none). They
+    // are topped up or cut to the number of voters once the roll is read, and wiped unused if
+    // it has errors. A credential does not depend on its voter, only its weight does.
+    let estimate = match format {
+        urne_roll::Format::Csv => bytes.iter().filter(|&&b| b == b'\n').count(),
+        urne_roll::Format::Json => 0,
+    }
+    .saturating_sub(1)
+    .min(urne_roll::MAX_VOTERS as usize);
+    let pb = progress::bar(a.quiet, estimate as u64, "credentials", false);
+    let id = a.election.as_str();
+    let (parsed, (mut secrets, mut xs)) = std::thread::scope(|s| {
+        let early = s.spawn(|| make_credentials(estimate, id, &pb));
+        let parsed = urne_roll::parse(&bytes, format);
+        match early.join() {
+            Ok(made) => (parsed, made),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    drop(bytes);
+    let roll = match parsed {
         Ok(roll) => roll,
         Err(errors) => {
+            pb.finish_and_clear();
+            drop((secrets, xs));
             for e in &errors.errors {
                 eprintln!("{}: {e}", a.roll.display());
             }
@@ -178,11 +230,19 @@ fn generate(a: &Generate) -> anyhow::Result<()> {
             );
         }
     };
-    drop(bytes);
+    let voters = &roll.voters;
+    if voters.len() > secrets.len() {
+        pb.set_length(voters.len() as u64);
+        let (more, more_xs) = make_credentials(voters.len() - secrets.len(), id, &pb);
+        secrets.extend(more);
+        xs.extend(more_xs);
+    }
+    secrets.truncate(voters.len());
+    xs.truncate(voters.len());
+    pb.finish_and_clear();
     for w in &roll.warnings {
         eprintln!("{}: warning: {w}", a.roll.display());
     }
-    let voters = &roll.voters;
     ensure!(
         !voters.is_empty(),
         "{}: the roll has no voter; nothing was written",
@@ -198,39 +258,15 @@ fn generate(a: &Generate) -> anyhow::Result<()> {
          nothing was written",
         a.roll.display()
     );
-
     fs::create_dir_all(&a.out).with_context(|| format!("cannot make {}", a.out.display()))?;
-    let public_path = a.out.join(PUBLIC_FILE);
-    let private_path = a.out.join(PRIVATE_FILE);
-    for p in [&private_path, &public_path] {
-        ensure!(
-            !p.exists(),
-            "{} exists already: it is never overwritten (move it away, or choose another --out); \
-             nothing was written",
-            p.display()
-        );
-    }
-
-    // One credential per voter, from the operating system's randomness (through each thread's
-    // generator), and its public credential for this election.
-    let pb = progress::bar(a.quiet, voters.len() as u64, "credentials", false);
-    let id = a.election.as_str();
-    let (secrets, mut public): (Vec<Credential>, Vec<PublicCredential>) = voters
-        .par_iter()
-        .progress_with(pb.clone())
-        .map(|v| {
-            let credential = Credential::generate(&mut rand::rng());
-            let x = *credential.derive_key(id).public();
-            (
-                credential,
-                PublicCredential {
-                    credential: x,
-                    weight: v.weight,
-                },
-            )
+    let mut public: Vec<PublicCredential> = xs
+        .into_iter()
+        .zip(voters)
+        .map(|(credential, v)| PublicCredential {
+            credential,
+            weight: v.weight,
         })
-        .unzip();
-    pb.finish_and_clear();
+        .collect();
 
     // In the roll's order, so that the authority finds its voters as it listed them.
     let mut private = private::buffer(voters.len() * 120);
