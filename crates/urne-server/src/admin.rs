@@ -55,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/elections/{id}/voted", get(voters::admin_voted))
         .route("/admin/elections/{id}/mail", get(mail_report))
         .route("/admin/elections/{id}/mail/resend", post(voters::resend))
+        .route("/admin/mail/bounces", post(crate::mailer::bounce))
         .route(
             "/admin/elections/{id}/credentials/private",
             post(voters::hand_over),

@@ -368,9 +368,163 @@ pub async fn report(state: &AppState, id: &str) -> ApiResult<MailView> {
         .await
 }
 
+/// What a bounce report says: the Message-ID of the mail that bounced, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bounce {
+    /// The bounced mail's Message-ID, `<…>`.
+    pub message_id: String,
+    /// The reason: the delivery status and diagnostic of RFC 3464 when there are some.
+    pub reason: String,
+}
+
+/// Reads a bounce report (a delivery status notification, RFC 3464, as relays send back to the
+/// envelope sender): the original message's Message-ID from its returned message or headers
+/// (`message/rfc822`, `text/rfc822-headers`), and the `Status` and `Diagnostic-Code` of its
+/// `message/delivery-status` part. `None` when it names no Message-ID.
+pub fn read_bounce(raw: &[u8]) -> Option<Bounce> {
+    let parsed = mailparse::parse_mail(raw).ok()?;
+    let mut message_id = None;
+    let mut status = Vec::new();
+    let mut parts = vec![&parsed];
+    while let Some(part) = parts.pop() {
+        parts.extend(part.subparts.iter());
+        let mime = part.ctype.mimetype.to_ascii_lowercase();
+        if mime == "message/delivery-status" {
+            let body = part.get_body_raw().unwrap_or_default();
+            let text = String::from_utf8_lossy(&body);
+            for line in text.lines() {
+                let lower = line.to_ascii_lowercase();
+                if lower.starts_with("status:") || lower.starts_with("diagnostic-code:") {
+                    status.push(line.trim().to_owned());
+                }
+                if message_id.is_none() && lower.starts_with("original-message-id:") {
+                    message_id = line.split_once(':').map(|(_, v)| v.trim().to_owned());
+                }
+            }
+        }
+        if mime == "message/rfc822" || mime == "text/rfc822-headers" {
+            let body = part.get_body_raw().unwrap_or_default();
+            if let Ok((headers, _)) = mailparse::parse_headers(&body) {
+                for h in headers {
+                    if h.get_key().eq_ignore_ascii_case("message-id") && message_id.is_none() {
+                        message_id = Some(h.get_value().trim().to_owned());
+                    }
+                }
+            }
+        }
+    }
+    let message_id = message_id.filter(|m| m.starts_with('<') && m.ends_with('>'))?;
+    let reason = if status.is_empty() {
+        "reported bounced".to_owned()
+    } else {
+        status.join("; ").chars().take(500).collect()
+    };
+    Some(Bounce { message_id, reason })
+}
+
+/// What a bounce report changed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BounceAck {
+    /// The bounced mail's Message-ID.
+    pub message_id: String,
+    /// Whether it is one of this server's mails (now recorded as bounced).
+    pub found: bool,
+}
+
+/// `POST /api/v1/admin/mail/bounces`: records a bounce report that came back to the sender's
+/// address later (a relay accepted the mail, then could not deliver it).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/mail/bounces",
+    tag = "voters",
+    operation_id = "admin_mail_bounce",
+    summary = "Records a bounce report (a delivery status notification) about a sent mail",
+    request_body(content = String, content_type = "message/rfc822", description = "The bounce report as received, headers and body (RFC 3464)"),
+    security(("admin_session" = []), ("admin_token" = [])),
+    responses(
+        (status = 200, description = "Read: whether the bounced mail is one of this server's", body = BounceAck),
+        (status = 401, description = "Not logged in: no session cookie or API token, or an expired or unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A request with the session cookie from another site (`cross_site`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not a bounce report naming a Message-ID (`not_a_bounce`)", body = crate::openapi::ErrorBody),
+    )
+)]
+pub async fn bounce(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    _admin: crate::auth::Admin,
+    body: axum::body::Bytes,
+) -> ApiResult<crate::extract::Json<BounceAck>> {
+    let b = read_bounce(&body).ok_or_else(|| {
+        ApiError::invalid(
+            "not_a_bounce",
+            "no Message-ID of a returned message was found (RFC 3464 report expected)",
+        )
+    })?;
+    let (id, reason) = (b.message_id.clone(), b.reason.clone());
+    let found = state
+        .blocking(move |s| Ok(s.bounce_mail(&id, &reason, crate::clock::now())?))
+        .await?;
+    if found {
+        state.metrics.mail("bounced");
+        tracing::info!(message_id = %b.message_id, "mail: bounce recorded");
+    }
+    Ok(crate::extract::Json(BounceAck {
+        message_id: b.message_id,
+        found,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DSN: &str = "From: MAILER-DAEMON@relay.example\r\n\
+To: noreply@example.org\r\n\
+Subject: Undelivered Mail Returned to Sender\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\
+\r\n\
+--b1\r\n\
+Content-Type: text/plain\r\n\
+\r\n\
+Your message could not be delivered.\r\n\
+--b1\r\n\
+Content-Type: message/delivery-status\r\n\
+\r\n\
+Reporting-MTA: dns; relay.example\r\n\
+\r\n\
+Final-Recipient: rfc822; v1@example.org\r\n\
+Action: failed\r\n\
+Status: 5.1.1\r\n\
+Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n\
+--b1\r\n\
+Content-Type: text/rfc822-headers\r\n\
+\r\n\
+From: urne <noreply@example.org>\r\n\
+To: v1@example.org\r\n\
+Message-ID: <abc.123@example.org>\r\n\
+Subject: Your credential\r\n\
+--b1--\r\n";
+
+    #[test]
+    fn reads_a_delivery_status_notification() {
+        let b = read_bounce(DSN.as_bytes()).unwrap();
+        assert_eq!(b.message_id, "<abc.123@example.org>");
+        assert!(
+            b.reason.contains("5.1.1") && b.reason.contains("no such user"),
+            "{}",
+            b.reason
+        );
+    }
+
+    #[test]
+    fn an_ordinary_message_is_not_a_bounce() {
+        assert_eq!(
+            read_bounce(b"From: a@b.org\r\nSubject: hi\r\n\r\nhello\r\n"),
+            None
+        );
+        assert_eq!(read_bounce(b"\xff\xfe not mail at all"), None);
+    }
 
     #[test]
     fn envelope_addresses() {

@@ -47,6 +47,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         crate::admin::tally_route,
         crate::admin::publish,
         crate::admin::mail_report,
+        crate::mailer::bounce,
         crate::voters::upload_roll,
         crate::voters::roll_page,
         crate::voters::admin_voted,
@@ -111,6 +112,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         crate::voters::Resend,
         crate::mailer::MailView,
         crate::mailer::MailProblem,
+        crate::mailer::BounceAck,
         crate::admin::AuditEntry,
     ))
 )]

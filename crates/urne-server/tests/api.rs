@@ -528,6 +528,7 @@ fn admin_routes(id: &str) -> Vec<(&'static str, String)> {
         ("POST", e("/credentials/private")),
         ("POST", e("/credentials/replace")),
         ("POST", e("/purge")),
+        ("POST", "/api/v1/admin/mail/bounces".into()),
     ]
 }
 

@@ -507,7 +507,67 @@ fn in_the_weaker_mode_the_server_mails_the_credentials_and_resends_them() {
             &json!({ "voter": "nobody" }),
         )
         .expect_error(404, "no_voter");
+    // A relay that took v4's mail reports later that it could not deliver it.
+    let id = message_id_to(&server, "v4@example.org");
+    let dsn = format!(
+        "From: MAILER-DAEMON@relay.example\r\nTo: noreply@localhost\r\nSubject: Undelivered\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n\
+         --b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay.example\r\n\r\n\
+         Final-Recipient: rfc822; v4@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+         Diagnostic-Code: smtp; 550 5.1.1 mailbox unknown\r\n\
+         --b\r\nContent-Type: text/rfc822-headers\r\n\r\nTo: v4@example.org\r\nMessage-ID: {id}\r\n--b--\r\n"
+    );
+    let auth = format!("Bearer {}", server.token);
+    let r = server.request(
+        "POST",
+        "/api/v1/admin/mail/bounces",
+        &[("authorization", &auth), ("content-type", "message/rfc822")],
+        Some(dsn.as_bytes()),
+    );
+    r.expect(200);
+    assert_eq!(r.json()["found"], true);
+    let report = server.admin_get(&e.admin_path("/mail")).expect(200).json();
+    assert_eq!(report["bounced"], 1);
+    let bounced: Vec<&Value> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] == "bounced")
+        .collect();
+    assert_eq!(bounced.len(), 1);
+    assert_eq!(bounced[0]["voter"], "v4");
+    assert!(bounced[0]["last_error"].as_str().unwrap().contains("5.1.1"));
+    // Something that is not a bounce report.
+    server
+        .request(
+            "POST",
+            "/api/v1/admin/mail/bounces",
+            &[("authorization", &auth), ("content-type", "message/rfc822")],
+            Some(b"Subject: hello\r\n\r\nhi\r\n"),
+        )
+        .expect_error(422, "not_a_bounce");
     e.seal();
+}
+
+/// The Message-ID of the first message in the outbox to `to`.
+fn message_id_to(server: &Server, to: &str) -> String {
+    let dir = server.state.config.maildir_path().join("new");
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let bytes = std::fs::read(entry.path()).unwrap();
+        let (headers, _) = mailparse::parse_headers(&bytes).unwrap();
+        let get = |k: &str| {
+            headers
+                .iter()
+                .find(|h| h.get_key().eq_ignore_ascii_case(k))
+                .map(|h| h.get_value())
+                .unwrap_or_default()
+        };
+        if get("To").contains(to) {
+            return get("Message-ID");
+        }
+    }
+    panic!("no message to {to}");
 }
 
 fn wait_report(server: &Server, e: &TestElection<'_>, done: impl Fn(&Value) -> bool) -> Value {
