@@ -264,9 +264,10 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         let state = crate::serve::state_for(config)?;
         runtime.spawn(crate::serve::serve(state.clone(), listener));
         let what = format!(
-            "{base}, {} store and mail outbox in {}",
+            "{base}, {} store in {}, mail to {}",
             state.store.backend(),
-            data.display()
+            data.display(),
+            data.join("outbox").display()
         );
         Ok(((state, base), what))
     })?;
@@ -325,8 +326,8 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         let inv: Invitations =
             admin.post(&format!("/api/v1/admin/elections/{ID}/setup"), &json!({}))?;
         let what = format!(
-            "{} voters (ids, names, addresses at example.org) in {}: a dry run found {} errors, \
-             {} warnings; imported; setup frozen, {} trustees invited",
+            "{} voters (ids, names, addresses at example.org) in {}: dry run with {} errors and \
+             {} warnings, imported; setup frozen, {} trustees invited",
             dry.voters,
             roll_path.display(),
             dry.errors.len(),
@@ -401,7 +402,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         )?;
         let what = format!(
             "the credential authority made {} credentials from the roll in {}; only the public \
-             list uploaded, fingerprint {fingerprint}",
+             list uploaded (fingerprint {fingerprint})",
             list.credentials.len(),
             authority_dir.display()
         );
@@ -451,9 +452,9 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
                 .context("the authority's delivery report")?,
         )?;
         let what = format!(
-            "the authority mailed the credentials into {}: {} sent, {} failed, {} bounced",
-            authority_outbox.display(),
+            "the authority mailed {} credentials into its outbox {} ({} failed, {} bounced)",
             report.sent.len(),
+            authority_outbox.display(),
             report.failed.len(),
             report.bounced.len()
         );
@@ -490,8 +491,8 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         let credentials = credentials_from_mail(&authority_outbox, &roll)?;
         let tokens = log_in(&anon, &roll, kept_back, &data.join("outbox"), args)?;
         let what = format!(
-            "{} voters read their credential in their mail; {} asked for a login code, read it \
-             in the server's mail and logged in",
+            "{} voters found their credential in their mail; {} asked for a login code, found \
+             it in the server's mail and logged in",
             credentials.len(),
             tokens.len() - kept_back
         );
@@ -607,8 +608,8 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         );
         let mail: MailReport = admin.get(&format!("/api/v1/admin/elections/{ID}/mail"))?;
         let what = format!(
-            "{} of {} voters voted (the organizer's list, by identifier, linked to no ballot); \
-             the server's mail: {} sent, {} queued, {} failed, {} bounced",
+            "{} of {} voters voted (the organizer's list, linked to no ballot); the server's \
+             mail: {} sent, {} queued, {} failed, {} bounced",
             voted.voters.len(),
             args.voters,
             mail.sent,
@@ -641,10 +642,8 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         );
         say!("  3. POST {election_url}/voter/login  {{\"voter\": \"ID\", \"code\": \"CODE\"}}");
         say!("     answers {{\"token\": TOKEN, …}}");
-        say!(
-            "  4. POST {election_url}/ballots with `Authorization: Bearer TOKEN` and a ballot made"
-        );
-        say!("     with the credential (spec §7), which a booth builds");
+        say!("  4. POST {election_url}/ballots  a ballot made with the credential (spec §7),");
+        say!("     with the header `Authorization: Bearer TOKEN`");
         say!("Press Ctrl-C to stop the server.");
         runtime.block_on(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -341,6 +341,27 @@ fn the_server_never_stores_nor_logs_a_private_credential() {
         "private credentials in the logs:\n{}",
         finder.describe(&hits)
     );
+    // The same search finds a scalar slipped into the logs in hex.
+    let mut leaky = logs.clone();
+    leaky.extend_from_slice(
+        format!(
+            "DEBUG key={}\n",
+            hex(&signing_scalar(&private[5].credential))
+        )
+        .as_bytes(),
+    );
+    let mut hits = vec![];
+    finder.find(&leaky, "the logs", &mut hits);
+    let found: Vec<(usize, &str)> = hits
+        .iter()
+        .map(|h| {
+            (
+                finder.needles[h.needle].owner,
+                finder.needles[h.needle].form,
+            )
+        })
+        .collect();
+    assert_eq!(found, vec![(5, "x in hex")]);
 
     // The server's own outbox holds login codes only, one per voter.
     let letters = files(&server.join("outbox"));
