@@ -81,15 +81,18 @@ pub struct DemoArgs {
     /// Seed for reproducible votes (keys always come from the operating system).
     #[arg(long)]
     seed: Option<u64>,
-    /// Directory for the election record (`record.jsonl`) and the server's data (`server/`,
-    /// replaced at each run).
+    /// Directory for the election record (`record.jsonl`), the organizer's roll (`roll.csv`),
+    /// the server's data (`server/`, with its mail in `server/outbox`) and the credential
+    /// authority's files (`authority/`, with its mail in `authority/outbox`), all replaced at
+    /// each run. With RUST_LOG set, the logs go to standard error.
     #[arg(long, default_value = "demo-election")]
     out: PathBuf,
     /// Port of the server on 127.0.0.1 (0: any free port).
     #[arg(long, default_value_t = 0)]
     port: u16,
     /// Leave the election open and the server running after the voters have voted, and print
-    /// the server's address and a few unused voters' credentials, to vote by hand.
+    /// the server's address, three voters who have not voted with their credentials, and how
+    /// they log in and cast.
     #[arg(long)]
     keep_open: bool,
     /// Hide progress bars.
