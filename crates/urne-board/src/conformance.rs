@@ -58,6 +58,7 @@ pub const ALL: &[(&str, Check)] = &[
     ),
     ("roll_paging", roll_paging),
     ("link_outcomes", link_outcomes),
+    ("batch_links", batch_links),
     ("concurrent_links", concurrent_links),
     ("voted_sorted_by_identifier", voted_sorted_by_identifier),
     ("login_codes", login_codes),
@@ -111,6 +112,7 @@ macro_rules! conformance_tests {
             roll_replace_is_atomic_and_phase_checked,
             roll_paging,
             link_outcomes,
+            batch_links,
             concurrent_links,
             voted_sorted_by_identifier,
             login_codes,
@@ -1430,6 +1432,50 @@ pub fn link_outcomes(store: &dyn Store) {
     );
     let none = "cf-link-none";
     is_no_election(store.link_credential(none, "v001", &c1, 1), none);
+}
+
+/// Many links in one call: outcomes in the order given, decided in the order of the voters'
+/// identifiers; an unknown voter links nothing.
+pub fn batch_links(store: &dyn Store) {
+    let id = "cf-link-batch";
+    election_with_roll(store, id, Phase::Open, 4);
+    let (c1, c2, c3) = (key(b'B', 1), key(b'B', 2), key(b'B', 3));
+    let outcomes = store
+        .link_credentials(
+            id,
+            &[
+                ("v002", c1),
+                ("v001", c1),
+                ("v001", c2),
+                ("v003", c3),
+                ("v003", c3),
+            ],
+            10,
+        )
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            LinkOutcome::CredentialTaken,
+            LinkOutcome::Linked,
+            LinkOutcome::VoterHasOther,
+            LinkOutcome::Linked,
+            LinkOutcome::Already,
+        ]
+    );
+    assert_eq!(
+        store.voter(id, "v001").unwrap().unwrap().credential,
+        Some(c1)
+    );
+    assert_eq!(store.voter(id, "v002").unwrap().unwrap().credential, None);
+    assert!(store.link_credentials(id, &[], 11).unwrap().is_empty());
+    // One unknown voter: the call fails and links nothing.
+    assert!(matches!(
+        store.link_credentials(id, &[("v002", c2), ("v404", key(b'B', 4))], 12),
+        Err(StoreError::Backend(m)) if m.contains("v404")
+    ));
+    assert_eq!(store.voter(id, "v002").unwrap().unwrap().credential, None);
+    assert_eq!(store.roll_stats(id).unwrap().linked, 2);
 }
 
 /// Concurrent links never both link: 8 threads linking one voter to 8 credentials, then 8

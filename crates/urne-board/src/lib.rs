@@ -742,7 +742,26 @@ pub trait Store: Send + Sync + fmt::Debug {
         voter: &str,
         credential: &Bytes32,
         now: i64,
-    ) -> Result<LinkOutcome, StoreError>;
+    ) -> Result<LinkOutcome, StoreError> {
+        let outcomes = self.link_credentials(id, &[(voter, *credential)], now)?;
+        outcomes
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Corrupt("link credential: no outcome".into()))
+    }
+
+    /// [`Store::link_credential`] for many links in one transaction (a group commit's
+    /// ballots): one outcome per link, in the order given, each decided as if the links were
+    /// made one after the other in the order of their voters' identifiers (stable: one voter's
+    /// links in the order given). That is also the order in which voters' rows are locked, so
+    /// that two batches never wait for each other's locks in a cycle. An unknown voter fails
+    /// the whole call, and nothing is linked.
+    fn link_credentials(
+        &self,
+        id: &str,
+        links: &[(&str, Bytes32)],
+        now: i64,
+    ) -> Result<Vec<LinkOutcome>, StoreError>;
 
     /// Marks voters as having voted, in one transaction: sets `voted_at = now` for those that
     /// have none yet (idempotent: an earlier time is kept). A voter that is not on the roll is

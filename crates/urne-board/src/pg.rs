@@ -1353,59 +1353,68 @@ impl Store for PostgresStore {
         })
     }
 
-    fn link_credential(
+    fn link_credentials(
         &self,
         id: &str,
-        voter: &str,
-        credential: &Bytes32,
+        links: &[(&str, Bytes32)],
         _now: i64,
-    ) -> Result<LinkOutcome, StoreError> {
-        let credential_bytes = credential.as_slice();
+    ) -> Result<Vec<LinkOutcome>, StoreError> {
+        // Voters' rows are locked in the order of their identifiers (see the trait).
+        let mut order: Vec<usize> = (0..links.len()).collect();
+        order.sort_by(|&a, &b| links[a].0.cmp(links[b].0));
         self.pool.with(|conn| {
             conn.transaction("link credential", |q| {
                 q.require_election(id)?;
-                // The voter's row lock serializes the links of one voter.
-                let r = q
-                    .query_opt(
-                        "link credential: voter",
-                        "SELECT credential FROM voters WHERE election = $1 AND voter = $2 \
-                         FOR UPDATE",
-                        &[&id, &voter],
-                    )?
-                    .ok_or_else(|| no_voter(id, voter))?;
-                let current = col::<Option<&[u8]>>(&r, 0, "voters.credential")?
-                    .map(|c| bytes32(c, "voters.credential"))
-                    .transpose()?;
-                let taken = current.is_none()
-                    && q.query_opt(
-                        "link credential: holder",
-                        "SELECT 1 FROM voters WHERE election = $1 AND credential = $2",
-                        &[&id, &credential_bytes],
-                    )?
-                    .is_some();
-                let outcome = link_outcome(current.as_ref(), credential, taken);
-                if outcome != LinkOutcome::Linked {
-                    return Ok(outcome);
-                }
-                // Another voter may be linking the same credential in a transaction this one
-                // cannot see yet: the unique index makes this update wait for it, and fail if
-                // it committed. The savepoint keeps the transaction usable after that failure.
-                let st = q.statement(
-                    "link credential",
-                    "UPDATE voters SET credential = $3 WHERE election = $1 AND voter = $2",
-                )?;
-                let mut savepoint = q.client.transaction().map_err(db("link credential"))?;
-                match savepoint.execute(&st, &[&id, &voter, &credential_bytes]) {
-                    Ok(_) => {
-                        savepoint.commit().map_err(db("link credential"))?;
-                        Ok(LinkOutcome::Linked)
+                let mut outcomes = vec![LinkOutcome::Already; links.len()];
+                for &i in &order {
+                    let (voter, credential) = (links[i].0, &links[i].1);
+                    let credential_bytes = credential.as_slice();
+                    // The voter's row lock serializes the links of one voter.
+                    let r = q
+                        .query_opt(
+                            "link credential: voter",
+                            "SELECT credential FROM voters WHERE election = $1 AND voter = $2 \
+                             FOR UPDATE",
+                            &[&id, &voter],
+                        )?
+                        .ok_or_else(|| no_voter(id, voter))?;
+                    let current = col::<Option<&[u8]>>(&r, 0, "voters.credential")?
+                        .map(|c| bytes32(c, "voters.credential"))
+                        .transpose()?;
+                    let taken = current.is_none()
+                        && q.query_opt(
+                            "link credential: holder",
+                            "SELECT 1 FROM voters WHERE election = $1 AND credential = $2",
+                            &[&id, &credential_bytes],
+                        )?
+                        .is_some();
+                    let outcome = link_outcome(current.as_ref(), credential, taken);
+                    if outcome != LinkOutcome::Linked {
+                        outcomes[i] = outcome;
+                        continue;
                     }
-                    Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                        drop(savepoint);
-                        Ok(LinkOutcome::CredentialTaken)
-                    }
-                    Err(e) => Err(db("link credential")(e)),
+                    // Another voter may be linking the same credential in a transaction this
+                    // one cannot see yet: the unique index makes this update wait for it, and
+                    // fail if it committed. The savepoint keeps the transaction usable after
+                    // that failure.
+                    let st = q.statement(
+                        "link credential",
+                        "UPDATE voters SET credential = $3 WHERE election = $1 AND voter = $2",
+                    )?;
+                    let mut savepoint = q.client.transaction().map_err(db("link credential"))?;
+                    outcomes[i] = match savepoint.execute(&st, &[&id, &voter, &credential_bytes]) {
+                        Ok(_) => {
+                            savepoint.commit().map_err(db("link credential"))?;
+                            LinkOutcome::Linked
+                        }
+                        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                            drop(savepoint);
+                            LinkOutcome::CredentialTaken
+                        }
+                        Err(e) => return Err(db("link credential")(e)),
+                    };
                 }
+                Ok(outcomes)
             })
         })
     }

@@ -1085,46 +1085,52 @@ impl Store for SqliteStore {
         })
     }
 
-    fn link_credential(
+    fn link_credentials(
         &self,
         id: &str,
-        voter: &str,
-        credential: &Bytes32,
+        links: &[(&str, Bytes32)],
         _now: i64,
-    ) -> Result<LinkOutcome, StoreError> {
+    ) -> Result<Vec<LinkOutcome>, StoreError> {
+        let mut order: Vec<usize> = (0..links.len()).collect();
+        order.sort_by(|&a, &b| links[a].0.cmp(links[b].0));
         self.write("link credential", |tx| {
             require_election(tx, id)?;
-            let current = query_opt(
-                tx,
-                "link credential: voter",
-                "SELECT credential FROM voters WHERE election = ?1 AND voter = ?2",
-                params![id, voter],
-                |r| {
-                    col::<Option<Vec<u8>>>(r, 0, "voters.credential")?
-                        .map(|c| bytes32(&c, "voters.credential"))
-                        .transpose()
-                },
-            )?
-            .ok_or_else(|| no_voter(id, voter))?;
-            let taken = current.is_none()
-                && query_opt(
+            let mut outcomes = vec![LinkOutcome::Already; links.len()];
+            for &i in &order {
+                let (voter, credential) = (links[i].0, &links[i].1);
+                let current = query_opt(
                     tx,
-                    "link credential: holder",
-                    "SELECT 1 FROM voters WHERE election = ?1 AND credential = ?2",
-                    params![id, credential.as_slice()],
-                    |_| Ok(()),
+                    "link credential: voter",
+                    "SELECT credential FROM voters WHERE election = ?1 AND voter = ?2",
+                    params![id, voter],
+                    |r| {
+                        col::<Option<Vec<u8>>>(r, 0, "voters.credential")?
+                            .map(|c| bytes32(&c, "voters.credential"))
+                            .transpose()
+                    },
                 )?
-                .is_some();
-            let outcome = link_outcome(current.as_ref(), credential, taken);
-            if outcome == LinkOutcome::Linked {
-                exec(
-                    tx,
-                    "link credential",
-                    "UPDATE voters SET credential = ?3 WHERE election = ?1 AND voter = ?2",
-                    params![id, voter, credential.as_slice()],
-                )?;
+                .ok_or_else(|| no_voter(id, voter))?;
+                let taken = current.is_none()
+                    && query_opt(
+                        tx,
+                        "link credential: holder",
+                        "SELECT 1 FROM voters WHERE election = ?1 AND credential = ?2",
+                        params![id, credential.as_slice()],
+                        |_| Ok(()),
+                    )?
+                    .is_some();
+                let outcome = link_outcome(current.as_ref(), credential, taken);
+                if outcome == LinkOutcome::Linked {
+                    exec(
+                        tx,
+                        "link credential",
+                        "UPDATE voters SET credential = ?3 WHERE election = ?1 AND voter = ?2",
+                        params![id, voter, credential.as_slice()],
+                    )?;
+                }
+                outcomes[i] = outcome;
             }
-            Ok(outcome)
+            Ok(outcomes)
         })
     }
 

@@ -103,29 +103,40 @@ async fn check_stage(
         let store = ctx.store.clone();
         let checked = tokio::task::spawn_blocking(move || {
             let refs: Vec<&Ballot> = batch.iter().map(|p| &p.ballot).collect();
-            let results: Vec<Option<ApiError>> = vartime_check_ballots(&live.election, &refs)
+            let mut results: Vec<Option<ApiError>> = vartime_check_ballots(&live.election, &refs)
                 .into_iter()
-                .zip(&batch)
-                .map(|(r, p)| match (r, &p.voter) {
-                    (Some(e), _) => {
+                .map(|r| {
+                    r.map(|e| {
                         let code = if e.check.id() == "V-6" {
                             "wrong_election"
                         } else {
                             "invalid_ballot"
                         };
-                        Some(ApiError::verify(code, &e))
-                    }
-                    // The signature proved that the voter holds the credential: link them.
-                    (None, Some(voter)) => crate::voters::link(
-                        store.as_ref(),
-                        &live.id,
-                        voter,
-                        p.ballot.credential.as_bytes(),
-                    )
-                    .err(),
-                    (None, None) => None,
+                        ApiError::verify(code, &e)
+                    })
                 })
                 .collect();
+            // The signatures proved that the logged-in voters hold their ballots' credentials:
+            // link them, all in one transaction.
+            let to_link: Vec<usize> = (0..batch.len())
+                .filter(|&i| results[i].is_none() && batch[i].voter.is_some())
+                .collect();
+            if !to_link.is_empty() {
+                let links: Vec<(&str, [u8; 32])> = to_link
+                    .iter()
+                    .map(|&i| {
+                        let p = &batch[i];
+                        (
+                            p.voter.as_deref().unwrap_or_default(),
+                            *p.ballot.credential.as_bytes(),
+                        )
+                    })
+                    .collect();
+                let linked = crate::voters::link_all(store.as_ref(), &live.id, &links);
+                for (&i, r) in to_link.iter().zip(linked) {
+                    results[i] = r.err();
+                }
+            }
             (batch, results)
         })
         .await;

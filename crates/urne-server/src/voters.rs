@@ -938,29 +938,38 @@ pub async fn voter_of(
     }
 }
 
-/// Links a logged-in voter to the credential of a ballot that passed its checks (so the voter
-/// proved to hold it): refuses a second credential for one identity, or a second identity
-/// for one credential.
-pub fn link(
+/// Links logged-in voters to the credentials of ballots that passed their checks (so each
+/// voter proved to hold it), in one transaction: refuses a second credential for one
+/// identity, or a second identity for one credential. One answer per link, in order.
+pub fn link_all(
     store: &dyn urne_board::Store,
     id: &str,
-    voter: &str,
-    credential: &[u8; 32],
-) -> ApiResult<()> {
-    match store.link_credential(id, voter, credential, crate::clock::now())? {
-        LinkOutcome::Linked | LinkOutcome::Already => Ok(()),
-        LinkOutcome::VoterHasOther => Err(ApiError::forbidden(
-            "identity_has_credential",
-            "you have already voted with another credential: each voter votes with the \
-             credential mailed to them only",
-        )
-        .field("credential")),
-        LinkOutcome::CredentialTaken => Err(ApiError::forbidden(
-            "credential_of_another_voter",
-            "this credential was used by another voter",
-        )
-        .field("credential")),
-    }
+    links: &[(&str, [u8; 32])],
+) -> Vec<ApiResult<()>> {
+    let outcomes = match store.link_credentials(id, links, crate::clock::now()) {
+        Ok(o) => o,
+        Err(e) => {
+            let e = ApiError::from(e);
+            return links.iter().map(|_| Err(e.clone())).collect();
+        }
+    };
+    outcomes
+        .into_iter()
+        .map(|o| match o {
+            LinkOutcome::Linked | LinkOutcome::Already => Ok(()),
+            LinkOutcome::VoterHasOther => Err(ApiError::forbidden(
+                "identity_has_credential",
+                "you have already voted with another credential: each voter votes with the \
+                 credential mailed to them only",
+            )
+            .field("credential")),
+            LinkOutcome::CredentialTaken => Err(ApiError::forbidden(
+                "credential_of_another_voter",
+                "this credential was used by another voter",
+            )
+            .field("credential")),
+        })
+        .collect()
 }
 
 // --- credentials: replacement, and the weaker mode where the server mails them ---
