@@ -33,6 +33,7 @@ use urne_core::manifest::valid_election_id;
 use crate::progress;
 use private::Mode;
 
+mod hand_over;
 mod mail;
 mod private;
 
@@ -61,6 +62,9 @@ enum CredentialsCommand {
     /// Print the fingerprint of a credential list: a public-credentials.json (with the
     /// replacements beside it), an election record, or the board of an election's address.
     Fingerprint(Fingerprint),
+    /// The weaker mode: give the private credentials to the server, which mails them (its
+    /// operator then sees them all; docs/voters.md §2.3).
+    HandOver(hand_over::HandOver),
 }
 
 #[derive(Args, Debug)]
@@ -127,6 +131,9 @@ pub fn run(args: &CredentialsArgs) -> anyhow::Result<std::process::ExitCode> {
         CredentialsCommand::Replace(a) => replace(a).map(|()| std::process::ExitCode::SUCCESS),
         CredentialsCommand::Fingerprint(a) => {
             fingerprint(a).map(|()| std::process::ExitCode::SUCCESS)
+        }
+        CredentialsCommand::HandOver(a) => {
+            hand_over::run(a).map(|()| std::process::ExitCode::SUCCESS)
         }
     }
 }
