@@ -1,0 +1,289 @@
+//! The browser booth's ballots verify with the Rust verifier (issue #7, point 2).
+//!
+//! For several election shapes (1 of 5; 2 to 3 of 6 with a blank vote; several questions; a
+//! weighted election whose key comes from the threshold ceremony), Rust makes the election and
+//! the voters' credentials and votes, and `node` makes every ballot with the booth's code
+//! (web/tools/make-ballots.js, fresh randomness from the system's generator). Rust then checks
+//! that each ballot parses, carries the voter's public credential and the tracker the booth
+//! showed, and passes the server's batch checks (V-5 to V-10); writes the election record with
+//! those ballots, the tally, the trustees' factors and the result; runs the universal verifier
+//! over it (every check V-1 to V-18); and compares the decrypted result with the count of the
+//! plaintext votes. A ballot with two choices exchanged must be refused, so the checks can fail.
+//!
+//! The test needs `node` and web/node_modules (`npm ci` in web/). Without them it is skipped with
+//! a message, unless URNE_REQUIRE_NODE=1 (set by scripts/test.sh when node is installed, and
+//! needed under CI), where it fails instead.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests unwrap what must succeed.
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+use urne_core::ballot::{Ballot, QuestionVote};
+use urne_core::credential::Credential;
+use urne_core::manifest::{Timestamp, WeightPolicy};
+use urne_core::tally::{TallyAccumulator, decrypt_result};
+use urne_core::testkit::{ElectionBuilder, Setup};
+use urne_verify::batch::vartime_check_ballots;
+use urne_verify::record::{BallotEntry, CredentialEntry, Entry, Instant, RecordWriter, TallyEntry};
+use urne_verify::simulate::{count, empty_result, random_vote, rng_for};
+use urne_verify::{Options, verify};
+
+const SEED: u64 = 7;
+
+/// The web/ directory, when `node` and the booth's dependencies are there to run it.
+fn booth() -> Option<PathBuf> {
+    let web = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web");
+    let required = std::env::var("URNE_REQUIRE_NODE").is_ok_and(|v| v == "1");
+    let node = Command::new("node").arg("--version").output();
+    let missing = match node {
+        Ok(out) if out.status.success() => {
+            if web
+                .join("node_modules/@noble/curves/package.json")
+                .is_file()
+            {
+                return Some(web);
+            }
+            "web/node_modules is missing (run `npm ci` in web/)"
+        }
+        _ => "`node` is not installed",
+    };
+    assert!(!required, "URNE_REQUIRE_NODE=1 but {missing}");
+    eprintln!("skipped: {missing}; set URNE_REQUIRE_NODE=1 to make this an error");
+    None
+}
+
+/// A vote in the booth's JSON form.
+fn vote_json(vote: &[QuestionVote]) -> Value {
+    vote.iter()
+        .map(|v| match v {
+            QuestionVote::Blank => json!({"blank": true}),
+            QuestionVote::Selected(s) => json!({"selected": s}),
+        })
+        .collect()
+}
+
+/// Runs the booth's ballot maker on `input`, returning its JSON output.
+fn make_ballots(web: &Path, input: &Value) -> Value {
+    let mut child = Command::new("node")
+        .arg(web.join("tools/make-ballots.js"))
+        .current_dir(web)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "make-ballots.js failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("make-ballots.js writes JSON")
+}
+
+/// One election shape: the booth votes for `voters` voters, and everything is checked.
+fn check_shape(web: &Path, name: &str, builder: ElectionBuilder, voters: usize) {
+    let setup: Setup = builder.build(&mut rng_for(Some(SEED), u64::MAX));
+    let election = &setup.election;
+    let manifest = election.manifest();
+    let weighted = manifest.weights == WeightPolicy::Weighted;
+    let mut rng = rng_for(Some(SEED), 1);
+    let credentials: Vec<Credential> = (0..voters)
+        .map(|_| Credential::generate(&mut rng))
+        .collect();
+    let keys: Vec<_> = credentials
+        .iter()
+        .map(|c| c.derive_key(&manifest.id))
+        .collect();
+    let weights: Vec<u64> = (0..voters)
+        .map(|v| if weighted { 1 + (v as u64 * 7) % 5 } else { 1 })
+        .collect();
+    let votes: Vec<Vec<QuestionVote>> = (0..voters)
+        .map(|_| random_vote(&mut rng, &manifest.questions))
+        .collect();
+
+    let input = json!({
+        "manifest": manifest.to_json(),
+        "voters": credentials.iter().zip(&votes).map(|(c, v)| json!({
+            "credential": c.display().as_str(),
+            "vote": vote_json(v),
+        })).collect::<Vec<_>>(),
+    });
+    let output = make_ballots(web, &input);
+    assert_eq!(
+        output["fingerprint"].as_str(),
+        Some(election.fingerprint().to_string().as_str()),
+        "{name}: the booth computes the election's fingerprint"
+    );
+    let made = output["ballots"].as_array().expect("a list of ballots");
+    assert_eq!(made.len(), voters, "{name}: one ballot per voter");
+
+    let ballots: Vec<Ballot> = made
+        .iter()
+        .enumerate()
+        .map(|(v, m)| {
+            let ballot = Ballot::from_json(m["ballot"].as_str().unwrap())
+                .unwrap_or_else(|e| panic!("{name}: ballot {v} does not parse: {e}"));
+            assert_eq!(
+                &ballot.credential,
+                keys[v].public(),
+                "{name}: ballot {v}'s credential"
+            );
+            assert_eq!(
+                m["tracker"].as_str(),
+                Some(ballot.tracker().to_string().as_str()),
+                "{name}: ballot {v}'s tracker as the booth shows it"
+            );
+            ballot
+        })
+        .collect();
+    let refs: Vec<&Ballot> = ballots.iter().collect();
+    for (v, e) in vartime_check_ballots(election, &refs).iter().enumerate() {
+        assert!(e.is_none(), "{name}: ballot {v} refused: {e:?}");
+    }
+
+    // The checks can fail: a ballot with two choices exchanged is refused.
+    let mut swapped = ballots[0].clone();
+    swapped.answers[0].choices.swap(0, 1);
+    assert!(
+        vartime_check_ballots(election, &[&swapped])[0].is_some(),
+        "{name}: a ballot with two choices exchanged is accepted"
+    );
+
+    // The record of the election, checked by the universal verifier.
+    let mut w = RecordWriter::new(Vec::new()).unwrap();
+    w.append(&Entry::Manifest(Box::new(manifest.clone())))
+        .unwrap();
+    if let Some(t) = &setup.ceremony {
+        for d in &t.dealings {
+            w.append(&Entry::Dealing(Box::new(d.clone()))).unwrap();
+        }
+        for c in &t.complaints {
+            w.append(&Entry::Complaint(Box::new(c.clone()))).unwrap();
+        }
+        for a in &t.answers {
+            w.append(&Entry::Answer(Box::new(a.clone()))).unwrap();
+        }
+    }
+    for (k, &weight) in keys.iter().zip(&weights) {
+        w.append(&Entry::Credential(CredentialEntry {
+            credential: *k.public(),
+            weight,
+        }))
+        .unwrap();
+    }
+    w.append(&Entry::Open(Instant {
+        at: manifest.opens_at,
+    }))
+    .unwrap();
+    let mut tally = TallyAccumulator::new(election);
+    let mut expected = empty_result(&manifest.questions);
+    for (v, ballot) in ballots.into_iter().enumerate() {
+        tally.add(&ballot, weights[v]);
+        for _ in 0..weights[v] {
+            count(&mut expected, &votes[v]);
+        }
+        let cast_at = Timestamp::from_unix(manifest.opens_at.unix() + 60 * (v as i64 + 1)).unwrap();
+        w.append(&Entry::Ballot(Box::new(BallotEntry {
+            cast_at,
+            tracker: ballot.tracker(),
+            ballot,
+        })))
+        .unwrap();
+    }
+    w.append(&Entry::Close(Instant {
+        at: manifest.closes_at,
+    }))
+    .unwrap();
+    let encrypted = tally.finish();
+    w.append(&Entry::Tally(Box::new(TallyEntry {
+        ballots: tally.ballots(),
+        total_weight: tally.total_weight(),
+        tally: encrypted.clone(),
+    })))
+    .unwrap();
+    let mut trng = rng_for(Some(SEED), 2);
+    let partials: Vec<_> = if setup.shares.is_empty() {
+        setup
+            .trustees
+            .iter()
+            .enumerate()
+            .map(|(i, k)| k.decrypt_tally(&mut trng, election, i as u32 + 1, &encrypted))
+            .collect()
+    } else {
+        let t = manifest.threshold as usize;
+        setup.shares[..t]
+            .iter()
+            .map(|s| s.decrypt_tally(&mut trng, election, &encrypted).unwrap())
+            .collect()
+    };
+    for pd in &partials {
+        w.append(&Entry::PartialDecryption(Box::new(pd.clone())))
+            .unwrap();
+    }
+    let result = decrypt_result(election, &encrypted, &partials, tally.total_weight()).unwrap();
+    w.append(&Entry::Result(Box::new(result.clone()))).unwrap();
+    let (record, _) = w.finish().unwrap();
+
+    let report = verify(Cursor::new(record), &Options::default(), &|_| {}).unwrap();
+    assert!(
+        report.valid && report.complete,
+        "{name}: the verifier refuses the record: {:?}",
+        report.failures
+    );
+    assert_eq!(report.ballots_cast, voters as u64, "{name}");
+    assert_eq!(
+        result, expected,
+        "{name}: the result is the count of the votes"
+    );
+    assert_eq!(report.result.as_ref(), Some(&expected), "{name}");
+}
+
+#[test]
+fn ballots_made_by_the_booth_verify_with_urne_verify() {
+    let Some(web) = booth() else { return };
+    check_shape(
+        &web,
+        "1 of 5",
+        ElectionBuilder::single_question("booth-1-of-5", 5, 1, 1).trustees(2),
+        12,
+    );
+    check_shape(
+        &web,
+        "2 to 3 of 6, or blank",
+        ElectionBuilder::with_questions("booth-k-of-n", vec![])
+            .question(6, 2, 3, true)
+            .trustees(1),
+        12,
+    );
+    check_shape(
+        &web,
+        "several questions",
+        ElectionBuilder::with_questions("booth-several", vec![])
+            .question(3, 1, 1, false)
+            .question(4, 0, 2, false)
+            .question(2, 1, 1, true)
+            .question(8, 1, 8, false)
+            .trustees(3),
+        10,
+    );
+    check_shape(
+        &web,
+        "weighted, 2 of 3 trustees",
+        ElectionBuilder::single_question("booth-weighted", 4, 1, 2)
+            .question(3, 1, 1, true)
+            .weights(WeightPolicy::Weighted)
+            .trustees(3)
+            .threshold(2),
+        10,
+    );
+}
