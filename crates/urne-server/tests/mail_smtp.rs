@@ -10,10 +10,9 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Server, Spec, Stage, TestElection};
+use support::{Server, Spec, Stage};
 use urne_core::credential::Credential;
 
 fn smtp_available() -> bool {
@@ -84,21 +83,6 @@ fn start_smtp(args: &[&str]) -> Smtp {
     }
 }
 
-fn wait_report(server: &Server, e: &TestElection<'_>, done: impl Fn(&Value) -> bool) -> Value {
-    let start = std::time::Instant::now();
-    loop {
-        let r = server.admin_get(&e.admin_path("/mail")).expect(200).json();
-        if done(&r) {
-            return r;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "mail report stuck at {r}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn retries_until_delivered_and_records_bounces() {
     if !smtp_available() {
@@ -139,7 +123,7 @@ fn retries_until_delivered_and_records_bounces() {
             &json!({ "credentials": entries }),
         )
         .expect(200);
-    let report = wait_report(&server, &e, |r| r["queued"] == 0);
+    let report = server.wait_mail_report(e.id(), |r| r["queued"] == 0);
     assert_eq!(
         (
             report["sent"].clone(),

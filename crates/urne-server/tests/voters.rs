@@ -480,7 +480,7 @@ fn in_the_weaker_mode_the_server_mails_the_credentials_and_resends_them() {
         assert!(text.contains(&format!("#credential={}", c.display().as_str())));
     }
     // The report says five sent, nothing else.
-    let report = wait_report(&server, &e, |r| r["sent"] == 5);
+    let report = server.wait_mail_report(e.id(), |r| r["sent"] == 5);
     assert_eq!(
         (report["failed"].clone(), report["bounced"].clone()),
         (json!(0), json!(0))
@@ -570,21 +570,6 @@ fn message_id_to(server: &Server, to: &str) -> String {
     panic!("no message to {to}");
 }
 
-fn wait_report(server: &Server, e: &TestElection<'_>, done: impl Fn(&Value) -> bool) -> Value {
-    let start = std::time::Instant::now();
-    loop {
-        let r = server.admin_get(&e.admin_path("/mail")).expect(200).json();
-        if done(&r) {
-            return r;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "mail report stuck at {r}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn when_the_relay_is_down_mail_is_retried_then_recorded_as_failed() {
     // A port where nothing listens.
@@ -608,7 +593,7 @@ fn when_the_relay_is_down_mail_is_retried_then_recorded_as_failed() {
     server
         .post_with(&e.path("/voter/code"), &[], &json!({ "voter": "v1" }))
         .expect(202);
-    let report = wait_report(&server, &e, |r| r["failed"] == 1);
+    let report = server.wait_mail_report(e.id(), |r| r["failed"] == 1);
     assert_eq!(report["sent"], 0);
     let problem = &report["problems"][0];
     assert_eq!(problem["voter"], "v1");

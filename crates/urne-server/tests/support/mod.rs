@@ -218,6 +218,26 @@ impl Server {
         }
     }
 
+    /// The election's mail report (`GET …/mail`), once `done` says it is what the test waits
+    /// for (at most 60 s).
+    pub fn wait_mail_report(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let start = std::time::Instant::now();
+        loop {
+            let r = self
+                .admin_get(&format!("/api/v1/admin/elections/{id}/mail"))
+                .expect(200)
+                .json();
+            if done(&r) {
+                return r;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "mail report stuck at {r}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Runs a future on the server's runtime (the scheduler's tick, say).
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.runtime.as_ref().unwrap().block_on(f)
