@@ -77,5 +77,21 @@ else
   echo "warning: python3 cannot import aiosmtpd: urne-mail's SMTP tests will be skipped" >&2
 fi
 
+echo "== node for the booth's code (web/)"
+# web/ holds the booth's protocol code in JavaScript (docs/booth.md). With node and npm, its
+# dependencies are installed exactly as web/package-lock.json pins them, its tests run over
+# every test vector, and urne-verify's booth_js test must run (not skip) with
+# URNE_REQUIRE_NODE=1: it verifies ballots made by the booth's code.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  node --test --test-reporter=dot web/test/
+  export URNE_REQUIRE_NODE=1
+elif [ -n "${CI:-}" ]; then
+  echo "error: node and npm are needed for the booth's tests (web/)" >&2
+  exit 1
+else
+  echo "warning: node or npm is missing: the booth's tests (web/) will be skipped" >&2
+fi
+
 echo "== tests"
 cargo test --workspace --all-features --locked
