@@ -190,7 +190,8 @@ export function parseBallot(input) {
 }
 
 /**
- * Verifies a ballot for `election` (from `loadElection`), as a server does before accepting it
+ * Verifies a ballot for `election` (from `loadElection`): its JSON text, its parsed JSON value,
+ * or a ballot as `createBallot`/`parseBallot` return it. It checks as a server does before accepting it
  * and as the booth does before sending it: parse (V-5), V-6 (its election is this one), V-5 (its
  * shape fits the manifest, its credential is not the identity), then each question in order, its
  * choice proofs (V-9) and then its count proof (V-10), and finally the signature (V-8) — the
@@ -200,7 +201,8 @@ export function parseBallot(input) {
  */
 export function verifyBallot(election, input) {
   const { manifest, fingerprint, key: Y } = election;
-  const ballot = typeof input === 'object' && input !== null && input.credential?.toBytes ? input : parseBallot(input);
+  const decoded = typeof input === 'object' && input !== null && typeof input.credential?.toBytes === 'function';
+  const ballot = decoded ? input : parseBallot(input);
   const fail = (check, path, msg, cause) => new UrneError(check, msg, { path, cause });
   if (!bytesEqual(ballot.election, fingerprint)) throw fail('V-6', 'election', 'is not this election');
   const X = ballot.credential;
