@@ -19,6 +19,9 @@ export const TAGS = Object.freeze({
   CREDENTIAL_LIST: 'urne/v1/credential/list',
   TRUSTEE_KEY_PROOF: 'urne/v1/trustee/key-proof',
   DECRYPTION_PROOF: 'urne/v1/trustee/decryption-proof',
+  LOG_LEAF: 'urne/v1/log/leaf',
+  LOG_NODE: 'urne/v1/log/node',
+  BOARD_TREE_HEAD: 'urne/v1/board/tree-head',
 });
 
 const utf8 = new TextEncoder();

@@ -11,3 +11,4 @@ export * from './credential.js';
 export * from './manifest.js';
 export * from './proofs.js';
 export * from './ballot.js';
+export * from './board.js';
