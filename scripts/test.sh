@@ -85,12 +85,31 @@ echo "== node for the booth's code (web/)"
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
   (cd web && npm ci --no-audit --no-fund --loglevel=error)
   node --test --test-reporter=dot web/test/
+  node web/tools/vendor.js --check
   export URNE_REQUIRE_NODE=1
 elif [ -n "${CI:-}" ]; then
   echo "error: node and npm are needed for the booth's tests (web/)" >&2
   exit 1
 else
   echo "warning: node or npm is missing: the booth's tests (web/) will be skipped" >&2
+fi
+
+echo "== chromium for the booth's end-to-end tests (web/e2e/)"
+# crates/urne-cli/tests/booth_e2e.rs drives the booth in Debian's headless chromium with
+# playwright-core (installed above by npm ci, from web/'s devDependencies; Playwright's own
+# browser download is not used). With both there it must run (URNE_REQUIRE_BROWSER=1).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing chromium (apt-get, about a minute)"
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 chromium; } \
+    >/tmp/urne-apt-chromium.log 2>&1 || tail -n 20 /tmp/urne-apt-chromium.log >&2
+fi
+if [ -x /usr/bin/chromium ] && [ -f web/node_modules/playwright-core/package.json ]; then
+  export URNE_REQUIRE_BROWSER=1
+elif [ -n "${CI:-}" ]; then
+  echo "error: chromium and playwright-core are needed for the booth's end-to-end tests" >&2
+  exit 1
+else
+  echo "warning: chromium or playwright-core is missing: the booth's end-to-end tests will be skipped" >&2
 fi
 
 echo "== tests"

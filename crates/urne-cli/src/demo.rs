@@ -628,7 +628,11 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         say!("The election stays open. Server: {base}");
         say!("  election:   {election_url}");
         say!("  board head: {election_url}/board/head");
-        say!("The browser booth is not part of this version yet. These voters have not voted:");
+        say!(
+            "In a browser, each opens the link in their letter from the authority ({}), logs in \
+             with a code from the server's mail, and votes. These voters have not voted:",
+            authority_outbox.join("new").display()
+        );
         for (v, c) in roll.iter().zip(&credentials).take(kept_back) {
             say!(
                 "  {:<16} {:<28} credential {}",
@@ -637,7 +641,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
                 c.display().as_str()
             );
         }
-        say!("Each votes in four steps:");
+        say!("Without a browser, each votes in four steps:");
         say!("  1. POST {election_url}/voter/code  {{\"voter\": \"ID\"}}");
         say!(
             "  2. read the code in the server's mail: {}",

@@ -25,6 +25,7 @@ pub mod mailer;
 pub mod metrics;
 pub mod oidc;
 pub mod openapi;
+pub mod pages;
 pub mod public;
 pub mod scheduler;
 pub mod trustees;
@@ -308,6 +309,8 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(public::healthz))
         .route("/metrics", get(public::metrics))
+        // The browser's pages (the booth) and their files: not API, so not in OpenAPI.
+        .merge(pages::routes())
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(axum::middleware::map_response(error::json_rejections))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -39,6 +39,9 @@ pub struct ElectionView {
     pub fingerprint: Option<String>,
     /// Lines on the board.
     pub board_size: u64,
+    /// How voters say who they are before casting (docs/voters.md §3): the booth logs the
+    /// voter in accordingly.
+    pub voter_auth: crate::draft::VoterAuth,
     /// The result, once published.
     #[schema(value_type = Option<Object>)]
     pub result: Option<ElectionResult>,
@@ -94,6 +97,7 @@ async fn view(state: &AppState, row: &ElectionRow, full: bool) -> ApiResult<Elec
         manifest: full.then(|| manifest.clone()),
         fingerprint: Some(live.election.fingerprint().to_string()),
         board_size: row.log_size,
+        voter_auth: live.voter_auth,
         result,
     })
 }

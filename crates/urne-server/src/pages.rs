@@ -1,0 +1,176 @@
+//! The browser's pages: the voting booth at `GET /vote/{id}` and its static files under
+//! `GET /static/…` (docs/booth.md).
+//!
+//! The files come from web/ and are embedded into the binary when it is built (rust-embed, with
+//! `debug-embed` so that debug builds and tests serve the same bytes as a release): the booth's
+//! own files (web/booth/), the protocol modules (web/src/urne/) and the vendored @noble modules
+//! (web/vendor/, written by web/tools/vendor.js and committed, so that building needs no node).
+//! `/static/{path}` serves web/{path}, with one substitution: web/src/urne/deps.js names its
+//! packages by bare specifiers, which a module worker cannot resolve, so the browser gets
+//! web/booth/urne-deps.js in its place, which names the vendored copies.
+//!
+//! These pages are not part of the API: they are merged at the root by [`routes`], outside
+//! `/api/v1` and the OpenAPI description. Every answer carries a strict Content-Security-Policy
+//! (this origin only, no inline script or style, no framing), `nosniff` and no referrer; files
+//! are revalidated on each load (`no-cache`) against an ETag, their SHA-256.
+
+use std::borrow::Cow;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::AppState;
+
+/// The files the browser may load, from web/.
+#[derive(rust_embed::Embed)]
+#[folder = "../../web/"]
+#[include = "booth/*"]
+#[include = "src/urne/*.js"]
+#[include = "vendor/**/*"]
+struct WebFiles;
+
+/// The page of the booth, served for every election id (the page asks the API for the election).
+const BOOTH_PAGE: &str = "booth/index.html";
+
+/// The Content-Security-Policy of every page and file: scripts, styles, workers, images and
+/// requests from this origin only; no inline code, plugins, framing or `<base>`.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self'; connect-src 'self'; worker-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The routes of the pages, merged at the root of the router.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/vote/{id}", get(booth))
+        .route("/static/{*path}", get(file))
+}
+
+/// `GET /vote/{id}`: the booth's page. The election id is read by the page from its address.
+async fn booth(Path(_id): Path<String>, headers: HeaderMap) -> Response {
+    serve(BOOTH_PAGE, &headers)
+}
+
+/// `GET /static/{path}`: one of the embedded files.
+async fn file(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    let source = match path.as_str() {
+        "src/urne/deps.js" => "booth/urne-deps.js",
+        other => other,
+    };
+    serve(source, &headers)
+}
+
+/// An embedded file with its headers, 304 when the browser's copy is current, or 404.
+fn serve(path: &str, headers: &HeaderMap) -> Response {
+    let Some(file) = WebFiles::get(path) else {
+        return with_policy(
+            (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "not found\n",
+            )
+                .into_response(),
+        );
+    };
+    let etag = format!(
+        "\"{}\"",
+        URL_SAFE_NO_PAD.encode(file.metadata.sha256_hash())
+    );
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let body = match file.data {
+            Cow::Borrowed(b) => axum::body::Body::from(b),
+            Cow::Owned(b) => axum::body::Body::from(b),
+        };
+        let mut r = body.into_response();
+        if let Ok(v) = HeaderValue::from_str(content_type(path)) {
+            r.headers_mut().insert(header::CONTENT_TYPE, v);
+        }
+        r
+    };
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    with_policy(response)
+}
+
+/// Adds the security headers every page and file carries.
+fn with_policy(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+/// The media type of a served file, from its extension (JavaScript modules must be served as
+/// JavaScript: browsers refuse a module of another type under `nosniff`).
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        _ => "text/plain; charset=utf-8",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_booth_and_its_modules_are_embedded() {
+        for path in [
+            BOOTH_PAGE,
+            "booth/booth.js",
+            "booth/worker.js",
+            "booth/urne-deps.js",
+            "src/urne/index.js",
+            "src/urne/ballot.js",
+            "vendor/@noble/curves/ed25519.js",
+            "vendor/@noble/hashes/sha2.js",
+        ] {
+            assert!(WebFiles::get(path).is_some(), "{path} is not embedded");
+        }
+        assert!(WebFiles::get("package.json").is_none());
+        assert!(WebFiles::get("test/booth.test.js").is_none());
+    }
+
+    #[test]
+    fn modules_are_javascript_and_unknown_files_are_text() {
+        assert_eq!(
+            content_type("src/urne/index.js"),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(content_type("booth/index.html"), "text/html; charset=utf-8");
+        assert_eq!(
+            content_type("vendor/@noble/curves/LICENSE"),
+            "text/plain; charset=utf-8"
+        );
+    }
+}

@@ -1,0 +1,276 @@
+// End to end in headless Chromium (issue #7): a real `urne demo --keep-open` (the real server,
+// the credential authority's mail, an open election), and one voter who votes through the booth
+// with the keyboard only: the credential link from the authority's letter, a login code from the
+// server's letter, the questions, the review, the ballot made in the booth's worker, the
+// acknowledgement with its tracker, the receipt's checks; then the ballot is found on the board
+// and `urne verify` accepts the board's record. It also checks the headers the pages are served
+// with, and measures in Chromium the time to make a 1-of-5 ballot.
+//
+// Needs: URNE_BIN (the `urne` binary), Debian's chromium (/usr/bin/chromium or URNE_CHROMIUM)
+// and playwright-core (web/ devDependencies). crates/urne-cli/tests/booth_e2e.rs runs it with
+// the binary it builds. With URNE_SCREENSHOTS=DIR it writes the booth's screenshots there.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { address, readMaildir } from './mail.js';
+
+const BIN = process.env.URNE_BIN;
+const CHROMIUM = process.env.URNE_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = process.env.URNE_SCREENSHOTS;
+const ID = 'demo-agm-2026';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let dir;
+let demo;
+let base;
+let voters = [];
+let context;
+let page;
+
+/** Starts `urne demo --keep-open` and reads what it prints until the server waits. */
+function startDemo() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, ['demo', '--voters', '6', '--keep-open', '--quiet', '--out', join(dir, 'demo')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`urne demo did not get ready:\n${out}\n${err}`)), 240_000);
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('Press Ctrl-C to stop the server.')) {
+        clearTimeout(timer);
+        const server = /Server: (http:\/\/\S+)/.exec(out);
+        const kept = [...out.matchAll(/^ {2}(\S+)\s+(\S+@\S+)\s+credential (\S+)$/gm)].map((m) => ({ id: m[1], email: m[2], credential: m[3] }));
+        resolve({ child, base: server[1], kept });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`urne demo exited (${code}) before it was ready:\n${out}\n${err}`)));
+  });
+}
+
+before(async () => {
+  assert.ok(BIN, 'URNE_BIN names the urne binary');
+  dir = mkdtempSync(join(tmpdir(), 'urne-e2e-'));
+  const started = await startDemo();
+  demo = started.child;
+  base = started.base;
+  voters = started.kept;
+  assert.equal(voters.length, 3, 'the demo kept three voters back');
+  context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    locale: 'en-GB',
+    viewport: { width: 1280, height: 900 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+});
+
+after(async () => {
+  await context?.close();
+  if (demo && demo.exitCode === null) {
+    const exited = new Promise((r) => demo.on('exit', r));
+    demo.kill('SIGINT');
+    await exited;
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The voting link the authority mailed to `email`. */
+function votingLink(email) {
+  const letters = readMaildir(join(dir, 'demo', 'authority', 'outbox')).filter((m) => address(m.headers.get('to')) === email);
+  assert.equal(letters.length, 1, `one letter from the authority to ${email}`);
+  const text = letters[0].text('text/plain');
+  const m = /(https?:\/\/\S+\/vote\/\S+#credential=[0-9A-Za-z-]+)/.exec(text);
+  assert.ok(m, `a voting link in the letter to ${email}`);
+  return m[1];
+}
+
+/** The newest login code the server mailed to `email`. */
+async function loginCode(email) {
+  for (let i = 0; i < 100; i += 1) {
+    const letters = readMaildir(join(dir, 'demo', 'server', 'outbox')).filter(
+      (m) => address(m.headers.get('to')) === email && /login code|code de connexion/i.test(m.headers.get('subject') ?? ''),
+    );
+    if (letters.length > 0) {
+      const code = /^\s*(\d{6})\s*$/m.exec(letters.at(-1).text('text/plain'));
+      assert.ok(code, 'a code of six digits on its own line');
+      return code[1];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no login code was mailed to ${email}`);
+}
+
+/**
+ * Presses Tab (Shift+Tab with `back`) until the focused element matches `selector` (keyboard
+ * only, as a voter would).
+ */
+async function tabTo(selector, back = false, most = 30) {
+  for (let i = 0; i < most; i += 1) {
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+/** Waits for a step's heading to read `text`, and checks the focus is on it. */
+async function step(text) {
+  await page.waitForFunction((t) => document.getElementById('heading')?.textContent === t, text, { timeout: 30_000 });
+  const focused = await page.evaluate(() => document.activeElement?.id);
+  assert.equal(focused, 'heading', `the focus moves to the heading of "${text}"`);
+}
+
+test('the pages are served with a strict policy and the right types', async () => {
+  const pageAnswer = await fetch(`${base}/vote/${ID}`);
+  assert.equal(pageAnswer.status, 200);
+  assert.match(pageAnswer.headers.get('content-type'), /^text\/html/);
+  const csp = pageAnswer.headers.get('content-security-policy');
+  assert.match(csp, /default-src 'self'/);
+  assert.match(csp, /script-src 'self'(;|$)/);
+  assert.doesNotMatch(csp, /unsafe|https?:/);
+  assert.equal(pageAnswer.headers.get('x-content-type-options'), 'nosniff');
+  assert.doesNotMatch(await pageAnswer.text(), /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
+  const deps = await fetch(`${base}/static/src/urne/deps.js`);
+  assert.match(deps.headers.get('content-type'), /^text\/javascript/);
+  assert.match(await deps.text(), /vendor\/@noble\/curves\/ed25519\.js/, "the browser's deps.js names the vendored copies");
+  const etag = deps.headers.get('etag');
+  assert.ok(etag);
+  assert.equal(deps.headers.get('cache-control'), 'no-cache');
+  const again = await fetch(`${base}/static/src/urne/deps.js`, { headers: { 'If-None-Match': etag } });
+  assert.equal(again.status, 304);
+  const vendored = await fetch(`${base}/static/vendor/@noble/curves/ed25519.js`);
+  assert.equal(vendored.status, 200);
+  assert.match(vendored.headers.get('content-type'), /^text\/javascript/);
+  assert.equal((await fetch(`${base}/static/package.json`)).status, 404);
+});
+
+test('a voter votes through the booth with the keyboard, and the ballot is on the board', async () => {
+  const voter = voters[0];
+  const link = votingLink(voter.email);
+  const sent = [];
+  page.on('request', (r) => sent.push(r.url() + (r.postData() ?? '')));
+  await page.goto(link);
+  // The credential is read and removed from the address bar.
+  await step('Say who you are');
+  assert.equal(new URL(page.url()).hash, '');
+
+  await tabTo('#voter');
+  await page.keyboard.type(voter.id);
+  await page.keyboard.press('Enter');
+  await step('Enter your code');
+  await tabTo('#code');
+  await page.keyboard.type(await loginCode(voter.email));
+  await page.keyboard.press('Enter');
+  await step('Your choices');
+
+  // The language switch: French, then back.
+  await tabTo('#lang', true);
+  await page.keyboard.press('Enter');
+  await step('Vos choix');
+  assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+  await tabTo('#lang', true);
+  await page.keyboard.press('Enter');
+  await step('Your choices');
+
+  // An empty second question is allowed (0 to 2), the first needs one answer: try the review
+  // first, which must refuse and send the focus to the first question.
+  await tabTo('#to-review');
+  await page.keyboard.press('Enter');
+  assert.match(await page.textContent('#q0-error'), /at least 1/);
+  assert.equal(await page.evaluate(() => document.activeElement?.name), 'q0');
+
+  // Question 1 (1 of 5, radios): the arrow keys choose Grace. Question 2 (up to 2 of 4,
+  // checkboxes): Library and Garden, after which the other two are disabled.
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'q0-1');
+  await tabTo('#q1-0');
+  await page.keyboard.press('Space');
+  await tabTo('#q1-1');
+  await page.keyboard.press('Space');
+  assert.equal(await page.isDisabled('#q1-2'), true, 'a third project cannot be chosen');
+  assert.match(await page.textContent('#q1-live'), /chosen 2|have chosen 2/);
+  if (SHOTS) {
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'booth-desktop.png'), fullPage: true });
+    await page.setViewportSize({ width: 360, height: 740 });
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 360, `no horizontal scrolling at 360 px (${wide})`);
+    await page.screenshot({ path: join(SHOTS, 'booth-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+  await tabTo('#to-review');
+  await page.keyboard.press('Enter');
+  await step('Check your choices');
+  const review = await page.textContent('.review');
+  assert.match(review, /Grace/);
+  assert.match(review, /Library, Garden/);
+
+  await tabTo('#cast');
+  await page.keyboard.press('Enter');
+  await step('Your vote is cast');
+  const tracker = (await page.textContent('#tracker')).trim();
+  assert.match(tracker, /^[A-Za-z0-9_-]{43}$/);
+  assert.equal(await page.getAttribute('#receipt-check', 'data-ok'), 'true', await page.textContent('#receipt-check'));
+  const ms = Number(await page.evaluate(() => document.body.dataset.ballotMs));
+  console.log(`# the booth's worker made the demo's ballot (1 of 5 with blank, and up to 2 of 4) in ${ms} ms`);
+
+  // The credential never left the page.
+  const credential = voter.credential.replace(/-/g, '');
+  for (const s of sent) assert.ok(!s.replace(/-/g, '').includes(credential), `the credential was sent: ${s}`);
+
+  // The ballot is on the board, found by its tracker.
+  const found = await fetch(`${base}/api/v1/elections/${ID}/ballots/${tracker}`);
+  assert.equal(found.status, 200);
+  const location = await found.json();
+  assert.equal(location.tracker, tracker);
+  assert.match(location.line, /"type":"ballot"/);
+
+  // The whole board so far passes the universal verifier.
+  const verified = spawnSync(BIN, ['verify', `${base}/api/v1/elections/${ID}`], { encoding: 'utf8' });
+  assert.equal(verified.status, 0, `urne verify:\n${verified.stdout}\n${verified.stderr}`);
+});
+
+test("a 1-of-5 ballot is made in Chromium in under 60 ms (the booth's code, median of 30)", async () => {
+  const times = await page.evaluate(async (id) => {
+    const urne = await import('/static/src/urne/index.js');
+    const view = await (await fetch(`/api/v1/elections/${id}`)).json();
+    const m = view.manifest;
+    const manifest = { ...m, questions: [{ ...m.questions[0], blank: false }] };
+    const election = urne.loadElection(manifest);
+    const key = urne.deriveCredentialKey(manifest.id, urne.generateCredential());
+    const out = [];
+    for (let i = 0; i < 33; i += 1) {
+      const t0 = performance.now();
+      const made = urne.createBallot(election, key, [{ selected: [i % 5] }]);
+      out.push(performance.now() - t0);
+      if (made.tracker.length !== 43) throw new Error('no tracker');
+    }
+    return out.slice(3).sort((a, b) => a - b);
+  }, ID);
+  const median = times[Math.floor(times.length / 2)];
+  console.log(
+    `# 1-of-5 ballot in headless Chromium: median ${median.toFixed(1)} ms, 10th percentile ${times[3].toFixed(1)} ms, 90th ${times[26].toFixed(1)} ms`,
+  );
+  assert.ok(median < 60, `median ${median} ms`);
+});
