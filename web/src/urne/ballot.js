@@ -2,10 +2,10 @@
 // its canonical items, its tracker, its JSON form, and its verification (V-5, V-6, V-8, V-9,
 // V-10; V-7, the credential's eligibility, is the server's and the verifier's).
 
-import { bytesEqual, decodeDigest, decodePoint, encodePoint, mod, toBase64Url } from './encoding.js';
+import { bytesEqual, decodeDigest, decodePoint, decodeScalar, encodePoint, encodeScalar, mod, toBase64Url } from './encoding.js';
 import { UrneError, rewrap } from './errors.js';
 import { ItemHasher, TAGS } from './hash.js';
-import { array, object, oneOf, parseStrictJson } from './json.js';
+import { array, object, oneOf, parseStrictJson, string } from './json.js';
 import {
   CHOICE_ALLOWED,
   choicePrefix,
@@ -76,6 +76,24 @@ export function checkVote(manifest, vote) {
  * its tracker in base64url.
  */
 export function createBallot(election, key, vote, draw = randomScalar) {
+  return makeBallot(election, key, vote, draw, null);
+}
+
+/**
+ * Makes a ballot and keeps what `createBallot` forgets: the ElGamal randomness of each of its
+ * ciphertexts, so that the voter can audit the encryption (Benaloh's cast-or-audit challenge;
+ * docs/booth.md, spec §7.5). Returns `{ballot, json, tracker, opened}`, `opened` being the opened
+ * ballot's JSON value (`encodeOpenedBallot`). A ballot whose randomness is known tells anyone
+ * how it votes: it must never be cast, and the booth makes a new one to cast.
+ */
+export function createAuditedBallot(election, key, vote, draw = randomScalar) {
+  const kept = [];
+  const made = makeBallot(election, key, vote, draw, kept);
+  const opened = encodeOpenedBallot(election, made, vote, kept);
+  return { ...made, opened };
+}
+
+function makeBallot(election, key, vote, draw, kept) {
   const { manifest, fingerprint, key: Y } = election;
   const plan = checkVote(manifest, vote);
   const X = key.X;
@@ -99,6 +117,7 @@ export function createBallot(election, key, vote, draw = randomScalar) {
     const statement = countStatement(q, choices, blankCt);
     const prefix = countPrefix(fingerprint, Y, X, qi, q, choices, blankCt);
     const countProof = proveDisjunctive(prefix, Y, statement, allowed, real, witness, draw);
+    if (kept !== null) kept.push(q.blank ? { choices: [...rs], blank: witness[0] } : { choices: [...rs] });
     rs.fill(0n);
     const answer = { choices, choice_proofs: choiceProofs };
     if (q.blank) answer.blank = blankCt;
@@ -242,4 +261,103 @@ export function verifyBallot(election, input) {
     throw fail('V-8', 'signature', 'the signature does not verify', e);
   }
   return { ballot, tracker: toBase64Url(ballotTracker(ballot)) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opened ballots (spec §7.5, informative): the Benaloh audit.
+
+/** The format of an opened ballot (spec §7.5). */
+export const OPENED_BALLOT_FORMAT = 'urne/opened-ballot/v1';
+
+/**
+ * An opened ballot's JSON value: `{format, election_id, election, tracker, ballot, vote,
+ * randomness}`. `vote` is the voter's claimed choices (as `createBallot` takes them), and
+ * `randomness[q]` is `{choices: [r per answer], blank?: r}`, scalars in base64url.
+ */
+export function encodeOpenedBallot(election, made, vote, randomness) {
+  return {
+    format: OPENED_BALLOT_FORMAT,
+    election_id: election.manifest.id,
+    election: toBase64Url(election.fingerprint),
+    tracker: made.tracker,
+    ballot: encodeBallot(made.ballot),
+    vote: vote.map((v) => (v.blank === true ? { blank: true } : { selected: [...v.selected] })),
+    randomness: randomness.map((r) => {
+      const out = { choices: r.choices.map(encodeScalar) };
+      if (r.blank !== undefined) out.blank = encodeScalar(r.blank);
+      return out;
+    }),
+  };
+}
+
+const openedRandomness = (v, p) =>
+  object(v, p, {
+    choices: [(x, q) => array(x, q, decodeScalar), true],
+    blank: [decodeScalar, false],
+  });
+
+/**
+ * Parses an opened ballot (JSON text or value). Throws `parse` with the offending field's path.
+ * `vote` is kept as it is written; `checkOpenedBallot` checks it against the manifest.
+ */
+export function parseOpenedBallot(input) {
+  try {
+    const value = typeof input === 'string' ? parseStrictJson(input, 'parse') : input;
+    return object(value, '', {
+      format: [oneOf(OPENED_BALLOT_FORMAT), true],
+      election_id: [string, true],
+      election: [decodeDigest, true],
+      tracker: [string, true],
+      ballot: [(x) => parseBallot(x), true],
+      vote: [(x, p) => array(x, p, (y) => y), true],
+      randomness: [(x, p) => array(x, p, openedRandomness), true],
+    });
+  } catch (e) {
+    throw e instanceof UrneError && e.kind === 'parse' ? e : rewrap(e, 'parse');
+  }
+}
+
+/**
+ * Checks an opened ballot against `election` (from `loadElection`, from the manifest the checker
+ * fetched itself). Throws UrneError when the document cannot be checked: `parse`, the ballot's own
+ * checks (`V-5`, `V-6` for another election, `V-8`…`V-10`), `vote` for claimed choices the
+ * manifest does not allow, `opening` for a randomness list of the wrong shape or a tracker
+ * that is not the ballot's. Otherwise returns `{ok, tracker, answers}`: `answers` lists, per
+ * question `question` and answer `answer` (`'blank'` for the blank flag), the claimed plaintext
+ * `m` and whether (r·G, r·Y + m·G) equals the ballot's ciphertext (`ok`); `ok` is true when every
+ * one does.
+ */
+export function checkOpenedBallot(election, input) {
+  const opened = input?.format === OPENED_BALLOT_FORMAT && input.election instanceof Uint8Array ? input : parseOpenedBallot(input);
+  const { manifest, fingerprint, key: Y } = election;
+  if (!bytesEqual(opened.election, fingerprint)) {
+    throw new UrneError('V-6', 'the opened ballot names another election', { path: 'election' });
+  }
+  const { ballot, tracker } = verifyBallot(election, opened.ballot);
+  if (tracker !== opened.tracker) throw new UrneError('opening', "is not the ballot's tracker", { path: 'tracker' });
+  const plan = checkVote(manifest, opened.vote);
+  if (opened.randomness.length !== manifest.questions.length) {
+    throw new UrneError('opening', `expected ${manifest.questions.length} entries`, { path: 'randomness' });
+  }
+  const answers = [];
+  const same = (a, b) => a.alpha.equals(b.alpha) && a.beta.equals(b.beta);
+  manifest.questions.forEach((q, qi) => {
+    const r = opened.randomness[qi];
+    const path = `randomness[${qi}]`;
+    if (r.choices.length !== q.answers.length) {
+      throw new UrneError('opening', `expected ${q.answers.length} values`, { path: `${path}.choices` });
+    }
+    if ((r.blank !== undefined) !== q.blank) {
+      throw new UrneError('opening', q.blank ? 'missing' : 'not allowed by the question', { path: `${path}.blank` });
+    }
+    const ans = ballot.answers[qi];
+    plan[qi].plaintexts.forEach((m, a) => {
+      answers.push({ question: qi, answer: a, m, ok: same(encrypt(Y, m, r.choices[a]), ans.choices[a]) });
+    });
+    if (q.blank) {
+      const m = plan[qi].blank;
+      answers.push({ question: qi, answer: 'blank', m, ok: same(encrypt(Y, m, r.blank), ans.blank) });
+    }
+  });
+  return { ok: answers.every((x) => x.ok), tracker, answers };
 }
