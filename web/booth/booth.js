@@ -482,6 +482,90 @@ function reviewStep() {
         el('button', { type: 'button', id: 'cast', onclick: () => show(castingStep) }, t('cast')),
         el('button', { type: 'button', class: 'secondary', onclick: () => show(questionsStep) }, t('change')),
       ),
+      el('p', { class: 'hint', id: 'audit-why' }, t('auditWhy')),
+      el(
+        'div',
+        { class: 'actions' },
+        el('button', { type: 'button', id: 'audit', class: 'secondary', 'aria-describedby': 'audit-why', onclick: () => show(auditingStep) }, t('audit')),
+      ),
+    ],
+  };
+}
+
+// The Benaloh audit (docs/booth.md): the worker makes a ballot and keeps its randomness; the
+// booth shows it opened and never sends it (state.ballot stays empty), then casts a new one.
+
+let audited = null; // {opened, tracker}: the last audited ballot, shown until the voter moves on
+
+function auditingStep() {
+  const line = el('p', {}, el('span', { class: 'progress', 'aria-hidden': 'true' }), t('auditWorking'));
+  queueMicrotask(async () => {
+    try {
+      state.ballot = null;
+      audited = await work('audit', { manifest: state.view.manifest, credential: state.credential, vote: vote() });
+      show(auditStep);
+    } catch (e) {
+      show(() => ({
+        heading: t('reviewHeading'),
+        body: [
+          el('p', { class: 'error', role: 'alert' }, e.message),
+          el('div', { class: 'actions' }, el('button', { type: 'button', onclick: () => show(reviewStep) }, t('retry'))),
+        ],
+      }));
+    }
+  });
+  return { heading: t('audit'), body: line };
+}
+
+function auditStep() {
+  const { opened, tracker } = audited;
+  const copied = el('span', { class: 'ok', id: 'audit-copied', 'aria-live': 'polite' });
+  const download = el('a', { id: 'audit-download', class: 'button secondary', download: `opened-ballot-${tracker.slice(0, 8)}.json` }, t('auditDownload'));
+  download.href = URL.createObjectURL(new Blob([opened], { type: 'application/json' }));
+  const verify = `/audit?election=${encodeURIComponent(state.id)}`;
+  return {
+    heading: t('auditHeading'),
+    body: [
+      el('p', {}, t('auditIntro')),
+      el('h2', { id: 'audit-tracker-label' }, t('auditTrackerLabel')),
+      el('p', { class: 'tracker', id: 'audit-tracker', 'aria-labelledby': 'audit-tracker-label' }, tracker),
+      el('p', { class: 'hint' }, t('auditTrackerHint')),
+      el('label', { class: 'field', for: 'opened' }, t('auditDocLabel')),
+      el('textarea', { id: 'opened', class: 'document', readonly: true, rows: 8, spellcheck: 'false' }, opened),
+      el(
+        'div',
+        { class: 'actions' },
+        el(
+          'button',
+          {
+            type: 'button',
+            id: 'audit-copy',
+            class: 'secondary',
+            onclick: async () => {
+              try {
+                await navigator.clipboard.writeText(opened);
+              } catch {
+                $('opened').select(); // no clipboard access: select it for the voter to copy
+              }
+              copied.textContent = t('auditCopied');
+            },
+          },
+          t('auditCopy'),
+        ),
+        download,
+        copied,
+      ),
+      el('h2', {}, t('auditCheckHeading')),
+      el('p', {}, t('auditCheck')),
+      el('p', {}, el('a', { id: 'audit-link', href: verify, target: '_blank', rel: 'noopener' }, t('auditLink'))),
+      el('h2', {}, t('auditNextHeading')),
+      el('p', {}, t('auditNext')),
+      el(
+        'div',
+        { class: 'actions' },
+        el('button', { type: 'button', id: 'recast', onclick: () => show(castingStep) }, t('recast')),
+        el('button', { type: 'button', class: 'secondary', onclick: () => show(questionsStep) }, t('change')),
+      ),
     ],
   };
 }
@@ -574,6 +658,6 @@ $('lang').addEventListener('click', () => {
   setLanguage(language() === 'en' ? 'fr' : 'en');
   chrome();
   // A step that is working (casting) keeps going; its next step comes in the new language.
-  if (state.step && state.step !== castingStep) show(state.step);
+  if (state.step && state.step !== castingStep && state.step !== auditingStep) show(state.step);
 });
 start();

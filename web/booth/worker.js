@@ -3,7 +3,7 @@
 // will, and checks the receipt the server gives back. Messages are {id, op, ...} and each answer
 // is {id, ok: true, ...} or {id, ok: false, error: {kind, message, path}}.
 
-import { createBallot, deriveCredentialKey, loadElection, verifyBallot, verifyReceipt } from '../src/urne/index.js';
+import { checkOpenedBallot, createAuditedBallot, createBallot, deriveCredentialKey, loadElection, verifyBallot, verifyReceipt } from '../src/urne/index.js';
 
 let loaded = null; // {text, election}: the election last loaded, kept for the receipt's check
 
@@ -24,6 +24,18 @@ const ops = {
     const checked = verifyBallot(e, made.json);
     if (checked.tracker !== made.tracker) throw new Error('the ballot changed when checked');
     return { json: made.json, tracker: made.tracker, ms };
+  },
+  /**
+   * Makes a ballot to audit (Benaloh): {manifest, credential, vote} → {opened, tracker}, the
+   * opened ballot's JSON text (indented) with the randomness of each ciphertext. It is checked
+   * here as the verification page will check it; the booth never sends it.
+   */
+  audit({ manifest, credential, vote }) {
+    const e = election(manifest);
+    const key = deriveCredentialKey(e.manifest.id, credential);
+    const made = createAuditedBallot(e, key, vote);
+    if (!checkOpenedBallot(e, made.opened).ok) throw new Error('the opened ballot does not match its choices');
+    return { opened: JSON.stringify(made.opened, null, 2), tracker: made.tracker };
   },
   /** Checks a receipt: {manifest, head, inclusion: {seq, line, path}, tracker, ballotJson}. */
   receipt({ manifest, head, inclusion, tracker, ballotJson }) {

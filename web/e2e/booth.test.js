@@ -2,7 +2,8 @@
 // the credential authority's mail, an open election), and one voter who votes through the booth
 // with the keyboard only: the credential link from the authority's letter, a login code from the
 // server's letter, the questions, the review, the ballot made in the booth's worker, the
-// acknowledgement with its tracker, the receipt's checks; then the ballot is found on the board
+// acknowledgement with its tracker, the receipt's checks (after a Benaloh audit: a first
+// encryption opened and checked on the independent /audit page, never cast); then the ballot is found on the board
 // and `urne verify` accepts the board's record. It also checks the headers the pages are served
 // with, and measures in Chromium the time to make a 1-of-5 ballot.
 //
@@ -126,10 +127,10 @@ async function loginCode(email) {
  * Presses Tab (Shift+Tab with `back`) until the focused element matches `selector` (keyboard
  * only, as a voter would).
  */
-async function tabTo(selector, back = false, most = 30) {
+async function tabTo(selector, back = false, most = 30, on = page) {
   for (let i = 0; i < most; i += 1) {
-    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    await on.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+    if (await on.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
   }
   throw new Error(`Tab never reached ${selector}`);
 }
@@ -163,6 +164,11 @@ test('the pages are served with a strict policy and the right types', async () =
   assert.equal(vendored.status, 200);
   assert.match(vendored.headers.get('content-type'), /^text\/javascript/);
   assert.equal((await fetch(`${base}/static/package.json`)).status, 404);
+  const audit = await fetch(`${base}/audit?election=${ID}`);
+  assert.equal(audit.status, 200);
+  assert.match(audit.headers.get('content-type'), /^text\/html/);
+  assert.equal(audit.headers.get('content-security-policy'), csp, 'the audit page has the same strict policy');
+  assert.doesNotMatch(await audit.text(), /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script on the audit page');
 });
 
 test('a voter votes through the booth with the keyboard, and the ballot is on the board', async () => {
@@ -226,10 +232,45 @@ test('a voter votes through the booth with the keyboard, and the ballot is on th
   assert.match(review, /Grace/);
   assert.match(review, /Library, Garden/);
 
-  await tabTo('#cast');
+  // The Benaloh audit: the booth opens a first encryption (never sent), the voter checks it on
+  // the independent page in another tab, then has the booth encrypt again and cast.
+  await tabTo('#audit');
+  await page.keyboard.press('Enter');
+  await step('Your encryption, opened');
+  const auditedTracker = (await page.textContent('#audit-tracker')).trim();
+  assert.match(auditedTracker, /^[A-Za-z0-9_-]{43}$/);
+  const opened = await page.inputValue('#opened');
+  const doc = JSON.parse(opened);
+  assert.equal(doc.format, 'urne/opened-ballot/v1');
+  assert.equal(doc.tracker, auditedTracker);
+  assert.deepEqual(doc.vote, [{ selected: [1] }, { selected: [0, 1] }]);
+  assert.match(await page.getAttribute('#audit-download', 'href'), /^blob:/);
+  const checker = await context.newPage();
+  await checker.goto(new URL(await page.getAttribute('#audit-link', 'href'), base).href);
+  assert.equal(await checker.inputValue('#election'), ID);
+  const checkOpened = async (text, ok) => {
+    await checker.fill('#opened', text);
+    await tabTo('#check', false, 30, checker);
+    await checker.keyboard.press('Enter');
+    await checker.waitForSelector(`#verdict[data-ok="${ok}"]`, { timeout: 30_000 });
+    assert.equal(await checker.evaluate(() => document.activeElement?.id), 'result-heading');
+    return checker.textContent('#verdict');
+  };
+  assert.match(await checkOpened(opened, true), /^Matches/);
+  assert.match(await checker.textContent('#audited-tracker'), new RegExp(auditedTracker));
+  // A booth that claimed another choice than it encrypted is caught, at the answers concerned.
+  const lied = structuredClone(doc);
+  lied.vote[0] = { selected: [0] };
+  assert.match(await checkOpened(JSON.stringify(lied), false), /^Does not match/);
+  assert.equal(await checker.locator('tbody tr[data-ok="false"]').count(), 2);
+  await checker.close();
+  await page.bringToFront();
+
+  await tabTo('#recast');
   await page.keyboard.press('Enter');
   await step('Your vote is cast');
   const tracker = (await page.textContent('#tracker')).trim();
+  assert.notEqual(tracker, auditedTracker, 'the cast ballot is a new encryption');
   assert.match(tracker, /^[A-Za-z0-9_-]{43}$/);
   assert.equal(await page.getAttribute('#receipt-check', 'data-ok'), 'true', await page.textContent('#receipt-check'));
   const ms = Number(await page.evaluate(() => document.body.dataset.ballotMs));
@@ -245,6 +286,9 @@ test('a voter votes through the booth with the keyboard, and the ballot is on th
   const location = await found.json();
   assert.equal(location.tracker, tracker);
   assert.match(location.line, /"type":"ballot"/);
+  // The audited ballot was never sent: its tracker is not on the board.
+  assert.equal((await fetch(`${base}/api/v1/elections/${ID}/ballots/${auditedTracker}`)).status, 404);
+  for (const s of sent) assert.ok(!s.includes(auditedTracker) && !s.includes(doc.ballot.answers[0].choices[0].alpha), `the audited ballot was sent: ${s}`);
 
   // The whole board so far passes the universal verifier.
   const verified = spawnSync(BIN, ['verify', `${base}/api/v1/elections/${ID}`], { encoding: 'utf8' });

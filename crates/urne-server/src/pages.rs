@@ -1,4 +1,5 @@
-//! The browser's pages: the voting booth at `GET /vote/{id}` and its static files under
+//! The browser's pages: the voting booth at `GET /vote/{id}`, the independent check of an
+//! opened ballot (the booth's Benaloh audit) at `GET /audit`, and their static files under
 //! `GET /static/…` (docs/booth.md).
 //!
 //! The files come from web/ and are embedded into the binary when it is built (rust-embed, with
@@ -37,6 +38,10 @@ struct WebFiles;
 /// The page of the booth, served for every election id (the page asks the API for the election).
 const BOOTH_PAGE: &str = "booth/index.html";
 
+/// The page that checks an opened ballot (the booth's Benaloh audit): its own page and script,
+/// sharing no state with the booth.
+const AUDIT_PAGE: &str = "booth/audit.html";
+
 /// The Content-Security-Policy of every page and file: scripts, styles, workers, images and
 /// requests from this origin only; no inline code, plugins, framing or `<base>`.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
@@ -47,12 +52,18 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/vote/{id}", get(booth))
+        .route("/audit", get(audit))
         .route("/static/{*path}", get(file))
 }
 
 /// `GET /vote/{id}`: the booth's page. The election id is read by the page from its address.
 async fn booth(Path(_id): Path<String>, headers: HeaderMap) -> Response {
     serve(BOOTH_PAGE, &headers)
+}
+
+/// `GET /audit`: the page that checks an opened ballot (the election id may come in its query).
+async fn audit(headers: HeaderMap) -> Response {
+    serve(AUDIT_PAGE, &headers)
 }
 
 /// `GET /static/{path}`: one of the embedded files.
@@ -147,6 +158,8 @@ mod tests {
     fn the_booth_and_its_modules_are_embedded() {
         for path in [
             BOOTH_PAGE,
+            AUDIT_PAGE,
+            "booth/audit.js",
             "booth/booth.js",
             "booth/worker.js",
             "booth/urne-deps.js",
