@@ -110,7 +110,10 @@ test("another ballot under an opening, a wrong tracker or another election's doc
   assert.throws(() => checkOpenedBallot(election, elsewhere), (e) => e.kind === 'V-6');
   const changedCt = structuredClone(doc);
   changedCt.ballot.answers[0].choices[0].alpha = doc.ballot.answers[0].choices[1].alpha;
-  assert.throws(() => checkOpenedBallot(election, changedCt), (e) => e.kind === 'V-9');
+  assert.throws(() => checkOpenedBallot(election, changedCt), (e) => e.kind === 'V-9' && e.path === 'ballot.answers[0].choice_proofs[0]');
+  const unparsable = structuredClone(doc);
+  unparsable.ballot.answers[0].choices[0].beta = 'AAAA';
+  assert.throws(() => parseOpenedBallot(unparsable), (e) => e.kind === 'parse' && e.path.startsWith('ballot.answers[0].choices[0]'));
 });
 
 test('an opened ballot that does not parse, or whose choices break the rules, is refused', () => {

@@ -308,12 +308,23 @@ export function parseOpenedBallot(input) {
       election_id: [string, true],
       election: [decodeDigest, true],
       tracker: [string, true],
-      ballot: [(x) => parseBallot(x), true],
+      ballot: [(x) => inBallot(() => parseBallot(x)), true],
       vote: [(x, p) => array(x, p, (y) => y), true],
       randomness: [(x, p) => array(x, p, openedRandomness), true],
     });
   } catch (e) {
     throw e instanceof UrneError && e.kind === 'parse' ? e : rewrap(e, 'parse');
+  }
+}
+
+/** Runs `f`, naming the opened ballot's `ballot` field in the path of an error it throws. */
+function inBallot(f) {
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof UrneError)) throw e;
+    const path = e.path === undefined || e.path === '.' || e.path === '' ? 'ballot' : `ballot.${e.path}`;
+    throw new UrneError(e.kind, e.detail, { path, cause: e.cause });
   }
 }
 
@@ -333,7 +344,7 @@ export function checkOpenedBallot(election, input) {
   if (!bytesEqual(opened.election, fingerprint)) {
     throw new UrneError('V-6', 'the opened ballot names another election', { path: 'election' });
   }
-  const { ballot, tracker } = verifyBallot(election, opened.ballot);
+  const { ballot, tracker } = inBallot(() => verifyBallot(election, opened.ballot));
   if (tracker !== opened.tracker) throw new UrneError('opening', "is not the ballot's tracker", { path: 'tracker' });
   const plan = checkVote(manifest, opened.vote);
   if (opened.randomness.length !== manifest.questions.length) {

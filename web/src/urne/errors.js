@@ -12,7 +12,7 @@
  * - proofs: `shape`, `challenge_sum`, `equation`;
  * - documents: `format` (a manifest that does not parse), `rule` (a manifest that breaks a rule of
  *   spec §4.2), `parse` (a ballot that does not parse), `vote` (a vote the booth refuses to
- *   encrypt);
+ *   encrypt), `opening` (an opened ballot whose randomness or tracker does not fit its ballot);
  * - checks of spec §10: `V-3`, `V-5`, `V-6`, `V-8`, `V-9`, `V-10`.
  *
  * `path` names the field, as urne-core does (`answers[1].choice_proofs[0]`, `.` for the whole
