@@ -10,6 +10,11 @@
 //! packages by bare specifiers, which a module worker cannot resolve, so the browser gets
 //! web/booth/urne-deps.js in its place, which names the vendored copies.
 //!
+//! The public pages of an election are served the same way: its home page with the published
+//! result at `GET /elections/{id}` and its bulletin board at `GET /elections/{id}/board`, also
+//! at `GET /elections/{id}/ballots/{tracker}` (the address the voters' letters give), from
+//! web/public/ with the pieces they share with other pages in web/common/.
+//!
 //! These pages are not part of the API: they are merged at the root by [`routes`], outside
 //! `/api/v1` and the OpenAPI description. Every answer carries a strict Content-Security-Policy
 //! (this origin only, no inline script or style, no framing), `nosniff` and no referrer; files
@@ -33,6 +38,8 @@ use crate::AppState;
 #[include = "booth/*"]
 #[include = "src/urne/*.js"]
 #[include = "vendor/**/*"]
+#[include = "public/*"]
+#[include = "common/*"]
 struct WebFiles;
 
 /// The page of the booth, served for every election id (the page asks the API for the election).
@@ -41,6 +48,12 @@ const BOOTH_PAGE: &str = "booth/index.html";
 /// The page that checks an opened ballot (the booth's Benaloh audit): its own page and script,
 /// sharing no state with the booth.
 const AUDIT_PAGE: &str = "booth/audit.html";
+
+/// The public page of an election: its title, dates, phase and, once published, its result.
+const ELECTION_PAGE: &str = "public/election.html";
+
+/// The public page of an election's bulletin board, with its search by ballot tracker.
+const BOARD_PAGE: &str = "public/board.html";
 
 /// The Content-Security-Policy of every page and file: scripts, styles, workers, images and
 /// requests from this origin only; no inline code, plugins, framing or `<base>`.
@@ -53,6 +66,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/vote/{id}", get(booth))
         .route("/audit", get(audit))
+        .route("/elections/{id}", get(election))
+        .route("/elections/{id}/board", get(board))
+        .route("/elections/{id}/ballots/{tracker}", get(ballot))
         .route("/static/{*path}", get(file))
 }
 
@@ -64,6 +80,22 @@ async fn booth(Path(_id): Path<String>, headers: HeaderMap) -> Response {
 /// `GET /audit`: the page that checks an opened ballot (the election id may come in its query).
 async fn audit(headers: HeaderMap) -> Response {
     serve(AUDIT_PAGE, &headers)
+}
+
+/// `GET /elections/{id}`: the election's public page (the page asks the API for the election).
+async fn election(Path(_id): Path<String>, headers: HeaderMap) -> Response {
+    serve(ELECTION_PAGE, &headers)
+}
+
+/// `GET /elections/{id}/board`: the election's bulletin board.
+async fn board(Path(_id): Path<String>, headers: HeaderMap) -> Response {
+    serve(BOARD_PAGE, &headers)
+}
+
+/// `GET /elections/{id}/ballots/{tracker}`: the bulletin board, looking the tracker up (the page
+/// reads it from its address).
+async fn ballot(Path(_ids): Path<(String, String)>, headers: HeaderMap) -> Response {
+    serve(BOARD_PAGE, &headers)
 }
 
 /// `GET /static/{path}`: one of the embedded files.
@@ -167,6 +199,14 @@ mod tests {
             "src/urne/ballot.js",
             "vendor/@noble/curves/ed25519.js",
             "vendor/@noble/hashes/sha2.js",
+            ELECTION_PAGE,
+            BOARD_PAGE,
+            "public/election.js",
+            "public/board.js",
+            "public/words.js",
+            "public/public.css",
+            "common/dom.js",
+            "common/lang.js",
         ] {
             assert!(WebFiles::get(path).is_some(), "{path} is not embedded");
         }
