@@ -245,6 +245,7 @@ test('a voter votes through the booth with the keyboard, and the ballot is on th
   assert.equal(doc.tracker, auditedTracker);
   assert.deepEqual(doc.vote, [{ selected: [1] }, { selected: [0, 1] }]);
   assert.match(await page.getAttribute('#audit-download', 'href'), /^blob:/);
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'booth-audit.png'), fullPage: true });
   const checker = await context.newPage();
   await checker.goto(new URL(await page.getAttribute('#audit-link', 'href'), base).href);
   assert.equal(await checker.inputValue('#election'), ID);
@@ -258,6 +259,14 @@ test('a voter votes through the booth with the keyboard, and the ballot is on th
   };
   assert.match(await checkOpened(opened, true), /^Matches/);
   assert.match(await checker.textContent('#audited-tracker'), new RegExp(auditedTracker));
+  if (SHOTS) await checker.screenshot({ path: join(SHOTS, 'audit-check.png'), fullPage: true });
+  // The page reads in French too, the result included.
+  await checker.focus('#lang');
+  await checker.keyboard.press('Enter');
+  assert.equal(await checker.getAttribute('html', 'lang'), 'fr');
+  assert.match(await checker.textContent('#verdict'), /^Correspond/);
+  await checker.keyboard.press('Enter');
+  assert.equal(await checker.getAttribute('html', 'lang'), 'en');
   // A booth that claimed another choice than it encrypted is caught, at the answers concerned.
   const lied = structuredClone(doc);
   lied.vote[0] = { selected: [0] };
