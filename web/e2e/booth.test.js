@@ -13,7 +13,8 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -26,6 +27,7 @@ const BIN = process.env.URNE_BIN;
 const CHROMIUM = process.env.URNE_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.URNE_SCREENSHOTS;
 const ID = 'demo-agm-2026';
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -133,6 +135,20 @@ async function tabTo(selector, back = false, most = 30, on = page) {
     if (await on.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
   }
   throw new Error(`Tab never reached ${selector}`);
+}
+
+/**
+ * Runs axe-core on a page and asserts no WCAG 2.1 A or AA violation. axe-core is evaluated
+ * through the debugging protocol, which the page's Content-Security-Policy does not govern, so
+ * the page keeps its policy.
+ */
+async function noViolations(on, what) {
+  await on.evaluate(readFileSync(AXE, 'utf8'));
+  const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+  const result = await on.evaluate((values) => globalThis.axe.run(document, { runOnly: { type: 'tag', values } }), tags);
+  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
+  assert.deepEqual(found, [], `axe-core on ${what}:\n${found.join('\n')}`);
+  assert.ok(result.passes.length > 10, `axe-core ran its checks on ${what}`);
 }
 
 /** Waits for a step's heading to read `text`, and checks the focus is on it. */
@@ -246,6 +262,7 @@ test('a voter votes through the booth with the keyboard, and the ballot is on th
   assert.deepEqual(doc.vote, [{ selected: [1] }, { selected: [0, 1] }]);
   assert.match(await page.getAttribute('#audit-download', 'href'), /^blob:/);
   if (SHOTS) await page.screenshot({ path: join(SHOTS, 'booth-audit.png'), fullPage: true });
+  await noViolations(page, "the booth's audit step");
   const checker = await context.newPage();
   await checker.goto(new URL(await page.getAttribute('#audit-link', 'href'), base).href);
   assert.equal(await checker.inputValue('#election'), ID);
@@ -260,6 +277,7 @@ test('a voter votes through the booth with the keyboard, and the ballot is on th
   assert.match(await checkOpened(opened, true), /^Matches/);
   assert.match(await checker.textContent('#audited-tracker'), new RegExp(auditedTracker));
   if (SHOTS) await checker.screenshot({ path: join(SHOTS, 'audit-check.png'), fullPage: true });
+  await noViolations(checker, 'the /audit page with its result');
   // The page reads in French too, the result included.
   await checker.focus('#lang');
   await checker.keyboard.press('Enter');
