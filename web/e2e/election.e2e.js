@@ -1,0 +1,407 @@
+// A whole election end to end in headless Chromium (issue #7), against a real `urne serve`:
+// the organizer drafts an election through the admin API (two questions like the demo's),
+// imports a roll of 20 voters and freezes the setup; one trustee registers with
+// `urne trustee new-identity --server`; the credential authority runs `urne credentials
+// generate`, the organizer uploads the public list and seals, the authority mails the
+// credentials into its Maildir outbox (`urne credentials mail --outbox-maildir`), and the
+// organizer opens the vote. Then 20 voters, each in a fresh browser context, open the link in
+// their letter, log in with the code the server mailed them and vote through the booth: one
+// audits a first encryption before casting a new one, another votes twice (the second ballot
+// counts). The organizer closes and tallies, the trustee decrypts through the server, the
+// organizer publishes; the result (API and /elections/{id}) must be the counts of each voter's
+// last choices, and `urne verify` must accept the exported record.
+//
+// Named *.e2e.js so that the booth's runner (`node --test e2e/`) does not pick it up:
+// crates/urne-cli/tests/election_e2e.rs runs it. Needs URNE_BIN, Debian's chromium
+// (/usr/bin/chromium or URNE_CHROMIUM) and playwright-core (web/ devDependencies).
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { address, readMaildir } from './mail.js';
+
+const BIN = process.env.URNE_BIN;
+const CHROMIUM = process.env.URNE_CHROMIUM ?? '/usr/bin/chromium';
+const ID = 'e2e-election-2026';
+const VOTERS = 20;
+const CONCURRENCY = 4;
+const AUDITOR = 0; // audits a first encryption, then casts
+const REVOTER = 1; // votes twice; the second ballot counts
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const QUESTIONS = [
+  {
+    text: 'Who should chair the association next year?',
+    answers: ['Ada', 'Grace', 'Alan', 'Barbara', 'Edsger'],
+    min: 1,
+    max: 1,
+    blank: true,
+    counting: 'plurality',
+  },
+  {
+    text: 'Which projects should the budget fund? (up to 2)',
+    answers: ['Library', 'Garden', 'Bicycle workshop', 'Choir'],
+    min: 0,
+    max: 2,
+    blank: false,
+    counting: 'plurality',
+  },
+];
+
+let dir;
+let server;
+let base;
+let token;
+let browser;
+
+/** The environment for `urne`, with nothing of the caller's URNE_* settings choosing for it. */
+function env(extra = {}) {
+  const out = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('URNE_')) out[k] = v;
+  return { ...out, ...extra };
+}
+
+/** Runs `urne ARGS`, which must succeed; its stdout and stderr. */
+function urne(args, extra = {}) {
+  const o = spawnSync(BIN, args, { encoding: 'utf8', env: env(extra) });
+  assert.equal(o.status, 0, `urne ${args.join(' ')}:\n${o.stdout}\n${o.stderr}`);
+  return `${o.stdout}${o.stderr}`;
+}
+
+/** A free TCP port on 127.0.0.1. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The organizer's call to the admin API, which must succeed; its JSON answer. */
+async function admin(method, path, body, type = 'application/json') {
+  const r = await fetch(`${base}/api/v1/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': type },
+    body: typeof body === 'string' ? body : JSON.stringify(body ?? {}),
+  });
+  const text = await r.text();
+  assert.ok(r.status < 300, `${method} ${path}: HTTP ${r.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function view() {
+  return (await fetch(`${base}/api/v1/elections/${ID}`)).json();
+}
+
+/** Uniform integer in [0, n). */
+const pick = (n) => Math.floor(Math.random() * n);
+
+/** A random valid choice: question 1 one of five or blank, question 2 zero to two of four. */
+function randomVote() {
+  const q0 = pick(6);
+  const q1 = [0, 1, 2, 3].filter(() => Math.random() < 0.4).slice(0, 2);
+  return [q0 === 5 ? { blank: true } : { selected: [q0] }, { selected: q1 }];
+}
+
+const voterId = (i) => `v${String(i + 1).padStart(2, '0')}`;
+const email = (i) => `${voterId(i)}@example.org`;
+
+before(async () => {
+  assert.ok(BIN, 'URNE_BIN names the urne binary');
+  dir = mkdtempSync(join(tmpdir(), 'urne-election-'));
+  const data = join(dir, 'server');
+  const password = "organizer's password";
+  urne(['admin', 'add', 'root', '--data-dir', data], { URNE_ADMIN_PASSWORD: password });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', data], { stdio: 'ignore', env: env() });
+  for (let i = 0; ; i += 1) {
+    assert.ok(i < 600 && server.exitCode === null, 'urne serve did not start');
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // The organizer's API token, from a login.
+  const login = await fetch(`${base}/api/v1/admin/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'root', password }),
+  });
+  assert.ok(login.ok, `login: ${login.status}`);
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const made = await fetch(`${base}/api/v1/admin/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie },
+    body: JSON.stringify({ label: 'e2e' }),
+  });
+  ({ token } = await made.json());
+  assert.ok(token, 'an API token');
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server.on('exit', r));
+    server.kill('SIGINT');
+    await exited;
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The voting link the authority mailed to voter `i`. */
+function votingLink(i) {
+  const letters = readMaildir(join(dir, 'authority', 'outbox')).filter((m) => address(m.headers.get('to')) === email(i));
+  assert.equal(letters.length, 1, `one letter from the authority to ${email(i)}`);
+  const m = /(https?:\/\/\S+\/vote\/\S+#credential=[0-9A-Za-z-]+)/.exec(letters[0].text('text/plain'));
+  assert.ok(m, `a voting link in the letter to ${email(i)}`);
+  return m[1];
+}
+
+/** The server's login-code letters to voter `i`. */
+function codeLetters(i) {
+  try {
+    return readMaildir(join(dir, 'server', 'outbox')).filter(
+      (m) => address(m.headers.get('to')) === email(i) && /login code|code de connexion/i.test(m.headers.get('subject') ?? ''),
+    );
+  } catch {
+    return []; // no outbox yet
+  }
+}
+
+/** The login code of the letter after the first `seen` ones to voter `i`. */
+async function loginCode(i, seen) {
+  for (let n = 0; n < 300; n += 1) {
+    const letters = codeLetters(i);
+    if (letters.length > seen) {
+      const code = /^\s*(\d{6})\s*$/m.exec(letters[seen].text('text/plain'));
+      assert.ok(code, 'a code of six digits on its own line');
+      return code[1];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no login code was mailed to ${email(i)}`);
+}
+
+/** Waits for the booth's step heading to read `text`. */
+async function step(page, text) {
+  await page.waitForFunction((t) => document.getElementById('heading')?.textContent === t, text, { timeout: 60_000 });
+}
+
+/** Ticks the booth's inputs for `vote`. */
+async function choose(page, vote) {
+  for (const [qi, c] of vote.entries()) {
+    if (c.blank) await page.check(`#q${qi}-blank`);
+    else for (const a of c.selected) await page.check(`#q${qi}-${a}`);
+  }
+}
+
+/**
+ * Voter `i` votes `vote` through the booth in a fresh browser context: the link from the
+ * authority's letter, a login code from the server's letter, the choices, the review, then
+ * (with `audit`) a first encryption opened and checked before a new one is cast. The tracker.
+ */
+async function vote(i, choices, audit = false) {
+  const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(votingLink(i));
+    await step(page, 'Say who you are');
+    assert.equal(new URL(page.url()).hash, '', 'the credential leaves the address bar');
+    const seen = codeLetters(i).length;
+    await page.fill('#voter', voterId(i));
+    await page.press('#voter', 'Enter');
+    await step(page, 'Enter your code');
+    await page.fill('#code', await loginCode(i, seen));
+    await page.press('#code', 'Enter');
+    await step(page, 'Your choices');
+    await choose(page, choices);
+    await page.click('#to-review');
+    await step(page, 'Check your choices');
+    let audited;
+    if (audit) {
+      await page.click('#audit');
+      await step(page, 'Your encryption, opened');
+      const opened = JSON.parse(await page.inputValue('#opened'));
+      assert.deepEqual(opened.vote, choices, 'the opened ballot holds the voter’s choices');
+      audited = opened.tracker;
+      await page.click('#recast');
+    } else {
+      await page.click('#cast');
+    }
+    await step(page, 'Your vote is cast');
+    const tracker = (await page.textContent('#tracker')).trim();
+    assert.match(tracker, /^[A-Za-z0-9_-]{43}$/);
+    if (audited) assert.notEqual(tracker, audited, 'the cast ballot is a new encryption');
+    assert.equal(await page.getAttribute('#receipt-check', 'data-ok'), 'true', await page.textContent('#receipt-check'));
+    assert.deepEqual(errors, [], `no error in voter ${voterId(i)}'s page`);
+    return { tracker, audited };
+  } finally {
+    await context.close();
+  }
+}
+
+test('20 voters vote through the booth, the trustee decrypts, the results page shows the counts and the record verifies', async () => {
+  const t0 = Date.now();
+  const lap = (what) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  // The organizer: the draft, the roll, the setup frozen.
+  const now = Math.floor(Date.now() / 1000);
+  const iso = (s) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  await admin('POST', '/elections', {
+    id: ID,
+    draft: {
+      title: 'Annual general meeting (e2e)',
+      description: 'Twenty voters through the booth, end to end.',
+      questions: QUESTIONS,
+      opens_at: iso(now - 60),
+      closes_at: iso(now + 86400),
+      trustees: ['Trustee 1'],
+      threshold: 1,
+      voter_auth: 'email_code',
+      language: 'en',
+      auto_open: false,
+    },
+  });
+  const roll = `id,email,name\n${Array.from({ length: VOTERS }, (_, i) => `${voterId(i)},${email(i)},Voter ${i + 1}\n`).join('')}`;
+  const rollFile = join(dir, 'roll.csv');
+  writeFileSync(rollFile, roll);
+  const imported = await admin('PUT', `/elections/${ID}/roll?format=csv`, roll, 'text/csv');
+  assert.equal(imported.voters, VOTERS, JSON.stringify(imported));
+  const { invitations } = await admin('POST', `/elections/${ID}/setup`, {});
+  assert.equal(invitations.length, 1);
+
+  // The trustee registers its key through the server.
+  const trusteeDir = join(dir, 'trustee');
+  mkdirSync(trusteeDir);
+  const trustee = { URNE_PASSPHRASE: 'passphrase of trustee 1', URNE_INVITATION: invitations[0] };
+  const base1 = ['--election', ID, '--index', '1', '--server', base];
+  urne(['trustee', 'new-identity', ...base1, '--name', 'Trustee 1', '--out', trusteeDir, '--kdf-memory-kib', '1024'], trustee);
+
+  // The credential authority; the organizer uploads the public list and seals; then the mail.
+  const authority = join(dir, 'authority');
+  urne(['credentials', 'generate', '--quiet', '--election', ID, '--roll', rollFile, '--out', authority]);
+  await admin('PUT', `/elections/${ID}/credentials`, readFileSync(join(authority, 'public-credentials.json'), 'utf8'));
+  await admin('POST', `/elections/${ID}/seal`, {});
+  urne([
+    'credentials',
+    'mail',
+    '--private',
+    join(authority, 'private-credentials.csv'),
+    '--election-url',
+    `${base}/api/v1/elections/${ID}`,
+    '--outbox-maildir',
+    join(authority, 'outbox'),
+    '--from',
+    'Credential authority <credentials@example.org>',
+    '--per-second',
+    '1000000',
+    '--quiet',
+  ]);
+  await admin('POST', `/elections/${ID}/open`, {});
+  assert.equal((await view()).phase, 'open');
+  lap('election set up and open');
+
+  // The voters, CONCURRENCY at a time; the revoter votes again once everyone has voted.
+  const chosen = Array.from({ length: VOTERS }, randomVote);
+  const trackers = new Array(VOTERS);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < VOTERS) {
+        const i = next;
+        next += 1;
+        trackers[i] = await vote(i, chosen[i], i === AUDITOR);
+      }
+    }),
+  );
+  const first = trackers[REVOTER].tracker;
+  let second = randomVote();
+  while (JSON.stringify(second) === JSON.stringify(chosen[REVOTER])) second = randomVote();
+  chosen[REVOTER] = second;
+  trackers[REVOTER] = await vote(REVOTER, second);
+  lap(`${VOTERS} voters voted (one audited, one voted twice)`);
+
+  // Every cast ballot is on the board; the audited encryption never was.
+  for (const t of [...trackers.map((x) => x.tracker), first]) {
+    assert.equal((await fetch(`${base}/api/v1/elections/${ID}/ballots/${t}`)).status, 200, `ballot ${t} on the board`);
+  }
+  assert.equal((await fetch(`${base}/api/v1/elections/${ID}/ballots/${trackers[AUDITOR].audited}`)).status, 404);
+
+  // The organizer closes and tallies, the trustee decrypts through the server, the result is
+  // published.
+  await admin('POST', `/elections/${ID}/close`, {});
+  await admin('POST', `/elections/${ID}/tally`, {});
+  urne(['trustee', 'decrypt', ...base1, '--secret', join(trusteeDir, 'trustee-1.secret'), '--quiet'], trustee);
+  await admin('POST', `/elections/${ID}/publish`, {});
+  lap('tallied, decrypted and published');
+
+  // The expected result: each voter's last choices, counted.
+  const expected = QUESTIONS.map((q) => ({ counts: q.answers.map(() => 0), ...(q.blank ? { blank: 0 } : {}) }));
+  for (const v of chosen) {
+    for (const [qi, c] of v.entries()) {
+      if (c.blank) expected[qi].blank += 1;
+      else for (const a of c.selected) expected[qi].counts[a] += 1;
+    }
+  }
+  const published = await view();
+  assert.equal(published.phase, 'published');
+  assert.deepEqual(published.result, { questions: expected }, 'the API gives the counts of the last ballots');
+
+  // The results page shows those numbers.
+  const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}/elections/${ID}`);
+  await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 });
+  assert.equal(await page.getAttribute('#phase', 'data-phase'), 'published');
+  const share = (n) => `${((n / VOTERS) * 100).toFixed(1)}%`;
+  assert.equal(await page.textContent('#turnout'), `Turnout: ${VOTERS} ballots counted for ${VOTERS} voters (100.0%).`);
+  for (const [qi, q] of expected.entries()) {
+    const rows = QUESTIONS[qi].answers.map((a, i) => [a, String(q.counts[i]), share(q.counts[i])]);
+    if (q.blank !== undefined) rows.push(['Blank votes', String(q.blank), share(q.blank)]);
+    const shown = await page.$$eval(`#q${qi}-table tbody tr`, (trs) => trs.map((r) => [...r.children].map((c) => c.textContent)));
+    assert.deepEqual(shown, rows, `question ${qi + 1}'s table on the results page`);
+    const bars = await page.$$eval(`#q${qi}-chart rect`, (rects) => rects.map((r) => r.getAttribute('data-count')));
+    assert.deepEqual(bars, rows.map((r) => r[1]), `question ${qi + 1}'s chart`);
+  }
+  assert.deepEqual(errors, [], 'no error in the results page');
+
+  // The record the page links to passes the universal verifier.
+  const href = await page.getAttribute('#record-link', 'href');
+  await context.close();
+  const downloaded = await fetch(new URL(href, base));
+  assert.equal(downloaded.status, 200);
+  const file = join(dir, `${ID}.record.jsonl`);
+  writeFileSync(file, Buffer.from(await downloaded.arrayBuffer()));
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
+  assert.equal(lines.filter((l) => l.type === 'ballot').length, VOTERS + 1, 'every cast ballot is in the record, the revote too');
+  const verified = spawnSync(BIN, ['verify', '--quiet', file], { encoding: 'utf8', env: env() });
+  assert.equal(verified.status, 0, `urne verify:\n${verified.stdout}\n${verified.stderr}`);
+  assert.match(`${verified.stdout}${verified.stderr}`, /VALID/);
+  lap('results page checked and record verified');
+});
