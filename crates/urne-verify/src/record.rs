@@ -4,8 +4,8 @@
 //! `type`; the other members depend on the type. The lines follow the election's life:
 //!
 //! ```text
-//! header, manifest, dealing*, complaint*, answer*, credential*, (revocation credential)*, open,
-//! ballot*, close, tally, partial_decryption*, result
+//! header, manifest, dealing*, complaint*, answer*, credential*, (revocation credential)*, booth?,
+//! open, ballot*, close, tally, partial_decryption*, result
 //! ```
 //!
 //! and the record ends with a `tree_head` line holding the number of lines before it and the
@@ -47,6 +47,9 @@ pub enum Entry {
     /// A listed credential revoked before voting opened; the next line lists its replacement
     /// (spec §5.5).
     Revocation(Revocation),
+    /// The files the server serves to voters, declared just before the election opens (spec
+    /// §7.6).
+    Booth(BoothEntry),
     /// The election opened.
     Open(Instant),
     /// A ballot, as cast.
@@ -89,6 +92,28 @@ pub struct CredentialEntry {
 pub struct Revocation {
     /// The public credential revoked: one listed on an earlier `credential` line.
     pub credential: urne_core::group::Point,
+}
+
+/// A `booth` line: the files the server declares it serves to voters for this election, each
+/// with the SHA-256 digest of its bytes as served (spec §7.6). It is written in the same append
+/// as the `open` line, just before it. Parsing checks the form only; the order and uniqueness of
+/// the paths are checked by the verifier (V-18).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoothEntry {
+    /// The files, sorted by path, each path once.
+    pub files: Vec<BoothFile>,
+}
+
+/// One file of a [`BoothEntry`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoothFile {
+    /// The absolute path the file is served under, on the server's origin (e.g. `/vote/{id}`).
+    pub path: String,
+    /// SHA-256 of the bytes served (FIPS 180-4), 32 bytes in base64url (spec §2.4).
+    #[serde(with = "bytes_b64")]
+    pub sha256: [u8; 32],
 }
 
 /// An `open` or `close` line.
@@ -145,6 +170,7 @@ impl Entry {
             Entry::Answer(_) => "answer",
             Entry::Credential(_) => "credential",
             Entry::Revocation(_) => "revocation",
+            Entry::Booth(_) => "booth",
             Entry::Open(_) => "open",
             Entry::Ballot(_) => "ballot",
             Entry::Close(_) => "close",
@@ -213,6 +239,7 @@ fn write_entry<W: Write>(out: &mut W, seq: u64, entry: &Entry) -> io::Result<Vec
         Entry::Answer(a) => write_line(out, seq, k, &A { answer: a }),
         Entry::Credential(c) => write_line(out, seq, k, c),
         Entry::Revocation(r) => write_line(out, seq, k, r),
+        Entry::Booth(b) => write_line(out, seq, k, b),
         Entry::Open(i) | Entry::Close(i) => write_line(out, seq, k, i),
         Entry::Ballot(b) => write_line(out, seq, k, b),
         Entry::Tally(t) => write_line(out, seq, k, t),
@@ -356,6 +383,7 @@ impl<'de> Visitor<'de> for LineVisitor {
             "answer" => Entry::Answer(Box::new(single(map, "answer")?)),
             "credential" => Entry::Credential(rest(map)?),
             "revocation" => Entry::Revocation(rest(map)?),
+            "booth" => Entry::Booth(rest(map)?),
             "open" => Entry::Open(rest(map)?),
             "ballot" => Entry::Ballot(Box::new(rest(map)?)),
             "close" => Entry::Close(rest(map)?),

@@ -33,8 +33,8 @@ use urne_core::tally::{
 
 use crate::merkle::{Hash, MerkleBuilder, leaf_hash};
 use crate::record::{
-    BallotEntry, CredentialEntry, Entry, LineError, MAX_LINE_BYTES, RECORD_FORMAT, Revocation,
-    parse_line, read_line,
+    BallotEntry, BoothEntry, BoothFile, CredentialEntry, Entry, LineError, MAX_LINE_BYTES,
+    RECORD_FORMAT, Revocation, parse_line, read_line,
 };
 
 /// How to verify.
@@ -170,6 +170,11 @@ pub struct Report {
     /// Credentials listed and then revoked before voting opened, each replaced by the credential
     /// on the line after its revocation (spec §5.5). They are not among `credentials`.
     pub revoked: u64,
+    /// The files the server declared it serves to voters, with their SHA-256 digests, from the
+    /// record's `booth` line (spec §7.6); `None` when the record has none (records written
+    /// before that line existed, or an election not yet open). Observers compare them with the
+    /// files the server serves (`urne audit booth`).
+    pub booth_files: Option<Vec<BoothFile>>,
     /// Ballots in the record.
     pub ballots_cast: u64,
     /// Ballots counted after the revote rule.
@@ -245,6 +250,7 @@ enum Stage {
     Complaints,
     Answers,
     Credentials,
+    Booth,
     Open,
     Close,
     Tally,
@@ -261,6 +267,7 @@ fn stage_of(kind: &str) -> Stage {
         "complaint" => Stage::Complaints,
         "answer" => Stage::Answers,
         "credential" | "revocation" => Stage::Credentials,
+        "booth" => Stage::Booth,
         "open" | "ballot" => Stage::Open,
         "close" => Stage::Close,
         "tally" => Stage::Tally,
@@ -315,6 +322,10 @@ struct State<'o> {
     replacing: Option<(u64, Option<u64>)>,
     /// Whether a revocation has been read: every later credential is a replacement.
     revocation_seen: bool,
+    /// The files of the `booth` line, once read and well formed (spec §7.6).
+    booth_files: Option<Vec<BoothFile>>,
+    /// The line of a `booth` line whose `open` line must come next.
+    booth_pending: Option<u64>,
     tree: MerkleBuilder,
     seq: u64,
     failures: Vec<Failure>,
@@ -380,8 +391,13 @@ impl<'o> State<'o> {
         let stage = stage_of(kind);
         let once = matches!(
             kind,
-            "header" | "manifest" | "open" | "close" | "tally" | "result"
+            "header" | "manifest" | "booth" | "open" | "close" | "tally" | "result"
         );
+        if kind == "open" {
+            self.booth_pending = None;
+        } else {
+            self.no_open(number);
+        }
         if kind == "ballot" && self.stage >= Stage::Close {
             self.fail_at(
                 Check::V12,
@@ -394,6 +410,15 @@ impl<'o> State<'o> {
             self.fail_at(Check::V18, number, "type", detail);
         } else {
             self.stage = stage;
+        }
+    }
+
+    /// V-18: a `booth` line not immediately followed by the `open` line (spec §7.6), when line
+    /// `number` is not `open`.
+    fn no_open(&mut self, number: u64) {
+        if let Some(at) = self.booth_pending.take() {
+            let detail = format!("the booth line {at} is not immediately followed by `open`");
+            self.fail_at(Check::V18, number, "type", detail);
         }
     }
 
@@ -481,6 +506,8 @@ impl<'o> Verifier<'o> {
                 revoked: HashMap::new(),
                 replacing: None,
                 revocation_seen: false,
+                booth_files: None,
+                booth_pending: None,
                 tree: MerkleBuilder::new(),
                 seq: 0,
                 failures: Vec::new(),
@@ -748,6 +775,7 @@ fn is_ballot_line(bytes: &[u8]) -> bool {
 
 fn check_tree_head(st: &mut State<'_>, number: u64, seq: u64, head: &crate::record::TreeHead) {
     st.no_replacement(number);
+    st.no_open(number);
     if seq != st.seq {
         st.fail_at(
             Check::V18,
@@ -826,6 +854,7 @@ fn other_line<R: BufRead + Seek>(
         }
         Entry::Credential(c) => credential_line(st, number, c),
         Entry::Revocation(r) => revocation_line(st, number, r),
+        Entry::Booth(b) => booth_line(st, number, b),
         Entry::Open(i) => {
             if let Some(e) = &st.election {
                 if i.at < e.manifest().opens_at || i.at >= e.manifest().closes_at {
@@ -962,6 +991,38 @@ fn credential_line(st: &mut State<'_>, number: u64, c: CredentialEntry) {
     }
     for (item, detail) in failures {
         st.fail_at(Check::V4, number, item, detail);
+    }
+}
+
+/// V-18 for a `booth` line (spec §7.6): its paths are absolute, unique and sorted by their
+/// bytes. Its place (once, just before `open`) is checked with the stage order. The digests are
+/// not checked against anything: they are the server's declaration, which observers compare with
+/// the files it serves.
+fn booth_line(st: &mut State<'_>, number: u64, b: BoothEntry) {
+    st.booth_pending = Some(number);
+    let mut ok = true;
+    if b.files.is_empty() {
+        st.fail_at(Check::V18, number, "files", "lists no file");
+        ok = false;
+    }
+    for (i, f) in b.files.iter().enumerate() {
+        if !f.path.starts_with('/') {
+            let detail = format!("{:?} is not an absolute path", f.path);
+            st.fail_at(Check::V18, number, format!("files[{i}].path"), detail);
+            ok = false;
+        }
+        if i > 0 && b.files[i - 1].path.as_bytes() >= f.path.as_bytes() {
+            let detail = format!(
+                "{:?} does not come after {:?}: paths are unique and sorted",
+                f.path,
+                b.files[i - 1].path
+            );
+            st.fail_at(Check::V18, number, format!("files[{i}].path"), detail);
+            ok = false;
+        }
+    }
+    if ok && st.booth_files.is_none() {
+        st.booth_files = Some(b.files);
     }
 }
 
@@ -1418,6 +1479,7 @@ fn report(st: &State<'_>, lines: u64, started: Clock) -> Report {
             .map_or(0, |c| c.len() as u64)
             .saturating_sub(st.revoked.len() as u64),
         revoked: st.revoked.len() as u64,
+        booth_files: st.booth_files.clone(),
         ballots_cast: st.ballots,
         ballots_counted,
         total_weight,

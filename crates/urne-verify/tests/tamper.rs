@@ -20,8 +20,8 @@ use urne_core::tally::TallyAccumulator;
 use urne_core::testkit::{ElectionBuilder, Setup};
 use urne_verify::merkle::{MerkleBuilder, leaf_hash};
 use urne_verify::record::{
-    BallotEntry, CredentialEntry, Entry, Line, Revocation, TreeHead, canonical_line, encode_line,
-    parse_line,
+    BallotEntry, BoothEntry, BoothFile, CredentialEntry, Entry, Line, Revocation, TreeHead,
+    canonical_line, encode_line, parse_line,
 };
 use urne_verify::simulate::{SimConfig, replacement_label, rng_for, simulate, simulate_revoking};
 use urne_verify::{Options, Report, verify, verify_since};
@@ -891,4 +891,109 @@ fn rejects_credential_added_after_the_revocations() {
     assert_eq!(r.failed_checks(), vec!["V-4"]);
     let f = failure_with(&r, "V-4", "as its replacement");
     assert_eq!((f.line, f.item.as_str()), (Some(open as u64 + 1), "type"));
+}
+
+/// A `booth` line listing `paths` in the given order, each with a digest made from its path.
+fn booth(paths: &[&str]) -> Line {
+    let files = paths
+        .iter()
+        .map(|p| BoothFile {
+            path: (*p).to_owned(),
+            sha256: leaf_hash(p.as_bytes()),
+        })
+        .collect();
+    Line {
+        seq: 0,
+        entry: Entry::Booth(BoothEntry { files }),
+    }
+}
+
+const BOOTH_PATHS: [&str; 3] = ["/static/app.js", "/static/deps.js", "/vote/tamper"];
+
+/// The honest record with a `booth` line inserted at `at`.
+fn with_booth_at(line: Line, at: impl Fn(&[Line]) -> usize) -> Vec<Line> {
+    let mut lines = honest().lines.clone();
+    let i = at(&lines);
+    lines.insert(i, line);
+    lines
+}
+
+#[test]
+fn honest_record_with_a_booth_line_is_valid_and_reports_its_files() {
+    let lines = with_booth_at(booth(&BOOTH_PATHS), |l| position_of(l, "open"));
+    let r = both(&write(&lines, true, true));
+    assert!(r.valid, "{:#?}", r.failures);
+    assert!(r.complete);
+    let files = r.booth_files.unwrap();
+    let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, BOOTH_PATHS);
+    assert_eq!(files[1].sha256, leaf_hash(b"/static/deps.js"));
+    // Without one, the report has none.
+    assert!(
+        both(&write(&honest().lines, true, true))
+            .booth_files
+            .is_none()
+    );
+}
+
+#[test]
+fn rejects_booth_line_after_opening() {
+    let lines = with_booth_at(booth(&BOOTH_PATHS), |l| position_of(l, "open") + 1);
+    assert_rejected(&write(&lines, true, true), "V-18");
+    let lines = with_booth_at(booth(&BOOTH_PATHS), |l| ballot_positions(l)[2]);
+    assert_rejected(&write(&lines, true, true), "V-18");
+}
+
+#[test]
+fn rejects_booth_line_not_just_before_open() {
+    // Among the credentials.
+    let lines = with_booth_at(booth(&BOOTH_PATHS), |l| position_of(l, "open") - 1);
+    assert_rejected(&write(&lines, true, true), "V-18");
+    // At the end of a setup snapshot, with no `open` after it.
+    let mut lines = honest().lines.clone();
+    let open = position_of(&lines, "open");
+    lines.truncate(open);
+    lines.push(booth(&BOOTH_PATHS));
+    assert_rejected(&write(&lines, true, true), "V-18");
+}
+
+#[test]
+fn rejects_booth_line_twice() {
+    let mut lines = with_booth_at(booth(&BOOTH_PATHS), |l| position_of(l, "open"));
+    let open = position_of(&lines, "open");
+    lines.insert(open, booth(&BOOTH_PATHS));
+    assert_rejected(&write(&lines, true, true), "V-18");
+}
+
+#[test]
+fn rejects_booth_paths_unsorted_or_repeated() {
+    for paths in [
+        ["/vote/tamper", "/static/app.js", "/static/deps.js"],
+        ["/static/app.js", "/static/app.js", "/vote/tamper"],
+        ["/static/app.js", "static/deps.js", "/vote/tamper"],
+    ] {
+        let lines = with_booth_at(booth(&paths), |l| position_of(l, "open"));
+        let r = assert_rejected(&write(&lines, true, true), "V-18");
+        assert!(r.booth_files.is_none());
+    }
+}
+
+#[test]
+fn rejects_booth_line_with_bad_digest_or_unknown_field() {
+    let lines = with_booth_at(booth(&BOOTH_PATHS), |l| position_of(l, "open"));
+    let record = write(&lines, true, true);
+    let text = String::from_utf8(record).unwrap();
+    let digest = urne_core::group::b64_encode(&leaf_hash(b"/static/deps.js"));
+    assert!(text.contains(&digest));
+    let short = &digest[..digest.len() - 2];
+    for bad in [
+        text.replacen(&digest, short, 1),
+        text.replacen(&digest, &format!("{digest}AA"), 1),
+        text.replacen("\"type\":\"booth\",", "\"type\":\"booth\",\"extra\":1,", 1),
+    ] {
+        assert_ne!(bad, text);
+        let r = both(bad.as_bytes());
+        assert!(!r.valid, "a malformed booth line was accepted");
+        assert!(r.booth_files.is_none());
+    }
 }
