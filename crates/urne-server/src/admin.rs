@@ -21,7 +21,7 @@ use urne_core::manifest::{KeySharing, Timestamp, TrusteePublic, valid_election_i
 use urne_core::tally::TallyAccumulator;
 use urne_core::trustee::combine_public_keys;
 use urne_verify::record::{
-    CredentialEntry, Entry, Header, Instant, RECORD_FORMAT, TallyEntry, encode_line,
+    BoothEntry, CredentialEntry, Entry, Header, Instant, RECORD_FORMAT, TallyEntry, encode_line,
 };
 
 use crate::AppState;
@@ -792,28 +792,36 @@ pub struct PhaseChange {
     pub at: String,
 }
 
+/// Appends `before` and then the line `make` builds with the board's time, in one append, and
+/// moves the election from phase `expect` to `to`.
 async fn line_append(
     state: &AppState,
     id: &str,
     expect: Phase,
     to: Phase,
+    before: Vec<Entry>,
     make: fn(Timestamp) -> Entry,
 ) -> ApiResult<PhaseChange> {
     let key = id.to_owned();
     let appended = state
         .blocking(move |s| {
-            let encode = |_: usize, seq: u64, at: i64| {
-                let t = Timestamp::from_unix(at)
-                    .unwrap_or_else(|| Timestamp::from_unix(0).expect("the epoch is a valid time"));
-                encode_line(seq, &make(t)).0
+            let encode = |i: usize, seq: u64, at: i64| match before.get(i) {
+                Some(entry) => encode_line(seq, entry).0,
+                None => {
+                    let t = Timestamp::from_unix(at).unwrap_or_else(|| {
+                        Timestamp::from_unix(0).expect("the epoch is a valid time")
+                    });
+                    encode_line(seq, &make(t)).0
+                }
             };
+            let items = vec![Item::default(); before.len() + 1];
             Ok(s.append(
                 &key,
                 &Append {
                     expect: &[expect],
                     set_phase: Some(to),
                     now: crate::clock::now(),
-                    items: &[Item::default()],
+                    items: &items,
                     unique_credentials: false,
                     expect_size: None,
                     encode: &encode,
@@ -883,7 +891,11 @@ pub async fn open(state: &AppState, id: &str, actor: &str) -> ApiResult<PhaseCha
     }
     let lock = state.admin_lock(id);
     let _guard = lock.lock().await;
-    let change = line_append(state, id, Phase::Setup, Phase::Open, |at| {
+    // Sealing (spec §7.6): the files served to voters, declared with the open line.
+    let booth = Entry::Booth(BoothEntry {
+        files: crate::pages::served_files(id),
+    });
+    let change = line_append(state, id, Phase::Setup, Phase::Open, vec![booth], |at| {
         Entry::Open(Instant { at })
     })
     .await?;
@@ -926,7 +938,7 @@ async fn close_route(
 pub async fn close(state: &AppState, id: &str, actor: &str) -> ApiResult<PhaseChange> {
     let lock = state.admin_lock(id);
     let _guard = lock.lock().await;
-    let change = line_append(state, id, Phase::Open, Phase::Closed, |at| {
+    let change = line_append(state, id, Phase::Open, Phase::Closed, Vec::new(), |at| {
         Entry::Close(Instant { at })
     })
     .await?;

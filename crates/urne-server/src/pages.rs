@@ -19,6 +19,11 @@
 //! `/api/v1` and the OpenAPI description. Every answer carries a strict Content-Security-Policy
 //! (this origin only, no inline script or style, no framing), `nosniff` and no referrer; files
 //! are revalidated on each load (`no-cache`) against an ETag, their SHA-256.
+//!
+//! When an election opens, [`served_files`] lists every one of these addresses for it with the
+//! SHA-256 of the bytes served there, for the board's `booth` line (spec §7.6): the server
+//! declares the code it gives the voters, and observers fetch it and compare
+//! (`urne audit booth`).
 
 use std::borrow::Cow;
 
@@ -29,6 +34,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use urne_verify::record::BoothFile;
 
 use crate::AppState;
 
@@ -100,11 +107,52 @@ async fn ballot(Path(_ids): Path<(String, String)>, headers: HeaderMap) -> Respo
 
 /// `GET /static/{path}`: one of the embedded files.
 async fn file(Path(path): Path<String>, headers: HeaderMap) -> Response {
-    let source = match path.as_str() {
+    serve(static_source(&path), &headers)
+}
+
+/// The embedded file served at `/static/{path}`: the file of that name, but for the one
+/// substitution of deps.js (see the module's documentation).
+fn static_source(path: &str) -> &str {
+    match path {
         "src/urne/deps.js" => "booth/urne-deps.js",
         other => other,
-    };
-    serve(source, &headers)
+    }
+}
+
+/// Every address at which the server serves an embedded file for election `id`, with the
+/// SHA-256 (FIPS 180-4) of the exact bytes served there, sorted by path and each path once: the
+/// pages (`/vote/{id}`, `/audit`, `/elections/{id}`, `/elections/{id}/board`) and each file under
+/// `/static/`, after the deps.js substitution. The board's addresses by tracker
+/// (`/elections/{id}/ballots/{tracker}`) serve the board page's bytes and are not listed one by
+/// one. This is the content of the `booth` line written when the election opens (spec §7.6).
+pub fn served_files(id: &str) -> Vec<BoothFile> {
+    let pages = [
+        (format!("/vote/{id}"), BOOTH_PAGE),
+        ("/audit".to_owned(), AUDIT_PAGE),
+        (format!("/elections/{id}"), ELECTION_PAGE),
+        (format!("/elections/{id}/board"), BOARD_PAGE),
+    ];
+    let statics: Vec<(String, String)> = WebFiles::iter()
+        .map(|p| (format!("/static/{p}"), static_source(&p).to_owned()))
+        .collect();
+    let mut files: Vec<BoothFile> = pages
+        .iter()
+        .map(|(path, source)| (path.clone(), *source))
+        .chain(
+            statics
+                .iter()
+                .map(|(path, source)| (path.clone(), source.as_str())),
+        )
+        .filter_map(|(path, source)| {
+            WebFiles::get(source).map(|f| BoothFile {
+                path,
+                sha256: f.metadata.sha256_hash(),
+            })
+        })
+        .collect();
+    files.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    files.dedup_by(|a, b| a.path == b.path);
+    files
 }
 
 /// An embedded file with its headers, 304 when the browser's copy is current, or 404.
@@ -212,6 +260,23 @@ mod tests {
         }
         assert!(WebFiles::get("package.json").is_none());
         assert!(WebFiles::get("test/booth.test.js").is_none());
+    }
+
+    #[test]
+    fn served_files_are_sorted_and_hash_the_substituted_bytes() {
+        let files = served_files("e-1");
+        assert!(files.windows(2).all(|w| w[0].path < w[1].path));
+        let find = |p: &str| files.iter().find(|f| f.path == p).map(|f| f.sha256);
+        let deps = WebFiles::get("booth/urne-deps.js").unwrap();
+        assert_eq!(
+            find("/static/src/urne/deps.js"),
+            Some(deps.metadata.sha256_hash())
+        );
+        let page = WebFiles::get(BOOTH_PAGE).unwrap();
+        assert_eq!(find("/vote/e-1"), Some(page.metadata.sha256_hash()));
+        assert!(find("/audit").is_some());
+        assert!(find("/static/booth/booth.js").is_some());
+        assert!(find("/static/package.json").is_none());
     }
 
     #[test]

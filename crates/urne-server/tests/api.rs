@@ -882,6 +882,10 @@ fn scheduler_opens_an_auto_open_election_once_its_setup_is_complete() {
         "setup",
         "only auto_open elections are opened"
     );
+    // The scheduler's opening declares the booth's files too, just before the open line.
+    let report = verify_record(&auto.record());
+    assert!(report.valid, "{:#?}", report.failures);
+    assert!(report.booth_files.is_some_and(|f| !f.is_empty()));
     // It takes ballots, and the scheduler's action is audited.
     auto.load_manifest();
     auto.cast(&auto.ballot(0, 2)).expect(201);
@@ -1186,4 +1190,53 @@ fn rejects_bad_administration_and_trustee_bodies_with_the_api_error() {
         server.admin_get("/api/v1/admin/elections").json(),
         serde_json::json!([])
     );
+}
+
+#[test]
+fn opening_declares_the_served_files_on_the_board_with_their_digests() {
+    use sha2::{Digest, Sha256};
+    let server = Server::start();
+    let e = server.election(Spec::new("sealed-booth"), Stage::Open);
+    let record = e.record();
+    let text = String::from_utf8(record.clone()).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let booth = lines.iter().position(|l| l["type"] == "booth").unwrap();
+    assert_eq!(
+        lines[booth + 1]["type"],
+        "open",
+        "booth is just before open"
+    );
+    assert_eq!(lines.iter().filter(|l| l["type"] == "booth").count(), 1);
+    let report = verify_record(&record);
+    assert!(report.valid, "{:#?}", report.failures);
+    let files = report.booth_files.unwrap();
+    let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    for p in [
+        "/vote/sealed-booth",
+        "/audit",
+        "/static/booth/booth.js",
+        "/static/src/urne/deps.js",
+    ] {
+        assert!(paths.contains(&p), "{p} is not declared: {paths:?}");
+    }
+    // Each digest is that of the bytes the running server serves at its path.
+    for f in &files {
+        let r = server.get(&f.path);
+        r.expect(200);
+        let got: [u8; 32] = Sha256::digest(&r.body).into();
+        assert_eq!(got, f.sha256, "{} differs from its declaration", f.path);
+    }
+    // deps.js is declared as served (the substituted file), not as it is in web/src/urne/.
+    let deps = files
+        .iter()
+        .find(|f| f.path == "/static/src/urne/deps.js")
+        .unwrap();
+    let substitute = files
+        .iter()
+        .find(|f| f.path == "/static/booth/urne-deps.js")
+        .unwrap();
+    assert_eq!(deps.sha256, substitute.sha256);
 }
