@@ -1,4 +1,5 @@
-//! `urne audit watch`: an observer's monitor of an election's bulletin board.
+//! `urne audit watch`: an observer's monitor of an election's bulletin board; `urne audit
+//! booth` ([`booth`]): an observer's check of the files served to voters against the board.
 //!
 //! `urne verify` checks a record once. The watcher follows the board as it grows: it pins the
 //! election's manifest (its fingerprint and board key), and at each poll fetches the server's
@@ -26,6 +27,8 @@ use urne_verify::{Failure, Options, Verifier};
 
 use crate::client::{Client, HttpError};
 
+pub mod booth;
+
 /// Options of `urne audit`.
 #[derive(Args, Debug)]
 pub struct AuditArgs {
@@ -38,6 +41,9 @@ enum AuditCommand {
     /// Watch an election's bulletin board: check each new signed tree head against the last one
     /// and verify every new line as it arrives; report any fork or bad entry.
     Watch(WatchArgs),
+    /// Check the files the server serves to voters against those it declared on the board when
+    /// the election opened (their SHA-256); report each match or mismatch.
+    Booth(booth::BoothArgs),
 }
 
 const WATCH_HELP: &str = "\
@@ -90,6 +96,7 @@ pub struct WatchArgs {
 pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
         AuditCommand::Watch(w) => watch(w),
+        AuditCommand::Booth(b) => booth::run(b),
     }
 }
 

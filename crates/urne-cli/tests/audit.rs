@@ -763,3 +763,60 @@ fn watch_refuses_an_address_that_is_not_an_election() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", both(&o));
 }
+
+#[test]
+fn audit_booth_matches_the_served_files_then_catches_a_changed_one() {
+    let (_dir, data, _state) = temp();
+    let server = Server::start(&data);
+    open_election(&server, 2);
+    let url = server.election_url();
+    let o = urne(&["audit", "booth", "--json", &url]);
+    assert!(o.status.success(), "{}", both(&o));
+    let doc: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let files = doc["files"].as_array().unwrap();
+    assert!(files.len() > 4, "{doc}");
+    assert!(files.iter().all(|f| f["status"] == "match"), "{doc}");
+    assert!(
+        files.iter().any(|f| f["path"] == format!("/vote/{ID}")),
+        "{doc}"
+    );
+    assert_eq!(doc["failing"], 0);
+
+    // The board declares another digest for the booth's script: as if the server now served
+    // other code than it declared.
+    server.stop();
+    let board = Board::open(&data);
+    let lines = board.lines();
+    let seq = lines
+        .iter()
+        .position(|l| l.windows(14).any(|w| w == b"\"type\":\"booth\""))
+        .unwrap();
+    let Entry::Booth(mut booth) = parse_line(1, &lines[seq]).unwrap().entry else {
+        panic!("not a booth line");
+    };
+    let changed = booth
+        .files
+        .iter_mut()
+        .find(|f| f.path == "/static/booth/booth.js")
+        .unwrap();
+    changed.sha256[0] ^= 1;
+    board.put(seq as u64, &encode_line(seq as u64, &Entry::Booth(booth)).0);
+    drop(board);
+    let server = Server::start(&data);
+    let o = urne(&["audit", "booth", &server.election_url()]);
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+    let out = stdout(&o);
+    let bad: Vec<&str> = out.lines().filter(|l| !l.starts_with("match")).collect();
+    assert_eq!(bad.len(), 1, "{out}");
+    assert!(
+        bad[0].starts_with("MISMATCH") && bad[0].contains("/static/booth/booth.js"),
+        "{out}"
+    );
+    server.stop();
+}
+
+#[test]
+fn audit_booth_refuses_an_address_that_is_not_an_election() {
+    let o = urne(&["audit", "booth", "http://127.0.0.1:9/not-an-election"]);
+    assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+}
