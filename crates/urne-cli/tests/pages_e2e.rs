@@ -11,67 +11,17 @@
 //! With URNE_SCREENSHOTS=DIR, the results page's screenshots are written there
 //! (docs/screenshots).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests unwrap what must succeed.
+#![allow(clippy::unwrap_used)] // Tests unwrap what must succeed.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// What is missing to run the browser tests, if anything.
-fn missing(web: &Path, chromium: &Path) -> Option<&'static str> {
-    match Command::new("node").arg("--version").output() {
-        Ok(out) if out.status.success() => {}
-        _ => return Some("`node` is not installed"),
-    }
-    for (file, what) in [
-        (
-            "node_modules/playwright-core/package.json",
-            "web/node_modules/playwright-core is missing (run `npm ci` in web/)",
-        ),
-        (
-            "node_modules/axe-core/axe.min.js",
-            "web/node_modules/axe-core is missing (run `npm ci` in web/)",
-        ),
-    ] {
-        if !web.join(file).is_file() {
-            return Some(what);
-        }
-    }
-    if !chromium.is_file() {
-        return Some("chromium is not installed (apt-get install chromium)");
-    }
-    None
-}
+#[path = "support/browser.rs"]
+mod browser;
 
 #[test]
 fn the_public_pages_show_the_result_and_the_board_and_pass_axe() {
-    let web = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web");
-    let chromium =
-        PathBuf::from(std::env::var("URNE_CHROMIUM").unwrap_or("/usr/bin/chromium".into()));
-    if let Some(what) = missing(&web, &chromium) {
-        let required = std::env::var("URNE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-        assert!(!required, "URNE_REQUIRE_BROWSER=1 but {what}");
-        eprintln!("skipped: {what}; set URNE_REQUIRE_BROWSER=1 to make this an error");
-        return;
-    }
-    let out = Command::new("node")
-        .args(["--test", "--test-reporter=tap", "e2e/pages.e2e.js"])
-        .current_dir(&web)
-        .env("URNE_BIN", env!("CARGO_BIN_EXE_urne"))
-        .env("URNE_CHROMIUM", &chromium)
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    // What axe-core checked, for the test's output (cargo test --nocapture).
-    for line in stdout.lines().filter(|l| l.contains("axe-core:")) {
-        eprintln!("{line}");
-    }
-    assert!(
-        out.status.success(),
-        "web/e2e/pages.e2e.js failed:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stdout.contains("# pass 3") && stdout.contains("# fail 0"),
-        "web/e2e/pages.e2e.js did not run its three tests:\n{stdout}"
+    browser::run_e2e(
+        "e2e/pages.e2e.js",
+        &["playwright-core/package.json", "axe-core/axe.min.js"],
+        3,
+        |l| l.contains("axe-core:"),
     );
 }
