@@ -94,6 +94,8 @@ pub async fn replace_credential(
     }
     let config = StoredConfig::from_json(&row.config)?;
     let bad = |m: String| ApiError::invalid("bad_replacement", m);
+    // Checked before the board changes: the voter on the roll and their new credential's text.
+    let mut to_mail = None;
     if let Some(m) = &r.mail {
         if !config.server_mailing {
             return Err(bad(
@@ -111,6 +113,10 @@ pub async fn replace_credential(
             ))
             .field("mail.credential"));
         }
+        let voter = roll_row(&state, &id, &m.voter).await?.ok_or_else(|| {
+            bad(format!("voter `{}` is not in the roll", m.voter)).field("mail.voter")
+        })?;
+        to_mail = Some((voter, c.display()));
     }
     let key = id.clone();
     let size = row.log_size;
@@ -199,8 +205,10 @@ pub async fn replace_credential(
                 Ok(())
             })
             .await?;
-        mail_credentials(&state, &id, &config, vec![m], "replacement").await?;
-        mailed = true;
+        if let Some(voter) = to_mail {
+            mail_credentials(&state, &id, &config, vec![voter], "replacement").await?;
+            mailed = true;
+        }
     }
     record_audit(
         &state,
@@ -252,72 +260,59 @@ pub struct HandedOver {
     pub queued: u64,
 }
 
-/// Queues credential letters (kind `credential` or `replacement`) for these voters.
+/// Queues credential letters (kind `credential` or `replacement`): each voter of the roll with
+/// the display form of their credential, already checked by the caller.
 async fn mail_credentials(
     state: &AppState,
     id: &str,
     config: &StoredConfig,
-    entries: Vec<PrivateEntry>,
+    voters: Vec<(VoterRow, Zeroizing<String>)>,
     kind: &'static str,
 ) -> ApiResult<u64> {
     let info = crate::mailer::election_info(&state.config, id, config);
     let mut queued = 0;
-    for chunk in entries.chunks(1000) {
-        let key = id.to_owned();
-        let voters: Vec<String> = chunk.iter().map(|e| e.voter.clone()).collect();
-        let rows = state
-            .blocking(move |s| {
-                voters
-                    .iter()
-                    .map(|v| {
-                        s.voter(&key, v)?.ok_or_else(|| {
-                            ApiError::invalid(
-                                "bad_credentials",
-                                format!("voter `{v}` is not in the roll"),
-                            )
-                        })
-                    })
-                    .collect::<ApiResult<Vec<VoterRow>>>()
-            })
-            .await?;
-        let letters = chunk
-            .iter()
-            .zip(rows)
-            .map(|(e, row)| {
-                let credential = Credential::parse(&e.credential)
-                    .map(|c| c.display())
-                    .map_err(|err| {
-                        ApiError::invalid("bad_credentials", format!("voter `{}`: {err}", e.voter))
-                    })?;
+    let mut voters = voters.into_iter().peekable();
+    while voters.peek().is_some() {
+        let letters = voters
+            .by_ref()
+            .take(1000)
+            .map(|(row, credential)| {
+                let (voter, name, weight) = (row.voter.clone(), row.name.clone(), row.weight);
                 let content = if kind == "replacement" {
                     Content::Replacement {
-                        voter: row.voter.clone(),
-                        name: row.name.clone(),
+                        voter,
+                        name,
                         credential,
-                        weight: row.weight,
+                        weight,
                     }
                 } else {
                     Content::Credential {
-                        voter: row.voter.clone(),
-                        name: row.name.clone(),
+                        voter,
+                        name,
                         credential,
-                        weight: row.weight,
+                        weight,
                     }
                 };
-                Ok((
-                    row.voter.clone(),
+                (
+                    row.voter,
                     Letter {
-                        to: row.email.clone(),
+                        to: row.email,
                         lang: crate::mailer::language(row.lang.as_deref(), config),
                         election: info.clone(),
                         content,
                     },
-                ))
+                )
             })
-            .collect::<ApiResult<Vec<_>>>()?;
+            .collect();
         queued += crate::mailer::queue(state, id, kind, letters).await?;
     }
     Ok(queued)
+}
+
+/// The roll's row of a voter, or `bad` naming them.
+async fn roll_row(state: &AppState, id: &str, voter: &str) -> ApiResult<Option<VoterRow>> {
+    let (key, who) = (id.to_owned(), voter.to_owned());
+    state.blocking(move |s| Ok(s.voter(&key, &who)?)).await
 }
 
 /// `POST /api/v1/admin/elections/{id}/credentials/private`: the weaker mode, where the credential
@@ -370,7 +365,7 @@ pub async fn hand_over(
     let key = id.clone();
     let sealed = row.log_size > 0;
     let entries = h.credentials;
-    let entries = state
+    let to_mail = state
         .blocking(move |s| {
             let list: Vec<PublicCredential> = if sealed {
                 let sealed = crate::live::read_sealed(s, &key)?
@@ -393,16 +388,17 @@ pub async fn hand_over(
                 let page = s.roll(&key, after.as_deref(), 10_000)?;
                 let Some(last) = page.last() else { break };
                 after = Some(last.voter.clone());
-                roll.extend(page.into_iter().map(|r| (r.voter.clone(), r.weight)));
+                roll.extend(page.into_iter().map(|r| (r.voter.clone(), r)));
             }
             if roll.is_empty() {
                 return Err(ApiError::conflict("no_roll", "import the voter roll first"));
             }
             let mut seen = std::collections::HashSet::new();
+            let mut to_mail = Vec::with_capacity(entries.len());
             for (i, e) in entries.iter().enumerate() {
                 let at = |f: &str| format!("credentials[{i}].{f}");
                 let bad = |m: String| ApiError::invalid("bad_credentials", m);
-                let Some(&weight) = roll.get(&e.voter) else {
+                let Some(row) = roll.get(&e.voter) else {
                     return Err(bad(format!("voter `{}` is not in the roll", e.voter)).field(at("voter")));
                 };
                 if !seen.insert(e.voter.clone()) {
@@ -410,8 +406,9 @@ pub async fn hand_over(
                 }
                 let c = Credential::parse(&e.credential)
                     .map_err(|err| bad(format!("voter `{}`: {err}", e.voter)).field(at("credential")))?;
+                let weight = row.weight;
                 match public.get(c.derive_key(&key).public()) {
-                    Some(&w) if w == weight => {}
+                    Some(&w) if w == weight => to_mail.push((row.clone(), c.display())),
                     Some(&w) => {
                         return Err(bad(format!("voter `{}` has weight {weight} in the roll but {w} in the credential list", e.voter)).field(at("credential")));
                     }
@@ -430,7 +427,7 @@ pub async fn hand_over(
             let body = serde_json::to_string(&entries).map_err(ApiError::internal)?;
             s.delete_messages(&key, crate::mailer::PRIVATE_CREDENTIALS)?;
             s.put_message(&key, crate::mailer::PRIVATE_CREDENTIALS, 0, &body, crate::clock::now())?;
-            Ok(entries)
+            Ok(to_mail)
         })
         .await?;
     config.server_mailing = true;
@@ -441,7 +438,7 @@ pub async fn hand_over(
             Ok(s.update_config(&key, &[Phase::Setup], &text, crate::clock::now())?)
         })
         .await?;
-    let queued = mail_credentials(&state, &id, &config, entries, "credential").await?;
+    let queued = mail_credentials(&state, &id, &config, to_mail, "credential").await?;
     record_audit(
         &state,
         &admin.name,
@@ -522,7 +519,20 @@ pub async fn resend(
         .ok_or_else(|| {
             ApiError::not_found("no_voter", format!("no voter `{}` in the roll", r.voter))
         })?;
-    let queued = mail_credentials(&state, &id, &config, vec![entry], "credential").await?;
+    let credential = Credential::parse(&entry.credential)
+        .map_err(|e| ApiError::internal(format!("stored credential of `{}`: {e}", r.voter)))?
+        .display();
+    let voter = roll_row(&state, &id, &r.voter).await?.ok_or_else(|| {
+        ApiError::not_found("no_voter", format!("no voter `{}` in the roll", r.voter))
+    })?;
+    let queued = mail_credentials(
+        &state,
+        &id,
+        &config,
+        vec![(voter, credential)],
+        "credential",
+    )
+    .await?;
     record_audit(
         &state,
         &admin.name,
