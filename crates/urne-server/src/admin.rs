@@ -590,9 +590,7 @@ async fn credentials(
     Path(id): Path<String>,
     Json(list): Json<CredentialList>,
 ) -> ApiResult<Json<CredentialsAck>> {
-    let lock = state.admin_lock(&id);
-    let _guard = lock.lock().await;
-    let row = state.row(&id).await?;
+    let (_guard, row) = state.lock_election(&id).await?;
     if row.phase != Phase::Setup || row.log_size > 0 {
         return Err(ApiError::conflict(
             "wrong_phase",
@@ -687,9 +685,7 @@ async fn seal_route(
 /// Seals the setup: judges the ceremony, builds the manifest with the election key, and puts
 /// the header, manifest, ceremony transcript and credential list on the board, in one append.
 pub async fn seal(state: &AppState, id: &str, actor: &str, force: bool) -> ApiResult<Sealed> {
-    let lock = state.admin_lock(id);
-    let _guard = lock.lock().await;
-    let row = state.row(id).await?;
+    let (_guard, row) = state.lock_election(id).await?;
     if row.phase != Phase::Setup {
         return Err(ApiError::conflict(
             "wrong_phase",
@@ -985,9 +981,7 @@ async fn tally_route(
     admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<TallyAck>> {
-    let lock = state.admin_lock(&id);
-    let _guard = lock.lock().await;
-    let row = state.row(&id).await?;
+    let (_guard, row) = state.lock_election(&id).await?;
     if row.phase != Phase::Closed {
         return Err(ApiError::conflict(
             "wrong_phase",
@@ -1149,9 +1143,7 @@ async fn publish(
     admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<PhaseChange>> {
-    let lock = state.admin_lock(&id);
-    let _guard = lock.lock().await;
-    let row = state.row(&id).await?;
+    let (_guard, row) = state.lock_election(&id).await?;
     let live = state.live(&id).await?;
     let key = id.clone();
     let from = row.log_size.saturating_sub(128).max(live.sealed_size);

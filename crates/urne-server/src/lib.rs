@@ -210,6 +210,16 @@ impl AppState {
         map.entry(id.to_owned()).or_default().clone()
     }
 
+    /// Takes the election's administration lock (see [`AppState::admin_lock`]) and reads its row
+    /// under it: the guard must be kept while the change decided from the row is made.
+    pub async fn lock_election(
+        &self,
+        id: &str,
+    ) -> Result<(tokio::sync::OwnedMutexGuard<()>, urne_board::ElectionRow), ApiError> {
+        let guard = self.admin_lock(id).lock_owned().await;
+        Ok((guard, self.row(id).await?))
+    }
+
     /// The election row, or 404.
     pub async fn row(&self, id: &str) -> Result<urne_board::ElectionRow, ApiError> {
         let key = id.to_owned();

@@ -73,9 +73,7 @@ pub async fn replace_credential(
     Path(id): Path<String>,
     Json(r): Json<Replacement>,
 ) -> ApiResult<Json<Replaced>> {
-    let lock = state.admin_lock(&id);
-    let _guard = lock.lock().await;
-    let row = state.row(&id).await?;
+    let (_guard, row) = state.lock_election(&id).await?;
     if row.phase != Phase::Setup {
         return Err(ApiError::conflict(
             "wrong_phase",
@@ -343,9 +341,7 @@ pub async fn hand_over(
     Path(id): Path<String>,
     Json(h): Json<HandOver>,
 ) -> ApiResult<Json<HandedOver>> {
-    let lock = state.admin_lock(&id);
-    let _guard = lock.lock().await;
-    let row = state.row(&id).await?;
+    let (_guard, row) = state.lock_election(&id).await?;
     if row.phase != Phase::Setup {
         return Err(ApiError::conflict(
             "wrong_phase",

@@ -85,9 +85,7 @@ pub async fn purge_route(
     admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Purged>> {
-    let lock = state.admin_lock(&id);
-    let _guard = lock.lock().await;
-    let row = state.row(&id).await?;
+    let (_guard, row) = state.lock_election(&id).await?;
     if row.phase != Phase::Published {
         return Err(ApiError::conflict(
             "wrong_phase",

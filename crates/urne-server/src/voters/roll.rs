@@ -217,9 +217,7 @@ pub async fn upload_roll(
     body: Bytes,
 ) -> ApiResult<Json<RollAnswer>> {
     let format = roll_format(&q, &headers)?;
-    let lock = state.admin_lock(&id);
-    let _guard = lock.lock().await;
-    let row = state.row(&id).await?;
+    let (_guard, row) = state.lock_election(&id).await?;
     let config = StoredConfig::from_json(&row.config)?;
     let (mut answer, rows) = tokio::task::spawn_blocking(move || read_roll(&body, format, &config))
         .await
