@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Copies the ES modules of @noble/curves and @noble/hashes that the booth needs from
+// Copies the ES modules of @noble/curves, @noble/hashes and @noble/ciphers that the pages need from
 // web/node_modules into web/vendor/, so that `urne serve` can embed and serve them without node
 // at build time (the copies are committed). The copies are the packages' own files, from the
 // versions pinned in web/package-lock.json, with two changes a browser needs: the bare
@@ -17,8 +17,14 @@ const web = join(dirname(fileURLToPath(import.meta.url)), '..');
 const modules = join(web, 'node_modules');
 const out = join(web, 'vendor');
 // What web/src/urne/deps.js imports: the closure of these is what the browser loads.
-const roots = ['@noble/curves/ed25519.js', '@noble/hashes/sha2.js', '@noble/hashes/utils.js'];
-const packages = ['@noble/curves', '@noble/hashes'];
+const roots = [
+  '@noble/curves/ed25519.js',
+  '@noble/hashes/sha2.js',
+  '@noble/hashes/utils.js',
+  '@noble/hashes/argon2.js',
+  '@noble/ciphers/chacha.js',
+];
+const packages = ['@noble/curves', '@noble/hashes', '@noble/ciphers'];
 
 // Static imports and re-exports at the start of a line (the packages' documentation comments
 // also show import lines, but indented behind ` * `).
