@@ -12,3 +12,7 @@ export * from './manifest.js';
 export * from './proofs.js';
 export * from './ballot.js';
 export * from './board.js';
+// The trustee's steps (spec §8.1, §8.3, §8.5): secret files, the ceremony, decryption factors.
+export * from './vault.js';
+export * from './dkg.js';
+export * from './trustee.js';
