@@ -9,7 +9,10 @@
 // audits a first encryption before casting a new one, another votes twice (the second ballot
 // counts). The organizer closes and tallies, the trustee decrypts through the server, the
 // organizer publishes; the result (API and /elections/{id}) must be the counts of each voter's
-// last choices, and `urne verify` must accept the exported record.
+// last choices, and `urne verify` must accept the exported record. Along the way axe-core
+// (e2e/axe.js, under the pages' own Content-Security-Policy) checks every step of the booth for
+// three voters (one in French, one at 200 % zoom), the /audit page, the results page in both
+// languages and the board page; at 200 % zoom and on a 360-pixel phone no step scrolls sideways.
 //
 // Named *.e2e.js so that the booth's runner (`node --test e2e/`) does not pick it up:
 // crates/urne-cli/tests/election_e2e.rs runs it. Needs URNE_BIN, Debian's chromium
@@ -25,6 +28,7 @@ import { after, before, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
+import { noHorizontalScroll, noViolations } from './axe.js';
 import { address, readMaildir } from './mail.js';
 
 const BIN = process.env.URNE_BIN;
@@ -218,46 +222,93 @@ async function choose(page, vote) {
 }
 
 /**
+ * How some voters' visits are checked: every step of the booth (and, for the auditor, the
+ * independent /audit page) goes through axe-core; at 200 % zoom (a 1280-pixel window at twice
+ * the size, 640 CSS pixels) and on a 360-pixel phone, no step needs horizontal scrolling; one
+ * voter's browser prefers French, and the booth is checked in French.
+ */
+const VISITS = {
+  [AUDITOR]: { axe: true },
+  2: { axe: true, zoom: true, viewport: { width: 640, height: 450 }, deviceScaleFactor: 2 },
+  3: { zoom: true, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true },
+  4: { axe: true, locale: 'fr-FR' },
+};
+
+/** The booth's step headings in French (web/booth/i18n.js), for a visit in French. */
+const IN_FRENCH = {
+  'Say who you are': 'Identifiez-vous',
+  'Enter your code': 'Saisissez votre code',
+  'Your choices': 'Vos choix',
+  'Check your choices': 'Vérifiez vos choix',
+  'Your encryption, opened': 'Votre chiffrement, ouvert',
+  'Your vote is cast': 'Votre vote est déposé',
+};
+
+/**
  * Voter `i` votes `vote` through the booth in a fresh browser context: the link from the
  * authority's letter, a login code from the server's letter, the choices, the review, then
- * (with `audit`) a first encryption opened and checked before a new one is cast. The tracker.
+ * (with `audit`) a first encryption opened and checked on the /audit page before a new one is
+ * cast. The tracker.
  */
 async function vote(i, choices, audit = false) {
-  const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+  const visit = VISITS[i] ?? {};
+  const { axe, zoom, ...shape } = visit;
+  const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 }, ...shape });
+  const who = `voter ${voterId(i)}`;
   try {
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
+    /** The step's heading is `text`, and the visit's checks pass on it. */
+    const at = async (english) => {
+      const text = shape.locale === 'fr-FR' ? IN_FRENCH[english] : english;
+      await step(page, text);
+      if (axe) await noViolations(page, `booth, “${text}” (${who})`);
+      if (zoom) await noHorizontalScroll(page, `booth, “${text}” (${who}, ${shape.viewport.width} px)`);
+    };
     await page.goto(votingLink(i));
-    await step(page, 'Say who you are');
+    await at('Say who you are');
     assert.equal(new URL(page.url()).hash, '', 'the credential leaves the address bar');
     const seen = codeLetters(i).length;
     await page.fill('#voter', voterId(i));
     await page.press('#voter', 'Enter');
-    await step(page, 'Enter your code');
+    await at('Enter your code');
     await page.fill('#code', await loginCode(i, seen));
     await page.press('#code', 'Enter');
-    await step(page, 'Your choices');
+    await at('Your choices');
     await choose(page, choices);
+    if (axe) await noViolations(page, `booth, choices made (${who})`);
     await page.click('#to-review');
-    await step(page, 'Check your choices');
+    await at('Check your choices');
     let audited;
     if (audit) {
       await page.click('#audit');
-      await step(page, 'Your encryption, opened');
-      const opened = JSON.parse(await page.inputValue('#opened'));
+      await at('Your encryption, opened');
+      const openedText = await page.inputValue('#opened');
+      const opened = JSON.parse(openedText);
       assert.deepEqual(opened.vote, choices, 'the opened ballot holds the voter’s choices');
       audited = opened.tracker;
+      // The independent check, in its own page as the booth's link opens it.
+      const checker = await context.newPage();
+      checker.on('pageerror', (e) => errors.push(`audit page: ${e}`));
+      await checker.goto(new URL(await page.getAttribute('#audit-link', 'href'), page.url()).href);
+      await checker.waitForSelector('#opened');
+      await checker.fill('#opened', openedText);
+      await checker.click('#check');
+      await checker.waitForSelector('#verdict[data-ok]', { timeout: 60_000 });
+      assert.equal(await checker.getAttribute('#verdict', 'data-ok'), 'true', await checker.textContent('#verdict'));
+      if (axe) await noViolations(checker, `/audit, opened ballot checked (${who})`);
+      await checker.close();
       await page.click('#recast');
     } else {
       await page.click('#cast');
     }
-    await step(page, 'Your vote is cast');
+    await at('Your vote is cast');
     const tracker = (await page.textContent('#tracker')).trim();
     assert.match(tracker, /^[A-Za-z0-9_-]{43}$/);
     if (audited) assert.notEqual(tracker, audited, 'the cast ballot is a new encryption');
     assert.equal(await page.getAttribute('#receipt-check', 'data-ok'), 'true', await page.textContent('#receipt-check'));
-    assert.deepEqual(errors, [], `no error in voter ${voterId(i)}'s page`);
+    assert.deepEqual(errors, [], `no error in ${who}'s pages`);
     return { tracker, audited };
   } finally {
     await context.close();
@@ -389,7 +440,23 @@ test('20 voters vote through the booth, the trustee decrypts, the results page s
     const bars = await page.$$eval(`#q${qi}-chart rect`, (rects) => rects.map((r) => r.getAttribute('data-count')));
     assert.deepEqual(bars, rows.map((r) => r[1]), `question ${qi + 1}'s chart`);
   }
-  assert.deepEqual(errors, [], 'no error in the results page');
+  await noViolations(page, 'results page');
+  await page.click('#lang');
+  await page.waitForFunction(() => document.documentElement.lang === 'fr');
+  await noViolations(page, 'results page, in French');
+  await page.setViewportSize({ width: 640, height: 450 });
+  await noHorizontalScroll(page, 'results page at 640 px');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // A voter looks their tracker up on the board, from the address their letter gives.
+  const board = await context.newPage();
+  board.on('pageerror', (e) => errors.push(`board page: ${e}`));
+  await board.goto(`${base}/elections/${ID}/ballots/${trackers[REVOTER].tracker}`);
+  await board.waitForSelector('#proof-check', { timeout: 30_000 });
+  assert.equal(await board.getAttribute('#proof-check', 'data-ok'), 'true', await board.textContent('#proof-check'));
+  await noViolations(board, 'board page, a tracker found');
+  await board.close();
+  assert.deepEqual(errors, [], 'no error in the results and board pages');
 
   // The record the page links to passes the universal verifier.
   const href = await page.getAttribute('#record-link', 'href');
