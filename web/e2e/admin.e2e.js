@@ -1,0 +1,582 @@
+// The administration pages end to end in headless Chromium (issue #7), against a real
+// `urne serve` whose administrator was made with `urne admin add`. The organizer logs in through
+// the login page and creates an election through the draft form (two questions, one trustee,
+// threshold 1; a first submission with a bad rule shows the server's error next to its field);
+// uploads a roll with a bad line (the dry run lists the error with its line number, nothing is
+// imported), then a good one; freezes the setup and reads the trustee's invitation link; the
+// trustee registers with `urne trustee new-identity --server`; the organizer uploads the list
+// made by `urne credentials generate` (the page's fingerprint must be the authority's), seals
+// and opens, each behind its confirmation dialog; three voters log in with their mailed codes
+// and cast ballots made by the booth's protocol code in node, and the turnout on the page moves
+// to 3; the organizer closes and tallies, the trustee decrypts with `urne trustee decrypt
+// --server`, the page shows the decryption done, the organizer publishes, and the public page
+// shows the counts of the ballots cast. axe-core finds no WCAG 2.1 A/AA violation on every page
+// and state (the election's page and the login in French too), and at 640 px wide (a 1280-pixel
+// window at 200 % zoom) no page scrolls sideways.
+//
+// The helpers are exported for other scenarios (the 20-voter election): loginThroughPages,
+// fillDraftForm, createElectionThroughPages, uploadRollThroughPages, freezeSetupThroughPages,
+// uploadCredentialsThroughPages, confirmThroughPages, takeStepThroughPages, waitForPhase,
+// turnoutOnPage, decryptionOnPage.
+//
+// Named *.e2e.js so that the booth's runner (`node --test e2e/`) does not pick it up:
+// crates/urne-cli/tests/admin_e2e.rs runs it. Needs URNE_BIN, Debian's chromium
+// (/usr/bin/chromium or URNE_CHROMIUM), playwright-core and axe-core (web/ devDependencies).
+// With URNE_SCREENSHOTS=DIR it writes the pages' screenshots there (docs/screenshots/admin-*).
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { createBallot, deriveCredentialKey, loadElection } from '../src/urne/index.js';
+import { address, readMaildir } from './mail.js';
+
+const BIN = process.env.URNE_BIN;
+const CHROMIUM = process.env.URNE_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = process.env.URNE_SCREENSHOTS;
+const ID = 'e2e-admin-2026';
+const ADMIN = 'organizer';
+const PASSWORD = 'organizer password for the e2e test';
+const VOTERS = 5;
+const CAST = 3;
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const QUESTIONS = [
+  {
+    text: 'Who should chair the association next year?',
+    answers: ['Ada', 'Grace', 'Alan'],
+    min: 1,
+    max: 1,
+    blank: true,
+    counting: 'plurality',
+  },
+  {
+    text: 'Which projects should the budget fund? (up to 2)',
+    answers: ['Library', 'Garden', 'Choir'],
+    min: 0,
+    max: 2,
+    blank: false,
+    counting: 'plurality',
+  },
+];
+
+let dir;
+let server;
+let base;
+let browser;
+
+// ---- Helpers for any scenario driving the administration pages ----
+
+/** Waits until the page's script has drawn what it shows (body[data-ready="true"]). */
+export async function ready(page) {
+  await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 });
+}
+
+/** Opens `${base}/admin` and logs in through the login form; the list of elections is shown. */
+export async function loginThroughPages(page, base, name, password) {
+  await page.goto(`${base}/admin`);
+  await page.waitForSelector('#login-form');
+  await page.fill('#login-name', name);
+  await page.fill('#login-password', password);
+  await page.press('#login-password', 'Enter');
+  await page.waitForSelector('#new-election');
+  await ready(page);
+}
+
+/** The page's local date-time input value for the UTC time `iso` (the page's time zone). */
+function localValue(page, iso) {
+  return page.evaluate((t) => {
+    const d = new Date(t);
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  }, iso);
+}
+
+/**
+ * Fills the draft form of /admin/new with `draft` ({id, title, description, questions, opens_at,
+ * closes_at, trustees, threshold, and optionally voter_auth, voted_list, weights, revote,
+ * language, retention_days, auto_open}), adding questions, answers and trustees with the
+ * form's buttons. Times are UTC, typed in the page's local time.
+ */
+export async function fillDraftForm(page, draft) {
+  await page.fill('#f-id', draft.id);
+  await page.fill('#f-title', draft.title);
+  await page.fill('#f-description', draft.description ?? '');
+  for (const [qi, q] of draft.questions.entries()) {
+    if (qi > 0) await page.click('#add-question');
+    await page.fill(`#q${qi}-text`, q.text);
+    for (const [ai, a] of q.answers.entries()) {
+      if (ai >= 2) await page.click(`#q${qi}-add-answer`);
+      await page.fill(`#q${qi}-a${ai}`, a);
+    }
+    await page.fill(`#q${qi}-min`, String(q.min));
+    await page.fill(`#q${qi}-max`, String(q.max));
+    await page.setChecked(`#q${qi}-blank`, q.blank);
+  }
+  await page.fill('#f-opens_at', await localValue(page, draft.opens_at));
+  await page.fill('#f-closes_at', await localValue(page, draft.closes_at));
+  await page.setChecked('#f-auto_open', draft.auto_open ?? false);
+  for (const [i, name] of draft.trustees.entries()) {
+    if (i > 0) await page.click('#add-trustee');
+    await page.fill(`#t${i}-name`, name);
+  }
+  await page.fill('#f-threshold', String(draft.threshold));
+  for (const key of ['voter_auth', 'voted_list', 'weights', 'revote', 'language']) {
+    if (draft[key] !== undefined) await page.selectOption(`#f-${key}`, draft[key]);
+  }
+  if (draft.retention_days !== undefined) await page.fill('#f-retention_days', String(draft.retention_days));
+}
+
+/** Creates the election `draft` (see fillDraftForm) through /admin/new; its page is then shown. */
+export async function createElectionThroughPages(page, base, draft) {
+  await page.goto(`${base}/admin/new`);
+  await page.waitForSelector('#draft-form');
+  await fillDraftForm(page, draft);
+  await page.click('#draft-submit');
+  await page.waitForURL(`${base}/admin/elections/${encodeURIComponent(draft.id)}`);
+  await waitForPhase(page, 'draft');
+}
+
+/** Waits until the election's page shows phase `phase` (and, for setup, sealed or not). */
+export async function waitForPhase(page, phase, sealed = null) {
+  const sel = `#phase[data-phase="${phase}"]${sealed === null ? '' : `[data-sealed="${sealed}"]`}`;
+  await page.waitForSelector(sel, { timeout: 60_000 });
+  await ready(page);
+}
+
+/**
+ * Checks the roll `file` ({name, text}) with a dry run on the election's page and, when it is
+ * valid, imports it. Returns {valid, errors: [{line, field, message}], warnings, imported}.
+ */
+export async function uploadRollThroughPages(page, file) {
+  await page.setInputFiles('#roll-file', { name: file.name, mimeType: file.name.endsWith('.json') ? 'application/json' : 'text/csv', buffer: Buffer.from(file.text) });
+  await page.click('#roll-check');
+  await page.waitForSelector('#roll-verdict');
+  const read = (sel) =>
+    page.$$eval(`${sel} tbody tr`, (rows) => rows.map((r) => ({ line: Number(r.children[0].textContent), field: r.children[1].textContent, message: r.children[2].textContent })));
+  const valid = (await page.getAttribute('#roll-verdict', 'data-valid')) === 'true';
+  const errors = await read('#roll-errors');
+  const warnings = await read('#roll-warnings');
+  if (!valid) return { valid, errors, warnings, imported: false };
+  await page.click('#roll-import');
+  await page.waitForSelector('#roll-verdict[data-imported="true"]');
+  return { valid, errors, warnings, imported: true };
+}
+
+/** In the open confirmation dialog, types the election id and confirms. */
+export async function confirmThroughPages(page, id) {
+  await page.waitForSelector('dialog#confirm[open]');
+  assert.equal(await page.isDisabled('#confirm-ok'), true, 'the confirm button waits for the id');
+  await page.fill('#confirm-id', id);
+  await page.click('#confirm-ok');
+  await page.waitForSelector('dialog#confirm', { state: 'detached' });
+}
+
+/** Takes step `kind` (seal, open, close, tally, publish) through its button and dialog. */
+export async function takeStepThroughPages(page, id, kind) {
+  await page.click(`#${kind}-button`);
+  await confirmThroughPages(page, id);
+}
+
+/** Freezes the setup (confirming) and returns the trustees' invitation links shown once. */
+export async function freezeSetupThroughPages(page, id) {
+  await takeStepThroughPages(page, id, 'setup');
+  await waitForPhase(page, 'setup', false);
+  return page.$$eval('input[id^="invitation-"]', (inputs) => inputs.map((i) => i.value));
+}
+
+/** Uploads the public credential list at `path`; returns {count, fingerprint} as the page shows them. */
+export async function uploadCredentialsThroughPages(page, path) {
+  await page.setInputFiles('#credentials-file', path);
+  await page.click('#credentials-upload');
+  await page.waitForSelector('#credentials-fingerprint');
+  const count = await page.textContent('#credentials-count');
+  return { count, fingerprint: (await page.textContent('#credentials-fingerprint')).trim() };
+}
+
+/** The turnout the election's page shows: {voted, voters, ballots} (voted null without a roll). */
+export async function turnoutOnPage(page) {
+  return page.evaluate(() => {
+    const v = document.getElementById('turnout-voted');
+    const b = document.getElementById('turnout-ballots');
+    return {
+      voted: v ? Number(v.dataset.voted) : null,
+      voters: v ? Number(v.dataset.voters) : null,
+      ballots: b ? Number(b.dataset.ballots) : null,
+    };
+  });
+}
+
+/** The decryption the page shows after the tally: {received, needed, result}. */
+export async function decryptionOnPage(page) {
+  return page.evaluate(() => {
+    const l = document.getElementById('decryption-label');
+    return { received: Number(l?.dataset.received), needed: Number(l?.dataset.needed), result: document.getElementById('result-ready') !== null };
+  });
+}
+
+/** Runs axe-core on the page as served (under its policy) and asserts no WCAG 2.1 A/AA violation. */
+export async function noViolations(page, what) {
+  // Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not
+  // govern: the page is checked as served, without bypassing its policy.
+  if (!(await page.evaluate(() => typeof globalThis.axe?.run === 'function'))) await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate((tags) => globalThis.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
+  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
+  assert.deepEqual(found, [], `axe-core on ${what}:\n${found.join('\n')}`);
+  assert.ok(result.passes.length > 10, `axe-core ran its checks on ${what}`);
+  console.log(`# axe-core: ${what}: 0 violations, ${result.passes.length} rules passed`);
+}
+
+/** Asserts that the page needs no horizontal scrolling at its viewport's width. */
+export async function noHorizontalScroll(page, what) {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth }));
+  assert.ok(scroll <= width, `${what}: the page is ${scroll} px wide in a ${width} px viewport`);
+  console.log(`# reflow: ${what}: ${scroll} px in ${width} px`);
+}
+
+// ---- This scenario ----
+
+/** The environment for `urne`, with nothing of the caller's URNE_* settings choosing for it. */
+function env(extra = {}) {
+  const out = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('URNE_')) out[k] = v;
+  return { ...out, ...extra };
+}
+
+/** Runs `urne ARGS`, which must succeed; its stdout and stderr. */
+function urne(args, extra = {}) {
+  const o = spawnSync(BIN, args, { encoding: 'utf8', env: env(extra) });
+  assert.equal(o.status, 0, `urne ${args.join(' ')}:\n${o.stdout}\n${o.stderr}`);
+  return `${o.stdout}${o.stderr}`;
+}
+
+/** A free TCP port on 127.0.0.1. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const voterId = (i) => `m-${String(i + 1).padStart(3, '0')}`;
+const email = (i) => `${voterId(i)}@example.org`;
+
+/** Takes a screenshot of the page into URNE_SCREENSHOTS, if set. */
+async function shot(page, name) {
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, `admin-${name}.png`), fullPage: true });
+}
+
+/** Reads the login code the server mailed to voter `i` (the newest letter). */
+async function loginCode(i) {
+  for (let n = 0; n < 300; n += 1) {
+    let letters = [];
+    try {
+      letters = readMaildir(join(dir, 'server', 'outbox')).filter((m) => address(m.headers.get('to')) === email(i));
+    } catch {
+      // No outbox yet.
+    }
+    if (letters.length > 0) {
+      const code = /^\s*(\d{6})\s*$/m.exec(letters.at(-1).text('text/plain'));
+      assert.ok(code, 'a code of six digits on its own line');
+      return code[1];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no login code was mailed to ${email(i)}`);
+}
+
+/** Voter `i` logs in with a mailed code and casts `vote` with `credential`, as the booth does. */
+async function castBallot(i, credential, vote) {
+  const api = `${base}/api/v1/elections/${ID}`;
+  const post = (path, body, headers = {}) =>
+    fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  assert.ok((await post('/voter/code', { voter: voterId(i) })).ok, 'a login code is requested');
+  const login = await post('/voter/login', { voter: voterId(i), code: await loginCode(i) });
+  assert.ok(login.ok, `voter ${voterId(i)} logs in: ${login.status}`);
+  const { token } = await login.json();
+  const view = await (await fetch(api)).json();
+  const election = loadElection(JSON.stringify(view.manifest));
+  const made = createBallot(election, deriveCredentialKey(ID, credential), vote);
+  const cast = await post('/ballots', made.json, { authorization: `Bearer ${token}` });
+  assert.equal(cast.status, 201, `ballot of ${voterId(i)}: ${await cast.clone().text()}`);
+}
+
+before(async () => {
+  assert.ok(BIN, 'URNE_BIN names the urne binary');
+  dir = mkdtempSync(join(tmpdir(), 'urne-admin-'));
+  const data = join(dir, 'server');
+  urne(['admin', 'add', ADMIN, '--data-dir', data], { URNE_ADMIN_PASSWORD: PASSWORD });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', data], { stdio: 'ignore', env: env() });
+  for (let i = 0; ; i += 1) {
+    assert.ok(i < 600 && server.exitCode === null, 'urne serve did not start');
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server.on('exit', r));
+    server.kill('SIGINT');
+    await exited;
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('the organizer runs an election through the administration pages, from login to published result', async () => {
+  const t0 = Date.now();
+  const lap = (what) => console.log(`# ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  // Paris time, so that the page's local time differs from the UTC it sends.
+  const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/Paris', viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => {
+    // The browser reports every 4xx answer, which the test provokes (a wrong password, a bad
+    // draft, the session ended) and the pages handle; policy violations and script errors count.
+    const expected = /the server responded with a status of 4\d\d/.test(m.text()) || m.location().url?.endsWith('/favicon.ico');
+    if (m.type() === 'error' && !expected) errors.push(`${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+
+  // The login page, in both languages; a wrong password is refused.
+  await page.goto(`${base}/admin`);
+  await page.waitForSelector('#login-form');
+  await ready(page);
+  const csp = (await page.goto(`${base}/admin`)).headers()['content-security-policy'];
+  assert.match(csp, /script-src 'self'/, 'the page is served with the strict policy');
+  await page.waitForSelector('#login-form');
+  await noViolations(page, 'login (en)');
+  await shot(page, 'login');
+  await page.click('#lang');
+  assert.equal(await page.textContent('#login-submit'), 'Se connecter');
+  assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+  await noViolations(page, 'login (fr)');
+  await page.click('#lang');
+  await page.fill('#login-name', ADMIN);
+  await page.fill('#login-password', 'not the password at all');
+  await page.press('#login-password', 'Enter');
+  await page.waitForFunction(() => document.getElementById('login-error')?.textContent === 'Wrong name or password.');
+  await loginThroughPages(page, base, ADMIN, PASSWORD);
+  assert.equal(await page.textContent('#no-elections'), 'No election yet.');
+  await noViolations(page, 'list of elections (empty)');
+
+  // The draft: a first submission whose second question allows more answers than it has.
+  const now = Math.floor(Date.now() / 60_000) * 60; // whole minutes: the form's inputs show minutes
+  const iso = (s) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const draft = {
+    id: ID,
+    title: 'Annual general meeting (admin e2e)',
+    description: 'Created and run through the administration pages.',
+    questions: QUESTIONS,
+    opens_at: iso(now - 120),
+    closes_at: iso(now + 86400),
+    trustees: ['Trustee One'],
+    threshold: 1,
+    voter_auth: 'email_code',
+    voted_list: 'admin',
+    language: 'en',
+    retention_days: 30,
+    auto_open: false,
+  };
+  await page.click('#new-election');
+  await page.waitForSelector('#draft-form');
+  await ready(page);
+  await noViolations(page, 'new draft form');
+  await fillDraftForm(page, { ...draft, questions: [QUESTIONS[0], { ...QUESTIONS[1], max: 5 }] });
+  await page.click('#draft-submit');
+  await page.waitForSelector('#q1-max-error:not([hidden])');
+  assert.match(await page.textContent('#q1-max-error'), /between 1 and the number of answers \(3\)/);
+  assert.equal(await page.getAttribute('#q1-max', 'aria-invalid'), 'true');
+  assert.match(await page.getAttribute('#q1-max', 'aria-describedby'), /q1-max-error/);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'q1-max', 'the focus goes to the field at fault');
+  await noViolations(page, 'draft form with the server’s error');
+  await shot(page, 'draft');
+  await page.setViewportSize({ width: 640, height: 900 });
+  await noHorizontalScroll(page, 'draft form at 640 px (200 % zoom)');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.fill('#q1-max', '2');
+  await page.click('#draft-submit');
+  await page.waitForURL(`${base}/admin/elections/${ID}`);
+  await waitForPhase(page, 'draft');
+  // The API holds the draft as typed, the times in UTC.
+  const stored = await page.evaluate(async (id) => (await fetch(`/api/v1/admin/elections/${id}`)).json(), ID);
+  assert.deepEqual(stored.draft.questions, QUESTIONS);
+  assert.equal(stored.draft.opens_at, draft.opens_at, 'the local time typed is sent in UTC');
+  assert.equal(stored.draft.closes_at, draft.closes_at);
+  assert.deepEqual(
+    [stored.draft.trustees, stored.draft.threshold, stored.draft.voter_auth, stored.draft.retention_days, stored.draft.auto_open],
+    [['Trustee One'], 1, 'email_code', 30, false],
+  );
+  await noViolations(page, 'election page (draft)');
+  lap('logged in and drafted');
+
+  // The roll: first with a bad address on line 3, then right.
+  const good = `id,email,name\n${Array.from({ length: VOTERS }, (_, i) => `${voterId(i)},${email(i)},Voter ${i + 1}\n`).join('')}`;
+  const bad = good.replace(`${email(1)}`, 'not-an-address');
+  const rejected = await uploadRollThroughPages(page, { name: 'roll.csv', text: bad });
+  assert.equal(rejected.valid, false);
+  assert.deepEqual(
+    rejected.errors.map((e) => [e.line, e.field]),
+    [[3, 'email']],
+    JSON.stringify(rejected.errors),
+  );
+  assert.equal(await page.$('#roll-import'), null, 'no import is offered while errors remain');
+  const roll = await page.evaluate(async (id) => (await fetch(`/api/v1/admin/elections/${id}/roll?limit=1`)).json(), ID);
+  assert.equal(roll.voters_total, 0, 'nothing was imported');
+  await noViolations(page, 'roll with errors');
+  await shot(page, 'roll-errors');
+  const rollFile = join(dir, 'roll.csv');
+  writeFileSync(rollFile, good);
+  const imported = await uploadRollThroughPages(page, { name: 'roll.csv', text: good });
+  assert.deepEqual([imported.valid, imported.imported], [true, true]);
+  assert.equal(await page.textContent('#roll-count'), `${VOTERS} voters on the roll (total weight ${VOTERS}).`);
+
+  // Freezing: Escape cancels; then confirmed, the invitation is shown once.
+  await page.click('#setup-button');
+  await page.waitForSelector('dialog#confirm[open]');
+  await noViolations(page, 'confirmation dialog');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('dialog#confirm', { state: 'detached' });
+  assert.equal(await page.getAttribute('#phase', 'data-phase'), 'draft', 'cancelled: still a draft');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'setup-button', 'the focus returns to the button');
+  const links = await freezeSetupThroughPages(page, ID);
+  assert.equal(links.length, 1);
+  const link = new URL(links[0]);
+  assert.equal(link.origin + link.pathname, `${base}/elections/${ID}/trustee`);
+  const fragment = new URLSearchParams(link.hash.slice(1));
+  assert.equal(fragment.get('index'), '1');
+  const invitation = fragment.get('invitation');
+  assert.match(invitation, /^[A-Za-z0-9_-]{43}$/);
+  await noViolations(page, 'setup with the invitation');
+  lap('roll imported and setup frozen');
+
+  // The trustee registers through the server; the page shows it.
+  const trusteeDir = join(dir, 'trustee');
+  mkdirSync(trusteeDir);
+  const trustee = { URNE_PASSPHRASE: 'passphrase of trustee one', URNE_INVITATION: invitation };
+  const online = ['--election', ID, '--index', '1', '--server', base];
+  urne(['trustee', 'new-identity', ...online, '--name', 'Trustee One', '--out', trusteeDir, '--kdf-memory-kib', '1024'], trustee);
+  await page.waitForSelector('#trustee-1 td[data-done="true"]', { timeout: 30_000 });
+
+  // The credential authority's list, uploaded; its fingerprint on the page is the authority's.
+  const authority = join(dir, 'authority');
+  const made = urne(['credentials', 'generate', '--quiet', '--election', ID, '--roll', rollFile, '--out', authority]);
+  const printed = /fingerprint\s+([A-Za-z0-9_-]{43})/.exec(made)?.[1];
+  assert.ok(printed, `the authority's fingerprint:\n${made}`);
+  const creds = await uploadCredentialsThroughPages(page, join(authority, 'public-credentials.json'));
+  assert.equal(creds.fingerprint, printed, 'the page computes the authority’s fingerprint');
+  assert.match(creds.count, new RegExp(`^${VOTERS} credentials stored`));
+  await ready(page);
+  await noViolations(page, 'setup with the ceremony and credentials');
+  await shot(page, 'setup');
+
+  // Sealed, then opened.
+  await takeStepThroughPages(page, ID, 'seal');
+  await waitForPhase(page, 'setup', true);
+  assert.match(await page.textContent('#fingerprint'), /^[A-Za-z0-9_-]{43}$/);
+  await takeStepThroughPages(page, ID, 'open');
+  await waitForPhase(page, 'open');
+  assert.deepEqual(await turnoutOnPage(page), { voted: 0, voters: VOTERS, ballots: 0 });
+  lap('sealed and opened');
+
+  // Three voters vote; the page's turnout follows.
+  const rows = readFileSync(join(authority, 'private-credentials.csv'), 'utf8').trim().split('\n');
+  const head = rows.shift().split(',');
+  const credentialOf = new Map(rows.map((r) => r.split(',')).map((f) => [f[head.indexOf('voter_id')], f[head.indexOf('credential')]]));
+  const votes = [
+    [{ selected: [0] }, { selected: [1] }],
+    [{ selected: [1] }, { selected: [0, 1] }],
+    [{ blank: true }, { selected: [] }],
+  ];
+  for (let i = 0; i < CAST; i += 1) await castBallot(i, credentialOf.get(voterId(i)), votes[i]);
+  await page.waitForSelector(`#turnout-ballots[data-ballots="${CAST}"]`, { timeout: 30_000 });
+  await page.waitForSelector(`#turnout-voted[data-voted="${CAST}"]`, { timeout: 30_000 });
+  assert.deepEqual(await turnoutOnPage(page), { voted: CAST, voters: VOTERS, ballots: CAST });
+  assert.equal(await page.getAttribute('#turnout-progress', 'value'), String(CAST));
+  await page.waitForFunction((n) => /^(\d+) sent/.exec(document.getElementById('mail-counts')?.textContent ?? '')?.[1] >= n, CAST);
+  await page.click('#voted-details summary');
+  assert.deepEqual(await page.$$eval('#voted-list li', (li) => li.map((x) => x.textContent)), [0, 1, 2].map(voterId));
+  await noViolations(page, 'open election with turnout (en)');
+  await shot(page, 'turnout');
+  await page.setViewportSize({ width: 640, height: 900 });
+  await noHorizontalScroll(page, 'open election at 640 px (200 % zoom)');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.click('#lang');
+  await page.waitForFunction(() => document.getElementById('close-button')?.textContent === 'Clore le vote');
+  await noViolations(page, 'open election with turnout (fr)');
+  await page.click('#lang');
+  lap(`${CAST} ballots cast and followed`);
+
+  // Closed and tallied; the trustee decrypts; published.
+  await takeStepThroughPages(page, ID, 'close');
+  await waitForPhase(page, 'closed');
+  await takeStepThroughPages(page, ID, 'tally');
+  await waitForPhase(page, 'tallied');
+  await page.waitForSelector('#decryption-label');
+  assert.deepEqual(await decryptionOnPage(page), { received: 0, needed: 1, result: false });
+  assert.equal(await page.isDisabled('#publish-button'), true, 'nothing to publish before the decryption');
+  await noViolations(page, 'tallied, waiting for the trustees');
+  urne(['trustee', 'decrypt', ...online, '--secret', join(trusteeDir, 'trustee-1.secret'), '--quiet'], trustee);
+  await page.waitForSelector('#result-ready', { timeout: 30_000 });
+  assert.deepEqual(await decryptionOnPage(page), { received: 1, needed: 1, result: true });
+  assert.equal(await page.textContent('#tally-count'), `${CAST} ballots counted of ${CAST} cast.`);
+  await noViolations(page, 'tallied and decrypted');
+  await shot(page, 'tally');
+  await takeStepThroughPages(page, ID, 'publish');
+  await waitForPhase(page, 'published');
+  await noViolations(page, 'published');
+  await shot(page, 'published');
+  lap('tallied, decrypted and published');
+
+  // The public page shows the counts of the three ballots.
+  await page.click('#public-link');
+  await page.waitForURL(`${base}/elections/${ID}`);
+  await ready(page);
+  assert.equal(await page.getAttribute('#phase', 'data-phase'), 'published');
+  const counts = await page.$$eval('#q0-table tbody tr', (trs) => trs.map((r) => r.children[1].textContent));
+  assert.deepEqual(counts, ['1', '1', '0', '1'], 'question 1: Ada, Grace, Alan, blank');
+  const counts2 = await page.$$eval('#q1-table tbody tr', (trs) => trs.map((r) => r.children[1].textContent));
+  assert.deepEqual(counts2, ['1', '2', '0'], 'question 2: Library, Garden, Choir');
+
+  // The list shows the election as published; logging out shows the login form again.
+  await page.goto(`${base}/admin`);
+  await page.waitForSelector(`#elections tr[data-id="${ID}"] td[data-phase="published"]`);
+  await ready(page);
+  await noViolations(page, 'list of elections');
+  await page.click('#logout');
+  await page.waitForSelector('#login-form');
+  const status = await page.evaluate(async () => (await fetch('/api/v1/admin/elections')).status);
+  assert.equal(status, 401, 'the session is over');
+  assert.deepEqual(errors, [], 'no error in the pages');
+  await context.close();
+  lap('public page checked, logged out');
+});
