@@ -77,7 +77,32 @@ fn header(b: &mut Builder, line: u64, record: &StringRecord) -> Option<Layout> {
     complete.then_some(layout)
 }
 
+/// `text` with each lone CR (a line end of old Mac files) made an LF, when it has any.
+///
+/// The reader ends a record at a lone CR but counts lines at LF only, so without this every
+/// error of such a file would be on line 1. The two have the same length, so byte offsets into
+/// the text stay those of the file. A CR inside a quoted field becomes a line break too, as an
+/// editor shows it.
+fn lone_cr_as_lf(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let lone = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    (0..bytes.len()).any(lone).then(|| {
+        let mut out = String::with_capacity(text.len());
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            out.push(if c == '\r' && chars.peek() != Some(&'\n') {
+                '\n'
+            } else {
+                c
+            });
+        }
+        out
+    })
+}
+
 pub(crate) fn read(text: &str, b: &mut Builder) -> u64 {
+    let normalized = lone_cr_as_lf(text);
+    let text = normalized.as_deref().unwrap_or(text);
     let bytes = text.as_bytes();
     let mut reader = ReaderBuilder::new()
         .has_headers(false)

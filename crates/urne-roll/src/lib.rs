@@ -17,7 +17,7 @@
 //! the columns, in any order and any case: `id` and `email` are required, `weight`, `name` and
 //! `lang` optional; an unknown or repeated column is an error on the header's line. Fields are
 //! separated by commas, or by semicolons or tabs when the header has no comma and has those
-//! (spreadsheets set to French write semicolons). Lines end in LF or CRLF; a field in double
+//! (spreadsheets set to French write semicolons). Lines end in LF, CRLF or a lone CR; a field in double
 //! quotes may hold commas, doubled quotes and line breaks (its error is reported on the line
 //! where the record starts), and a quote left open or standing inside an unquoted field is an
 //! error. Blank lines, and lines whose fields are all empty, are ignored. Every field is

@@ -497,3 +497,15 @@ fn previews_a_roll() {
     let json = serde_json::to_value(&p).unwrap();
     assert_eq!(json["sample"][0]["lang"], "fr");
 }
+
+#[test]
+fn lone_cr_line_ends_count_as_lines() {
+    // Old Mac files: every error must still name its own line.
+    let roll = ok("id,email\rv1,ada@example.org\rv2,alan@example.org\r");
+    assert_eq!(roll.voters.len(), 2);
+    let e = only("id,email\rv1,ada@example.org\r\rv2,not-an-address\r");
+    assert_eq!((e.line, e.field.as_deref()), (4, Some("email")), "{e}");
+    // Mixed with CRLF, and a CR followed by LF is one line end, not two.
+    let e = only("id,email\r\nv1,ada@example.org\rv2,not-an-address\r\n");
+    assert_eq!((e.line, e.field.as_deref()), (3, Some("email")), "{e}");
+}
