@@ -26,6 +26,7 @@
 pub mod ballot;
 pub mod board;
 pub mod ceremony;
+pub mod count;
 pub mod credential;
 pub mod dkg;
 pub mod dkg_transport;
