@@ -13,6 +13,7 @@ pub mod decryption;
 pub mod disjunctive;
 pub mod dleq;
 pub mod schnorr;
+pub mod shuffle;
 
 use crate::error::DecodeError;
 
