@@ -9,7 +9,7 @@ import { $, el } from '../common/dom.js';
 import { api } from './api.js';
 import { draftForm, newDraft } from './draft.js';
 import { electionView } from './manage.js';
-import { language, named, setLanguage, t } from './words.js';
+import { language, named, rich, setLanguage, t } from './words.js';
 
 /** What the address asks for: the list, a new draft, or one election. */
 function route(path = location.pathname) {
@@ -69,7 +69,7 @@ function showLogin() {
   const form = el(
     'form',
     { id: 'login-form', 'aria-labelledby': 'heading' },
-    el('p', {}, t('loginIntro')),
+    el('p', {}, rich(t('loginIntro'))),
     el('label', { class: 'field', for: 'login-name' }, t('name')),
     name,
     el('label', { class: 'field', for: 'login-password' }, t('password')),

@@ -92,7 +92,8 @@ function select(options, value, onchange) {
 export function draftForm({ draft, id = '', creating, onSubmit }) {
   const model = structuredClone(draft);
   let electionId = id;
-  const form = el('form', { id: 'draft-form', class: 'draft', novalidate: true, 'aria-labelledby': 'draft-heading' });
+  // Labelled by the page's heading for a new election, by its section's heading on the election's page.
+  const form = el('form', { id: 'draft-form', class: 'draft', novalidate: true, 'aria-labelledby': creating ? 'heading' : 'draft-heading' });
   const summary = el('div', { id: 'draft-summary', class: 'error-summary', role: 'alert', tabindex: '-1', hidden: true });
 
   const text = (value, set, attrs = {}) => el('input', { type: 'text', value, oninput: (e) => set(e.target.value), ...attrs });
@@ -101,7 +102,7 @@ export function draftForm({ draft, id = '', creating, onSubmit }) {
 
   /** Rebuilds the form from the model, then focuses `focus` (an element id) if given. */
   function render(focus = null) {
-    const parts = [el('h2', { id: 'draft-heading' }, creating ? t('newHeading') : t('draftHeading')), summary];
+    const parts = [summary];
     // The election.
     const general = el('fieldset', {}, el('legend', {}, t('secElection')));
     if (creating) {

@@ -12,7 +12,7 @@ import { el, svg } from '../common/dom.js';
 import { api, boardLines, electionPath, lineType } from './api.js';
 import { confirmStep } from './confirm.js';
 import { draftForm } from './draft.js';
-import { named, percent, t } from './words.js';
+import { named, percent, rich, t } from './words.js';
 
 /** How often the page asks again while trustees or voters act (milliseconds). */
 const POLL_MS = 2000;
@@ -405,7 +405,7 @@ export function electionView(id, ctx) {
     return section(
       'credentials',
       t('credentialsHeading'),
-      el('p', {}, t('credentialsIntro')),
+      el('p', {}, rich(t('credentialsIntro'))),
       stored,
       fp,
       el('label', { class: 'field', for: 'credentials-file' }, t('credentialsFile')),
@@ -572,7 +572,7 @@ export function electionView(id, ctx) {
       el('p', { id: 'decryption-label', 'data-received': got, 'data-needed': needed }, t('decryption', Math.min(got, needed), needed)),
       el('progress', { id: 'decryption-progress', max: String(needed), value: String(Math.min(got, needed)), 'aria-labelledby': 'decryption-label' }),
       got ? el('p', {}, t('decryptionWho', [...new Set(c.partials)].sort((a, b) => a - b).join(', '))) : null,
-      c.result ? el('p', { class: 'ok', id: 'result-ready' }, t('resultReady')) : el('p', { class: 'hint' }, t('decryptionWait')),
+      c.result ? el('p', { class: 'ok', id: 'result-ready' }, t('resultReady')) : el('p', { class: 'hint' }, rich(t('decryptionWait'))),
     ];
   }
 

@@ -1,5 +1,6 @@
 // The words of the administration pages, in English and French, for common/lang.js.
 
+import { el } from '../common/dom.js';
 import { makeWords } from '../common/lang.js';
 
 const en = {
@@ -422,6 +423,11 @@ export const language = () => words.language();
 
 /** Switches the page's language. */
 export const setLanguage = (l) => words.setLanguage(l);
+
+/** A text whose `quoted` parts are commands: an array of strings and <code> elements. */
+export function rich(text) {
+  return text.split('`').map((part, i) => (i % 2 === 1 ? el('code', {}, part) : part));
+}
 
 /** The name of `value` in the table `table` (phases, voterAuths…), or the value itself. */
 export function named(table, value) {

@@ -282,9 +282,11 @@ function freePort() {
 const voterId = (i) => `m-${String(i + 1).padStart(3, '0')}`;
 const email = (i) => `${voterId(i)}@example.org`;
 
-/** Takes a screenshot of the page into URNE_SCREENSHOTS, if set. */
-async function shot(page, name) {
-  if (SHOTS) await page.screenshot({ path: join(SHOTS, `admin-${name}.png`), fullPage: true });
+/** Takes a screenshot of the page (or of its element `selector`) into URNE_SCREENSHOTS, if set. */
+async function shot(page, name, selector = null) {
+  const path = join(SHOTS ?? '', `admin-${name}.png`);
+  if (SHOTS && selector) await page.locator(selector).screenshot({ path });
+  else if (SHOTS) await page.screenshot({ path, fullPage: true });
 }
 
 /** Reads the login code the server mailed to voter `i` (the newest letter). */
@@ -453,7 +455,7 @@ test('the organizer runs an election through the administration pages, from logi
   const roll = await page.evaluate(async (id) => (await fetch(`/api/v1/admin/elections/${id}/roll?limit=1`)).json(), ID);
   assert.equal(roll.voters_total, 0, 'nothing was imported');
   await noViolations(page, 'roll with errors');
-  await shot(page, 'roll-errors');
+  await shot(page, 'roll-errors', '#roll-section');
   const rollFile = join(dir, 'roll.csv');
   writeFileSync(rollFile, good);
   const imported = await uploadRollThroughPages(page, { name: 'roll.csv', text: good });
