@@ -15,6 +15,12 @@
 //! at `GET /elections/{id}/ballots/{tracker}` (the address the voters' letters give), from
 //! web/public/ with the pieces they share with other pages in web/common/.
 //!
+//! The administration pages (docs/admin.md) are one page, web/admin/index.html, served at
+//! `GET /admin` (login and the list of elections), `GET /admin/new` (a new draft) and
+//! `GET /admin/elections/{id}` (one election, from draft to publication); its script reads the
+//! address and works through the admin API with the session cookie of
+//! `POST /api/v1/admin/login`.
+//!
 //! These pages are not part of the API: they are merged at the root by [`routes`], outside
 //! `/api/v1` and the OpenAPI description. Every answer carries a strict Content-Security-Policy
 //! (this origin only, no inline script or style, no framing), `nosniff` and no referrer; files
@@ -47,6 +53,7 @@ use crate::AppState;
 #[include = "vendor/**/*"]
 #[include = "public/*"]
 #[include = "common/*"]
+#[include = "admin/*"]
 struct WebFiles;
 
 /// The page of the booth, served for every election id (the page asks the API for the election).
@@ -62,6 +69,10 @@ const ELECTION_PAGE: &str = "public/election.html";
 /// The public page of an election's bulletin board, with its search by ballot tracker.
 const BOARD_PAGE: &str = "public/board.html";
 
+/// The administration pages: one page whose script shows the login, the list of elections, a
+/// new draft or one election, after its address.
+const ADMIN_PAGE: &str = "admin/index.html";
+
 /// The Content-Security-Policy of every page and file: scripts, styles, workers, images and
 /// requests from this origin only; no inline code, plugins, framing or `<base>`.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
@@ -76,6 +87,9 @@ pub fn routes() -> Router<AppState> {
         .route("/elections/{id}", get(election))
         .route("/elections/{id}/board", get(board))
         .route("/elections/{id}/ballots/{tracker}", get(ballot))
+        .route("/admin", get(admin))
+        .route("/admin/new", get(admin))
+        .route("/admin/elections/{id}", get(admin))
         .route("/static/{*path}", get(file))
 }
 
@@ -103,6 +117,12 @@ async fn board(Path(_id): Path<String>, headers: HeaderMap) -> Response {
 /// reads it from its address).
 async fn ballot(Path(_ids): Path<(String, String)>, headers: HeaderMap) -> Response {
     serve(BOARD_PAGE, &headers)
+}
+
+/// `GET /admin`, `/admin/new` and `/admin/elections/{id}`: the administration page (its script
+/// reads the address).
+async fn admin(headers: HeaderMap) -> Response {
+    serve(ADMIN_PAGE, &headers)
 }
 
 /// `GET /static/{path}`: one of the embedded files.
@@ -255,6 +275,9 @@ mod tests {
             "public/public.css",
             "common/dom.js",
             "common/lang.js",
+            ADMIN_PAGE,
+            "admin/admin.js",
+            "admin/admin.css",
         ] {
             assert!(WebFiles::get(path).is_some(), "{path} is not embedded");
         }
