@@ -478,6 +478,53 @@ fn mail_reports_failures_and_exits_non_zero() {
 }
 
 #[test]
+fn mail_refuses_a_bad_sender_before_writing_any_letter() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, out) = generate(dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let maildir = dir.path().join("outbox");
+    let private = out.join("private-credentials.csv");
+    for (flag, value) in [
+        ("--from", "urne <noreply@example.org"),
+        ("--reply-to", "help desk"),
+    ] {
+        let mut args = vec![
+            "credentials",
+            "mail",
+            "--private",
+            private.to_str().unwrap(),
+            "--election",
+            ELECTION,
+            "--title",
+            "AGM",
+            "--opens-at",
+            "2026-12-01T08:00:00Z",
+            "--closes-at",
+            "2026-12-02T18:00:00Z",
+            "--public-url",
+            "https://vote.example.org",
+            "--outbox-maildir",
+            maildir.to_str().unwrap(),
+            flag,
+            value,
+        ];
+        if flag != "--from" {
+            args.extend(["--from", "noreply@example.org"]);
+        }
+        let o = urne(&args);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", text(&o));
+        let s = text(&o);
+        let field = flag.trim_start_matches("--").replace('-', "_");
+        assert!(s.contains(&format!("{field}: `{value}`")), "{flag}: {s}");
+        assert!(!maildir.exists(), "{flag}: no letter written");
+        assert!(
+            !out.join("delivery-report.json").exists(),
+            "{flag}: no report"
+        );
+    }
+}
+
+#[test]
 fn fingerprint_of_a_record_is_that_of_its_credential_lines() {
     let record = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../test-vectors/records/v1-demo-12-voters.jsonl");

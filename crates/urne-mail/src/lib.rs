@@ -191,6 +191,18 @@ pub struct Sender {
     pub reply_to: Option<String>,
 }
 
+impl Sender {
+    /// Checks that `from` and `reply_to` parse as mailboxes, so that a bad one is refused once,
+    /// before any letter is written, rather than failing every letter of a batch.
+    pub fn check(&self) -> Result<(), MailError> {
+        render::mailbox("from", &self.from)?;
+        if let Some(r) = &self.reply_to {
+            render::mailbox("reply_to", r)?;
+        }
+        Ok(())
+    }
+}
+
 /// Why a message could not be written, or an outbox not opened. No variant carries a secret.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {

@@ -91,7 +91,7 @@ pub fn render(letter: &Letter, sender: &Sender) -> Result<Rendered, MailError> {
     })
 }
 
-fn mailbox(field: &'static str, value: &str) -> Result<Mailbox, MailError> {
+pub(crate) fn mailbox(field: &'static str, value: &str) -> Result<Mailbox, MailError> {
     Mailbox::from_str(value.trim()).map_err(|e| MailError::Address {
         field,
         value: value.to_owned(),

@@ -216,6 +216,11 @@ fn outbox(a: &Mail) -> anyhow::Result<(Outbox, String)> {
 /// Runs `urne credentials mail`: exit 0 when every letter was sent, 1 when any failed or
 /// bounced.
 pub(super) fn run(a: &Mail) -> anyhow::Result<ExitCode> {
+    let sender = Sender {
+        from: a.from.clone(),
+        reply_to: a.reply_to.clone(),
+    };
+    sender.check()?;
     let entries = private::read(&a.private)?;
     for v in &a.voters {
         ensure!(
@@ -226,10 +231,6 @@ pub(super) fn run(a: &Mail) -> anyhow::Result<ExitCode> {
     }
     let election = election_info(a)?;
     let (outbox, described) = outbox(a)?;
-    let sender = Sender {
-        from: a.from.clone(),
-        reply_to: a.reply_to.clone(),
-    };
     let default_lang = match a.default_lang {
         DefaultLang::Fr => Lang::Fr,
         DefaultLang::En => Lang::En,
