@@ -15,6 +15,11 @@
 //! at `GET /elections/{id}/ballots/{tracker}` (the address the voters' letters give), from
 //! web/public/ with the pieces they share with other pages in web/common/.
 //!
+//! The trustees' page (docs/trustees.md), web/trustee/index.html at
+//! `GET /elections/{id}/trustee`, takes a trustee through the key-generation ceremony and the
+//! decryption of the tally in the browser, through the trustees' API with the invitation token
+//! the page reads from its address's fragment; its worker makes and keeps the secrets.
+//!
 //! The administration pages (docs/admin.md) are one page, web/admin/index.html, served at
 //! `GET /admin` (login and the list of elections), `GET /admin/new` (a new draft) and
 //! `GET /admin/elections/{id}` (one election, from draft to publication); its script reads the
@@ -53,6 +58,7 @@ use crate::AppState;
 #[include = "vendor/**/*"]
 #[include = "public/*"]
 #[include = "common/*"]
+#[include = "trustee/*"]
 #[include = "admin/*"]
 struct WebFiles;
 
@@ -73,6 +79,9 @@ const BOARD_PAGE: &str = "public/board.html";
 /// new draft or one election, after its address.
 const ADMIN_PAGE: &str = "admin/index.html";
 
+/// The trustees' page: the key-generation ceremony and the decryption, in the browser.
+const TRUSTEE_PAGE: &str = "trustee/index.html";
+
 /// The Content-Security-Policy of every page and file: scripts, styles, workers, images and
 /// requests from this origin only; no inline code, plugins, framing or `<base>`.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
@@ -87,6 +96,7 @@ pub fn routes() -> Router<AppState> {
         .route("/elections/{id}", get(election))
         .route("/elections/{id}/board", get(board))
         .route("/elections/{id}/ballots/{tracker}", get(ballot))
+        .route("/elections/{id}/trustee", get(trustee))
         .route("/admin", get(admin))
         .route("/admin/new", get(admin))
         .route("/admin/elections/{id}", get(admin))
@@ -125,6 +135,12 @@ async fn admin(headers: HeaderMap) -> Response {
     serve(ADMIN_PAGE, &headers)
 }
 
+/// `GET /elections/{id}/trustee`: the trustees' page (it reads the election id from its address,
+/// and the trustee's index and invitation from its fragment).
+async fn trustee(Path(_id): Path<String>, headers: HeaderMap) -> Response {
+    serve(TRUSTEE_PAGE, &headers)
+}
+
 /// `GET /static/{path}`: one of the embedded files.
 async fn file(Path(path): Path<String>, headers: HeaderMap) -> Response {
     serve(static_source(&path), &headers)
@@ -141,7 +157,8 @@ fn static_source(path: &str) -> &str {
 
 /// Every address at which the server serves an embedded file for election `id`, with the
 /// SHA-256 (FIPS 180-4) of the exact bytes served there, sorted by path and each path once: the
-/// pages (`/vote/{id}`, `/audit`, `/elections/{id}`, `/elections/{id}/board`) and each file under
+/// pages (`/vote/{id}`, `/audit`, `/elections/{id}`, `/elections/{id}/board`,
+/// `/elections/{id}/trustee`) and each file under
 /// `/static/`, after the deps.js substitution. The board's addresses by tracker
 /// (`/elections/{id}/ballots/{tracker}`) serve the board page's bytes and are not listed one by
 /// one. This is the content of the `booth` line written when the election opens (spec §7.6).
@@ -151,6 +168,7 @@ pub fn served_files(id: &str) -> Vec<BoothFile> {
         ("/audit".to_owned(), AUDIT_PAGE),
         (format!("/elections/{id}"), ELECTION_PAGE),
         (format!("/elections/{id}/board"), BOARD_PAGE),
+        (format!("/elections/{id}/trustee"), TRUSTEE_PAGE),
     ];
     let statics: Vec<(String, String)> = WebFiles::iter()
         .map(|p| (format!("/static/{p}"), static_source(&p).to_owned()))
@@ -275,6 +293,11 @@ mod tests {
             "public/public.css",
             "common/dom.js",
             "common/lang.js",
+            TRUSTEE_PAGE,
+            "trustee/trustee.js",
+            "trustee/worker.js",
+            "trustee/words.js",
+            "trustee/trustee.css",
             ADMIN_PAGE,
             "admin/admin.js",
             "admin/admin.css",

@@ -1,0 +1,468 @@
+// The trustees' page end to end in headless Chromium (issue #7), against a real `urne serve`:
+// the organizer drafts an election with three trustees, any two of whom decrypt, and invites
+// them through the admin API; each trustee, in its own browser context, holds the whole
+// key-generation ceremony through /elections/{id}/trustee (identity, dealing, checks, answers,
+// share), saving each sealed file through the download and giving it back with the file input
+// (one trustee reloads before dealing, another before answering, so that both reopen their
+// files; a wrong passphrase, a wrong file and a wrong name are refused in words). The
+// organizer uploads the credential authority's list, seals and opens; four ballots are made
+// with web/'s protocol code in node and cast; after the close and the tally, two trustees come
+// back in fresh contexts and decrypt through the page; the result is published and must be the
+// count of the ballots, and `urne verify` must accept the record.
+//
+// The pages run as served, under their strict Content-Security-Policy, and must log no error;
+// axe-core (evaluated through the DevTools protocol, which the policy does not govern) finds no
+// WCAG 2.1 A/AA violation on each step, in English and on one step in French; one trustee uses
+// a 360-pixel-wide window, which must not scroll sideways. The page's secret files are sealed
+// with its test KDF (`?kdf=test`), which the page shows in a banner.
+//
+// Named *.e2e.js so that the booth's runner does not pick it up:
+// crates/urne-cli/tests/trustee_e2e.rs runs it. Needs URNE_BIN, Debian's chromium
+// (/usr/bin/chromium or URNE_CHROMIUM), playwright-core and axe-core (web/ devDependencies).
+// With URNE_SCREENSHOTS=DIR it writes the ceremony's and the decryption's screenshots there.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { createBallot, deriveCredentialKey, loadElection } from '../src/urne/index.js';
+
+const BIN = process.env.URNE_BIN;
+const CHROMIUM = process.env.URNE_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = process.env.URNE_SCREENSHOTS;
+const ID = 'e2e-trustees-2026';
+const NAMES = ['Alice Martin', 'Bruno Durand', 'Chloé Petit'];
+const PASSPHRASES = ['first trustee passphrase', 'second trustee passphrase', 'third trustee passphrase'];
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const QUESTION = { text: 'Which day suits the meeting?', answers: ['Monday', 'Wednesday', 'Friday'], min: 1, max: 1, blank: true, counting: 'plurality' };
+const VOTES = [[{ selected: [0] }], [{ selected: [2] }], [{ selected: [2] }], [{ blank: true }]];
+
+let dir;
+let server;
+let base;
+let token;
+let browser;
+
+/** The environment for `urne`, with nothing of the caller's URNE_* settings choosing for it. */
+function env(extra = {}) {
+  const out = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('URNE_')) out[k] = v;
+  return { ...out, ...extra };
+}
+
+/** Runs `urne ARGS`, which must succeed; its stdout and stderr. */
+function urne(args) {
+  const o = spawnSync(BIN, args, { encoding: 'utf8', env: env() });
+  assert.equal(o.status, 0, `urne ${args.join(' ')}:\n${o.stdout}\n${o.stderr}`);
+  return `${o.stdout}${o.stderr}`;
+}
+
+/** A free TCP port on 127.0.0.1. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The organizer's call to the admin API, which must succeed; its JSON answer. */
+async function admin(method, path, body, type = 'application/json') {
+  const r = await fetch(`${base}/api/v1/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': type },
+    body: typeof body === 'string' ? body : JSON.stringify(body ?? {}),
+  });
+  const text = await r.text();
+  assert.ok(r.status < 300, `${method} ${path}: HTTP ${r.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function view() {
+  return (await fetch(`${base}/api/v1/elections/${ID}`)).json();
+}
+
+before(async () => {
+  assert.ok(BIN, 'URNE_BIN names the urne binary');
+  dir = mkdtempSync(join(tmpdir(), 'urne-trustee-'));
+  const data = join(dir, 'server');
+  const password = "organizer's password";
+  const add = spawnSync(BIN, ['admin', 'add', 'root', '--data-dir', data], { encoding: 'utf8', env: env({ URNE_ADMIN_PASSWORD: password }) });
+  assert.equal(add.status, 0, add.stderr);
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', data], { stdio: 'ignore', env: env() });
+  for (let i = 0; ; i += 1) {
+    assert.ok(i < 600 && server.exitCode === null, 'urne serve did not start');
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const login = await fetch(`${base}/api/v1/admin/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'root', password }),
+  });
+  assert.ok(login.ok, `login: ${login.status}`);
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const made = await fetch(`${base}/api/v1/admin/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie },
+    body: JSON.stringify({ label: 'e2e' }),
+  });
+  ({ token } = await made.json());
+  assert.ok(token, 'an API token');
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server.on('exit', r));
+    server.kill('SIGINT');
+    await exited;
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs axe-core on `page` and asserts no WCAG 2.1 A or AA violation. */
+async function noViolations(page, what) {
+  const loaded = await page.evaluate(() => typeof globalThis.axe?.run === 'function');
+  if (!loaded) await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate((tags) => globalThis.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
+  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
+  assert.deepEqual(found, [], `axe-core on ${what}:\n${found.join('\n')}`);
+  assert.ok(result.passes.length > 10, `axe-core ran its checks on ${what}`);
+  console.log(`# axe-core: ${what}: 0 violations, ${result.passes.length} rules passed`);
+}
+
+/** Asserts that the page does not scroll sideways at its width. */
+async function noSideways(page, what) {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth }));
+  assert.ok(scroll <= width, `${what} scrolls sideways: ${scroll} > ${width} px`);
+}
+
+/** One trustee: its browser context, page, invitation and files. */
+class Trustee {
+  constructor(i, invitation, viewport) {
+    this.i = i;
+    this.index = i + 1;
+    this.invitation = invitation;
+    this.viewport = viewport;
+    this.errors = [];
+    this.expected = []; // the errors the test provokes, which the browser logs
+    this.files = {};
+    this.axe = false;
+  }
+
+  get link() {
+    return `${base}/elections/${ID}/trustee?kdf=test#index=${this.index}&invitation=${encodeURIComponent(this.invitation)}`;
+  }
+
+  async open(fresh = false) {
+    if (fresh || !this.context) {
+      await this.context?.close();
+      this.context = await browser.newContext({ locale: 'en-GB', viewport: this.viewport, acceptDownloads: true });
+    }
+    this.page = await this.context.newPage();
+    this.page.on('console', (m) => {
+      const text = `${m.text()} (${m.location().url})`;
+      if (m.type() === 'error' && !m.location().url?.endsWith('/favicon.ico') && !this.expected.some((r) => r.test(text))) this.errors.push(text);
+    });
+    this.page.on('pageerror', (e) => this.errors.push(String(e)));
+    await this.page.goto(this.link);
+    assert.equal(new URL(this.page.url()).hash, '', 'the invitation leaves the address bar');
+  }
+
+  /** Waits for the page's step `key` (one of `keys`); returns the one reached. */
+  async step(...keys) {
+    await this.page.waitForFunction((ks) => ks.includes(document.body.dataset.step) && document.body.dataset.busy !== 'true', keys, { timeout: 120_000 });
+    const key = await this.page.evaluate(() => document.body.dataset.step);
+    if (this.axe) {
+      await noViolations(this.page, `trustee ${this.index}'s step ${key}`);
+      if (this.viewport.width <= 360) await noSideways(this.page, `trustee ${this.index}'s step ${key} at 360 px`);
+    }
+    return key;
+  }
+
+  /** Saves the page's download link's file as `slot`, checking the CLI's name. */
+  async download(slot, name) {
+    const [d] = await Promise.all([this.page.waitForEvent('download'), this.page.click('#download')]);
+    assert.equal(d.suggestedFilename(), name);
+    const path = join(dir, `t${this.index}-${name}`);
+    await d.saveAs(path);
+    const sealed = JSON.parse(readFileSync(path, 'utf8'));
+    assert.equal(sealed.format, 'urne/secret/v1', `${name} is a urne secret file`);
+    this.files[slot] = path;
+  }
+
+  /** Gives the page the sealed file of `slot` and its passphrase. */
+  async unlock(slot, passphrase = PASSPHRASES[this.i], file = this.files[slot]) {
+    await this.page.setInputFiles(`#${slot}-file`, file);
+    await this.page.fill(`#${slot}-pass`, passphrase);
+  }
+
+  async shot(name) {
+    if (!SHOTS) return;
+    mkdirSync(SHOTS, { recursive: true });
+    await this.page.screenshot({ path: join(SHOTS, name), fullPage: true });
+  }
+}
+
+test('three trustees hold the ceremony and two decrypt through the page; the result is right and the record verifies', async () => {
+  const t0 = Date.now();
+  const lap = (what) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  // The organizer: a draft with three trustees, any two of whom decrypt, and its roll.
+  const now = Math.floor(Date.now() / 1000);
+  const iso = (s) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  await admin('POST', '/elections', {
+    id: ID,
+    draft: {
+      title: 'Trustees through the browser (e2e)',
+      description: 'Three trustees, any two decrypt.',
+      questions: [QUESTION],
+      opens_at: iso(now - 60),
+      closes_at: iso(now + 86400),
+      trustees: NAMES,
+      threshold: 2,
+      voter_auth: 'none',
+      language: 'en',
+      auto_open: false,
+    },
+  });
+  const roll = `id,email,name\n${VOTES.map((_, i) => `v${i + 1},v${i + 1}@example.org,Voter ${i + 1}\n`).join('')}`;
+  const rollFile = join(dir, 'roll.csv');
+  writeFileSync(rollFile, roll);
+  await admin('PUT', `/elections/${ID}/roll?format=csv`, roll, 'text/csv');
+  const { invitations } = await admin('POST', `/elections/${ID}/setup`, {});
+  assert.equal(invitations.length, 3);
+
+  const desktop = { width: 1280, height: 900 };
+  const trustees = [
+    new Trustee(0, invitations[0], desktop),
+    new Trustee(1, invitations[1], desktop),
+    new Trustee(2, invitations[2], { width: 360, height: 740 }),
+  ];
+  const [t1, t2, t3] = trustees;
+  t1.axe = true;
+  t3.axe = true;
+  const all = (f) => Promise.all(trustees.map(f));
+  // A round: trustees 1 and 3 first, so that their pages show the waiting step (checked by
+  // axe-core too), then trustee 2.
+  const round = async (f) => {
+    await Promise.all([t1, t3].map(f));
+    await f(t2);
+  };
+
+  // 1. Identities. Trustee 3 first types another name than the organizer's, which the server
+  // refuses; the same identity file stays valid under the corrected name.
+  await round(async (t) => {
+    await t.open();
+    await t.step('identity');
+    assert.match(await t.page.textContent('#test-kdf'), /kdf=test/);
+    if (t === t1) {
+      // The page in French, then back in English.
+      await t.page.click('#lang');
+      assert.equal(await t.page.textContent('#heading'), 'Créer votre identité');
+      await noViolations(t.page, 'the identity step in French');
+      await t.page.click('#lang');
+      assert.equal(await t.page.textContent('#heading'), 'Make your identity');
+      // Passphrases that differ are refused before anything is made.
+      await t.page.fill('#name', NAMES[t.i]);
+      await t.page.fill('#pass', PASSPHRASES[t.i]);
+      await t.page.fill('#pass2', 'something else entirely');
+      await t.page.press('#pass2', 'Enter');
+      assert.equal(await t.page.textContent('#pass2-error'), 'The two passphrases differ.');
+      assert.equal(await t.page.evaluate(() => document.activeElement.id), 'pass2');
+    }
+    await t.page.fill('#name', t === t3 ? 'Chloe Petit' : NAMES[t.i]);
+    await t.page.fill('#pass', PASSPHRASES[t.i]);
+    await t.page.fill('#pass2', PASSPHRASES[t.i]);
+    await t.page.click('#create');
+    await t.step('save-identity');
+    // Sending before saving the file is refused.
+    if (t === t1) {
+      await t.page.click('#send');
+      assert.equal(await t.page.textContent('#step-error'), 'Download the file first.');
+    }
+    await t.download('identity', `trustee-${t.index}.secret`);
+    // The refusal of the wrong name, which the browser logs.
+    if (t === t3) t.expected.push(/status of 422 .*\/trustees\/3\)$/);
+    await t.page.click('#send');
+    if (t === t3) {
+      await t.page.waitForSelector('#rename');
+      assert.match(await t.page.textContent('#rename-error'), /wrong_name.*named `Chloé Petit`/);
+      await t.step('save-identity');
+      await t.page.fill('#rename', NAMES[t.i]);
+      await t.page.click('#send');
+    }
+    await t.step('wait-identities', 'deal');
+  });
+  lap('identities registered');
+
+  // 2. Dealing. Trustee 2 reloads first: its identity is no longer in memory, so it gives its
+  // file back, after a wrong passphrase.
+  await t2.page.close();
+  await t2.open();
+  await round(async (t) => {
+    await t.step('deal');
+    if (t === t2) {
+      assert.ok(await t.page.isVisible('#identity-file'), 'the reloaded page asks for the identity file');
+      await noViolations(t.page, 'the dealing step with the identity file to open');
+      await t.unlock('identity', 'not the passphrase at all');
+      await t.page.click('#act');
+      await t.page.waitForFunction(() => document.getElementById('identity-pass-error')?.textContent !== '', null, { timeout: 60_000 });
+      assert.equal(await t.page.textContent('#identity-pass-error'), 'Wrong passphrase, or the file was altered.');
+      await t.unlock('identity');
+    }
+    await t.page.click('#act');
+    await t.step('save-polynomial');
+    await t.download('polynomial', `trustee-${t.index}.polynomial.secret`);
+    await t.page.click('#send');
+    await t.step('wait-dealing', 'check');
+  });
+  lap('dealt');
+
+  // 3. Every trustee checks its shares: none is refused.
+  await round(async (t) => {
+    await t.step('check');
+    if (t === t1) await t.shot('trustee-ceremony.png');
+    await t.page.click('#act');
+    await t.step('wait-complaints', 'answer');
+  });
+  await t1.step('answer');
+  lap('shares checked');
+
+  // 4. Answers. Trustee 3 reloads first and gives back its identity and polynomial files (the
+  // polynomial file first in the identity's place, which is refused as the wrong file).
+  await t3.page.close();
+  await t3.open();
+  await round(async (t) => {
+    await t.step('answer');
+    if (t === t3) {
+      await t.unlock('identity', PASSPHRASES[t.i], t.files.polynomial);
+      await t.unlock('polynomial');
+      await t.page.click('#act');
+      await t.page.waitForFunction(() => document.getElementById('identity-file-error')?.textContent !== '', null, { timeout: 60_000 });
+      assert.equal(await t.page.textContent('#identity-file-error'), 'This file holds another secret (check which file you chose).');
+      await t.unlock('identity');
+    }
+    await t.page.click('#act');
+    await t.step('wait-answers', 'final');
+  });
+  lap('answered');
+
+  // 5. Every trustee keeps its share; they agree on the election key.
+  const keys = await Promise.all(
+    trustees.map(async (t) => {
+      await t.step('final');
+      await t.page.click('#act');
+      await t.step('final-done');
+      if (t === t1) await t.shot('trustee-share.png');
+      await t.download('share', `trustee-${t.index}.share.secret`);
+      return { election: await t.page.textContent('#election-key'), verification: await t.page.textContent('#verification-key') };
+    }),
+  );
+  assert.equal(new Set(keys.map((k) => k.election)).size, 1, 'one election key');
+  assert.equal(new Set(keys.map((k) => k.verification)).size, 3, 'three verification keys');
+  const ceremony = await (await fetch(`${base}/api/v1/elections/${ID}/ceremony`)).json();
+  assert.equal(ceremony.dealings.length, 3);
+  assert.deepEqual(ceremony.complaints, []);
+  lap('ceremony complete');
+
+  // The organizer: the credential authority's list, the seal; each page checks the manifest.
+  const authority = join(dir, 'authority');
+  urne(['credentials', 'generate', '--quiet', '--election', ID, '--roll', rollFile, '--out', authority]);
+  await admin('PUT', `/elections/${ID}/credentials`, readFileSync(join(authority, 'public-credentials.json'), 'utf8'));
+  await admin('POST', `/elections/${ID}/seal`, {});
+  const sealed = await view();
+  assert.equal(sealed.manifest.public_key, keys[0].election, 'the manifest has the ceremony’s key');
+  await all(async (t) => {
+    await t.step('final-done-sealed');
+    assert.equal(await t.page.getAttribute('#manifest-check', 'data-ok'), 'true');
+  });
+  await admin('POST', `/elections/${ID}/open`, {});
+
+  // Four ballots, made with web/'s protocol code and cast.
+  const election = loadElection(sealed.manifest);
+  const lines = readFileSync(join(authority, 'private-credentials.csv'), 'utf8').trim().split('\n');
+  const column = lines[0].split(',').indexOf('credential');
+  const credentials = lines.slice(1).map((l) => l.split(',')[column]);
+  assert.equal(credentials.length, VOTES.length);
+  for (const [i, vote] of VOTES.entries()) {
+    const key = deriveCredentialKey(ID, credentials[i]);
+    const { json } = createBallot(election, key, vote);
+    const r = await fetch(`${base}/api/v1/elections/${ID}/ballots`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+    assert.ok(r.ok, `ballot ${i + 1}: HTTP ${r.status}: ${await r.text()}`);
+  }
+  await admin('POST', `/elections/${ID}/close`, {});
+  await admin('POST', `/elections/${ID}/tally`, {});
+  lap('voted, closed and tallied');
+
+  // 6. Trustees 1 and 3 come back in fresh browser contexts and decrypt; trustee 1 first gives
+  // its polynomial file, which is refused.
+  for (const t of [t1, t3]) {
+    await t.open(true);
+    await t.step('decrypt');
+    assert.match(await t.page.textContent('#tally-summary'), /4 ballot/);
+    if (t === t1) {
+      await t.unlock('share', PASSPHRASES[t.i], t.files.polynomial);
+      await t.page.click('#act');
+      await t.page.waitForFunction(() => document.getElementById('share-file-error')?.textContent !== '', null, { timeout: 60_000 });
+    }
+    await t.unlock('share');
+    await t.page.click('#act');
+    await t.step('decrypted');
+    assert.equal(await t.page.getAttribute('#decrypted', 'data-result'), String(t === t3));
+    if (t === t1) await t.shot('trustee-decryption.png');
+  }
+  await admin('POST', `/elections/${ID}/publish`, {});
+  await t1.step('published');
+  lap('decrypted by trustees 1 and 3, published');
+
+  // The result is the count of the ballots.
+  const expected = { counts: [0, 0, 0], blank: 0 };
+  for (const [c] of VOTES) {
+    if (c.blank) expected.blank += 1;
+    else expected.counts[c.selected[0]] += 1;
+  }
+  const published = await view();
+  assert.equal(published.phase, 'published');
+  assert.deepEqual(published.result, { questions: [expected] });
+
+  // The record passes the universal verifier.
+  const record = await fetch(`${base}/api/v1/elections/${ID}/record`);
+  assert.equal(record.status, 200);
+  const file = join(dir, `${ID}.record.jsonl`);
+  writeFileSync(file, Buffer.from(await record.arrayBuffer()));
+  const verified = spawnSync(BIN, ['verify', '--quiet', file], { encoding: 'utf8', env: env() });
+  assert.equal(verified.status, 0, `urne verify:\n${verified.stdout}\n${verified.stderr}`);
+  assert.match(`${verified.stdout}${verified.stderr}`, /VALID/);
+  for (const t of trustees) assert.deepEqual(t.errors, [], `no error in trustee ${t.index}'s pages`);
+  lap('result checked and record verified');
+});
