@@ -12,32 +12,20 @@
 // the binary it builds. With URNE_SCREENSHOTS=DIR it writes the booth's screenshots there.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
+import { noViolations } from './axe.js';
 import { address, readMaildir } from './mail.js';
+import { BIN, BROWSER_ARGS, CHROMIUM, keepOpenDemo, stop } from './support.js';
 
-const BIN = process.env.URNE_BIN;
-const CHROMIUM = process.env.URNE_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.URNE_SCREENSHOTS;
 const ID = 'demo-agm-2026';
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let dir;
 let demo;
@@ -46,43 +34,18 @@ let voters = [];
 let context;
 let page;
 
-/** Starts `urne demo --keep-open` and reads what it prints until the server waits. */
-function startDemo() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['demo', '--voters', '6', '--keep-open', '--quiet', '--out', join(dir, 'demo')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`urne demo did not get ready:\n${out}\n${err}`)), 240_000);
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('Press Ctrl-C to stop the server.')) {
-        clearTimeout(timer);
-        const server = /Server: (http:\/\/\S+)/.exec(out);
-        const kept = [...out.matchAll(/^ {2}(\S+)\s+(\S+@\S+)\s+credential (\S+)$/gm)].map((m) => ({ id: m[1], email: m[2], credential: m[3] }));
-        resolve({ child, base: server[1], kept });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`urne demo exited (${code}) before it was ready:\n${out}\n${err}`)));
-  });
-}
-
 before(async () => {
   assert.ok(BIN, 'URNE_BIN names the urne binary');
   dir = mkdtempSync(join(tmpdir(), 'urne-e2e-'));
-  const started = await startDemo();
+  const started = await keepOpenDemo(['--voters', '6', '--out', join(dir, 'demo')]);
   demo = started.child;
   base = started.base;
-  voters = started.kept;
+  voters = [...started.out.matchAll(/^ {2}(\S+)\s+(\S+@\S+)\s+credential (\S+)$/gm)].map((m) => ({ id: m[1], email: m[2], credential: m[3] }));
   assert.equal(voters.length, 3, 'the demo kept three voters back');
   context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: BROWSER_ARGS,
     locale: 'en-GB',
     viewport: { width: 1280, height: 900 },
   });
@@ -91,11 +54,7 @@ before(async () => {
 
 after(async () => {
   await context?.close();
-  if (demo && demo.exitCode === null) {
-    const exited = new Promise((r) => demo.on('exit', r));
-    demo.kill('SIGINT');
-    await exited;
-  }
+  await stop(demo);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -135,20 +94,6 @@ async function tabTo(selector, back = false, most = 30, on = page) {
     if (await on.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
   }
   throw new Error(`Tab never reached ${selector}`);
-}
-
-/**
- * Runs axe-core on a page and asserts no WCAG 2.1 A or AA violation. axe-core is evaluated
- * through the debugging protocol, which the page's Content-Security-Policy does not govern, so
- * the page keeps its policy.
- */
-async function noViolations(on, what) {
-  await on.evaluate(readFileSync(AXE, 'utf8'));
-  const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-  const result = await on.evaluate((values) => globalThis.axe.run(document, { runOnly: { type: 'tag', values } }), tags);
-  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
-  assert.deepEqual(found, [], `axe-core on ${what}:\n${found.join('\n')}`);
-  assert.ok(result.passes.length > 10, `axe-core ran its checks on ${what}`);
 }
 
 /** Waits for a step's heading to read `text`, and checks the focus is on it. */

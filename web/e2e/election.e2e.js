@@ -19,35 +19,21 @@
 // (/usr/bin/chromium or URNE_CHROMIUM) and playwright-core (web/ devDependencies).
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
 import { noHorizontalScroll, noViolations } from './axe.js';
 import { address, readMaildir } from './mail.js';
+import { BIN, addAdmin, adminToken, launchBrowser, serve, stop, urne, urneEnv } from './support.js';
 
-const BIN = process.env.URNE_BIN;
-const CHROMIUM = process.env.URNE_CHROMIUM ?? '/usr/bin/chromium';
 const ID = 'e2e-election-2026';
 const VOTERS = 20;
 const CONCURRENCY = 4;
 const AUDITOR = 0; // audits a first encryption, then casts
 const REVOTER = 1; // votes twice; the second ballot counts
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const QUESTIONS = [
   {
     text: 'Who should chair the association next year?',
@@ -72,32 +58,6 @@ let server;
 let base;
 let token;
 let browser;
-
-/** The environment for `urne`, with nothing of the caller's URNE_* settings choosing for it. */
-function env(extra = {}) {
-  const out = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('URNE_')) out[k] = v;
-  return { ...out, ...extra };
-}
-
-/** Runs `urne ARGS`, which must succeed; its stdout and stderr. */
-function urne(args, extra = {}) {
-  const o = spawnSync(BIN, args, { encoding: 'utf8', env: env(extra) });
-  assert.equal(o.status, 0, `urne ${args.join(' ')}:\n${o.stdout}\n${o.stderr}`);
-  return `${o.stdout}${o.stderr}`;
-}
-
-/** A free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The organizer's call to the admin API, which must succeed; its JSON answer. */
 async function admin(method, path, body, type = 'application/json') {
@@ -129,48 +89,18 @@ const voterId = (i) => `v${String(i + 1).padStart(2, '0')}`;
 const email = (i) => `${voterId(i)}@example.org`;
 
 before(async () => {
-  assert.ok(BIN, 'URNE_BIN names the urne binary');
   dir = mkdtempSync(join(tmpdir(), 'urne-election-'));
   const data = join(dir, 'server');
   const password = "organizer's password";
-  urne(['admin', 'add', 'root', '--data-dir', data], { URNE_ADMIN_PASSWORD: password });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', data], { stdio: 'ignore', env: env() });
-  for (let i = 0; ; i += 1) {
-    assert.ok(i < 600 && server.exitCode === null, 'urne serve did not start');
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  // The organizer's API token, from a login.
-  const login = await fetch(`${base}/api/v1/admin/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'root', password }),
-  });
-  assert.ok(login.ok, `login: ${login.status}`);
-  const cookie = login.headers.get('set-cookie').split(';')[0];
-  const made = await fetch(`${base}/api/v1/admin/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', cookie },
-    body: JSON.stringify({ label: 'e2e' }),
-  });
-  ({ token } = await made.json());
-  assert.ok(token, 'an API token');
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  addAdmin(data, 'root', password);
+  ({ child: server, base } = await serve(data));
+  token = await adminToken(base, 'root', password);
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.on('exit', r));
-    server.kill('SIGINT');
-    await exited;
-  }
+  await stop(server);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -467,7 +397,7 @@ test('20 voters vote through the booth, the trustee decrypts, the results page s
   writeFileSync(file, Buffer.from(await downloaded.arrayBuffer()));
   const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
   assert.equal(lines.filter((l) => l.type === 'ballot').length, VOTERS + 1, 'every cast ballot is in the record, the revote too');
-  const verified = spawnSync(BIN, ['verify', '--quiet', file], { encoding: 'utf8', env: env() });
+  const verified = spawnSync(BIN, ['verify', '--quiet', file], { encoding: 'utf8', env: urneEnv() });
   assert.equal(verified.status, 0, `urne verify:\n${verified.stdout}\n${verified.stderr}`);
   assert.match(`${verified.stdout}${verified.stderr}`, /VALID/);
   lap('results page checked and record verified');

@@ -6,10 +6,8 @@
 // axe-core finds no WCAG 2.1 A/AA violation on these pages, in English and French, nor on the
 // booth's first page (of an election kept open by a second `urne demo --keep-open`).
 //
-// The pages are loaded first as served, under their strict Content-Security-Policy, and must
-// work there with no policy violation. axe-core is then injected with `page.addScriptTag`,
-// which adds an inline script: for that only, the audits run in a second browser context with
-// Playwright's `bypassCSP: true` (the pages' behaviour was already checked under the policy).
+// The pages are loaded as served, under their strict Content-Security-Policy, and must work
+// there with no policy violation; axe-core runs on them under that policy (e2e/axe.js).
 //
 // This file is named *.e2e.js so that the booth's runner (`node --test e2e/`) does not pick it
 // up: crates/urne-cli/tests/pages_e2e.rs runs it. Needs URNE_BIN, Debian's chromium
@@ -17,32 +15,17 @@
 // With URNE_SCREENSHOTS=DIR it writes the results page's screenshots there.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
+import { noViolations } from './axe.js';
+import { BIN, keepOpenDemo, launchBrowser, serve, stop } from './support.js';
 
-const BIN = process.env.URNE_BIN;
-const CHROMIUM = process.env.URNE_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.URNE_SCREENSHOTS;
 const ID = 'demo-agm-2026';
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let dir;
 let server;
@@ -51,66 +34,12 @@ let base;
 let openBase;
 let browser;
 let strict; // the pages as served, under their Content-Security-Policy
-let audit; // the same, with the policy bypassed so that axe-core can be injected
 let record; // the published election's record, parsed lines
-
-/** A free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Waits until `url` answers 200. */
-async function ready(url, child, what) {
-  for (let i = 0; i < 600; i += 1) {
-    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode})`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not answer at ${url}`);
-}
-
-/** Starts `urne demo --keep-open` and resolves with its server's address once it waits. */
-function startOpenDemo(out) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['demo', '--voters', '4', '--keep-open', '--quiet', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`urne demo --keep-open did not get ready:\n${text}`)), 240_000);
-    child.stdout.on('data', (d) => {
-      text += d;
-      const m = /Server: (http:\/\/\S+)/.exec(text);
-      if (m && text.includes('Press Ctrl-C to stop the server.')) {
-        clearTimeout(timer);
-        resolve({ child, base: m[1] });
-      }
-    });
-    child.stderr.on('data', () => {});
-    child.on('exit', (code) => reject(new Error(`urne demo --keep-open exited (${code}):\n${text}`)));
-  });
-}
-
-async function stop(child) {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.on('exit', r));
-    child.kill('SIGINT');
-    await exited;
-  }
-}
 
 before(async () => {
   assert.ok(BIN, 'URNE_BIN names the urne binary');
   dir = mkdtempSync(join(tmpdir(), 'urne-pages-'));
-  const openDemo = startOpenDemo(join(dir, 'open'));
+  const openDemo = keepOpenDemo(['--voters', '4', '--out', join(dir, 'open')]);
   // An election run to its published result, its data kept, then served again on that data.
   const demo = spawnSync(BIN, ['demo', '--voters', '9', '--revote-percent', '20', '--quiet', '--out', join(dir, 'demo')], { encoding: 'utf8' });
   assert.equal(demo.status, 0, `urne demo:\n${demo.stdout}\n${demo.stderr}`);
@@ -118,15 +47,11 @@ before(async () => {
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve', '--data-dir', join(dir, 'demo', 'server'), '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
-  await ready(`${base}/api/v1/elections/${ID}`, server, 'urne serve');
+  ({ child: server, base } = await serve(join(dir, 'demo', 'server')));
   ({ child: open, base: openBase } = await openDemo);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  browser = await launchBrowser();
   const options = { locale: 'en-GB', timezoneId: 'UTC', viewport: { width: 1280, height: 900 } };
   strict = await browser.newContext(options);
-  audit = await browser.newContext({ ...options, bypassCSP: true });
 });
 
 after(async () => {
@@ -148,16 +73,6 @@ async function load(context, url) {
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 });
   return { page, errors };
-}
-
-/** Runs axe-core on the page and asserts no WCAG 2.1 A or AA violation. */
-async function noViolations(page, what) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate((tags) => globalThis.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
-  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
-  assert.deepEqual(found, [], `axe-core on ${what}:\n${found.join('\n')}`);
-  assert.ok(result.passes.length > 10, `axe-core ran its checks on ${what}`);
-  console.log(`# axe-core: ${what}: 0 violations, ${result.passes.length} rules passed`);
 }
 
 /** The share as the page writes it in English (one decimal). */
@@ -279,12 +194,12 @@ test('the board page shows the signed tree head and finds a ballot by its tracke
 test('axe-core finds no WCAG 2.1 A/AA violation on the results, board and booth pages', async () => {
   const ballot = record.find((l) => l.type === 'ballot');
   for (const lang of ['en', 'fr']) {
-    const results = await load(audit, `${base}/elections/${ID}`);
+    const results = await load(strict, `${base}/elections/${ID}`);
     if (lang === 'fr') await results.page.click('#lang');
     await noViolations(results.page, `the results page (${lang})`);
     await results.page.close();
 
-    const board = await load(audit, `${base}/elections/${ID}/ballots/${ballot.tracker}`);
+    const board = await load(strict, `${base}/elections/${ID}/ballots/${ballot.tracker}`);
     if (lang === 'fr') await board.page.click('#lang');
     await noViolations(board.page, `the board page with a ballot found (${lang})`);
     await board.page.close();
@@ -294,7 +209,7 @@ test('axe-core finds no WCAG 2.1 A/AA violation on the results, board and booth 
     [`${base}/vote/${ID}`, 'the booth of a closed election', null],
     [`${openBase}/vote/${ID}`, "the booth's credential step", 'Your voting credential'],
   ]) {
-    const page = await audit.newPage();
+    const page = await strict.newPage();
     await page.goto(url);
     await page.waitForFunction(() => document.getElementById('heading')?.textContent !== 'urne', null, { timeout: 30_000 });
     if (heading) assert.equal(await page.textContent('#heading'), heading);

@@ -1,0 +1,146 @@
+// What the end-to-end tests share: running `urne` (its binary from URNE_BIN), starting and
+// stopping `urne serve` or `urne demo --keep-open` on a free loopback port, the organizer's API
+// token, and Debian's chromium with the flags a headless run in a container needs.
+//
+// Not a test file itself (node's runner picks only *.test.js under e2e/; the *.e2e.js files
+// are run by their launchers in crates/urne-cli/tests/).
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+
+import { chromium } from 'playwright-core';
+
+/** The `urne` binary under test. */
+export const BIN = process.env.URNE_BIN;
+
+/** Debian's chromium (Playwright's own browser download is not used). */
+export const CHROMIUM = process.env.URNE_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Chromium's flags: headless in a container, no network of its own beyond the test's server. */
+export const BROWSER_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Launches headless chromium. */
+export function launchBrowser() {
+  assert.ok(BIN, 'URNE_BIN names the urne binary');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: BROWSER_ARGS });
+}
+
+/** The environment for `urne`, with none of the caller's URNE_* settings choosing for it. */
+export function urneEnv(extra = {}) {
+  const out = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('URNE_')) out[k] = v;
+  return { ...out, ...extra };
+}
+
+/** Runs `urne ARGS`, which must succeed; its stdout and stderr together. */
+export function urne(args, extra = {}) {
+  const o = spawnSync(BIN, args, { encoding: 'utf8', env: urneEnv(extra) });
+  assert.equal(o.status, 0, `urne ${args.join(' ')}:\n${o.stdout}\n${o.stderr}`);
+  return `${o.stdout}${o.stderr}`;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until `url` answers 200, failing if `child` exits first or after a minute. */
+export async function ready(url, child, what) {
+  for (let i = 0; i < 600; i += 1) {
+    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode})`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not answer at ${url}`);
+}
+
+/** Starts `urne serve` on `dataDir` and a free port; `{child, base}` once it answers. */
+export async function serve(dataDir, extraArgs = []) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...extraArgs], {
+    stdio: 'ignore',
+    env: urneEnv(),
+  });
+  await ready(`${base}/healthz`, child, 'urne serve');
+  return { child, base };
+}
+
+/**
+ * Starts `urne demo --keep-open` with `args` (its --voters, --out…) and resolves once its
+ * server waits: `{child, base, out}` where `out` is what it printed (the kept-back voters).
+ */
+export function keepOpenDemo(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, ['demo', '--keep-open', '--quiet', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: urneEnv() });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`urne demo --keep-open did not get ready:\n${out}\n${err}`)), 240_000);
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.stdout.on('data', (d) => {
+      out += d;
+      const server = /Server: (http:\/\/\S+)/.exec(out);
+      if (server && out.includes('Press Ctrl-C to stop the server.')) {
+        clearTimeout(timer);
+        resolve({ child, base: server[1], out });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`urne demo --keep-open exited (${code}):\n${out}\n${err}`)));
+  });
+}
+
+/** Stops a server started here (SIGINT, as an operator's Ctrl-C) and waits for it to exit. */
+export async function stop(child) {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((r) => child.on('exit', r));
+    child.kill('SIGINT');
+    await exited;
+  }
+}
+
+/** Adds the administrator `name` to the data directory (before the server starts). */
+export function addAdmin(dataDir, name, password) {
+  urne(['admin', 'add', name, '--data-dir', dataDir], { URNE_ADMIN_PASSWORD: password });
+}
+
+/** An API token for the administrator `name`, from a login. */
+export async function adminToken(base, name, password, label = 'e2e') {
+  const login = await fetch(`${base}/api/v1/admin/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, password }),
+  });
+  assert.ok(login.ok, `login: ${login.status}`);
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const made = await fetch(`${base}/api/v1/admin/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie },
+    body: JSON.stringify({ label }),
+  });
+  const { token } = await made.json();
+  assert.ok(token, 'an API token');
+  return token;
+}
