@@ -675,8 +675,8 @@ export function electionView(id, ctx) {
       const publish = document.getElementById('publish-button');
       if (publish) publish.disabled = !s.counting?.result;
     }
-    document.body.dataset.polled = String(Number(document.body.dataset.polled ?? 0) + 1);
-    timer = setTimeout(poll, POLL_MS);
+    // Nothing changes after publication but by the organizer's own hand.
+    if (phase() !== 'published') timer = setTimeout(poll, POLL_MS);
   }
 
   return {

@@ -359,6 +359,7 @@ test('the organizer runs an election through the administration pages, from logi
   const lap = (what) => console.log(`# ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   // Paris time, so that the page's local time differs from the UTC it sends.
   const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/Paris', viewport: { width: 1280, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   const page = await context.newPage();
   const errors = [];
   page.on('console', (m) => {
@@ -439,10 +440,18 @@ test('the organizer runs an election through the administration pages, from logi
     [['Trustee One'], 1, 'email_code', 30, false],
   );
   await noViolations(page, 'election page (draft)');
+  // Edited on the election's page: the description changes, the rest stays.
+  await page.fill('#f-description', 'Created and run through the administration pages, then edited.');
+  await page.click('#draft-submit');
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Draft saved.');
+  const edited = await page.evaluate(async (id) => (await fetch(`/api/v1/admin/elections/${id}`)).json(), ID);
+  assert.equal(edited.draft.description, 'Created and run through the administration pages, then edited.');
+  assert.deepEqual(edited.draft.questions, QUESTIONS);
   lap('logged in and drafted');
 
   // The roll: first with a bad address on line 3, then right.
-  const good = `id,email,name\n${Array.from({ length: VOTERS }, (_, i) => `${voterId(i)},${email(i)},Voter ${i + 1}\n`).join('')}`;
+  // The last voter shares the address of the one before: a warning, not an error.
+  const good = `id,email,name\n${Array.from({ length: VOTERS }, (_, i) => `${voterId(i)},${email(i === VOTERS - 1 ? i - 1 : i)},Voter ${i + 1}\n`).join('')}`;
   const bad = good.replace(`${email(1)}`, 'not-an-address');
   const rejected = await uploadRollThroughPages(page, { name: 'roll.csv', text: bad });
   assert.equal(rejected.valid, false);
@@ -460,6 +469,11 @@ test('the organizer runs an election through the administration pages, from logi
   writeFileSync(rollFile, good);
   const imported = await uploadRollThroughPages(page, { name: 'roll.csv', text: good });
   assert.deepEqual([imported.valid, imported.imported], [true, true]);
+  assert.deepEqual(
+    imported.warnings.map((w) => w.line),
+    [VOTERS + 1],
+    `the shared address is a warning on the last line: ${JSON.stringify(imported.warnings)}`,
+  );
   assert.equal(await page.textContent('#roll-count'), `${VOTERS} voters on the roll (total weight ${VOTERS}).`);
 
   // Freezing: Escape cancels; then confirmed, the invitation is shown once.
@@ -478,6 +492,9 @@ test('the organizer runs an election through the administration pages, from logi
   assert.equal(fragment.get('index'), '1');
   const invitation = fragment.get('invitation');
   assert.match(invitation, /^[A-Za-z0-9_-]{43}$/);
+  await page.click('#copy-1');
+  await page.waitForFunction(() => document.getElementById('invitation-1-copied')?.textContent === 'Copied.');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), links[0], 'the copy button copies the link');
   await noViolations(page, 'setup with the invitation');
   lap('roll imported and setup frozen');
 
@@ -505,7 +522,15 @@ test('the organizer runs an election through the administration pages, from logi
   await takeStepThroughPages(page, ID, 'seal');
   await waitForPhase(page, 'setup', true);
   assert.match(await page.textContent('#fingerprint'), /^[A-Za-z0-9_-]{43}$/);
-  await takeStepThroughPages(page, ID, 'open');
+  // Opened with the keyboard alone: the button, the id typed in the dialog, Enter.
+  await page.focus('#open-button');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('dialog#confirm[open]');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'confirm-id', 'the dialog takes the focus');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.$('dialog#confirm[open]') !== null, true, 'Enter without the id confirms nothing');
+  await page.keyboard.type(ID);
+  await page.keyboard.press('Enter');
   await waitForPhase(page, 'open');
   assert.deepEqual(await turnoutOnPage(page), { voted: 0, voters: VOTERS, ballots: 0 });
   lap('sealed and opened');
