@@ -359,20 +359,24 @@ mod tests {
             for c in 0..n {
                 let value = brute_majority_value(column(&ballots, c));
                 prop_assert_eq!(result.profiles[c].majority_grade, value[0]);
-                prop_assert_eq!(result.profiles[c].counts.iter().sum::<u64>(), ballots.len() as u64);
-                prop_assert_eq!(majority_value(&result.profiles[c].counts).collect::<Vec<_>>(), value);
+                let counts = &result.profiles[c].counts;
+                prop_assert_eq!(counts.iter().sum::<u64>(), ballots.len() as u64);
+                prop_assert_eq!(majority_value(counts).collect::<Vec<_>>(), value);
             }
             for pair in result.ranking.windows(2) {
                 let (a, b) = (pair[0], pair[1]);
-                prop_assert!(result.profiles[a].majority_grade >= result.profiles[b].majority_grade);
-                let (va, vb) = (brute_majority_value(column(&ballots, a)), brute_majority_value(column(&ballots, b)));
+                let (ga, gb) = (&result.profiles[a], &result.profiles[b]);
+                prop_assert!(ga.majority_grade >= gb.majority_grade);
+                let va = brute_majority_value(column(&ballots, a));
+                let vb = brute_majority_value(column(&ballots, b));
                 prop_assert!(va > vb || (va == vb && a < b));
             }
             // Wherever the majority gauge decides, the ranking agrees (Balinski–Laraki).
             let place = |c: usize| result.ranking.iter().position(|&x| x == c).unwrap();
             for a in 0..n {
                 for b in 0..n {
-                    if result.profiles[a].gauge.decides(&result.profiles[b].gauge) == Some(Ordering::Greater) {
+                    let decided = result.profiles[a].gauge.decides(&result.profiles[b].gauge);
+                    if decided == Some(Ordering::Greater) {
                         prop_assert!(place(a) < place(b), "gauge puts {} above {}", a, b);
                     }
                 }

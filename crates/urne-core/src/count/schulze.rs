@@ -330,7 +330,8 @@ mod tests {
             }
             for i in 0..n {
                 for j in 0..n {
-                    prop_assert!(result.pairwise[i][j] + result.pairwise[j][i] <= ballots.len() as u64);
+                    let both = result.pairwise[i][j] + result.pairwise[j][i];
+                    prop_assert!(both <= ballots.len() as u64);
                 }
             }
         }

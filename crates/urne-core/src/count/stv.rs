@@ -1,14 +1,15 @@
 //! The single transferable vote: Droop quota, weighted inclusive Gregory method, exact rationals.
 //!
 //! Rules: the weighted inclusive Gregory method (WIGM) as in the Scottish Local Government
-//! Elections Order 2007 (SSI 2007/42), Schedule 1 rules 45–52, counted in exact rational numbers
-//! instead of the Order's truncation to five decimal places, and with the two simplifications
-//! listed below. Why Gregory and not Meek (Hill, Wichmann and Woodall, "Algorithm 123 — Single
-//! Transferable Vote by Meek's method", Computer Journal 30 (1987)): Meek's keep values are the
-//! limit of an iteration that exact arithmetic cannot reach in finitely many steps, so a Meek
-//! count needs a rounding or stopping convention that every recount must reproduce to the digit;
-//! WIGM needs only one multiplication per transferred surplus, so every number of the count is an
-//! exact fraction that a verifier recomputes without any convention at all.
+//! Elections Order 2007 (SSI 2007/42), Schedule 1 (the counting of votes), counted in exact
+//! rationals instead of the Order's truncation to five decimal places, and with the two
+//! simplifications listed below. Why Gregory and not Meek (Hill, Wichmann and Woodall,
+//! "Algorithm 123 — Single Transferable Vote by Meek's method", Computer Journal 30 (1987)):
+//! Meek's keep values are the limit of an iteration that exact arithmetic cannot reach in
+//! finitely many steps, so a Meek count needs a rounding or stopping convention that every
+//! recount must reproduce to the digit; WIGM needs only one multiplication per transferred
+//! surplus, so every number of the count is an exact fraction that a verifier recomputes without
+//! any convention at all.
 //!
 //! The count, for `seats` seats among `n` candidates:
 //!
