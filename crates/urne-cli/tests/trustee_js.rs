@@ -22,18 +22,20 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 use urne_core::ceremony::{
-    Answer, ComplaintMessage, Dealing, Disqualification, vartime_judge_ceremony,
+    Answer, CeremonyOutcome, ComplaintMessage, Dealing, Disqualification, Ignored,
+    vartime_judge_ceremony,
 };
-use urne_core::dkg::vartime_combine_factors;
+use urne_core::dkg::{Share, vartime_combine_factors};
 use urne_core::dkg_transport::{ShareContext, Verdict};
 use urne_core::election::Election;
 use urne_core::elgamal::{Ciphertext, ElectionKey};
-use urne_core::group::{Point, random_scalar};
+use urne_core::group::{Point, b64_encode, random_scalar};
 use urne_core::manifest::TrusteePublic;
 use urne_core::tally::{
     DlogTable, EncryptedTally, PartialDecryption, QuestionTally, vartime_verify_partial,
 };
 use urne_core::testkit::{ElectionBuilder, rng_from_seed};
+use urne_core::trustee::TrusteeKey;
 use urne_verify::record::TallyEntry;
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -347,7 +349,7 @@ impl Bench {
 }
 
 /// Judges the directory's ceremony with urne-core.
-fn judge(b: &Bench) -> urne_core::ceremony::CeremonyOutcome {
+fn judge(b: &Bench) -> CeremonyOutcome {
     let ids: Vec<Point> = b.identities().iter().map(|t| t.public_key).collect();
     let (d, c, a) = b.transcript();
     vartime_judge_ceremony(&b.election, T, &ids, &d, &c, &a).expect("the ceremony has an outcome")
@@ -619,4 +621,373 @@ fn a_mixed_ceremony_of_cli_and_js_trustees_gives_everyone_the_same_key() {
     assert_same_outcome(&r["outcome"], &outcome);
     // Trustee 1's share, kept by the CLI, decrypts in the JS with trustee 3's.
     decrypt_and_check(&b, &outcome, &[1, 3]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// test-vectors/trustee/trustee.json: urne-core's trustee steps with recorded randomness, which
+// web/test/trustee.test.js replays through the JS API and must reproduce byte for byte. It lives
+// in a directory of its own because the files at the top of test-vectors/ are the ones
+// urne-core's generator writes (crates/urne-core/tests/vectors.rs checks that list).
+
+const VECTORS: &str = "../../test-vectors/trustee/trustee.json";
+const VECTOR_ELECTION: &str = "trustee-vectors";
+
+/// Replays queued scalars as urne-core's `random_scalar` reads them: s as the 64 bytes s ‖ 0^32,
+/// which it reduces mod ℓ back to s. Counts how many were drawn.
+struct Replay {
+    scalars: Vec<[u8; 32]>,
+    bytes: Vec<u8>,
+    pos: usize,
+}
+
+impl Replay {
+    /// `k` fresh scalars from the seeded generator, queued.
+    fn fresh(seed: &mut Seeded, k: usize) -> Replay {
+        let scalars: Vec<[u8; 32]> = (0..k).map(|_| seed.scalar()).collect();
+        let mut bytes = Vec::with_capacity(64 * k);
+        for s in &scalars {
+            bytes.extend(s);
+            bytes.extend([0u8; 32]);
+        }
+        Replay {
+            scalars,
+            bytes,
+            pos: 0,
+        }
+    }
+
+    /// The scalars drawn so far, as base64url: what the JS replays.
+    fn drawn(&self) -> Value {
+        assert_eq!(self.pos % 64, 0, "only whole scalars are drawn");
+        let used = &self.scalars[..self.pos / 64];
+        json!(used.iter().map(|s| b64_encode(s)).collect::<Vec<_>>())
+    }
+}
+
+impl rand::TryRng for Replay {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        let end = self.pos + dst.len();
+        assert!(end <= self.bytes.len(), "the replayed randomness ran out");
+        dst.copy_from_slice(&self.bytes[self.pos..end]);
+        self.pos = end;
+        Ok(())
+    }
+}
+
+impl rand::TryCryptoRng for Replay {}
+
+/// A seeded source of scalars to queue, drawn as the protocol draws them.
+struct Seeded(Box<dyn FnMut() -> [u8; 32]>);
+
+impl Seeded {
+    fn new(seed: u64) -> Seeded {
+        let mut rng = rng_from_seed(seed);
+        Seeded(Box::new(move || random_scalar(&mut rng).to_bytes()))
+    }
+    fn scalar(&mut self) -> [u8; 32] {
+        (self.0)()
+    }
+}
+
+/// A ceremony outcome in the form of the JS `finalize` (web/src/urne/trustee.js).
+fn outcome_json(o: &CeremonyOutcome) -> Value {
+    let disqualified: Vec<Value> = o
+        .disqualified
+        .iter()
+        .map(|(dealer, reason)| match reason {
+            Disqualification::NoDealing => json!({"dealer": dealer, "reason": "no_dealing"}),
+            Disqualification::Equivocation => json!({"dealer": dealer, "reason": "equivocation"}),
+            Disqualification::Shape => json!({"dealer": dealer, "reason": "shape"}),
+            Disqualification::CoefficientProof => {
+                json!({"dealer": dealer, "reason": "coefficient_proof"})
+            }
+            Disqualification::Unanswered(accuser) => {
+                json!({"dealer": dealer, "reason": "unanswered", "accuser": accuser})
+            }
+        })
+        .collect();
+    let ignored: Vec<Value> = o
+        .ignored
+        .iter()
+        .map(|i| match i {
+            Ignored::Invalid { from, kind } => {
+                json!({"kind": "invalid", "from": from, "message": kind})
+            }
+            Ignored::UnjustifiedComplaint { accuser, dealer } => {
+                json!({"kind": "unjustified_complaint", "accuser": accuser, "dealer": dealer})
+            }
+        })
+        .collect();
+    json!({
+        "publicKey": o.keys.election_key,
+        "verificationKeys": o.keys.verification_keys,
+        "qualified": o.qualified,
+        "disqualified": disqualified,
+        "ignored": ignored,
+        "threshold": o.keys.threshold,
+    })
+}
+
+/// The three rounds and the shares of a ceremony among `keys`, recorded. With `bad`, dealer 2
+/// seals trustee 3's share to trustee 1's key, so that trustee 3 cannot decrypt it.
+fn recorded_ceremony(
+    seed: &mut Seeded,
+    keys: &[TrusteeKey],
+    bad: bool,
+) -> (Value, CeremonyOutcome, Vec<Share>) {
+    let ids: Vec<Point> = keys.iter().map(|k| *k.public()).collect();
+    let (mut dealings, mut polys, mut rec_d) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, k) in keys.iter().enumerate() {
+        let dealer = i as u32 + 1;
+        let mut recipients = ids.clone();
+        if bad && dealer == 2 {
+            recipients[2] = ids[0];
+        }
+        let mut r = Replay::fresh(seed, (T + N + 2) as usize);
+        let (d, p) = k.deal(&mut r, VECTOR_ELECTION, dealer, T, &recipients);
+        rec_d.push(json!({
+            "dealer": dealer,
+            "draws": r.drawn(),
+            "dealing": d,
+            "polynomial": b64_encode(&p.to_secret_bytes()),
+        }));
+        dealings.push(d);
+        polys.push(p);
+    }
+    let (mut complaints, mut rec_c) = (Vec::new(), Vec::new());
+    for (j, k) in keys.iter().enumerate() {
+        let mut r = Replay::fresh(seed, 2 * N as usize);
+        let c = k.complaints(&mut r, VECTOR_ELECTION, j as u32 + 1, &ids, &dealings);
+        rec_c.push(json!({"accuser": j + 1, "draws": r.drawn(), "complaints": c}));
+        complaints.extend(c);
+    }
+    let unanswered =
+        vartime_judge_ceremony(VECTOR_ELECTION, T, &ids, &dealings, &complaints, &[]).unwrap();
+    let (mut answers, mut rec_a) = (Vec::new(), Vec::new());
+    for (i, k) in keys.iter().enumerate() {
+        let mut r = Replay::fresh(seed, N as usize);
+        let a = k.answers(
+            &mut r,
+            VECTOR_ELECTION,
+            i as u32 + 1,
+            &polys[i],
+            &complaints,
+        );
+        rec_a.push(json!({"dealer": i + 1, "draws": r.drawn(), "answers": a}));
+        answers.extend(a);
+    }
+    let outcome =
+        vartime_judge_ceremony(VECTOR_ELECTION, T, &ids, &dealings, &complaints, &answers).unwrap();
+    let shares: Vec<Share> = keys
+        .iter()
+        .enumerate()
+        .map(|(j, k)| {
+            k.assemble_share(
+                VECTOR_ELECTION,
+                j as u32 + 1,
+                &ids,
+                &outcome,
+                &dealings,
+                &answers,
+            )
+            .unwrap()
+        })
+        .collect();
+    let record = json!({
+        "dealings": rec_d,
+        "complaints": rec_c,
+        "answers": rec_a,
+        "outcome_unanswered": outcome_json(&unanswered),
+        "outcome": outcome_json(&outcome),
+        "shares": shares
+            .iter()
+            .map(|s| b64_encode(&s.to_secret_bytes()))
+            .collect::<Vec<_>>(),
+    });
+    (record, outcome, shares)
+}
+
+/// Every vector of test-vectors/trustee/trustee.json but the secret file, from urne-core.
+fn vectors(secret_file: Value) -> Value {
+    let mut seed = Seeded::new(2026);
+    let (mut keys, mut identities) = (Vec::new(), Vec::new());
+    for i in 1..=N {
+        let name = format!("Trustee {i}");
+        let mut r = Replay::fresh(&mut seed, 2);
+        let key = TrusteeKey::generate(&mut r);
+        let public = key.publish(&mut r, VECTOR_ELECTION, i, &name);
+        identities.push(json!({
+            "index": i,
+            "name": name,
+            "draws": r.drawn(),
+            "secret": b64_encode(&key.to_secret_bytes()[..]),
+            "public": public,
+        }));
+        keys.push(key);
+    }
+    let (honest, outcome, shares) = recorded_ceremony(&mut seed, &keys, false);
+    let (bad, _, _) = recorded_ceremony(&mut seed, &keys, true);
+
+    let mut rng = rng_from_seed(7);
+    let setup = ElectionBuilder::single_question(VECTOR_ELECTION, 3, 1, 1)
+        .question(2, 1, 1, true)
+        .trustees(N as usize)
+        .threshold(T)
+        .build(&mut rng);
+    let mut manifest = setup.election.manifest().clone();
+    manifest.trustees = identities
+        .iter()
+        .map(|t| serde_json::from_value(t["public"].clone()).unwrap())
+        .collect();
+    manifest.public_key = outcome.keys.election_key;
+    let mut election = Election::new(manifest.clone()).unwrap();
+    election.set_verification_keys(&outcome.keys).unwrap();
+    let key = ElectionKey::new(outcome.keys.election_key).unwrap();
+    let mut enc = |m: u64| Ciphertext::encrypt(&key, m, &random_scalar(&mut rng));
+    let tally = EncryptedTally {
+        questions: vec![
+            QuestionTally {
+                choices: vec![enc(3), enc(0), enc(5)],
+                blank: None,
+            },
+            QuestionTally {
+                choices: vec![enc(2), enc(4)],
+                blank: Some(enc(1)),
+            },
+        ],
+    };
+    let entry = TallyEntry {
+        ballots: 8,
+        total_weight: 8,
+        tally: tally.clone(),
+    };
+    let mut partials = Vec::new();
+    for j in [1u32, 3] {
+        let share = &shares[j as usize - 1];
+        let mut r = Replay::fresh(&mut seed, 6);
+        let pd = share.decrypt_tally(&mut r, &election, &tally).unwrap();
+        vartime_verify_partial(&mut rng, &election, &tally, &pd).unwrap();
+        partials.push(json!({
+            "trustee": j,
+            "draws": r.drawn(),
+            "verification_key": outcome.keys.verification_keys[j as usize - 1],
+            "partial": pd,
+        }));
+    }
+    json!({
+        "description": "A trustee's steps (docs/spec.md 8.1, 8.3, 8.5) as urne-core computes them, with \
+    the randomness they drew: each `draws` lists the scalars drawn, in order, which the JS API replays \
+    through its `draw` option. `honest` is a 2-of-3 ceremony; in `bad_share`, dealer 2 sealed trustee 3's \
+    share to trustee 1's key, trustee 3 complains, and `outcome_unanswered` is the judgement before the \
+    answers. `decryption` holds the partial decryptions of trustees 1 and 3 with their shares from \
+    `honest`. `secret_file` is a urne/secret/v1 file written by `urne trustee new-identity` (argon2id with \
+    1024 KiB). Written by crates/urne-cli/tests/trustee_js.rs (URNE_UPDATE_VECTORS=1).",
+        "election": VECTOR_ELECTION,
+        "trustees": N,
+        "threshold": T,
+        "identities": identities,
+        "honest": honest,
+        "bad_share": bad,
+        "decryption": {
+            "manifest": manifest,
+            "tally": entry,
+            "partials": partials,
+        },
+        "secret_file": secret_file,
+    })
+}
+
+/// A secret file written by `urne trustee new-identity`, with its public file and passphrase.
+fn cli_secret_file() -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_urne"))
+        .args(["trustee", "new-identity", "--election", VECTOR_ELECTION])
+        .args([
+            "--index",
+            "1",
+            "--name",
+            "Trustee 1",
+            "--kdf-memory-kib",
+            "1024",
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .env("URNE_PASSPHRASE", PASSPHRASE)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let file = fs::read_to_string(dir.path().join("trustee-1.secret")).unwrap();
+    let public: Value = serde_json::from_str(
+        &fs::read_to_string(dir.path().join("trustee-1.public.json")).unwrap(),
+    )
+    .unwrap();
+    json!({
+        "index": 1,
+        "name": "Trustee 1",
+        "purpose": "urne trustee key",
+        "passphrase": PASSPHRASE,
+        "file": file,
+        "public": public,
+    })
+}
+
+#[test]
+fn vectors_are_what_urne_core_computes_and_the_frozen_secret_file_opens() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(VECTORS);
+    let update = std::env::var("URNE_UPDATE_VECTORS").is_ok_and(|v| v == "1");
+    let committed = fs::read_to_string(&path).ok();
+    let secret_file = match (&committed, update) {
+        (Some(text), false) => serde_json::from_str::<Value>(text).unwrap()["secret_file"].clone(),
+        _ => cli_secret_file(),
+    };
+    let text = serde_json::to_string_pretty(&vectors(secret_file.clone())).unwrap() + "\n";
+    if update {
+        fs::write(&path, &text).unwrap();
+    } else {
+        let committed =
+            committed.expect("test-vectors/trustee/trustee.json (URNE_UPDATE_VECTORS=1 writes it)");
+        assert!(
+            committed == text,
+            "test-vectors/trustee/trustee.json is not what urne-core computes: regenerate it with \
+             URNE_UPDATE_VECTORS=1 and review the diff"
+        );
+    }
+    // The frozen secret file still opens with `urne trustee`, and holds its public file's key.
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("trustee-1.secret");
+    let public = dir.path().join("trustee-1.public.json");
+    fs::write(&secret, secret_file["file"].as_str().unwrap()).unwrap();
+    fs::write(&public, secret_file["public"].to_string()).unwrap();
+    let check = |passphrase: &str| {
+        Command::new(env!("CARGO_BIN_EXE_urne"))
+            .args([
+                "trustee",
+                "check-identity",
+                "--election",
+                VECTOR_ELECTION,
+                "--index",
+                "1",
+            ])
+            .arg("--secret")
+            .arg(&secret)
+            .arg("--public")
+            .arg(&public)
+            .env("URNE_PASSPHRASE", passphrase)
+            .output()
+            .unwrap()
+    };
+    assert!(check(PASSPHRASE).status.success());
+    assert!(!check("another passphrase").status.success());
 }
