@@ -44,9 +44,9 @@ export async function api(method, path, body, type = 'application/json') {
   return data;
 }
 
-/** The board's lines from `from` (at most 10,000), as text lines; [] before the board is public. */
-export async function boardLines(id, from) {
-  const r = await fetch(`/api/v1/elections/${encodeURIComponent(id)}/board/lines?from=${from}&limit=10000`);
+/** The board's lines from `from` (at most `limit`), as text lines; [] before the board is public. */
+export async function boardLines(id, from, limit = 10000) {
+  const r = await fetch(`/api/v1/elections/${encodeURIComponent(id)}/board/lines?from=${from}&limit=${limit}`);
   if (r.status === 404) return [];
   if (!r.ok) throw new ApiError(r.status, String(r.status), `HTTP ${r.status}`);
   return (await r.text()).split('\n').filter((l) => l.length > 0);
@@ -60,3 +60,20 @@ export function lineType(line) {
 
 /** `/admin/elections/{id}…` path of the API for election `id`. */
 export const electionPath = (id, rest = '') => `/admin/elections/${encodeURIComponent(id)}${rest}`;
+
+/**
+ * The first position in [lo, hi) of the board whose line's type is in `types`, or `hi`, found by
+ * bisection (about log₂(hi − lo) requests of one line each). The board's lines come in the order
+ * of the phases (setup lines, open, ballots, close, tally, factors, result), so "the type is one
+ * of the later ones" is false and then true along the board.
+ */
+export async function firstOfTypes(id, lo, hi, types) {
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const [line] = await boardLines(id, mid, 1);
+    if (line === undefined) return hi;
+    if (types.has(lineType(line))) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}

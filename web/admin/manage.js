@@ -9,10 +9,14 @@
 // the sections that show it, so that the focus stays where it is.
 
 import { el, svg } from '../common/dom.js';
-import { api, boardLines, electionPath, lineType } from './api.js';
+import { api, boardLines, electionPath, firstOfTypes, lineType } from './api.js';
 import { confirmStep } from './confirm.js';
 import { draftForm } from './draft.js';
 import { named, percent, rich, t } from './words.js';
+
+/** The types of the board's lines from the open line on, and from the close line on. */
+const FROM_OPEN = new Set(['open', 'ballot', 'close', 'tally', 'partial_decryption', 'result']);
+const FROM_CLOSE = new Set(['close', 'tally', 'partial_decryption', 'result']);
 
 /** How often the page asks again while trustees or voters act (milliseconds). */
 const POLL_MS = 2000;
@@ -43,7 +47,7 @@ export function electionView(id, ctx) {
     creds: null,
     handOver: null,
     sealed: null,
-    turnout: { cursor: 0, ballots: 0 },
+    turnout: { open: undefined, close: undefined, ballots: 0 },
     mail: null,
     voted: null,
     votedOpen: false,
@@ -84,14 +88,21 @@ export function electionView(id, ctx) {
     await Promise.all(jobs);
   }
 
-  /** Counts the ballots on the board, reading only the lines added since the last count. */
+  /**
+   * Counts the ballots on the board without reading them: they are the lines between the open
+   * line and the close line (or the board's end while voting is open), whose places are found
+   * once each by bisection.
+   */
   async function countBallots() {
-    for (;;) {
-      const lines = await boardLines(id, s.turnout.cursor);
-      if (lines.length === 0) return;
-      for (const l of lines) if (lineType(l) === 'ballot') s.turnout.ballots += 1;
-      s.turnout.cursor += lines.length;
+    const size = s.admin.board_size;
+    if (s.turnout.open === undefined) s.turnout.open = await firstOfTypes(id, 0, size, FROM_OPEN);
+    if (s.turnout.open >= size) return;
+    if (phase() === 'open') {
+      s.turnout.ballots = size - s.turnout.open - 1;
+      return;
     }
+    if (s.turnout.close === undefined) s.turnout.close = await firstOfTypes(id, s.turnout.open + 1, size, FROM_CLOSE);
+    s.turnout.ballots = s.turnout.close - s.turnout.open - 1;
   }
 
   /** The tally line and the trustees' decryption factors, from the board's last lines. */

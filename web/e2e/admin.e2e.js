@@ -1,18 +1,19 @@
 // The administration pages end to end in headless Chromium (issue #7), against a real
 // `urne serve` whose administrator was made with `urne admin add`. The organizer logs in through
 // the login page and creates an election through the draft form (two questions, one trustee,
-// threshold 1; a first submission with a bad rule shows the server's error next to its field);
-// uploads a roll with a bad line (the dry run lists the error with its line number, nothing is
-// imported), then a good one; freezes the setup and reads the trustee's invitation link; the
-// trustee registers with `urne trustee new-identity --server`; the organizer uploads the list
-// made by `urne credentials generate` (the page's fingerprint must be the authority's), seals
-// and opens, each behind its confirmation dialog; three voters log in with their mailed codes
-// and cast ballots made by the booth's protocol code in node, and the turnout on the page moves
-// to 3; the organizer closes and tallies, the trustee decrypts with `urne trustee decrypt
-// --server`, the page shows the decryption done, the organizer publishes, and the public page
-// shows the counts of the ballots cast. axe-core finds no WCAG 2.1 A/AA violation on every page
-// and state (the election's page and the login in French too), and at 640 px wide (a 1280-pixel
-// window at 200 % zoom) no page scrolls sideways.
+// threshold 1; a first submission with a bad rule shows the server's error next to its field),
+// edits it; uploads a roll with a bad line (the dry run lists the error with its line number,
+// nothing is imported), then a good one (a shared address is a warning); freezes the setup and
+// reads the trustee's invitation link; the trustee registers with `urne trustee new-identity
+// --server`; the organizer uploads the list made by `urne credentials generate` (the page's
+// fingerprint must be the authority's), seals and opens, each behind its confirmation dialog
+// (opening with the keyboard alone); three voters log in with their mailed codes and cast
+// ballots made by the booth's protocol code in node (one votes twice), and the page's turnout
+// moves to 3 voters and 4 ballots; the organizer closes and tallies, the trustee decrypts with
+// `urne trustee decrypt --server`, the page shows the decryption done, the organizer publishes,
+// and the public page shows the counts of the last ballots. axe-core finds no WCAG 2.1 A/AA
+// violation on every page and state (the login and the open election in French too), and at
+// 640 px wide (a 1280-pixel window at 200 % zoom) no page scrolls sideways.
 //
 // The helpers are exported for other scenarios (the 20-voter election): loginThroughPages,
 // fillDraftForm, createElectionThroughPages, uploadRollThroughPages, freezeSetupThroughPages,
@@ -289,17 +290,21 @@ async function shot(page, name, selector = null) {
   else if (SHOTS) await page.screenshot({ path, fullPage: true });
 }
 
-/** Reads the login code the server mailed to voter `i` (the newest letter). */
-async function loginCode(i) {
+/** The server's letters to voter `i`. */
+function letters(i) {
+  try {
+    return readMaildir(join(dir, 'server', 'outbox')).filter((m) => address(m.headers.get('to')) === email(i));
+  } catch {
+    return []; // no outbox yet
+  }
+}
+
+/** Reads the login code of the server's letter to voter `i` after the first `seen` ones. */
+async function loginCode(i, seen) {
   for (let n = 0; n < 300; n += 1) {
-    let letters = [];
-    try {
-      letters = readMaildir(join(dir, 'server', 'outbox')).filter((m) => address(m.headers.get('to')) === email(i));
-    } catch {
-      // No outbox yet.
-    }
-    if (letters.length > 0) {
-      const code = /^\s*(\d{6})\s*$/m.exec(letters.at(-1).text('text/plain'));
+    const mail = letters(i);
+    if (mail.length > seen) {
+      const code = /^\s*(\d{6})\s*$/m.exec(mail[seen].text('text/plain'));
       assert.ok(code, 'a code of six digits on its own line');
       return code[1];
     }
@@ -313,8 +318,9 @@ async function castBallot(i, credential, vote) {
   const api = `${base}/api/v1/elections/${ID}`;
   const post = (path, body, headers = {}) =>
     fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const seen = letters(i).length;
   assert.ok((await post('/voter/code', { voter: voterId(i) })).ok, 'a login code is requested');
-  const login = await post('/voter/login', { voter: voterId(i), code: await loginCode(i) });
+  const login = await post('/voter/login', { voter: voterId(i), code: await loginCode(i, seen) });
   assert.ok(login.ok, `voter ${voterId(i)} logs in: ${login.status}`);
   const { token } = await login.json();
   const view = await (await fetch(api)).json();
@@ -544,12 +550,16 @@ test('the organizer runs an election through the administration pages, from logi
     [{ selected: [1] }, { selected: [0, 1] }],
     [{ blank: true }, { selected: [] }],
   ];
+  // The first voter votes twice (the last ballot counts): four ballots, three voters.
+  await castBallot(0, credentialOf.get(voterId(0)), [{ selected: [2] }, { selected: [2] }]);
+  await page.waitForSelector('#turnout-ballots[data-ballots="1"]', { timeout: 30_000 });
+  assert.deepEqual(await turnoutOnPage(page), { voted: 1, voters: VOTERS, ballots: 1 }, 'the turnout moves');
   for (let i = 0; i < CAST; i += 1) await castBallot(i, credentialOf.get(voterId(i)), votes[i]);
-  await page.waitForSelector(`#turnout-ballots[data-ballots="${CAST}"]`, { timeout: 30_000 });
+  await page.waitForSelector(`#turnout-ballots[data-ballots="${CAST + 1}"]`, { timeout: 30_000 });
   await page.waitForSelector(`#turnout-voted[data-voted="${CAST}"]`, { timeout: 30_000 });
-  assert.deepEqual(await turnoutOnPage(page), { voted: CAST, voters: VOTERS, ballots: CAST });
+  assert.deepEqual(await turnoutOnPage(page), { voted: CAST, voters: VOTERS, ballots: CAST + 1 });
   assert.equal(await page.getAttribute('#turnout-progress', 'value'), String(CAST));
-  await page.waitForFunction((n) => /^(\d+) sent/.exec(document.getElementById('mail-counts')?.textContent ?? '')?.[1] >= n, CAST);
+  await page.waitForFunction((n) => /^(\d+) sent/.exec(document.getElementById('mail-counts')?.textContent ?? '')?.[1] >= n, CAST + 1);
   await page.click('#voted-details summary');
   assert.deepEqual(await page.$$eval('#voted-list li', (li) => li.map((x) => x.textContent)), [0, 1, 2].map(voterId));
   await noViolations(page, 'open election with turnout (en)');
@@ -575,7 +585,8 @@ test('the organizer runs an election through the administration pages, from logi
   urne(['trustee', 'decrypt', ...online, '--secret', join(trusteeDir, 'trustee-1.secret'), '--quiet'], trustee);
   await page.waitForSelector('#result-ready', { timeout: 30_000 });
   assert.deepEqual(await decryptionOnPage(page), { received: 1, needed: 1, result: true });
-  assert.equal(await page.textContent('#tally-count'), `${CAST} ballots counted of ${CAST} cast.`);
+  assert.equal(await page.textContent('#tally-count'), `${CAST} ballots counted of ${CAST + 1} cast.`);
+  assert.deepEqual(await turnoutOnPage(page), { voted: CAST, voters: VOTERS, ballots: CAST + 1 }, 'the ballots between open and close');
   await noViolations(page, 'tallied and decrypted');
   await shot(page, 'tally');
   await takeStepThroughPages(page, ID, 'publish');
