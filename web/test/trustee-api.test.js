@@ -128,6 +128,8 @@ test('ceremonyStatus follows the rounds', () => {
   assert.equal(st.mine.registered, true);
   assert.equal(ceremonyStatus({ ...s.view, ceremony: false }, 1).stage, 'done');
   assert.equal(ceremonyStatus(s.view, 2).stage, 'dealing');
+  assert.throws(() => ceremonyStatus(s.view, 0), { kind: 'argument' });
+  assert.throws(() => ceremonyStatus(s.view, 4), { kind: 'argument' });
   const r = deal(s.view, { electionId, index: 2, identitySecret: s.secret(2) });
   s.view.dealings.push(r.dealing);
   const after = ceremonyStatus(s.view, 2);

@@ -157,8 +157,8 @@ export function identityPublic(secret, { electionId, index, name, draw = randomS
 }
 
 /** Whether a TrusteePublic JSON's key proof verifies for trustee `index` of `electionId` (spec §8.1). */
-export function verifyIdentity(publicJson_, { electionId, index }) {
-  const t = decodeDocument(publicJson_, decodeTrusteePublic);
+export function verifyIdentity(trusteePublic, { electionId, index }) {
+  const t = decodeDocument(trusteePublic, decodeTrusteePublic);
   try {
     verifySchnorr(keyProofPrefix(electionId, index, t.name, t.public_key), t.public_key, t.key_proof);
     return true;
@@ -212,6 +212,9 @@ function missing(n, done) {
 export function ceremonyStatus(view, index) {
   const v = parseCeremonyView(view);
   const n = v.trustees;
+  if (!Number.isInteger(index) || index < 1 || index > n) {
+    throw argumentError(`the index must be between 1 and the number of trustees (${n})`, 'index');
+  }
   const registered = missing(
     n,
     v.identities.flatMap((t, i) => (t === null ? [] : [i + 1])),

@@ -18,8 +18,7 @@
 import { argon2idAsync, chacha20poly1305, randomBytes } from './deps.js';
 import { fromBase64Url, toBase64Url } from './encoding.js';
 import { UrneError } from './errors.js';
-import { object, oneOf, string, unsigned } from './json.js';
-import { parseStrictJson } from './json.js';
+import { object, parseStrictJson, string, unsigned } from './json.js';
 
 /** The format of secret files. */
 export const SECRET_FORMAT = 'urne/secret/v1';
