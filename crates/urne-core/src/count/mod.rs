@@ -344,6 +344,25 @@ mod tests {
         assert!(serde_json::from_str::<Rational>("\"2/4\"").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn rational_strings_round_trip(
+            numerator in proptest::prelude::any::<i64>(),
+            denominator in 1i64..,
+        ) {
+            let value = Rational::new(numerator, denominator).unwrap();
+            let text = value.to_string();
+            proptest::prop_assert_eq!(text.parse::<Rational>(), Ok(value));
+        }
+
+        #[test]
+        fn parsed_rationals_print_back_identically(text in "-?[0-9]{0,4}(/-?[0-9]{0,4})?") {
+            if let Ok(value) = text.parse::<Rational>() {
+                proptest::prop_assert_eq!(value.to_string(), text);
+            }
+        }
+    }
+
     #[test]
     fn rejects_stv_ballot_with_gap_naming_entry() {
         assert_eq!(

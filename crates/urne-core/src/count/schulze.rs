@@ -297,7 +297,44 @@ mod tests {
         })
     }
 
+    /// The strongest path by its definition, independently of the Floyd–Warshall loop above:
+    /// the best of the weakest links over every simple path of links `d[x][y] > d[y][x]`.
+    fn brute_strongest_path(d: &[Vec<u64>], from: usize, to: usize) -> u64 {
+        fn walk(d: &[Vec<u64>], at: usize, to: usize, seen: &mut Vec<bool>, weakest: u64) -> u64 {
+            if at == to {
+                return weakest;
+            }
+            let mut best = 0;
+            for next in 0..d.len() {
+                if !seen[next] && d[at][next] > d[next][at] {
+                    seen[next] = true;
+                    best = best.max(walk(d, next, to, seen, weakest.min(d[at][next])));
+                    seen[next] = false;
+                }
+            }
+            best
+        }
+        let mut seen = vec![false; d.len()];
+        seen[from] = true;
+        walk(d, from, to, &mut seen, u64::MAX)
+    }
+
     proptest! {
+        #[test]
+        fn strongest_paths_match_the_definition((n, ballots) in ballots_strategy()) {
+            let result = schulze(n, &ballots).unwrap();
+            for i in 0..n {
+                for j in 0..n {
+                    let expected = if i == j {
+                        0
+                    } else {
+                        brute_strongest_path(&result.pairwise, i, j)
+                    };
+                    prop_assert_eq!(result.strongest_paths[i][j], expected, "p[{}][{}]", i, j);
+                }
+            }
+        }
+
         #[test]
         fn condorcet_winner_is_the_schulze_winner((n, ballots) in ballots_strategy()) {
             let result = schulze(n, &ballots).unwrap();
