@@ -363,6 +363,61 @@ mod tests {
         }
     }
 
+    /// Any ballots at all, of any length and values: a few candidates, entries up to 5.
+    fn any_ballots() -> impl proptest::strategy::Strategy<Value = (usize, Vec<Vec<u32>>)> {
+        use proptest::prelude::*;
+        (
+            0usize..4,
+            prop::collection::vec(prop::collection::vec(0u32..6, 0..5), 0..8),
+        )
+    }
+
+    /// Whether a ballot is a valid STV ranking, by the definition: right length, ranks at most
+    /// n, and the non-zero ranks are exactly 1..=k.
+    fn valid_stv_ballot(n: usize, ballot: &[u32]) -> bool {
+        let mut ranks: Vec<u32> = ballot.iter().copied().filter(|&r| r != 0).collect();
+        ranks.sort_unstable();
+        ballot.len() == n && ranks.iter().enumerate().all(|(i, &r)| r == i as u32 + 1)
+    }
+
+    proptest::proptest! {
+        /// Never a panic, and an error always names the first ballot that is wrong.
+        #[test]
+        fn bad_input_is_refused_at_the_first_bad_ballot((n, ballots) in any_ballots()) {
+            use proptest::{prop_assert, prop_assert_eq};
+            let named = |error: &CountError| match *error {
+                CountError::WrongLength { ballot, .. }
+                | CountError::RankOutOfRange { ballot, .. }
+                | CountError::EqualRanks { ballot, .. }
+                | CountError::RankGap { ballot, .. }
+                | CountError::GradeOutOfRange { ballot, .. } => Some(ballot),
+                _ => None,
+            };
+            let first_bad = |ok: &dyn Fn(&[u32]) -> bool| ballots.iter().position(|b| !ok(b));
+            let ranking_ok = |b: &[u32]| b.len() == n && b.iter().all(|&r| r as usize <= n);
+            let grades_ok = |b: &[u32]| b.len() == n && b.iter().all(|&g| g < 3);
+            let stv_ok = |b: &[u32]| valid_stv_ballot(n, b);
+            let schulze = schulze::schulze(n, &ballots);
+            let stv = stv::stv(n, 1, &ballots);
+            let mj = mj::majority_judgment(n, 3, &ballots);
+            if n == 0 {
+                prop_assert_eq!(schulze, Err(CountError::NoCandidates));
+                prop_assert_eq!(stv, Err(CountError::NoCandidates));
+                prop_assert_eq!(mj, Err(CountError::NoCandidates));
+                return Ok(());
+            }
+            prop_assert_eq!(schulze.err().as_ref().and_then(named), first_bad(&ranking_ok));
+            prop_assert_eq!(stv.err().as_ref().and_then(named), first_bad(&stv_ok));
+            match mj {
+                Err(CountError::NoBallots) => prop_assert!(ballots.is_empty()),
+                other => {
+                    let error = other.err();
+                    prop_assert_eq!(error.as_ref().and_then(named), first_bad(&grades_ok));
+                }
+            }
+        }
+    }
+
     #[test]
     fn rejects_stv_ballot_with_gap_naming_entry() {
         assert_eq!(

@@ -160,6 +160,19 @@ pub struct StvResult {
     pub rounds: Vec<StvRound>,
 }
 
+impl StvResult {
+    /// The number of the first round whose candidates' votes plus exhausted votes differ from
+    /// `valid`, or `None` when every round balances (as in every correct count). A reader of a
+    /// published result can check this without recounting.
+    pub fn first_unbalanced_round(&self) -> Option<usize> {
+        let valid = Rational::from_integer(self.valid);
+        self.rounds
+            .iter()
+            .find(|round| round.total() != valid)
+            .map(|round| round.number)
+    }
+}
+
 impl StvRound {
     /// The sum of all candidates' votes and the exhausted votes at the end of the round, which
     /// equals the number of valid ballots in every round of a correct count.
@@ -489,6 +502,15 @@ mod tests {
         for round in &result.rounds {
             assert_eq!(round.total(), valid, "round {}", round.number);
         }
+        assert_eq!(result.first_unbalanced_round(), None);
+    }
+
+    #[test]
+    fn an_altered_round_is_found_unbalanced() {
+        let ballots = profile(4, &[(8, "ABC"), (4, "AC"), (3, "BD"), (4, "C"), (1, "D")]);
+        let mut result = stv(4, 2, &ballots).unwrap();
+        result.rounds[2].votes[1] = r(20, 3);
+        assert_eq!(result.first_unbalanced_round(), Some(3));
     }
 
     /// Worked by hand: 20 ballots, 2 seats, quota floor(20/3) + 1 = 7.
