@@ -30,6 +30,20 @@
 //!
 //! Spec: docs/spec.md §8.6 and docs/counting.md, which describe each method precisely enough to
 //! reimplement it.
+//!
+//! ```
+//! use urne_core::count::{schulze::schulze, stv::stv};
+//!
+//! // Four ranking ballots over candidates 0, 1, 2: twice 0 > 1 > 2, then 0 > 2 > 1, 1 > 0 > 2.
+//! let ballots = [vec![1, 2, 3], vec![1, 2, 3], vec![1, 3, 2], vec![2, 1, 3]];
+//! assert_eq!(schulze(3, &ballots)?.winners, vec![0]);
+//! // Two seats: quota 2; candidate 0's surplus of 1 passes on at 1/3, giving 1 two thirds.
+//! let count = stv(3, 2, &ballots)?;
+//! assert_eq!(count.quota, 2);
+//! assert_eq!(count.rounds[1].votes[1].to_string(), "5/3");
+//! assert_eq!(count.elected, vec![0, 1]);
+//! # Ok::<(), urne_core::count::CountError>(())
+//! ```
 
 pub mod mj;
 pub mod schulze;
