@@ -623,6 +623,40 @@ fn a_mixed_ceremony_of_cli_and_js_trustees_gives_everyone_the_same_key() {
     decrypt_and_check(&b, &outcome, &[1, 3]);
 }
 
+#[test]
+fn a_bad_share_from_a_js_dealer_is_answered_in_js_and_used_by_the_cli() {
+    let Some(web) = web() else { return };
+    let b = Bench::new(web, "mixed-bad-js");
+    b.cli_identity(1);
+    b.cli_identity(2);
+    b.js("identity", 3, json!({"name": "Trustee 3"}));
+    b.cli_step("deal", 1);
+    b.cli_step("deal", 2);
+    b.js("deal", 3, json!({"bad": 1}));
+    let said = b.cli_step("complain", 1);
+    assert!(said.contains("the share from trustee 3 is wrong"), "{said}");
+    b.cli_step("complain", 2);
+    b.js("complain", 3, json!({}));
+    let (_, complaints, _) = b.transcript();
+    assert_eq!(complaints.len(), 1);
+    assert_eq!((complaints[0].accuser, complaints[0].dealer), (1, 3));
+    b.cli_step("answer", 1);
+    b.cli_step("answer", 2);
+    b.js("answer", 3, json!({}));
+    let (_, _, answers) = b.transcript();
+    assert_eq!(answers.len(), 1);
+    assert_eq!((answers[0].dealer, answers[0].accuser), (3, 1));
+    // The JS answer keeps dealer 3 qualified, and the CLI's trustee 1 takes its share from it.
+    let outcome = judge(&b);
+    assert_eq!(outcome.qualified, vec![1, 2, 3]);
+    assert!(outcome.ignored.is_empty());
+    b.cli_step("finalize", 1);
+    b.cli_step("finalize", 2);
+    let r = b.js("finalize", 3, json!({}));
+    assert_same_outcome(&r["outcome"], &outcome);
+    decrypt_and_check(&b, &outcome, &[1, 2]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // test-vectors/trustee/trustee.json: urne-core's trustee steps with recorded randomness, which
 // web/test/trustee.test.js replays through the JS API and must reproduce byte for byte. It lives
