@@ -389,7 +389,7 @@ export function electionView(id, ctx) {
   function credentialsSection() {
     const file = el('input', { type: 'file', id: 'credentials-file', accept: '.json,application/json' });
     const stored = s.admin.credentials
-      ? el('p', { id: 'credentials-count' }, t('credentialsStored', s.admin.credentials, s.creds?.ack?.total_weight ?? '…'))
+      ? el('p', { id: 'credentials-count' }, credentialsCount())
       : el('p', { id: 'credentials-count' }, t('credentialsNone'));
     const fp = s.creds?.fingerprint
       ? el(
@@ -399,20 +399,6 @@ export function electionView(id, ctx) {
           el('dd', {}, el('code', { class: 'digest', id: 'credentials-fingerprint' }, s.creds.fingerprint), el('p', { class: 'hint' }, t('fingerprintHint'))),
         )
       : null;
-    const hoFile = el('input', { type: 'file', id: 'handover-file', accept: '.csv,text/csv' });
-    const agree = el('input', { type: 'checkbox', id: 'handover-agree' });
-    const handOver = el(
-      'details',
-      { class: 'weaker' },
-      el('summary', {}, t('handOverSummary')),
-      el('p', { class: 'warning' }, t('handOverWarning')),
-      el('label', { class: 'field', for: 'handover-file' }, t('handOverFile')),
-      hoFile,
-      el('div', { class: 'choice' }, agree, el('label', { for: 'handover-agree' }, t('handOverAgree'))),
-      errorSlot('handover'),
-      s.handOver ? el('p', { class: 'ok', id: 'handover-result' }, t('handedOver', s.handOver.queued)) : null,
-      el('div', { class: 'actions' }, el('button', { type: 'button', class: 'secondary', id: 'handover-send', onclick: () => handOverCredentials(hoFile, agree) }, t('handOver'))),
-    );
     return section(
       'credentials',
       t('credentialsHeading'),
@@ -423,7 +409,30 @@ export function electionView(id, ctx) {
       file,
       errorSlot('credentials'),
       el('div', { class: 'actions' }, el('button', { type: 'button', id: 'credentials-upload', class: 'secondary', onclick: () => uploadCredentials(file) }, t('upload'))),
-      handOver,
+      handOverBlock(),
+    );
+  }
+
+  function credentialsCount() {
+    const ack = s.creds?.ack;
+    return ack && ack.credentials === s.admin.credentials ? t('credentialsStored', ack.credentials, ack.total_weight) : t('credentialsCount', s.admin.credentials);
+  }
+
+  /** The weaker mode (docs/voters.md §2.3), behind its warning: during setup, sealed or not. */
+  function handOverBlock() {
+    const hoFile = el('input', { type: 'file', id: 'handover-file', accept: '.csv,text/csv' });
+    const agree = el('input', { type: 'checkbox', id: 'handover-agree' });
+    return el(
+      'details',
+      { class: 'weaker', id: 'handover', open: Boolean(s.handOver || s.errors.handover) },
+      el('summary', {}, t('handOverSummary')),
+      el('p', { class: 'warning' }, t('handOverWarning')),
+      el('label', { class: 'field', for: 'handover-file' }, t('handOverFile')),
+      hoFile,
+      el('div', { class: 'choice' }, agree, el('label', { for: 'handover-agree' }, t('handOverAgree'))),
+      errorSlot('handover'),
+      s.handOver ? el('p', { class: 'ok', id: 'handover-result' }, t('handedOver', s.handOver.queued)) : null,
+      el('div', { class: 'actions' }, el('button', { type: 'button', class: 'secondary', id: 'handover-send', onclick: () => handOverCredentials(hoFile, agree) }, t('handOver'))),
     );
   }
 
@@ -480,6 +489,9 @@ export function electionView(id, ctx) {
       }
     }
     render();
+    const focus = document.getElementById(s.errors.handover ? 'handover-error' : 'handover-result');
+    focus?.setAttribute('tabindex', '-1');
+    focus?.focus();
   }
 
   function sealSections() {
@@ -593,7 +605,12 @@ export function electionView(id, ctx) {
     if (p === 'setup') {
       const parts = [invitationsSection(), section('ceremony', t('ceremonyHeading'), el('div', { id: 'ceremony' }, ceremonyTable()))];
       if (!sealed()) parts.push(...sealSections());
-      else parts.push(section('open', t('openHeading'), errorSlot('open'), el('div', { class: 'actions' }, stepButton('open'))));
+      else {
+        parts.push(
+          section('credentials', t('credentialsHeading'), el('p', { id: 'credentials-count' }, credentialsCount()), handOverBlock()),
+          section('open', t('openHeading'), errorSlot('open'), el('div', { class: 'actions' }, stepButton('open'))),
+        );
+      }
       return parts;
     }
     const turnout = section('turnout', t('turnoutHeading'), el('div', { id: 'turnout', 'aria-live': 'off' }, turnoutBlock()));

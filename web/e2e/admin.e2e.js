@@ -6,8 +6,8 @@
 // nothing is imported), then a good one (a shared address is a warning); freezes the setup and
 // reads the trustee's invitation link; the trustee registers with `urne trustee new-identity
 // --server`; the organizer uploads the list made by `urne credentials generate` (the page's
-// fingerprint must be the authority's), seals and opens, each behind its confirmation dialog
-// (opening with the keyboard alone); three voters log in with their mailed codes and cast
+// fingerprint must be the authority's), seals, hands the private credentials over in the weaker
+// mode, and opens, each step behind its confirmation dialog (opening with the keyboard alone); three voters log in with their mailed codes and cast
 // ballots made by the booth's protocol code in node (one votes twice), and the page's turnout
 // moves to 3 voters and 4 ballots; the organizer closes and tallies, the trustee decrypts with
 // `urne trustee decrypt --server`, the page shows the decryption done, the organizer publishes,
@@ -290,10 +290,12 @@ async function shot(page, name, selector = null) {
   else if (SHOTS) await page.screenshot({ path, fullPage: true });
 }
 
-/** The server's letters to voter `i`. */
+/** The server's login-code letters to voter `i`. */
 function letters(i) {
   try {
-    return readMaildir(join(dir, 'server', 'outbox')).filter((m) => address(m.headers.get('to')) === email(i));
+    return readMaildir(join(dir, 'server', 'outbox')).filter(
+      (m) => address(m.headers.get('to')) === email(i) && /login code|code de connexion/i.test(m.headers.get('subject') ?? ''),
+    );
   } catch {
     return []; // no outbox yet
   }
@@ -528,6 +530,18 @@ test('the organizer runs an election through the administration pages, from logi
   await takeStepThroughPages(page, ID, 'seal');
   await waitForPhase(page, 'setup', true);
   assert.match(await page.textContent('#fingerprint'), /^[A-Za-z0-9_-]{43}$/);
+  // The weaker mode: refused without the checkbox, then the server queues one letter per voter.
+  await page.click('#handover summary');
+  await page.setInputFiles('#handover-file', join(authority, 'private-credentials.csv'));
+  await page.click('#handover-send');
+  await page.waitForSelector('#handover-error:not(:empty)');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'handover-error');
+  await page.setInputFiles('#handover-file', join(authority, 'private-credentials.csv'));
+  await page.check('#handover-agree');
+  await page.click('#handover-send');
+  await page.waitForSelector('#handover-result');
+  assert.equal(await page.textContent('#handover-result'), `${VOTERS} letters queued by the server.`);
+  await noViolations(page, 'sealed setup with the credentials handed over');
   // Opened with the keyboard alone: the button, the id typed in the dialog, Enter.
   await page.focus('#open-button');
   await page.keyboard.press('Enter');
@@ -559,7 +573,8 @@ test('the organizer runs an election through the administration pages, from logi
   await page.waitForSelector(`#turnout-voted[data-voted="${CAST}"]`, { timeout: 30_000 });
   assert.deepEqual(await turnoutOnPage(page), { voted: CAST, voters: VOTERS, ballots: CAST + 1 });
   assert.equal(await page.getAttribute('#turnout-progress', 'value'), String(CAST));
-  await page.waitForFunction((n) => /^(\d+) sent/.exec(document.getElementById('mail-counts')?.textContent ?? '')?.[1] >= n, CAST + 1);
+  // The mail: the credentials handed over and the login codes.
+  await page.waitForFunction((n) => /^(\d+) sent/.exec(document.getElementById('mail-counts')?.textContent ?? '')?.[1] >= n, VOTERS + CAST + 1);
   await page.click('#voted-details summary');
   assert.deepEqual(await page.$$eval('#voted-list li', (li) => li.map((x) => x.textContent)), [0, 1, 2].map(voterId));
   await noViolations(page, 'open election with turnout (en)');
