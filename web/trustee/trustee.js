@@ -289,7 +289,7 @@ function unlockFields(slot) {
     'fieldset',
     { class: 'unlock', id: `${slot}-unlock` },
     el('legend', {}, t(label, name)),
-    el('label', { class: 'field', for: `${slot}-file` }, t(label, name)),
+    el('label', { class: 'field', for: `${slot}-file` }, t('fileLabel')),
     el('input', { type: 'file', id: `${slot}-file`, accept: '.secret,.json,application/json', 'aria-describedby': `${slot}-file-error` }),
     el('p', { class: 'error', id: `${slot}-file-error` }),
     el('label', { class: 'field', for: `${slot}-pass` }, t('unlockPassLabel')),
@@ -558,8 +558,9 @@ function finalDoneStep() {
     }
   }
   return {
-    heading: t('finalDone'),
+    heading: t('finalDoneHeading'),
     body: [
+      el('p', { class: 'ok' }, t('finalDone')),
       el(
         'dl',
         { class: 'keys' },
@@ -720,9 +721,11 @@ async function refresh(force = false) {
   if (state.index === null) return route(force);
   try {
     const answer = await call('GET', '/ceremony');
-    if (answer.status === 404) return show('not-found', message(t('notFound')));
-    if (answer.status === 409 && answer.json?.error?.code === 'wrong_phase') return show('draft', message(t('draft'), () => refresh(true)));
-    if (!answer.ok) return show('refused', message(refusal(answer), () => refresh(true)));
+    // A message shown already stays as it is (and keeps the focus) while the page polls.
+    const once = (key, render) => (state.key === key ? undefined : show(key, render));
+    if (answer.status === 404) return once('not-found', message(t('notFound')));
+    if (answer.status === 409 && answer.json?.error?.code === 'wrong_phase') return once('draft', message(t('draft'), () => refresh(true)));
+    if (!answer.ok) return once('refused', message(refusal(answer), () => refresh(true)));
     state.ceremony = answer.json;
     state.status = ceremonyStatus(state.ceremony, state.index);
     // The election's public view exists once the setup is sealed; until then it is looked for in
