@@ -247,8 +247,18 @@ export async function noViolations(page, what) {
 
 /** Asserts that the page needs no horizontal scrolling at its viewport's width. */
 export async function noHorizontalScroll(page, what) {
-  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth }));
-  assert.ok(scroll <= width, `${what}: the page is ${scroll} px wide in a ${width} px viewport`);
+  const { scroll, width, wide } = await page.evaluate(() => {
+    const w = document.documentElement.clientWidth;
+    // The innermost elements that reach past the viewport, to say what to fix.
+    const past = [...document.body.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > w + 0.5);
+    const inner = past.filter((e) => !past.some((o) => o !== e && e.contains(o)));
+    return {
+      scroll: document.documentElement.scrollWidth,
+      width: w,
+      wide: inner.slice(0, 5).map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}.${e.className} (${Math.round(e.getBoundingClientRect().right)} px)`),
+    };
+  });
+  assert.ok(scroll <= width, `${what}: the page is ${scroll} px wide in a ${width} px viewport: ${wide.join(', ')}`);
   console.log(`# reflow: ${what}: ${scroll} px in ${width} px`);
 }
 
@@ -433,6 +443,8 @@ test('the organizer runs an election through the administration pages, from logi
   await shot(page, 'draft');
   await page.setViewportSize({ width: 640, height: 900 });
   await noHorizontalScroll(page, 'draft form at 640 px (200 % zoom)');
+  await page.setViewportSize({ width: 360, height: 740 });
+  await noHorizontalScroll(page, 'draft form at 360 px (a phone)');
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.fill('#q1-max', '2');
   await page.click('#draft-submit');
@@ -581,6 +593,8 @@ test('the organizer runs an election through the administration pages, from logi
   await shot(page, 'turnout');
   await page.setViewportSize({ width: 640, height: 900 });
   await noHorizontalScroll(page, 'open election at 640 px (200 % zoom)');
+  await page.setViewportSize({ width: 360, height: 740 });
+  await noHorizontalScroll(page, 'open election at 360 px (a phone)');
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.click('#lang');
   await page.waitForFunction(() => document.getElementById('close-button')?.textContent === 'Clore le vote');
