@@ -295,11 +295,16 @@ function freePort() {
 const voterId = (i) => `m-${String(i + 1).padStart(3, '0')}`;
 const email = (i) => `${voterId(i)}@example.org`;
 
-/** Takes a screenshot of the page (or of its element `selector`) into URNE_SCREENSHOTS, if set. */
+/**
+ * Takes a screenshot into URNE_SCREENSHOTS, if set: of the whole page, of its element `selector`,
+ * or (`selector` = 'viewport') of what the window shows.
+ */
 async function shot(page, name, selector = null) {
   const path = join(SHOTS ?? '', `admin-${name}.png`);
-  if (SHOTS && selector) await page.locator(selector).screenshot({ path });
-  else if (SHOTS) await page.screenshot({ path, fullPage: true });
+  if (!SHOTS) return;
+  if (selector === 'viewport') await page.screenshot({ path });
+  else if (selector) await page.locator(selector).screenshot({ path });
+  else await page.screenshot({ path, fullPage: true });
 }
 
 /** The server's login-code letters to voter `i`. */
@@ -500,11 +505,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       `the shared address is a warning on the last line: ${JSON.stringify(imported.warnings)}`,
     );
     assert.equal(await page.textContent('#roll-count'), `${VOTERS} voters on the roll (total weight ${VOTERS}).`);
+    await shot(page, 'roll-imported', '#roll-section');
 
     // Freezing: Escape cancels; then confirmed, the invitation is shown once.
     await page.click('#setup-button');
     await page.waitForSelector('dialog#confirm[open]');
     await noViolations(page, 'confirmation dialog');
+    await shot(page, 'confirm', 'viewport');
     await page.keyboard.press('Escape');
     await page.waitForSelector('dialog#confirm', { state: 'detached' });
     assert.equal(await page.getAttribute('#phase', 'data-phase'), 'draft', 'cancelled: still a draft');
