@@ -469,6 +469,12 @@ test('three trustees hold the ceremony and two decrypt through the page; the res
     assert.equal(await t.page.getAttribute('#decrypted', 'data-result'), String(t === t3));
     if (t === t1) await t.shot('trustee-decrypted.png');
   }
+  // Trustee 1's page, still open, follows the board: the result is there now. Coming back, it
+  // finds its decryption on the board and does not ask for the share again.
+  await t1.page.waitForFunction(() => document.getElementById('decrypted')?.dataset.result === 'true', null, { timeout: 30_000 });
+  assert.equal(await t1.page.getAttribute('#decrypted', 'data-trustees'), '2');
+  await t1.open(true);
+  await t1.step('decrypted');
   await admin('POST', `/elections/${ID}/publish`, {});
   await t1.step('published');
   lap('decrypted by trustees 1 and 3, published');

@@ -41,6 +41,7 @@ const state = {
   report: null, // the complaints step's report
   finalized: null, // {outcome, file, saved}
   tally: null, // GET …/tally, once counted
+  counting: null, // {decrypted: [trustee indexes], result}: the board's decryption lines, once counted
   ack: null, // the server's answer to this trustee's decryption
   key: null, // the step shown
   render: null, // its renderer, for a change of language
@@ -641,7 +642,10 @@ function decryptStep() {
 }
 
 function decryptedStep() {
-  const a = state.ack;
+  // The board's count once read again (other trustees decrypt meanwhile), else the server's answer.
+  const c = state.counting;
+  const needed = state.election?.manifest?.threshold ?? state.ack?.needed;
+  const a = c?.decrypted.includes(state.index) ? { trustees: c.decrypted.length, needed, result: c.result } : state.ack;
   return {
     heading: t('decryptedHeading'),
     body: [
@@ -669,7 +673,10 @@ function next() {
   if (state.index === null || state.invitation === null) return ['invite', inviteStep];
   const phase = state.election?.phase ?? 'setup';
   if (phase === 'published') return ['published', publishedStep];
-  if (phase === 'tallied') return state.ack ? ['decrypted', decryptedStep] : ['decrypt', decryptStep];
+  if (phase === 'tallied') {
+    const done = state.ack || state.counting?.decrypted.includes(state.index);
+    return done ? ['decrypted', decryptedStep] : ['decrypt', decryptStep];
+  }
   if (state.pending?.slot === 'identity') return ['save-identity', saveStep('saveHeading', 'saveIdentity', 'register', () => `/trustees/${state.index}`, 'registered')];
   if (state.pending?.slot === 'polynomial') return ['save-polynomial', saveStep('savePolyHeading', 'savePoly', 'sendDealing', () => '/ceremony/dealing', 'dealt')];
   if (state.finalized) return [state.election?.manifest ? 'final-done-sealed' : 'final-done', finalDoneStep];
@@ -702,7 +709,7 @@ function route(force = false) {
   const [key, render] = next();
   if (key === state.key && !force) {
     progress();
-    if (key.startsWith('wait-')) refreshStep();
+    if (key.startsWith('wait-') || key === 'decrypted') refreshStep();
     return;
   }
   // The step to re-make the share stays until the trustee leaves it.
@@ -738,9 +745,12 @@ async function refresh(force = false) {
       const election = await call('GET', '');
       if (election.ok) state.election = election.json;
     }
-    if (state.election?.phase === 'tallied' && !state.tally) {
-      const tally = await call('GET', '/tally');
-      if (tally.ok) state.tally = tally.json;
+    if (state.election?.phase === 'tallied') {
+      if (!state.tally) {
+        const tally = await call('GET', '/tally');
+        if (tally.ok) state.tally = tally.json;
+      }
+      state.counting = await readCounting(state.election.board_size);
     }
   } catch {
     status(t('network'));
@@ -748,6 +758,20 @@ async function refresh(force = false) {
   }
   chrome();
   if (!state.busy) route(force);
+}
+
+/** The trustees whose decryption is on the board, and whether the result is, from its last lines. */
+async function readCounting(size) {
+  const from = Math.max(0, size - 256);
+  const r = await fetch(`${api('/board/lines')}?from=${from}&limit=256`, { cache: 'no-store' });
+  if (!r.ok) return state.counting;
+  const c = { decrypted: [], result: false };
+  for (const l of (await r.text()).split('\n')) {
+    // Only the counting lines are parsed; a line's type is near its start.
+    if (l.includes('"type":"partial_decryption"')) c.decrypted.push(JSON.parse(l).partial.trustee);
+    else if (l.includes('"type":"result"')) c.result = true;
+  }
+  return c;
 }
 
 function poll() {
