@@ -495,6 +495,15 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     assert.equal(roll.voters_total, 0, 'nothing was imported');
     await noViolations(page, 'roll with errors');
     await shot(page, 'roll-errors', '#roll-section');
+    // The same check reads JSON: an element with an unknown key, reported on its own line.
+    const json = `[\n  {"id": "a", "email": "a@example.org"},\n  {"id": "b", "email": "b@example.org", "mail": "x"}\n]\n`;
+    const jsonChecked = await uploadRollThroughPages(page, { name: 'roll.json', text: json });
+    assert.equal(jsonChecked.valid, false);
+    assert.deepEqual(
+      jsonChecked.errors.map((e) => e.line),
+      [3],
+      JSON.stringify(jsonChecked.errors),
+    );
     const rollFile = join(dir, 'roll.csv');
     writeFileSync(rollFile, good);
     const imported = await uploadRollThroughPages(page, { name: 'roll.csv', text: good });
