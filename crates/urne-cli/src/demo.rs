@@ -113,6 +113,8 @@ fn demo_questions() -> Vec<Question> {
             max: 1,
             blank: true,
             counting: Counting::Plurality,
+            seats: None,
+            grades: None,
         },
         Question {
             text: "Which projects should the budget fund? (up to 2)".into(),
@@ -123,6 +125,8 @@ fn demo_questions() -> Vec<Question> {
             max: 2,
             blank: false,
             counting: Counting::Plurality,
+            seats: None,
+            grades: None,
         },
     ]
 }

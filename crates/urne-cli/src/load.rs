@@ -241,6 +241,8 @@ fn questions() -> Vec<Question> {
         max: 1,
         blank: false,
         counting: Counting::Plurality,
+        seats: None,
+        grades: None,
     }]
 }
 

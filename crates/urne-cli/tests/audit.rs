@@ -191,6 +191,8 @@ fn open_election(server: &Server, voters: usize) -> Setup {
         max: 1,
         blank: false,
         counting: Counting::Plurality,
+        seats: None,
+        grades: None,
     };
     let draft = json!({
         "title": "Audit test",

@@ -591,7 +591,19 @@ fn manifest_items(m: &Manifest) -> Items {
             .u64(q.blank.into())
             .str(match q.counting {
                 Counting::Plurality => "plurality",
+                Counting::Schulze => "schulze",
+                Counting::Stv => "stv",
+                Counting::MajorityJudgment => "majority_judgment",
             });
+        if let Some(seats) = q.seats {
+            h.str("seats").u64(seats.into());
+        }
+        if let Some(grades) = &q.grades {
+            h.str("grades").u64(grades.len() as u64);
+            for g in grades {
+                h.str(g);
+            }
+        }
     }
     h.str(match m.weights {
         WeightPolicy::Equal => "equal",
@@ -642,7 +654,9 @@ fn body_items(b: &Ballot, h: &mut Items) {
             Some(c) => h.u64(1).ct(c),
             None => h.u64(0),
         };
-        proof_items(&a.count_proof, h);
+        if let Some(p) = &a.count_proof {
+            proof_items(p, h);
+        }
     }
 }
 
@@ -790,6 +804,8 @@ fn question(text: &str, answers: &[&str], min: u32, max: u32, blank: bool) -> Qu
         max,
         blank,
         counting: Counting::Plurality,
+        seats: None,
+        grades: None,
     }
 }
 
@@ -882,6 +898,12 @@ fn vote_json(vote: &[QuestionVote]) -> J {
                 QuestionVote::Blank => obj! {"blank" => true},
                 QuestionVote::Selected(s) => {
                     obj! {"selected" => J::Arr(s.iter().map(|&a| J::from(a)).collect())}
+                }
+                QuestionVote::Ranked(r) => {
+                    obj! {"ranks" => J::Arr(r.iter().map(|&x| J::from(x as usize)).collect())}
+                }
+                QuestionVote::Graded(g) => {
+                    obj! {"grades" => J::Arr(g.iter().map(|&x| J::from(x as usize)).collect())}
                 }
             })
             .collect(),
@@ -1092,7 +1114,7 @@ impl Forge<'_> {
             choices,
             choice_proofs,
             blank: blank_ct.map(|(c, _)| c),
-            count_proof,
+            count_proof: Some(count_proof),
         }
     }
 }
@@ -3514,7 +3536,12 @@ fn ballot() -> J {
         "answers[1].count_proof",
         Sign::Voter(0),
         &mut |b, _| {
-            let c = &mut b.answers[1].count_proof.branches[2].c;
+            let c = &mut b.answers[1]
+                .count_proof
+                .as_mut()
+                .expect("a plurality question")
+                .branches[2]
+                .c;
             *c = bump(c);
         },
     );
@@ -3525,7 +3552,12 @@ fn ballot() -> J {
         "answers[2].count_proof",
         Sign::Voter(0),
         &mut |b, _| {
-            let z = &mut b.answers[2].count_proof.branches[0].z[1];
+            let z = &mut b.answers[2]
+                .count_proof
+                .as_mut()
+                .expect("a plurality question")
+                .branches[0]
+                .z[1];
             *z = bump(z);
         },
     );
@@ -3536,7 +3568,12 @@ fn ballot() -> J {
         "answers[1].count_proof",
         Sign::Voter(0),
         &mut |b, _| {
-            b.answers[1].count_proof.branches.pop();
+            b.answers[1]
+                .count_proof
+                .as_mut()
+                .expect("a plurality question")
+                .branches
+                .pop();
         },
     );
     typed(

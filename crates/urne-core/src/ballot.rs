@@ -2,13 +2,20 @@
 //!
 //! Spec: docs/spec.md §6 (encrypted answers and their proofs) and §7 (the ballot).
 //!
-//! For each question with n answers, a ballot holds one ciphertext per answer (1 if selected,
-//! else 0) with a *choice proof* that it encrypts 0 or 1 (§6.3), and a *count proof* that the sum
-//! of the choices lies in [min, max] (§6.4). When the question allows a blank vote, an extra
-//! *blank* ciphertext encrypts 1 for a blank vote and 0 otherwise, and the count proof shows
-//! (blank, sum) ∈ {(1, 0)} ∪ {(0, k) : min ≤ k ≤ max}. The whole ballot is signed with the
-//! credential key (§7.3) and every proof's challenge binds the public credential, so no proof can
-//! be lifted into another voter's ballot.
+//! For each plurality question with n answers, a ballot holds one ciphertext per answer (1 if
+//! selected, else 0) with a *choice proof* that it encrypts 0 or 1 (§6.3), and a *count proof*
+//! that the sum of the choices lies in [min, max] (§6.4). When the question allows a blank vote,
+//! an extra *blank* ciphertext encrypts 1 for a blank vote and 0 otherwise, and the count proof
+//! shows (blank, sum) ∈ {(1, 0)} ∪ {(0, k) : min ≤ k ≤ max}.
+//!
+//! A ranked question's ciphertexts hold each answer's rank (0 when not ranked, else 1 to `max`)
+//! and a graded question's hold each answer's grade (0 for the worst to g − 1 for the best), each
+//! with a choice proof over that range and no count proof: these *mixed* questions are shuffled
+//! and decrypted ballot by ballot, and a ranking that is not 1, 2, …, k over distinct answers is
+//! set aside as invalid when counted (docs/counting.md §1), without telling whose it was.
+//!
+//! The whole ballot is signed with the credential key (§7.3) and every proof's challenge binds
+//! the public credential, so no proof can be lifted into another voter's ballot.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -16,7 +23,9 @@ use std::fmt;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
-use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
+use subtle::{
+    Choice, ConditionallySelectable, ConstantTimeEq, ConstantTimeGreater, ConstantTimeLess,
+};
 use zeroize::Zeroize;
 
 use crate::credential::CredentialKey;
@@ -25,7 +34,7 @@ use crate::elgamal::Ciphertext;
 use crate::error::{Check, ParseError, VerifyError, parse_json};
 use crate::group::{Point, b64_encode, random_scalar};
 use crate::hash::{ItemHasher, tags};
-use crate::manifest::{Fingerprint, Question};
+use crate::manifest::{Counting, Fingerprint, Question};
 use crate::msm::Msm;
 use crate::proofs::disjunctive::{CiphertextTerms, DisjunctiveProof, Witness};
 use crate::proofs::schnorr::SchnorrProof;
@@ -42,9 +51,10 @@ pub enum BallotFormat {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EncryptedAnswer {
-    /// One ciphertext per answer: 1 if selected, else 0.
+    /// One ciphertext per answer: 1 if selected, else 0 (plurality); its rank or 0 (ranking);
+    /// its grade (majority judgment).
     pub choices: Vec<Ciphertext>,
-    /// One choice proof per answer (§6.3).
+    /// One choice proof per answer, over the question's values (§6.3).
     pub choice_proofs: Vec<DisjunctiveProof>,
     /// The blank flag, present exactly when the question allows a blank vote.
     #[serde(
@@ -53,8 +63,13 @@ pub struct EncryptedAnswer {
         deserialize_with = "crate::group::some"
     )]
     pub blank: Option<Ciphertext>,
-    /// The count proof (§6.4).
-    pub count_proof: DisjunctiveProof,
+    /// The count proof (§6.4), present exactly for plurality questions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::group::some"
+    )]
+    pub count_proof: Option<DisjunctiveProof>,
 }
 
 /// A ballot as cast (spec §7.1).
@@ -97,6 +112,12 @@ pub enum QuestionVote {
     Blank,
     /// The indices of the selected answers.
     Selected(Vec<usize>),
+    /// A ranking: for each answer in order, its rank (1 for the first choice), or 0 when it is
+    /// not ranked. The ranks given must be 1, 2, …, k for some k between the question's min
+    /// and max.
+    Ranked(Vec<u32>),
+    /// A grade for each answer in order: its index in the question's `grades` (0 for the best).
+    Graded(Vec<u32>),
 }
 
 /// A vote that breaks a question's rules; nothing is encrypted.
@@ -136,11 +157,65 @@ pub enum VoteError {
         /// The question's index.
         question: usize,
     },
+    /// A vote of another kind than the question's counting asks for (a selection for a ranked
+    /// question, a ranking for a plurality question…).
+    #[error("question {question} is counted by {counting}: {expected}")]
+    Kind {
+        /// The question's index.
+        question: usize,
+        /// The question's counting.
+        counting: &'static str,
+        /// What the vote must be.
+        expected: &'static str,
+    },
+    /// A ranking or grading with a value per answer that is wrong: the wrong length, a rank out
+    /// of order or repeated, a grade that does not exist.
+    #[error("question {question}: {detail}")]
+    Values {
+        /// The question's index.
+        question: usize,
+        /// What is wrong.
+        detail: String,
+    },
 }
 
-/// The allowed plaintexts of a choice proof: 0 or 1.
-fn choice_allowed() -> Vec<Vec<u64>> {
-    vec![vec![0], vec![1]]
+/// The allowed plaintexts of a question's choice proofs (§6.3): 0 to the question's value
+/// bound (1 for plurality).
+pub fn choice_allowed(q: &Question) -> Vec<Vec<u64>> {
+    (0..=q.value_bound()).map(|v| vec![v]).collect()
+}
+
+/// Checks a ranking against its question (§7.5 of docs/counting.md's reading: ranks 1 to k, each
+/// once, min ≤ k ≤ max); the error says what is wrong. Used by the booth's side before
+/// encrypting, and by the count on decrypted ballots.
+pub fn check_ranking(q: &Question, ranks: &[u32]) -> Result<(), String> {
+    let n = q.answers.len();
+    if ranks.len() != n {
+        return Err(format!("{} ranks for {n} answers", ranks.len()));
+    }
+    let k = ranks.iter().filter(|&&r| r != 0).count();
+    if k < q.min as usize || k > q.max as usize {
+        return Err(format!(
+            "{k} answers ranked, between {} and {} are allowed",
+            q.min, q.max
+        ));
+    }
+    let mut seen = vec![false; k];
+    for (a, &r) in ranks.iter().enumerate() {
+        if r == 0 {
+            continue;
+        }
+        match seen.get_mut(r as usize - 1) {
+            Some(s) if !*s => *s = true,
+            Some(_) => return Err(format!("answer {a}: rank {r} is given twice")),
+            None => {
+                return Err(format!(
+                    "answer {a}: rank {r}, but only {k} answers are ranked (ranks go 1 to {k})"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The allowed tuples of a question's count proof (§6.4): (sum) for min ≤ sum ≤ max, or, with a
@@ -192,6 +267,136 @@ fn count_prefix(
     h
 }
 
+/// The values question `qi`'s ciphertexts will encrypt for vote `v`, and whether it is a blank
+/// vote; a vote that breaks the question's rules is refused. Valid votes are read without
+/// branching or indexing on their secret values; only a refusal takes a data-dependent path, to
+/// name what is wrong.
+fn question_values(
+    qi: usize,
+    q: &Question,
+    v: &QuestionVote,
+) -> Result<(Vec<u64>, bool), VoteError> {
+    let n = q.answers.len();
+    let kind = |expected| VoteError::Kind {
+        question: qi,
+        counting: q.counting.as_str(),
+        expected,
+    };
+    match (q.counting, v) {
+        (Counting::Plurality, QuestionVote::Blank) if q.blank => Ok((vec![0; n], true)),
+        (Counting::Plurality, QuestionVote::Blank) => Err(VoteError::Blank { question: qi }),
+        (Counting::Plurality, QuestionVote::Selected(sel)) => {
+            if let Some(&answer) = sel.iter().find(|&&a| a >= n) {
+                return Err(VoteError::Answer {
+                    question: qi,
+                    answer,
+                });
+            }
+            // Mark the selections by comparing every answer with every selection, so that no
+            // memory access depends on which answers were chosen.
+            let mut bits = vec![0u64; n];
+            let mut marked = 0usize;
+            for (k, bit) in bits.iter_mut().enumerate() {
+                let mut hit = Choice::from(0);
+                for &a in sel {
+                    hit |= (a as u64).ct_eq(&(k as u64));
+                }
+                bit.conditional_assign(&1, hit);
+                marked += *bit as usize;
+            }
+            if marked != sel.len() {
+                // A repeated selection: the vote is refused, so timing no longer matters.
+                let mut seen = BTreeSet::new();
+                let answer = sel.iter().copied().find(|&a| !seen.insert(a)).unwrap_or(0);
+                return Err(VoteError::Answer {
+                    question: qi,
+                    answer,
+                });
+            }
+            if sel.len() < q.min as usize || sel.len() > q.max as usize {
+                return Err(VoteError::Count {
+                    question: qi,
+                    found: sel.len(),
+                    min: q.min,
+                    max: q.max,
+                });
+            }
+            Ok((bits, false))
+        }
+        (Counting::Plurality, _) => Err(kind("a selection of answers, or a blank vote")),
+        (Counting::Schulze | Counting::Stv, QuestionVote::Ranked(ranks)) => {
+            if ranks.len() != n {
+                let detail = format!("{} ranks for {n} answers", ranks.len());
+                return Err(VoteError::Values {
+                    question: qi,
+                    detail,
+                });
+            }
+            // With k answers ranked, a valid ranking uses each of the ranks 1..=k exactly once
+            // and no other: count, for every rank j, the answers that have it.
+            let ranked: u64 = ranks
+                .iter()
+                .map(|&r| u64::from((!r.ct_eq(&0)).unwrap_u8()))
+                .sum();
+            let mut ok = Choice::from(1);
+            for j in 1..=n as u64 {
+                let mut have = 0u64;
+                for &r in ranks {
+                    have += u64::from(u64::from(r).ct_eq(&j).unwrap_u8());
+                }
+                let expected = u64::from((!j.ct_gt(&ranked)).unwrap_u8());
+                ok &= have.ct_eq(&expected);
+            }
+            // A rank above n leaves one of 1..=ranked without its answer, so it fails above.
+            if !bool::from(ok) || ranked < u64::from(q.min) || ranked > u64::from(q.max) {
+                let detail = check_ranking(q, ranks)
+                    .err()
+                    .unwrap_or_else(|| "the ranks are not 1, 2, …, k".into());
+                return Err(VoteError::Values {
+                    question: qi,
+                    detail,
+                });
+            }
+            Ok((ranks.iter().map(|&r| u64::from(r)).collect(), false))
+        }
+        (Counting::Schulze | Counting::Stv, _) => {
+            Err(kind("a ranking: a rank or 0 for every answer"))
+        }
+        (Counting::MajorityJudgment, QuestionVote::Graded(grades)) => {
+            let g = q.grades.as_ref().map_or(0, Vec::len) as u64;
+            if grades.len() != n {
+                let detail = format!("{} grades for {n} answers", grades.len());
+                return Err(VoteError::Values {
+                    question: qi,
+                    detail,
+                });
+            }
+            let mut ok = Choice::from(1);
+            for &x in grades {
+                ok &= u64::from(x).ct_lt(&g);
+            }
+            if !bool::from(ok) {
+                let (a, x) = grades
+                    .iter()
+                    .enumerate()
+                    .find(|&(_, &x)| u64::from(x) >= g)
+                    .map_or((0, 0), |(a, &x)| (a, x));
+                let detail = format!("answer {a}: grade {x} does not exist (there are {g})");
+                return Err(VoteError::Values {
+                    question: qi,
+                    detail,
+                });
+            }
+            // Encrypted from the worst (0) to the best (g − 1); the vote names them best first.
+            Ok((
+                grades.iter().map(|&x| g - 1 - u64::from(x)).collect(),
+                false,
+            ))
+        }
+        (Counting::MajorityJudgment, _) => Err(kind("a grade for every answer")),
+    }
+}
+
 impl Ballot {
     /// Parses a ballot from JSON; errors name the offending field. Shape against the manifest is
     /// checked by verification (V-5).
@@ -220,91 +425,56 @@ impl Ballot {
             });
         }
         // Check every rule before any secret work.
-        let mut selections = Vec::with_capacity(questions.len());
+        let mut values = Vec::with_capacity(questions.len());
         for (qi, (q, v)) in questions.iter().zip(vote).enumerate() {
-            let mut bits = vec![0u8; q.answers.len()];
-            match v {
-                QuestionVote::Blank if q.blank => {}
-                QuestionVote::Blank => return Err(VoteError::Blank { question: qi }),
-                QuestionVote::Selected(sel) => {
-                    let n = q.answers.len();
-                    if let Some(&answer) = sel.iter().find(|&&a| a >= n) {
-                        return Err(VoteError::Answer {
-                            question: qi,
-                            answer,
-                        });
-                    }
-                    // Mark the selections by comparing every answer with every selection, so
-                    // that no memory access depends on which answers were chosen.
-                    let mut marked = 0usize;
-                    for (k, bit) in bits.iter_mut().enumerate() {
-                        let mut hit = Choice::from(0);
-                        for &a in sel {
-                            hit |= (a as u64).ct_eq(&(k as u64));
-                        }
-                        bit.conditional_assign(&1, hit);
-                        marked += usize::from(*bit);
-                    }
-                    if marked != sel.len() {
-                        // A repeated selection: the vote is refused, so timing no longer matters.
-                        let mut seen = BTreeSet::new();
-                        let answer = sel.iter().copied().find(|&a| !seen.insert(a)).unwrap_or(0);
-                        return Err(VoteError::Answer {
-                            question: qi,
-                            answer,
-                        });
-                    }
-                    if sel.len() < q.min as usize || sel.len() > q.max as usize {
-                        return Err(VoteError::Count {
-                            question: qi,
-                            found: sel.len(),
-                            min: q.min,
-                            max: q.max,
-                        });
-                    }
-                }
-            }
-            selections.push((bits, matches!(v, QuestionVote::Blank)));
+            values.push(question_values(qi, q, v)?);
         }
 
         let x = *key.public();
         let ekey = election.key();
         let mut answers = Vec::with_capacity(questions.len());
-        for (qi, (q, (mut bits, is_blank))) in questions.iter().zip(selections).enumerate() {
-            let mut rs: Vec<Scalar> = (0..bits.len()).map(|_| random_scalar(rng)).collect();
-            let choices: Vec<Ciphertext> = bits
+        for (qi, (q, (mut vals, is_blank))) in questions.iter().zip(values).enumerate() {
+            let mut rs: Vec<Scalar> = (0..vals.len()).map(|_| random_scalar(rng)).collect();
+            let choices: Vec<Ciphertext> = vals
                 .iter()
                 .zip(&rs)
-                .map(|(&b, r)| Ciphertext::encrypt_bit(ekey, Choice::from(b), r))
+                .map(|(&m, r)| Ciphertext::encrypt(ekey, m, r))
                 .collect();
+            let allowed = choice_allowed(q);
             let choice_proofs = choices
                 .iter()
-                .zip(bits.iter().zip(&rs))
+                .zip(vals.iter().zip(&rs))
                 .enumerate()
-                .map(|(ai, (ct, (&b, r)))| {
+                .map(|(ai, (ct, (&m, r)))| {
                     let w = Witness {
-                        branch: b as usize,
+                        branch: m as usize,
                         randomness: std::slice::from_ref(r),
                     };
                     DisjunctiveProof::prove(
                         rng,
                         ekey,
                         choice_prefix(election, &x, qi, ai, ct),
-                        &choice_allowed(),
+                        &allowed,
                         &w,
                         1,
                     )
                 })
                 .collect();
-            let count: u64 = bits.iter().map(|&b| u64::from(b)).sum();
-            let mut r_sum: Scalar = rs.iter().sum();
-            let allowed = count_allowed(q);
             let mut ans = EncryptedAnswer {
                 choices,
                 choice_proofs,
                 blank: None,
-                count_proof: DisjunctiveProof { branches: vec![] },
+                count_proof: None,
             };
+            if q.counting.is_mixed() {
+                rs.zeroize();
+                vals.zeroize();
+                answers.push(ans);
+                continue;
+            }
+            let count: u64 = vals.iter().sum();
+            let mut r_sum: Scalar = rs.iter().sum();
+            let allowed = count_allowed(q);
             if q.blank {
                 let mut r_blank = random_scalar(rng);
                 ans.blank = Some(Ciphertext::encrypt_bit(
@@ -323,14 +493,14 @@ impl Ballot {
                     branch,
                     randomness: &r,
                 };
-                ans.count_proof = DisjunctiveProof::prove(
+                ans.count_proof = Some(DisjunctiveProof::prove(
                     rng,
                     ekey,
                     count_prefix(election, &x, qi, q, &ans),
                     &allowed,
                     &w,
                     2,
-                );
+                ));
                 r_blank.zeroize();
             } else {
                 let branch = (count - u64::from(q.min)) as usize;
@@ -338,18 +508,18 @@ impl Ballot {
                     branch,
                     randomness: std::slice::from_ref(&r_sum),
                 };
-                ans.count_proof = DisjunctiveProof::prove(
+                ans.count_proof = Some(DisjunctiveProof::prove(
                     rng,
                     ekey,
                     count_prefix(election, &x, qi, q, &ans),
                     &allowed,
                     &w,
                     1,
-                );
+                ));
             }
             r_sum.zeroize();
             rs.zeroize();
-            bits.zeroize();
+            vals.zeroize();
             answers.push(ans);
         }
         let mut ballot = Ballot {
@@ -398,7 +568,10 @@ impl Ballot {
                     h.u64(0);
                 }
             }
-            a.count_proof.hash_into(h);
+            // Present exactly for plurality questions, as the manifest says: nothing otherwise.
+            if let Some(p) = &a.count_proof {
+                p.hash_into(h);
+            }
         }
     }
 
@@ -467,6 +640,17 @@ impl Ballot {
                 };
                 return v5(format!("answers[{qi}].blank"), what.into());
             }
+            if a.count_proof.is_some() == q.counting.is_mixed() {
+                let what = if q.counting.is_mixed() {
+                    format!(
+                        "present: a question counted by {} has none",
+                        q.counting.as_str()
+                    )
+                } else {
+                    "missing: a plurality question has one".to_owned()
+                };
+                return v5(format!("answers[{qi}].count_proof"), what);
+            }
         }
         Ok(())
     }
@@ -501,6 +685,7 @@ impl Ballot {
             .zip(&self.answers)
             .enumerate()
         {
+            let allowed = choice_allowed(q);
             let mut alphas = Vec::with_capacity(a.choices.len());
             let mut betas = Vec::with_capacity(a.choices.len());
             for (ai, (ct, proof)) in a.choices.iter().zip(&a.choice_proofs).enumerate() {
@@ -514,7 +699,7 @@ impl Ballot {
                     .vartime_collect(
                         rng,
                         choice_prefix(election, x, qi, ai, ct),
-                        &choice_allowed(),
+                        &allowed,
                         &[terms],
                         msm,
                     )
@@ -526,6 +711,10 @@ impl Ballot {
                         )
                     })?;
             }
+            // Shape checked: a count proof exactly for plurality questions.
+            let Some(count_proof) = &a.count_proof else {
+                continue;
+            };
             let mut terms = vec![CiphertextTerms {
                 alpha: alphas,
                 beta: betas,
@@ -539,7 +728,7 @@ impl Ballot {
                     },
                 );
             }
-            a.count_proof
+            count_proof
                 .vartime_collect(
                     rng,
                     count_prefix(election, x, qi, q, a),
@@ -595,22 +784,26 @@ impl Ballot {
     ) -> VerifyError {
         let questions = &election.manifest().questions;
         for (qi, (q, a)) in questions.iter().zip(&self.answers).enumerate() {
+            let allowed = choice_allowed(q);
             for (ai, (ct, proof)) in a.choices.iter().zip(&a.choice_proofs).enumerate() {
                 let prefix = choice_prefix(election, &self.credential, qi, ai, ct);
                 if proof
-                    .vartime_verify(rng, election.key(), prefix, &choice_allowed(), &[*ct])
+                    .vartime_verify(rng, election.key(), prefix, &allowed, &[*ct])
                     .is_err()
                 {
                     let item = format!("answers[{qi}].choice_proofs[{ai}]");
                     return VerifyError::new(Check::V9, item, "the equations do not hold");
                 }
             }
+            let Some(count_proof) = &a.count_proof else {
+                continue;
+            };
             let mut cts = vec![Ciphertext::sum(&a.choices)];
             if let Some(b) = &a.blank {
                 cts.insert(0, *b);
             }
             let prefix = count_prefix(election, &self.credential, qi, q, a);
-            if a.count_proof
+            if count_proof
                 .vartime_verify(rng, election.key(), prefix, &count_allowed(q), &cts)
                 .is_err()
             {

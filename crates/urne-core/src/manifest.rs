@@ -31,6 +31,10 @@ pub const MAX_TRUSTEES: usize = 64;
 pub const MAX_TEXT_LEN: usize = 4096;
 /// Longest description, in bytes.
 pub const MAX_DESCRIPTION_LEN: usize = 65536;
+/// Most answers to a ranked or graded question (each answer's value has its own range proof).
+pub const MAX_MIXED_ANSWERS: usize = 64;
+/// Most grades of a graded question.
+pub const MAX_GRADES: usize = 16;
 
 /// The format version of a manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,11 +82,44 @@ impl KeySharing {
 }
 
 /// How a question is counted.
+///
+/// Plurality questions are counted homomorphically: only the sums are decrypted. The others are
+/// *mixed*: each ballot's values go through the trustees' verifiable shuffle and are decrypted
+/// one ballot at a time, then counted in the clear (docs/counting.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Counting {
     /// Homomorphic sum of each answer's selections (spec §8.2).
     Plurality,
+    /// A ranking, counted by Condorcet–Schulze (docs/counting.md §2).
+    Schulze,
+    /// A ranking, counted by the single transferable vote for `seats` seats (docs/counting.md §3).
+    Stv,
+    /// A grade for every answer, counted by majority judgment (docs/counting.md §4).
+    MajorityJudgment,
+}
+
+impl Counting {
+    /// The name in the manifest and in its canonical items.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Counting::Plurality => "plurality",
+            Counting::Schulze => "schulze",
+            Counting::Stv => "stv",
+            Counting::MajorityJudgment => "majority_judgment",
+        }
+    }
+
+    /// Whether ballots are shuffled and decrypted one by one for this counting (all but
+    /// plurality).
+    pub fn is_mixed(self) -> bool {
+        self != Counting::Plurality
+    }
+
+    /// Whether the voter ranks the answers.
+    pub fn is_ranking(self) -> bool {
+        matches!(self, Counting::Schulze | Counting::Stv)
+    }
 }
 
 /// A question: the voter selects between `min` and `max` of its answers, or votes blank when
@@ -102,6 +139,50 @@ pub struct Question {
     pub blank: bool,
     /// How the question is counted.
     pub counting: Counting,
+    /// Seats to fill, for the single transferable vote only.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::group::some"
+    )]
+    pub seats: Option<u32>,
+    /// The grades from the best to the worst, for majority judgment only.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::group::some"
+    )]
+    pub grades: Option<Vec<String>>,
+}
+
+impl Question {
+    /// A plurality question (the common case), with no seats or grades.
+    pub fn plurality(text: &str, answers: &[&str], min: u32, max: u32, blank: bool) -> Self {
+        Question {
+            text: text.to_owned(),
+            answers: answers.iter().map(|a| (*a).to_owned()).collect(),
+            min,
+            max,
+            blank,
+            counting: Counting::Plurality,
+            seats: None,
+            grades: None,
+        }
+    }
+
+    /// The values one answer's ciphertext may hold (spec §6.3): 0 or 1 for plurality (not
+    /// selected, selected); 0 to `max` for a ranking (0 = not ranked, else the rank); 0 to g − 1
+    /// for g grades (0 = the worst grade, g − 1 the best).
+    pub fn value_bound(&self) -> u64 {
+        match self.counting {
+            Counting::Plurality => 1,
+            Counting::Schulze | Counting::Stv => self.max.into(),
+            Counting::MajorityJudgment => self
+                .grades
+                .as_ref()
+                .map_or(0, |g| (g.len() as u64).saturating_sub(1)),
+        }
+    }
 }
 
 /// A UTC instant, written in RFC 3339 as `YYYY-MM-DDTHH:MM:SSZ` (that exact form, nothing else).
@@ -255,6 +336,95 @@ fn check_text(path: String, s: &str, max: usize, empty_ok: bool) -> Result<(), P
     Ok(())
 }
 
+/// The rules that depend on how question `qi` is counted (spec §4.2, rule 4.7 to 4.10).
+fn check_counting(qi: usize, q: &Question) -> Result<(), ParseError> {
+    let err = |f: &str, msg: String| {
+        Err(ParseError::new(
+            "manifest",
+            format!("questions[{qi}].{f}"),
+            msg,
+        ))
+    };
+    let name = q.counting.as_str();
+    match (q.counting, q.seats) {
+        (Counting::Stv, None) => return err("seats", "is required with counting \"stv\"".into()),
+        (Counting::Stv, Some(seats)) if seats == 0 || seats as usize >= q.answers.len() => {
+            return err(
+                "seats",
+                format!(
+                    "must be between 1 and one less than the number of answers ({})",
+                    q.answers.len()
+                ),
+            );
+        }
+        (Counting::Stv, Some(_)) | (_, None) => {}
+        (_, Some(_)) => {
+            return err(
+                "seats",
+                format!("is only for counting \"stv\", not \"{name}\""),
+            );
+        }
+    }
+    match (q.counting, &q.grades) {
+        (Counting::MajorityJudgment, None) => {
+            return err(
+                "grades",
+                "is required with counting \"majority_judgment\"".into(),
+            );
+        }
+        (Counting::MajorityJudgment, Some(grades)) => {
+            if grades.len() < 2 || grades.len() > MAX_GRADES {
+                return err("grades", format!("must hold 2 to {MAX_GRADES} grades"));
+            }
+            let mut seen = HashSet::new();
+            for (gi, g) in grades.iter().enumerate() {
+                check_text(
+                    format!("questions[{qi}].grades[{gi}]"),
+                    g,
+                    MAX_TEXT_LEN,
+                    false,
+                )?;
+                if !seen.insert(g.as_str()) {
+                    return err(&format!("grades[{gi}]"), "repeats an earlier grade".into());
+                }
+            }
+        }
+        (_, None) => {}
+        (_, Some(_)) => {
+            return err(
+                "grades",
+                format!("is only for counting \"majority_judgment\", not \"{name}\""),
+            );
+        }
+    }
+    if !q.counting.is_mixed() {
+        return Ok(());
+    }
+    if q.answers.len() > MAX_MIXED_ANSWERS {
+        return err(
+            "answers",
+            format!("must hold at most {MAX_MIXED_ANSWERS} answers with counting \"{name}\""),
+        );
+    }
+    if q.blank {
+        return err(
+            "blank",
+            format!(
+                "must be false with counting \"{name}\" (a voter abstains by ranking nothing, \
+                 where min is 0)"
+            ),
+        );
+    }
+    let n = q.answers.len() as u32;
+    if q.counting == Counting::MajorityJudgment && (q.min != n || q.max != n) {
+        return err(
+            "min",
+            format!("min and max must both be the number of answers ({n}): every answer is graded"),
+        );
+    }
+    Ok(())
+}
+
 /// Whether `id` is a valid election id.
 pub fn valid_election_id(id: &str) -> bool {
     !id.is_empty()
@@ -358,6 +528,19 @@ impl Manifest {
                         .into(),
                 );
             }
+            check_counting(qi, q)?;
+        }
+        if self.weights == WeightPolicy::Weighted
+            && let Some(qi) = self.questions.iter().position(|q| q.counting.is_mixed())
+        {
+            return err(
+                "weights",
+                format!(
+                    "must be \"equal\": question {qi} is counted by {}, whose ballots are \
+                     shuffled, and a shuffled ballot can carry no weight",
+                    self.questions[qi].counting.as_str()
+                ),
+            );
         }
         if self.opens_at >= self.closes_at {
             return err(
@@ -438,9 +621,16 @@ impl Manifest {
             h.u64(q.min.into())
                 .u64(q.max.into())
                 .u64(q.blank.into())
-                .str(match q.counting {
-                    Counting::Plurality => "plurality",
-                });
+                .str(q.counting.as_str());
+            if let Some(seats) = q.seats {
+                h.str("seats").u64(seats.into());
+            }
+            if let Some(grades) = &q.grades {
+                h.str("grades").len(grades.len());
+                for g in grades {
+                    h.str(g);
+                }
+            }
         }
         h.str(match self.weights {
             WeightPolicy::Equal => "equal",

@@ -5,6 +5,11 @@
 //! ciphertext (α, β), a factor Dᵢ = sᵢ·α with a Chaum–Pedersen proof. With independent trustee
 //! keys, M = β − Σᵢ Dᵢ equals count·G, and the count is found by a bounded discrete logarithm:
 //! it lies between 0 and the total weight of the counted ballots.
+//!
+//! Only plurality questions are summed: the ciphertexts of a ranked or graded question are never
+//! added up (their sums would disclose more than the result, such as each answer's total of
+//! ranks), so such a question's tally holds no ciphertext and its result no count; its ballots
+//! are shuffled and decrypted one by one instead (spec §8.2).
 
 use std::collections::HashMap;
 
@@ -78,7 +83,10 @@ impl TallyAccumulator {
         TallyAccumulator {
             sums: qs
                 .iter()
-                .map(|q| vec![zero; q.answers.len() + usize::from(q.blank)])
+                .map(|q| match q.counting.is_mixed() {
+                    true => Vec::new(),
+                    false => vec![zero; q.answers.len() + usize::from(q.blank)],
+                })
                 .collect(),
             blanks: qs.iter().map(|q| q.blank).collect(),
             ballots: 0,

@@ -96,6 +96,8 @@ impl ElectionBuilder {
             max,
             blank,
             counting: Counting::Plurality,
+            seats: None,
+            grades: None,
         });
         self
     }

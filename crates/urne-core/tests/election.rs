@@ -64,6 +64,9 @@ fn weighted_election_with_revotes_decrypts_to_the_plaintext_count() {
                     QuestionVote::Selected(s) => s
                         .iter()
                         .for_each(|&x| expected.questions[1].counts[x] += weight),
+                    QuestionVote::Ranked(_) | QuestionVote::Graded(_) => {
+                        unreachable!("a plurality question")
+                    }
                 }
             }
         }
@@ -159,7 +162,7 @@ fn rejects_ballot_with_wrong_shape() {
     b.answers.pop();
     assert_eq!(check_of(&setup, &b), (Check::V5, "answers".into()));
     let mut b = ballot;
-    b.answers[0].count_proof.branches.pop();
+    b.answers[0].count_proof.as_mut().unwrap().branches.pop();
     assert_eq!(
         check_of(&setup, &b),
         (Check::V10, "answers[0].count_proof".into())

@@ -500,7 +500,9 @@ fn body_items(b: &Ballot, h: &mut Items) {
             Some(c) => h.u64(1).ct(c),
             None => h.u64(0),
         };
-        proof_items(&a.count_proof, h);
+        if let Some(p) = &a.count_proof {
+            proof_items(p, h);
+        }
     }
 }
 
@@ -513,6 +515,8 @@ fn bounds(answers: usize, min: u32, max: u32, blank: bool) -> Question {
         max,
         blank,
         counting: Counting::Plurality,
+        seats: None,
+        grades: None,
     }
 }
 
@@ -1082,7 +1086,11 @@ fn check_ballot_details(c: &Value, e: &Election, b: &Ballot, voter: &Credential)
             .into_iter()
             .chain([Ciphertext::sum(&a.choices)])
             .collect();
-        a.count_proof
+        let count_proof = a
+            .count_proof
+            .as_ref()
+            .expect("a plurality question's count proof");
+        count_proof
             .vartime_verify(&mut rng, e.key(), prefix.hasher(), &allowed, &statement)
             .map_err(|err| Rejection::mismatch(format!("count proof, spec prefix: {err}")))?;
         let count: u64 = bits.iter().sum();
@@ -1101,7 +1109,7 @@ fn check_ballot_details(c: &Value, e: &Election, b: &Ballot, voter: &Credential)
             real,
             &randomness,
             &qr["count_proof_nonces"],
-            &a.count_proof,
+            count_proof,
         )?;
     }
     let mut body = Items::new(tags::TRACKER);
@@ -1190,6 +1198,8 @@ fn failing_checks(e: &Election, b: &Ballot) -> Vec<(&'static str, String)> {
             .chain([Ciphertext::sum(&a.choices)])
             .collect();
         if a.count_proof
+            .as_ref()
+            .expect("a plurality question's count proof")
             .vartime_verify(
                 &mut rng,
                 e.key(),
@@ -1303,6 +1313,9 @@ fn tally_vectors() {
             match v {
                 QuestionVote::Blank => *r.blank.as_mut().expect("blank allowed") += w,
                 QuestionVote::Selected(s) => s.iter().for_each(|&a| r.counts[a] += w),
+                QuestionVote::Ranked(_) | QuestionVote::Graded(_) => {
+                    unreachable!("the vectors' elections are plurality")
+                }
             }
         }
     }

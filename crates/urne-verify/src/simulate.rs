@@ -92,6 +92,12 @@ pub fn random_vote(rng: &mut impl Rng, questions: &[Question]) -> Vec<QuestionVo
             if q.blank && rng.random_ratio(1, 20) {
                 return QuestionVote::Blank;
             }
+            if let Some(grades) = &q.grades {
+                let g = grades.len() as u32;
+                return QuestionVote::Graded(
+                    q.answers.iter().map(|_| rng.random_range(0..g)).collect(),
+                );
+            }
             let n = rng.random_range(q.min as usize..=q.max as usize);
             let mut answers: Vec<usize> = (0..q.answers.len()).collect();
             for i in 0..n {
@@ -99,6 +105,14 @@ pub fn random_vote(rng: &mut impl Rng, questions: &[Question]) -> Vec<QuestionVo
                 answers.swap(i, j);
             }
             answers.truncate(n);
+            if q.counting.is_ranking() {
+                // The first drawn is ranked first.
+                let mut ranks = vec![0; q.answers.len()];
+                for (r, &a) in answers.iter().enumerate() {
+                    ranks[a] = r as u32 + 1;
+                }
+                return QuestionVote::Ranked(ranks);
+            }
             answers.sort_unstable();
             QuestionVote::Selected(answers)
         })
@@ -111,7 +125,11 @@ pub fn empty_result(questions: &[Question]) -> ElectionResult {
         questions: questions
             .iter()
             .map(|q| QuestionResult {
-                counts: vec![0; q.answers.len()],
+                // A mixed question has no homomorphic count (spec §8.2).
+                counts: match q.counting.is_mixed() {
+                    true => Vec::new(),
+                    false => vec![0; q.answers.len()],
+                },
                 blank: q.blank.then_some(0),
             })
             .collect(),
@@ -124,6 +142,8 @@ pub fn count(result: &mut ElectionResult, vote: &[QuestionVote]) {
         match v {
             QuestionVote::Blank => *qr.blank.get_or_insert(0) += 1,
             QuestionVote::Selected(s) => s.iter().for_each(|&a| qr.counts[a] += 1),
+            // Ranked and graded questions have no homomorphic count (spec §8.2).
+            QuestionVote::Ranked(_) | QuestionVote::Graded(_) => {}
         }
     }
 }

@@ -61,6 +61,8 @@ fn vote_json(vote: &[QuestionVote]) -> Value {
         .map(|v| match v {
             QuestionVote::Blank => json!({"blank": true}),
             QuestionVote::Selected(s) => json!({"selected": s}),
+            QuestionVote::Ranked(r) => json!({"ranks": r}),
+            QuestionVote::Graded(g) => json!({"grades": g}),
         })
         .collect()
 }

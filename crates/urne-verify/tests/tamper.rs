@@ -997,3 +997,42 @@ fn rejects_booth_line_with_bad_digest_or_unknown_field() {
         assert!(r.booth_files.is_none());
     }
 }
+
+#[test]
+fn a_record_with_a_ranked_question_is_not_declared_valid() {
+    // Honest in every other way: ballots with range proofs on each rank, a tally without the
+    // ranked question, the plurality question decrypted; only the mix phase, which this version
+    // does not check, is missing, and V-2 says so.
+    let mut ranked =
+        urne_core::manifest::Question::plurality("Rank", &["A", "B", "C", "D"], 1, 4, false);
+    ranked.counting = urne_core::manifest::Counting::Schulze;
+    let setup = ElectionBuilder::with_questions(
+        "ranked",
+        vec![
+            urne_core::manifest::Question::plurality("Yes?", &["Yes", "No"], 1, 1, true),
+            ranked,
+        ],
+    )
+    .trustees(2)
+    .build(&mut rng_for(Some(SEED), u64::MAX));
+    let cfg = SimConfig {
+        voters: 6,
+        revote_percent: 0,
+        seed: Some(SEED),
+        chunk: 4,
+    };
+    let mut bytes = Vec::new();
+    let outcome = simulate(&setup, &cfg, &mut bytes, &|_, _| {}).unwrap();
+    assert_eq!(outcome.result, outcome.expected);
+    assert!(outcome.result.questions[1].counts.is_empty());
+    let report = both(&bytes);
+    assert!(!report.valid);
+    assert_eq!(report.failed_checks(), ["V-2"], "{:#?}", report.failures);
+    assert_eq!(report.failures.len(), 1, "{:#?}", report.failures);
+    assert_eq!(report.failures[0].item, "manifest.questions[1].counting");
+    assert!(
+        report.failures[0].detail.contains("mix phase"),
+        "{:#?}",
+        report.failures
+    );
+}

@@ -522,6 +522,8 @@ impl Spec {
             max: 1,
             blank: true,
             counting: Counting::Plurality,
+            seats: None,
+            grades: None,
         }]
     }
 
