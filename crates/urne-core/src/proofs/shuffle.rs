@@ -53,10 +53,11 @@
 //! fields; the verifier rejects any list whose length differs from N or w with
 //! [`ProofError::Shape`] before hashing.
 //!
-//! Side channels: arithmetic on secrets is constant-time, but the prover reads the inputs, the
-//! generators and the challenges at the permutation's positions, so its memory access pattern
-//! depends on π (as in every implementation of a shuffle we know of). Run it where other tenants
-//! cannot observe the cache.
+//! Side channels: group and scalar arithmetic on secrets is constant-time, but the shuffler
+//! reads the inputs, the generators and the challenges at the permutation's positions, so its
+//! memory access pattern depends on π (as in every implementation of a shuffle we know of), and
+//! drawing π uses integer division, whose timing some processors vary with its operands. Run it
+//! where other tenants cannot observe the cache or the timing.
 //!
 //! With the `parallel` feature, the re-encryption, the proof and the verification run on rayon's
 //! thread pool; without it, on the calling thread. The results are the same.
