@@ -55,9 +55,8 @@
 //!
 //! Side channels: group and scalar arithmetic on secrets is constant-time, but the shuffler
 //! reads the inputs, the generators and the challenges at the permutation's positions, so its
-//! memory access pattern depends on π (as in every implementation of a shuffle we know of), and
-//! drawing π uses integer division, whose timing some processors vary with its operands. Run it
-//! where other tenants cannot observe the cache or the timing.
+//! memory access pattern depends on π (as in every implementation of a shuffle we know of). Run
+//! it where other tenants cannot observe the cache.
 //!
 //! With the `parallel` feature, the re-encryption, the proof and the verification run on rayon's
 //! thread pool; without it, on the calling thread. The results are the same.
@@ -293,14 +292,16 @@ fn random_scalars<R: CryptoRng + ?Sized>(rng: &mut R, n: usize) -> Zeroizing<Vec
     Zeroizing::new((0..n).map(|_| random_scalar(rng)).collect())
 }
 
-/// A uniform integer in 0 … bound−1 (bound ≥ 1), by rejection: no modulo bias.
+/// A uniform integer in 0 … bound−1 (bound ≥ 1), by Lemire's method (D. Lemire, "Fast random
+/// integer generation in an interval", ACM TOMACS 29(1), 2019): the high word of x·bound, for a
+/// uniform 64-bit x, is uniform once the x whose low word falls below 2^64 mod bound are
+/// rejected. Only the public bound is divided; the secret x is only multiplied.
 fn uniform_below<R: CryptoRng + ?Sized>(rng: &mut R, bound: u64) -> u64 {
-    // The largest multiple of `bound` that fits: values below it are uniform mod `bound`.
-    let zone = (u64::MAX / bound) * bound;
+    let threshold = bound.wrapping_neg() % bound;
     loop {
-        let x = rng.next_u64();
-        if x < zone {
-            return x % bound;
+        let m = u128::from(rng.next_u64()) * u128::from(bound);
+        if m as u64 >= threshold {
+            return (m >> 64) as u64;
         }
     }
 }
