@@ -23,7 +23,7 @@
 //!
 //! proved as in Terelius–Wikström: a Pedersen commitment to the permutation matrix,
 //! Cⱼ = rⱼ·G + H_{π⁻¹(j)}, random challenges uⱼ = Hc(d, j) on the inputs, and a Schnorr-style
-//! proof that the committed matrix is a permutation (its columns sum to one and Πᵢ u_{π(i)} =
+//! proof that the committed matrix is a permutation (its rows sum to one and Πᵢ u_{π(i)} =
 //! Πⱼ uⱼ, through the chain Ĉᵢ = r̂ᵢ·G + u_{π(i)}·Ĉ_{i−1}, Ĉ₋₁ = H) that maps Σⱼ uⱼ·Eⱼ,ₖ to
 //! Σᵢ u_{π(i)}·E′ᵢ,ₖ up to a re-encryption, for every component k with the same exponents.
 //!
