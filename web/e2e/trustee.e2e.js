@@ -379,13 +379,20 @@ test('three trustees hold the ceremony and two decrypt through the page; the res
   await t1.step('answer');
   lap('shares checked');
 
-  // 4. Answers. Trustee 3 reloads first and gives back its identity and polynomial files (the
-  // polynomial file first in the identity's place, which is refused as the wrong file).
+  // 4. Answers. Trustee 3 reloads first and gives back its identity and polynomial files (first
+  // trustee 1's identity file, then its own polynomial file in the identity's place, each
+  // refused).
   await t3.page.close();
   await t3.open();
   await round(async (t) => {
     await t.step('answer');
     if (t === t3) {
+      // Trustee 1's identity file, with its passphrase: it opens, but it is not trustee 3's key.
+      await t.unlock('identity', PASSPHRASES[0], t1.files.identity);
+      await t.unlock('polynomial');
+      await t.page.click('#act');
+      await t.page.waitForFunction(() => document.getElementById('identity-file-error')?.textContent !== '', null, { timeout: 60_000 });
+      assert.equal(await t.page.textContent('#identity-file-error'), 'This identity file is not the key trustee 3 registered with the server.');
       await t.unlock('identity', PASSPHRASES[t.i], t.files.polynomial);
       await t.unlock('polynomial');
       await t.page.click('#act');

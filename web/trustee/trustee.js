@@ -319,8 +319,7 @@ async function unlock(slots) {
       if (slot === 'identity') {
         const registered = state.ceremony?.identities?.[state.index - 1]?.public_key;
         if (registered && opened.publicKey !== registered) {
-          await work('forget');
-          state.kept = { identity: false, polynomial: false, share: false };
+          await work('drop', { slot });
           fieldError('identity-file', t('notYourIdentity', state.index));
           return false;
         }

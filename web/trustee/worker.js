@@ -87,6 +87,11 @@ const ops = {
   async decrypt({ tallyView, manifest, verificationKey, electionId, index, slot }) {
     return { body: await partialDecryption(tallyView, { electionId, index, share: need(slot), manifest, verificationKey }) };
   },
+  /** Forgets the secret of one slot (a file that turned out not to be this trustee's). */
+  drop({ slot }) {
+    keep(slot, null);
+    return {};
+  },
   /** Forgets every secret of the visit. */
   forget() {
     for (const slot of ['identity', 'polynomial', 'share']) keep(slot, null);
