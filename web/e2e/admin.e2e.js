@@ -18,8 +18,8 @@
 // The helpers are exported for other scenarios (the 20-voter election): loginThroughPages,
 // fillDraftForm, createElectionThroughPages, uploadRollThroughPages, freezeSetupThroughPages,
 // uploadCredentialsThroughPages, confirmThroughPages, takeStepThroughPages, waitForPhase,
-// turnoutOnPage, decryptionOnPage, noViolations, noHorizontalScroll. Importing this file does not
-// run its scenario.
+// ceremonyOnPage, turnoutOnPage, decryptionOnPage, noViolations, noHorizontalScroll.
+// Importing this file does not run its scenario.
 //
 // Named *.e2e.js so that the booth's runner (`node --test e2e/`) does not pick it up:
 // crates/urne-cli/tests/admin_e2e.rs runs it. Needs URNE_BIN, Debian's chromium
@@ -212,6 +212,19 @@ export async function uploadCredentialsThroughPages(page, path) {
   await page.waitForSelector('#credentials-fingerprint');
   const count = await page.textContent('#credentials-count');
   return { count, fingerprint: (await page.textContent('#credentials-fingerprint')).trim() };
+}
+
+/**
+ * The trustees' progress the setup page shows, by trustee: {registered} and, under threshold
+ * sharing, {dealt, complained, answered} (booleans).
+ */
+export async function ceremonyOnPage(page) {
+  return page.$$eval('#ceremony-table tbody tr', (rows) =>
+    rows.map((r) => {
+      const done = [...r.querySelectorAll('td')].map((td) => td.dataset.done === 'true');
+      return done.length > 1 ? { registered: done[0], dealt: done[1], complained: done[2], answered: done[3] } : { registered: done[0] };
+    }),
+  );
 }
 
 /** The turnout the election's page shows: {voted, voters, ballots} (voted null without a roll). */
@@ -546,6 +559,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const online = ['--election', ID, '--index', '1', '--server', base];
     urne(['trustee', 'new-identity', ...online, '--name', 'Trustee One', '--out', trusteeDir, '--kdf-memory-kib', '1024'], trustee);
     await page.waitForSelector('#trustee-1 td[data-done="true"]', { timeout: 30_000 });
+    assert.deepEqual(await ceremonyOnPage(page), [{ registered: true }]);
 
     // The credential authority's list, uploaded; its fingerprint on the page is the authority's.
     const authority = join(dir, 'authority');
