@@ -8,6 +8,9 @@
 //! - [`schnorr`]: knowledge of a discrete logarithm; as a signature on ballots and as the
 //!   trustees' key proofs.
 //! - [`decryption`]: a decryption factor is correct (Chaum–Pedersen equality of discrete logs).
+//! - [`dleq`]: equality of two discrete logarithms, for the key ceremony's complaints.
+//! - [`shuffle`]: a list of ciphertext vectors was re-encrypted and permuted
+//!   (Terelius–Wikström, for the mix phase of ranked and graded questions).
 
 pub mod decryption;
 pub mod disjunctive;
