@@ -593,6 +593,62 @@ fn points_and_scalars(root: &Path) -> io::Result<usize> {
     Ok(s.count)
 }
 
+fn shuffles(root: &Path) -> io::Result<usize> {
+    let sf = urne_core::fuzzing::shuffle_fixture();
+    let mut s = Seeds::new(root, "shuffle")?;
+    let p = to_value(&sf.proof);
+    s.json("valid-proof", &p)?;
+    s.put(
+        "valid-proof-pretty.json",
+        serde_json::to_string_pretty(&p).expect("serializes"),
+    )?;
+    s.json("extra-field", &with(&p, "/extra", json!(1)))?;
+    s.json("missing-s1", &without(&p, "/s1"))?;
+    s.json("short-commitments", &{
+        let mut q = p.clone();
+        q["permutation_commitments"]
+            .as_array_mut()
+            .expect("an array")
+            .pop();
+        q
+    })?;
+    s.json("long-responses", &{
+        let mut q = p.clone();
+        let first = q["s_hat"][0].clone();
+        q["s_hat"].as_array_mut().expect("an array").push(first);
+        q
+    })?;
+    s.json("empty-vectors", &{
+        let mut q = p.clone();
+        for k in [
+            "permutation_commitments",
+            "chain_commitments",
+            "t_hat",
+            "s_hat",
+            "s_prime",
+            "t4",
+            "s4",
+        ] {
+            q[k] = json!([]);
+        }
+        q
+    })?;
+    s.json("swapped-t", &{
+        let mut q = p.clone();
+        let t1 = q["t1"].clone();
+        q["t1"] = q["t2"].clone();
+        q["t2"] = t1;
+        q
+    })?;
+    s.json("bad-point", &with(&p, "/t3", json!(bad_point())))?;
+    s.json(
+        "unreduced-scalar",
+        &with(&p, "/s1", json!(b64_encode(&[0xff; 32]))),
+    )?;
+    malformed(&mut s, &p.to_string())?;
+    Ok(s.count)
+}
+
 fn main() -> io::Result<()> {
     let root = std::env::args_os().nth(1).map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus"),
@@ -604,6 +660,7 @@ fn main() -> io::Result<()> {
         ("credential", credentials),
         ("tally", tallies),
         ("point_scalar", points_and_scalars),
+        ("shuffle", shuffles),
     ] {
         let n = write(&root)?;
         println!("{target}: {n} seeds in {}", root.join(target).display());

@@ -26,9 +26,13 @@ use serde::{Deserialize, Serialize};
 use crate::ballot::{Ballot, QuestionVote};
 use crate::credential::Credential;
 use crate::election::Election;
+use crate::elgamal::Ciphertext;
 use crate::error::DecodeError;
 use crate::group::{Point, b64_decode, b64_encode, scalar_decode};
 use crate::manifest::{Fingerprint, Manifest};
+use crate::proofs::shuffle::{
+    ShuffleProof, prove_shuffle, shuffle as shuffle_list, vartime_verify_shuffle,
+};
 use crate::tally::{
     ElectionResult, EncryptedTally, PartialDecryption, TallyAccumulator, decrypt_result,
     vartime_verify_partial, vartime_verify_result,
@@ -126,6 +130,49 @@ pub fn fixture() -> &'static Fixture {
             tally,
             partials,
             result,
+        }
+    })
+}
+
+/// A small honest shuffle under the fixture's election key, for [`shuffle`]: the fixture's
+/// three ballots' first-question ciphertexts (width 3), shuffled once, with the proof.
+#[derive(Debug)]
+pub struct ShuffleFixture {
+    /// The input list: per ballot, its vector of ciphertexts.
+    pub inputs: Vec<Vec<Ciphertext>>,
+    /// The shuffled list.
+    pub outputs: Vec<Vec<Ciphertext>>,
+    /// The honest proof of the shuffle.
+    pub proof: ShuffleProof,
+}
+
+/// The fixed shuffle, built on first use.
+pub fn shuffle_fixture() -> &'static ShuffleFixture {
+    static SHUFFLE: OnceLock<ShuffleFixture> = OnceLock::new();
+    SHUFFLE.get_or_init(|| {
+        let fx = fixture();
+        let election = fx.election();
+        let mut rng = rng_from_seed(FIXTURE_SEED ^ 1);
+        let inputs: Vec<Vec<Ciphertext>> = fx
+            .ballots
+            .iter()
+            .map(|b| b.answers[0].choices.clone())
+            .collect();
+        let (outputs, witness) =
+            shuffle_list(&mut rng, election.key(), &inputs).expect("the fixture's list shuffles");
+        let proof = prove_shuffle(
+            &mut rng,
+            &election.fingerprint().0,
+            election.key(),
+            &inputs,
+            &outputs,
+            &witness,
+        )
+        .expect("the fixture's shuffle proves");
+        ShuffleFixture {
+            inputs,
+            outputs,
+            proof,
         }
     })
 }
@@ -437,5 +484,42 @@ pub fn point_scalar(data: &[u8]) {
         b64_decode(&encoded).as_deref(),
         Ok(data),
         "base64url: encoded bytes do not decode back"
+    );
+}
+
+/// A proof of shuffle (spec §8.7), as JSON: a proof that parses round-trips, and verifying it
+/// against the fixed shuffle ([`shuffle_fixture`]) answers without panicking whatever the
+/// lengths of its vectors; only the honest proof may verify, since any other would be a forgery.
+pub fn shuffle(data: &[u8]) {
+    let Some(proof) = parse_serde::<ShuffleProof>(data) else {
+        return;
+    };
+    serde_round_trip("shuffle proof", &proof);
+    let fx = fixture();
+    let sf = shuffle_fixture();
+    let election = fx.election();
+    let fingerprint = &election.fingerprint().0;
+    let mut rng = rng_from_seed(0);
+    let accepted = vartime_verify_shuffle(
+        &mut rng,
+        fingerprint,
+        election.key(),
+        &sf.inputs,
+        &sf.outputs,
+        &proof,
+    )
+    .is_ok();
+    assert!(
+        !accepted || proof == sf.proof,
+        "shuffle: a proof other than the honest one verifies"
+    );
+    // The same proof against the list read the other way (outputs as inputs) must not panic.
+    let _ = vartime_verify_shuffle(
+        &mut rng,
+        fingerprint,
+        election.key(),
+        &sf.outputs,
+        &sf.inputs,
+        &proof,
     );
 }

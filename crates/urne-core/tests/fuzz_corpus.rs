@@ -21,12 +21,13 @@ mod fuzz_replay;
 use fuzz_replay::{Check, files, fuzz_dir, report};
 
 /// The fuzz targets, each with its check function. Must match `fuzz/fuzz_targets/`.
-const TARGETS: [(&str, Check); 5] = [
+const TARGETS: [(&str, Check); 6] = [
     ("ballot", fuzzing::ballot),
     ("manifest", fuzzing::manifest),
     ("credential", fuzzing::credential),
     ("tally", fuzzing::tally),
     ("point_scalar", fuzzing::point_scalar),
+    ("shuffle", fuzzing::shuffle),
 ];
 
 /// The fuzz targets whose check functions live in `urne_verify::fuzzing` (the election record):
@@ -69,6 +70,11 @@ fn replays_ballot_corpus() {
 #[test]
 fn replays_manifest_corpus() {
     assert!(replay("manifest") > 0);
+}
+
+#[test]
+fn replays_shuffle_corpus() {
+    assert!(replay("shuffle") > 0);
 }
 
 #[test]
