@@ -15,11 +15,7 @@
 // violation on every page and state (the login and the open election in French too), and at
 // 640 px wide (a 1280-pixel window at 200 % zoom) no page scrolls sideways.
 //
-// The helpers are exported for other scenarios (the 20-voter election): loginThroughPages,
-// fillDraftForm, createElectionThroughPages, uploadRollThroughPages, freezeSetupThroughPages,
-// uploadCredentialsThroughPages, confirmThroughPages, takeStepThroughPages, waitForPhase,
-// ceremonyOnPage, turnoutOnPage, decryptionOnPage, noViolations, noHorizontalScroll.
-// Importing this file does not run its scenario.
+// The steps through the pages are e2e/admin-pages.js's, shared with the 20-voter election.
 //
 // Named *.e2e.js so that the booth's runner (`node --test e2e/`) does not pick it up:
 // crates/urne-cli/tests/admin_e2e.rs runs it. Needs URNE_BIN, Debian's chromium
@@ -27,40 +23,35 @@
 // With URNE_SCREENSHOTS=DIR it writes the pages' screenshots there (docs/screenshots/admin-*).
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
-
-import { chromium } from 'playwright-core';
 
 import { createBallot, deriveCredentialKey, loadElection } from '../src/urne/index.js';
+import {
+  ceremonyOnPage,
+  decryptionOnPage,
+  fillDraftForm,
+  freezeSetupThroughPages,
+  loginThroughPages,
+  ready,
+  takeStepThroughPages,
+  turnoutOnPage,
+  uploadCredentialsThroughPages,
+  uploadRollThroughPages,
+  waitForPhase,
+} from './admin-pages.js';
+import { noHorizontalScroll, noViolations } from './axe.js';
 import { address, readMaildir } from './mail.js';
+import { addAdmin, launchBrowser, serve, stop, urne } from './support.js';
 
-const BIN = process.env.URNE_BIN;
-const CHROMIUM = process.env.URNE_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.URNE_SCREENSHOTS;
 const ID = 'e2e-admin-2026';
 const ADMIN = 'organizer';
 const PASSWORD = 'organizer password for the e2e test';
 const VOTERS = 5;
 const CAST = 3;
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const QUESTIONS = [
   {
     text: 'Who should chair the association next year?',
@@ -84,226 +75,6 @@ let dir;
 let server;
 let base;
 let browser;
-
-// ---- Helpers for any scenario driving the administration pages ----
-
-/** Waits until the page's script has drawn what it shows (body[data-ready="true"]). */
-export async function ready(page) {
-  await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 });
-}
-
-/** Opens `${base}/admin` and logs in through the login form; the list of elections is shown. */
-export async function loginThroughPages(page, base, name, password) {
-  await page.goto(`${base}/admin`);
-  await page.waitForSelector('#login-form');
-  await page.fill('#login-name', name);
-  await page.fill('#login-password', password);
-  await page.press('#login-password', 'Enter');
-  await page.waitForSelector('#new-election');
-  await ready(page);
-}
-
-/** The page's local date-time input value for the UTC time `iso` (the page's time zone). */
-function localValue(page, iso) {
-  return page.evaluate((t) => {
-    const d = new Date(t);
-    const p = (n) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
-  }, iso);
-}
-
-/**
- * Fills the draft form of /admin/new with `draft` ({id, title, description, questions, opens_at,
- * closes_at, trustees, threshold, and optionally voter_auth, voted_list, weights, revote,
- * language, retention_days, auto_open}), adding questions, answers and trustees with the
- * form's buttons. Times are UTC, typed in the page's local time.
- */
-export async function fillDraftForm(page, draft) {
-  await page.fill('#f-id', draft.id);
-  await page.fill('#f-title', draft.title);
-  await page.fill('#f-description', draft.description ?? '');
-  for (const [qi, q] of draft.questions.entries()) {
-    if (qi > 0) await page.click('#add-question');
-    await page.fill(`#q${qi}-text`, q.text);
-    for (const [ai, a] of q.answers.entries()) {
-      if (ai >= 2) await page.click(`#q${qi}-add-answer`);
-      await page.fill(`#q${qi}-a${ai}`, a);
-    }
-    await page.fill(`#q${qi}-min`, String(q.min));
-    await page.fill(`#q${qi}-max`, String(q.max));
-    await page.setChecked(`#q${qi}-blank`, q.blank);
-  }
-  await page.fill('#f-opens_at', await localValue(page, draft.opens_at));
-  await page.fill('#f-closes_at', await localValue(page, draft.closes_at));
-  await page.setChecked('#f-auto_open', draft.auto_open ?? false);
-  for (const [i, name] of draft.trustees.entries()) {
-    if (i > 0) await page.click('#add-trustee');
-    await page.fill(`#t${i}-name`, name);
-  }
-  await page.fill('#f-threshold', String(draft.threshold));
-  for (const key of ['voter_auth', 'voted_list', 'weights', 'revote', 'language']) {
-    if (draft[key] !== undefined) await page.selectOption(`#f-${key}`, draft[key]);
-  }
-  if (draft.retention_days !== undefined) await page.fill('#f-retention_days', String(draft.retention_days));
-}
-
-/** Creates the election `draft` (see fillDraftForm) through /admin/new; its page is then shown. */
-export async function createElectionThroughPages(page, base, draft) {
-  await page.goto(`${base}/admin/new`);
-  await page.waitForSelector('#draft-form');
-  await fillDraftForm(page, draft);
-  await page.click('#draft-submit');
-  await page.waitForURL(`${base}/admin/elections/${encodeURIComponent(draft.id)}`);
-  await waitForPhase(page, 'draft');
-}
-
-/** Waits until the election's page shows phase `phase` (and, for setup, sealed or not). */
-export async function waitForPhase(page, phase, sealed = null) {
-  const sel = `#phase[data-phase="${phase}"]${sealed === null ? '' : `[data-sealed="${sealed}"]`}`;
-  await page.waitForSelector(sel, { timeout: 60_000 });
-  await ready(page);
-}
-
-/**
- * Checks the roll `file` ({name, text}) with a dry run on the election's page and, when it is
- * valid, imports it. Returns {valid, errors: [{line, field, message}], warnings, imported}.
- */
-export async function uploadRollThroughPages(page, file) {
-  await page.setInputFiles('#roll-file', { name: file.name, mimeType: file.name.endsWith('.json') ? 'application/json' : 'text/csv', buffer: Buffer.from(file.text) });
-  await page.click('#roll-check');
-  await page.waitForSelector('#roll-verdict');
-  const read = (sel) =>
-    page.$$eval(`${sel} tbody tr`, (rows) => rows.map((r) => ({ line: Number(r.children[0].textContent), field: r.children[1].textContent, message: r.children[2].textContent })));
-  const valid = (await page.getAttribute('#roll-verdict', 'data-valid')) === 'true';
-  const errors = await read('#roll-errors');
-  const warnings = await read('#roll-warnings');
-  if (!valid) return { valid, errors, warnings, imported: false };
-  await page.click('#roll-import');
-  await page.waitForSelector('#roll-verdict[data-imported="true"]');
-  return { valid, errors, warnings, imported: true };
-}
-
-/** In the open confirmation dialog, types the election id and confirms. */
-export async function confirmThroughPages(page, id) {
-  await page.waitForSelector('dialog#confirm[open]');
-  assert.equal(await page.isDisabled('#confirm-ok'), true, 'the confirm button waits for the id');
-  await page.fill('#confirm-id', id);
-  await page.click('#confirm-ok');
-  await page.waitForSelector('dialog#confirm', { state: 'detached' });
-}
-
-/** Takes step `kind` (seal, open, close, tally, publish) through its button and dialog. */
-export async function takeStepThroughPages(page, id, kind) {
-  await page.click(`#${kind}-button`);
-  await confirmThroughPages(page, id);
-}
-
-/** Freezes the setup (confirming) and returns the trustees' invitation links shown once. */
-export async function freezeSetupThroughPages(page, id) {
-  await takeStepThroughPages(page, id, 'setup');
-  await waitForPhase(page, 'setup', false);
-  return page.$$eval('input[id^="invitation-"]', (inputs) => inputs.map((i) => i.value));
-}
-
-/** Uploads the public credential list at `path`; returns {count, fingerprint} as the page shows them. */
-export async function uploadCredentialsThroughPages(page, path) {
-  await page.setInputFiles('#credentials-file', path);
-  await page.click('#credentials-upload');
-  await page.waitForSelector('#credentials-fingerprint');
-  const count = await page.textContent('#credentials-count');
-  return { count, fingerprint: (await page.textContent('#credentials-fingerprint')).trim() };
-}
-
-/**
- * The trustees' progress the setup page shows, by trustee: {registered} and, under threshold
- * sharing, {dealt, complained, answered} (booleans).
- */
-export async function ceremonyOnPage(page) {
-  return page.$$eval('#ceremony-table tbody tr', (rows) =>
-    rows.map((r) => {
-      const done = [...r.querySelectorAll('td')].map((td) => td.dataset.done === 'true');
-      return done.length > 1 ? { registered: done[0], dealt: done[1], complained: done[2], answered: done[3] } : { registered: done[0] };
-    }),
-  );
-}
-
-/** The turnout the election's page shows: {voted, voters, ballots} (voted null without a roll). */
-export async function turnoutOnPage(page) {
-  return page.evaluate(() => {
-    const v = document.getElementById('turnout-voted');
-    const b = document.getElementById('turnout-ballots');
-    return {
-      voted: v ? Number(v.dataset.voted) : null,
-      voters: v ? Number(v.dataset.voters) : null,
-      ballots: b ? Number(b.dataset.ballots) : null,
-    };
-  });
-}
-
-/** The decryption the page shows after the tally: {received, needed, result}. */
-export async function decryptionOnPage(page) {
-  return page.evaluate(() => {
-    const l = document.getElementById('decryption-label');
-    return { received: Number(l?.dataset.received), needed: Number(l?.dataset.needed), result: document.getElementById('result-ready') !== null };
-  });
-}
-
-/** Runs axe-core on the page as served (under its policy) and asserts no WCAG 2.1 A/AA violation. */
-export async function noViolations(page, what) {
-  // Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not
-  // govern: the page is checked as served, without bypassing its policy.
-  if (!(await page.evaluate(() => typeof globalThis.axe?.run === 'function'))) await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate((tags) => globalThis.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
-  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
-  assert.deepEqual(found, [], `axe-core on ${what}:\n${found.join('\n')}`);
-  assert.ok(result.passes.length > 10, `axe-core ran its checks on ${what}`);
-  console.log(`# axe-core: ${what}: 0 violations, ${result.passes.length} rules passed`);
-}
-
-/** Asserts that the page needs no horizontal scrolling at its viewport's width. */
-export async function noHorizontalScroll(page, what) {
-  const { scroll, width, wide } = await page.evaluate(() => {
-    const w = document.documentElement.clientWidth;
-    // The innermost elements that reach past the viewport, to say what to fix.
-    const past = [...document.body.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > w + 0.5);
-    const inner = past.filter((e) => !past.some((o) => o !== e && e.contains(o)));
-    return {
-      scroll: document.documentElement.scrollWidth,
-      width: w,
-      wide: inner.slice(0, 5).map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}.${e.className} (${Math.round(e.getBoundingClientRect().right)} px)`),
-    };
-  });
-  assert.ok(scroll <= width, `${what}: the page is ${scroll} px wide in a ${width} px viewport: ${wide.join(', ')}`);
-  console.log(`# reflow: ${what}: ${scroll} px in ${width} px`);
-}
-
-// ---- This scenario ----
-
-/** The environment for `urne`, with nothing of the caller's URNE_* settings choosing for it. */
-function env(extra = {}) {
-  const out = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('URNE_')) out[k] = v;
-  return { ...out, ...extra };
-}
-
-/** Runs `urne ARGS`, which must succeed; its stdout and stderr. */
-function urne(args, extra = {}) {
-  const o = spawnSync(BIN, args, { encoding: 'utf8', env: env(extra) });
-  assert.equal(o.status, 0, `urne ${args.join(' ')}:\n${o.stdout}\n${o.stderr}`);
-  return `${o.stdout}${o.stderr}`;
-}
-
-/** A free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const voterId = (i) => `m-${String(i + 1).padStart(3, '0')}`;
 const email = (i) => `${voterId(i)}@example.org`;
@@ -362,324 +133,304 @@ async function castBallot(i, credential, vote) {
   assert.equal(cast.status, 201, `ballot of ${voterId(i)}: ${await cast.clone().text()}`);
 }
 
-// The scenario runs only when this file is the test run's entry point, not when another
-// scenario imports its helpers.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  before(async () => {
-    assert.ok(BIN, 'URNE_BIN names the urne binary');
-    dir = mkdtempSync(join(tmpdir(), 'urne-admin-'));
-    const data = join(dir, 'server');
-    urne(['admin', 'add', ADMIN, '--data-dir', data], { URNE_ADMIN_PASSWORD: PASSWORD });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', data], { stdio: 'ignore', env: env() });
-    for (let i = 0; ; i += 1) {
-      assert.ok(i < 600 && server.exitCode === null, 'urne serve did not start');
-      try {
-        if ((await fetch(`${base}/healthz`)).ok) break;
-      } catch {
-        // Not listening yet.
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'urne-admin-'));
+  const data = join(dir, 'server');
+  addAdmin(data, ADMIN, PASSWORD);
+  ({ child: server, base } = await serve(data));
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await stop(server);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('the organizer runs an election through the administration pages, from login to published result', async () => {
+  const t0 = Date.now();
+  const lap = (what) => console.log(`# ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  // Paris time, so that the page's local time differs from the UTC it sends.
+  const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/Paris', viewport: { width: 1280, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => {
+    // The browser reports every 4xx answer, which the test provokes (a wrong password, a bad
+    // draft, the session ended) and the pages handle; policy violations and script errors count.
+    const expected = /the server responded with a status of 4\d\d/.test(m.text()) || m.location().url?.endsWith('/favicon.ico');
+    if (m.type() === 'error' && !expected) errors.push(`${m.text()} (${m.location().url})`);
   });
+  page.on('pageerror', (e) => errors.push(String(e)));
 
-  after(async () => {
-    await browser?.close();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server.on('exit', r));
-      server.kill('SIGINT');
-      await exited;
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  // The login page, in both languages; a wrong password is refused.
+  await page.goto(`${base}/admin`);
+  await page.waitForSelector('#login-form');
+  await ready(page);
+  const csp = (await page.goto(`${base}/admin`)).headers()['content-security-policy'];
+  assert.match(csp, /script-src 'self'/, 'the page is served with the strict policy');
+  await page.waitForSelector('#login-form');
+  await noViolations(page, 'login (en)');
+  await shot(page, 'login');
+  await page.click('#lang');
+  assert.equal(await page.textContent('#login-submit'), 'Se connecter');
+  assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+  await noViolations(page, 'login (fr)');
+  await page.click('#lang');
+  await page.fill('#login-name', ADMIN);
+  await page.fill('#login-password', 'not the password at all');
+  await page.press('#login-password', 'Enter');
+  await page.waitForFunction(() => document.getElementById('login-error')?.textContent === 'Wrong name or password.');
+  await loginThroughPages(page, base, ADMIN, PASSWORD);
+  assert.equal(await page.textContent('#no-elections'), 'No election yet.');
+  await noViolations(page, 'list of elections (empty)');
 
-  test('the organizer runs an election through the administration pages, from login to published result', async () => {
-    const t0 = Date.now();
-    const lap = (what) => console.log(`# ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    // Paris time, so that the page's local time differs from the UTC it sends.
-    const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/Paris', viewport: { width: 1280, height: 900 } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
-    const page = await context.newPage();
-    const errors = [];
-    page.on('console', (m) => {
-      // The browser reports every 4xx answer, which the test provokes (a wrong password, a bad
-      // draft, the session ended) and the pages handle; policy violations and script errors count.
-      const expected = /the server responded with a status of 4\d\d/.test(m.text()) || m.location().url?.endsWith('/favicon.ico');
-      if (m.type() === 'error' && !expected) errors.push(`${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => errors.push(String(e)));
+  // The draft: a first submission whose second question allows more answers than it has.
+  const now = Math.floor(Date.now() / 60_000) * 60; // whole minutes: the form's inputs show minutes
+  const iso = (s) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const draft = {
+    id: ID,
+    title: 'Annual general meeting (admin e2e)',
+    description: 'Created and run through the administration pages.',
+    questions: QUESTIONS,
+    opens_at: iso(now - 120),
+    closes_at: iso(now + 86400),
+    trustees: ['Trustee One'],
+    threshold: 1,
+    voter_auth: 'email_code',
+    voted_list: 'admin',
+    language: 'en',
+    retention_days: 30,
+    auto_open: false,
+  };
+  await page.click('#new-election');
+  await page.waitForSelector('#draft-form');
+  await ready(page);
+  await noViolations(page, 'new draft form');
+  await fillDraftForm(page, { ...draft, questions: [QUESTIONS[0], { ...QUESTIONS[1], max: 5 }] });
+  await page.click('#draft-submit');
+  await page.waitForSelector('#q1-max-error:not([hidden])');
+  assert.match(await page.textContent('#q1-max-error'), /between 1 and the number of answers \(3\)/);
+  assert.equal(await page.getAttribute('#q1-max', 'aria-invalid'), 'true');
+  assert.match(await page.getAttribute('#q1-max', 'aria-describedby'), /q1-max-error/);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'q1-max', 'the focus goes to the field at fault');
+  await noViolations(page, 'draft form with the server’s error');
+  await shot(page, 'draft');
+  await page.setViewportSize({ width: 640, height: 900 });
+  await noHorizontalScroll(page, 'draft form at 640 px (200 % zoom)');
+  await page.setViewportSize({ width: 360, height: 740 });
+  await noHorizontalScroll(page, 'draft form at 360 px (a phone)');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.fill('#q1-max', '2');
+  await page.click('#draft-submit');
+  await page.waitForURL(`${base}/admin/elections/${ID}`);
+  await waitForPhase(page, 'draft');
+  // The API holds the draft as typed, the times in UTC.
+  const stored = await page.evaluate(async (id) => (await fetch(`/api/v1/admin/elections/${id}`)).json(), ID);
+  assert.deepEqual(stored.draft.questions, QUESTIONS);
+  assert.equal(stored.draft.opens_at, draft.opens_at, 'the local time typed is sent in UTC');
+  assert.equal(stored.draft.closes_at, draft.closes_at);
+  assert.deepEqual(
+    [stored.draft.trustees, stored.draft.threshold, stored.draft.voter_auth, stored.draft.retention_days, stored.draft.auto_open],
+    [['Trustee One'], 1, 'email_code', 30, false],
+  );
+  await noViolations(page, 'election page (draft)');
+  // Edited on the election's page: the description changes, the rest stays.
+  await page.fill('#f-description', 'Created and run through the administration pages, then edited.');
+  await page.click('#draft-submit');
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Draft saved.');
+  const edited = await page.evaluate(async (id) => (await fetch(`/api/v1/admin/elections/${id}`)).json(), ID);
+  assert.equal(edited.draft.description, 'Created and run through the administration pages, then edited.');
+  assert.deepEqual(edited.draft.questions, QUESTIONS);
+  lap('logged in and drafted');
 
-    // The login page, in both languages; a wrong password is refused.
-    await page.goto(`${base}/admin`);
-    await page.waitForSelector('#login-form');
-    await ready(page);
-    const csp = (await page.goto(`${base}/admin`)).headers()['content-security-policy'];
-    assert.match(csp, /script-src 'self'/, 'the page is served with the strict policy');
-    await page.waitForSelector('#login-form');
-    await noViolations(page, 'login (en)');
-    await shot(page, 'login');
-    await page.click('#lang');
-    assert.equal(await page.textContent('#login-submit'), 'Se connecter');
-    assert.equal(await page.getAttribute('html', 'lang'), 'fr');
-    await noViolations(page, 'login (fr)');
-    await page.click('#lang');
-    await page.fill('#login-name', ADMIN);
-    await page.fill('#login-password', 'not the password at all');
-    await page.press('#login-password', 'Enter');
-    await page.waitForFunction(() => document.getElementById('login-error')?.textContent === 'Wrong name or password.');
-    await loginThroughPages(page, base, ADMIN, PASSWORD);
-    assert.equal(await page.textContent('#no-elections'), 'No election yet.');
-    await noViolations(page, 'list of elections (empty)');
+  // The roll: first with a bad address on line 3, then right.
+  // The last voter shares the address of the one before: a warning, not an error.
+  const good = `id,email,name\n${Array.from({ length: VOTERS }, (_, i) => `${voterId(i)},${email(i === VOTERS - 1 ? i - 1 : i)},Voter ${i + 1}\n`).join('')}`;
+  const bad = good.replace(`${email(1)}`, 'not-an-address');
+  const rejected = await uploadRollThroughPages(page, { name: 'roll.csv', text: bad });
+  assert.equal(rejected.valid, false);
+  assert.deepEqual(
+    rejected.errors.map((e) => [e.line, e.field]),
+    [[3, 'email']],
+    JSON.stringify(rejected.errors),
+  );
+  assert.equal(await page.$('#roll-import'), null, 'no import is offered while errors remain');
+  const roll = await page.evaluate(async (id) => (await fetch(`/api/v1/admin/elections/${id}/roll?limit=1`)).json(), ID);
+  assert.equal(roll.voters_total, 0, 'nothing was imported');
+  await noViolations(page, 'roll with errors');
+  await shot(page, 'roll-errors', '#roll-section');
+  // The same check reads JSON: an element with an unknown key, reported on its own line.
+  const json = `[\n  {"id": "a", "email": "a@example.org"},\n  {"id": "b", "email": "b@example.org", "mail": "x"}\n]\n`;
+  const jsonChecked = await uploadRollThroughPages(page, { name: 'roll.json', text: json });
+  assert.equal(jsonChecked.valid, false);
+  assert.deepEqual(
+    jsonChecked.errors.map((e) => e.line),
+    [3],
+    JSON.stringify(jsonChecked.errors),
+  );
+  const rollFile = join(dir, 'roll.csv');
+  writeFileSync(rollFile, good);
+  const imported = await uploadRollThroughPages(page, { name: 'roll.csv', text: good });
+  assert.deepEqual([imported.valid, imported.imported], [true, true]);
+  assert.deepEqual(
+    imported.warnings.map((w) => w.line),
+    [VOTERS + 1],
+    `the shared address is a warning on the last line: ${JSON.stringify(imported.warnings)}`,
+  );
+  assert.equal(await page.textContent('#roll-count'), `${VOTERS} voters on the roll (total weight ${VOTERS}).`);
+  await shot(page, 'roll-imported', '#roll-section');
 
-    // The draft: a first submission whose second question allows more answers than it has.
-    const now = Math.floor(Date.now() / 60_000) * 60; // whole minutes: the form's inputs show minutes
-    const iso = (s) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const draft = {
-      id: ID,
-      title: 'Annual general meeting (admin e2e)',
-      description: 'Created and run through the administration pages.',
-      questions: QUESTIONS,
-      opens_at: iso(now - 120),
-      closes_at: iso(now + 86400),
-      trustees: ['Trustee One'],
-      threshold: 1,
-      voter_auth: 'email_code',
-      voted_list: 'admin',
-      language: 'en',
-      retention_days: 30,
-      auto_open: false,
-    };
-    await page.click('#new-election');
-    await page.waitForSelector('#draft-form');
-    await ready(page);
-    await noViolations(page, 'new draft form');
-    await fillDraftForm(page, { ...draft, questions: [QUESTIONS[0], { ...QUESTIONS[1], max: 5 }] });
-    await page.click('#draft-submit');
-    await page.waitForSelector('#q1-max-error:not([hidden])');
-    assert.match(await page.textContent('#q1-max-error'), /between 1 and the number of answers \(3\)/);
-    assert.equal(await page.getAttribute('#q1-max', 'aria-invalid'), 'true');
-    assert.match(await page.getAttribute('#q1-max', 'aria-describedby'), /q1-max-error/);
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'q1-max', 'the focus goes to the field at fault');
-    await noViolations(page, 'draft form with the server’s error');
-    await shot(page, 'draft');
-    await page.setViewportSize({ width: 640, height: 900 });
-    await noHorizontalScroll(page, 'draft form at 640 px (200 % zoom)');
-    await page.setViewportSize({ width: 360, height: 740 });
-    await noHorizontalScroll(page, 'draft form at 360 px (a phone)');
-    await page.setViewportSize({ width: 1280, height: 900 });
-    await page.fill('#q1-max', '2');
-    await page.click('#draft-submit');
-    await page.waitForURL(`${base}/admin/elections/${ID}`);
-    await waitForPhase(page, 'draft');
-    // The API holds the draft as typed, the times in UTC.
-    const stored = await page.evaluate(async (id) => (await fetch(`/api/v1/admin/elections/${id}`)).json(), ID);
-    assert.deepEqual(stored.draft.questions, QUESTIONS);
-    assert.equal(stored.draft.opens_at, draft.opens_at, 'the local time typed is sent in UTC');
-    assert.equal(stored.draft.closes_at, draft.closes_at);
-    assert.deepEqual(
-      [stored.draft.trustees, stored.draft.threshold, stored.draft.voter_auth, stored.draft.retention_days, stored.draft.auto_open],
-      [['Trustee One'], 1, 'email_code', 30, false],
-    );
-    await noViolations(page, 'election page (draft)');
-    // Edited on the election's page: the description changes, the rest stays.
-    await page.fill('#f-description', 'Created and run through the administration pages, then edited.');
-    await page.click('#draft-submit');
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Draft saved.');
-    const edited = await page.evaluate(async (id) => (await fetch(`/api/v1/admin/elections/${id}`)).json(), ID);
-    assert.equal(edited.draft.description, 'Created and run through the administration pages, then edited.');
-    assert.deepEqual(edited.draft.questions, QUESTIONS);
-    lap('logged in and drafted');
+  // Freezing: Escape cancels; then confirmed, the invitation is shown once.
+  await page.click('#setup-button');
+  await page.waitForSelector('dialog#confirm[open]');
+  await noViolations(page, 'confirmation dialog');
+  await shot(page, 'confirm', 'viewport');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('dialog#confirm', { state: 'detached' });
+  assert.equal(await page.getAttribute('#phase', 'data-phase'), 'draft', 'cancelled: still a draft');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'setup-button', 'the focus returns to the button');
+  const links = await freezeSetupThroughPages(page, ID);
+  assert.equal(links.length, 1);
+  const link = new URL(links[0]);
+  assert.equal(link.origin + link.pathname, `${base}/elections/${ID}/trustee`);
+  const fragment = new URLSearchParams(link.hash.slice(1));
+  assert.equal(fragment.get('index'), '1');
+  const invitation = fragment.get('invitation');
+  assert.match(invitation, /^[A-Za-z0-9_-]{43}$/);
+  await page.click('#copy-1');
+  await page.waitForFunction(() => document.getElementById('invitation-1-copied')?.textContent === 'Copied.');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), links[0], 'the copy button copies the link');
+  await noViolations(page, 'setup with the invitation');
+  lap('roll imported and setup frozen');
 
-    // The roll: first with a bad address on line 3, then right.
-    // The last voter shares the address of the one before: a warning, not an error.
-    const good = `id,email,name\n${Array.from({ length: VOTERS }, (_, i) => `${voterId(i)},${email(i === VOTERS - 1 ? i - 1 : i)},Voter ${i + 1}\n`).join('')}`;
-    const bad = good.replace(`${email(1)}`, 'not-an-address');
-    const rejected = await uploadRollThroughPages(page, { name: 'roll.csv', text: bad });
-    assert.equal(rejected.valid, false);
-    assert.deepEqual(
-      rejected.errors.map((e) => [e.line, e.field]),
-      [[3, 'email']],
-      JSON.stringify(rejected.errors),
-    );
-    assert.equal(await page.$('#roll-import'), null, 'no import is offered while errors remain');
-    const roll = await page.evaluate(async (id) => (await fetch(`/api/v1/admin/elections/${id}/roll?limit=1`)).json(), ID);
-    assert.equal(roll.voters_total, 0, 'nothing was imported');
-    await noViolations(page, 'roll with errors');
-    await shot(page, 'roll-errors', '#roll-section');
-    // The same check reads JSON: an element with an unknown key, reported on its own line.
-    const json = `[\n  {"id": "a", "email": "a@example.org"},\n  {"id": "b", "email": "b@example.org", "mail": "x"}\n]\n`;
-    const jsonChecked = await uploadRollThroughPages(page, { name: 'roll.json', text: json });
-    assert.equal(jsonChecked.valid, false);
-    assert.deepEqual(
-      jsonChecked.errors.map((e) => e.line),
-      [3],
-      JSON.stringify(jsonChecked.errors),
-    );
-    const rollFile = join(dir, 'roll.csv');
-    writeFileSync(rollFile, good);
-    const imported = await uploadRollThroughPages(page, { name: 'roll.csv', text: good });
-    assert.deepEqual([imported.valid, imported.imported], [true, true]);
-    assert.deepEqual(
-      imported.warnings.map((w) => w.line),
-      [VOTERS + 1],
-      `the shared address is a warning on the last line: ${JSON.stringify(imported.warnings)}`,
-    );
-    assert.equal(await page.textContent('#roll-count'), `${VOTERS} voters on the roll (total weight ${VOTERS}).`);
-    await shot(page, 'roll-imported', '#roll-section');
+  // The trustee registers through the server; the page shows it.
+  const trusteeDir = join(dir, 'trustee');
+  mkdirSync(trusteeDir);
+  const trustee = { URNE_PASSPHRASE: 'passphrase of trustee one', URNE_INVITATION: invitation };
+  const online = ['--election', ID, '--index', '1', '--server', base];
+  urne(['trustee', 'new-identity', ...online, '--name', 'Trustee One', '--out', trusteeDir, '--kdf-memory-kib', '1024'], trustee);
+  await page.waitForSelector('#trustee-1 td[data-done="true"]', { timeout: 30_000 });
+  assert.deepEqual(await ceremonyOnPage(page), [{ registered: true }]);
 
-    // Freezing: Escape cancels; then confirmed, the invitation is shown once.
-    await page.click('#setup-button');
-    await page.waitForSelector('dialog#confirm[open]');
-    await noViolations(page, 'confirmation dialog');
-    await shot(page, 'confirm', 'viewport');
-    await page.keyboard.press('Escape');
-    await page.waitForSelector('dialog#confirm', { state: 'detached' });
-    assert.equal(await page.getAttribute('#phase', 'data-phase'), 'draft', 'cancelled: still a draft');
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'setup-button', 'the focus returns to the button');
-    const links = await freezeSetupThroughPages(page, ID);
-    assert.equal(links.length, 1);
-    const link = new URL(links[0]);
-    assert.equal(link.origin + link.pathname, `${base}/elections/${ID}/trustee`);
-    const fragment = new URLSearchParams(link.hash.slice(1));
-    assert.equal(fragment.get('index'), '1');
-    const invitation = fragment.get('invitation');
-    assert.match(invitation, /^[A-Za-z0-9_-]{43}$/);
-    await page.click('#copy-1');
-    await page.waitForFunction(() => document.getElementById('invitation-1-copied')?.textContent === 'Copied.');
-    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), links[0], 'the copy button copies the link');
-    await noViolations(page, 'setup with the invitation');
-    lap('roll imported and setup frozen');
+  // The credential authority's list, uploaded; its fingerprint on the page is the authority's.
+  const authority = join(dir, 'authority');
+  const made = urne(['credentials', 'generate', '--quiet', '--election', ID, '--roll', rollFile, '--out', authority]);
+  const printed = /fingerprint\s+([A-Za-z0-9_-]{43})/.exec(made)?.[1];
+  assert.ok(printed, `the authority's fingerprint:\n${made}`);
+  const creds = await uploadCredentialsThroughPages(page, join(authority, 'public-credentials.json'));
+  assert.equal(creds.fingerprint, printed, 'the page computes the authority’s fingerprint');
+  assert.match(creds.count, new RegExp(`^${VOTERS} credentials stored`));
+  await ready(page);
+  await noViolations(page, 'setup with the ceremony and credentials');
+  await shot(page, 'setup');
 
-    // The trustee registers through the server; the page shows it.
-    const trusteeDir = join(dir, 'trustee');
-    mkdirSync(trusteeDir);
-    const trustee = { URNE_PASSPHRASE: 'passphrase of trustee one', URNE_INVITATION: invitation };
-    const online = ['--election', ID, '--index', '1', '--server', base];
-    urne(['trustee', 'new-identity', ...online, '--name', 'Trustee One', '--out', trusteeDir, '--kdf-memory-kib', '1024'], trustee);
-    await page.waitForSelector('#trustee-1 td[data-done="true"]', { timeout: 30_000 });
-    assert.deepEqual(await ceremonyOnPage(page), [{ registered: true }]);
+  // Sealed, then opened.
+  await takeStepThroughPages(page, ID, 'seal');
+  await waitForPhase(page, 'setup', true);
+  assert.match(await page.textContent('#fingerprint'), /^[A-Za-z0-9_-]{43}$/);
+  // The weaker mode: refused without the checkbox, then the server queues one letter per voter.
+  await page.click('#handover summary');
+  await page.setInputFiles('#handover-file', join(authority, 'private-credentials.csv'));
+  await page.click('#handover-send');
+  await page.waitForSelector('#handover-error:not(:empty)');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'handover-error');
+  await page.setInputFiles('#handover-file', join(authority, 'private-credentials.csv'));
+  await page.check('#handover-agree');
+  await page.click('#handover-send');
+  await page.waitForSelector('#handover-result');
+  assert.equal(await page.textContent('#handover-result'), `${VOTERS} letters queued by the server.`);
+  await noViolations(page, 'sealed setup with the credentials handed over');
+  // Opened with the keyboard alone: the button, the id typed in the dialog, Enter.
+  await page.focus('#open-button');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('dialog#confirm[open]');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'confirm-id', 'the dialog takes the focus');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.$('dialog#confirm[open]') !== null, true, 'Enter without the id confirms nothing');
+  await page.keyboard.type(ID);
+  await page.keyboard.press('Enter');
+  await waitForPhase(page, 'open');
+  assert.deepEqual(await turnoutOnPage(page), { voted: 0, voters: VOTERS, ballots: 0 });
+  lap('sealed and opened');
 
-    // The credential authority's list, uploaded; its fingerprint on the page is the authority's.
-    const authority = join(dir, 'authority');
-    const made = urne(['credentials', 'generate', '--quiet', '--election', ID, '--roll', rollFile, '--out', authority]);
-    const printed = /fingerprint\s+([A-Za-z0-9_-]{43})/.exec(made)?.[1];
-    assert.ok(printed, `the authority's fingerprint:\n${made}`);
-    const creds = await uploadCredentialsThroughPages(page, join(authority, 'public-credentials.json'));
-    assert.equal(creds.fingerprint, printed, 'the page computes the authority’s fingerprint');
-    assert.match(creds.count, new RegExp(`^${VOTERS} credentials stored`));
-    await ready(page);
-    await noViolations(page, 'setup with the ceremony and credentials');
-    await shot(page, 'setup');
+  // Three voters vote; the page's turnout follows.
+  const rows = readFileSync(join(authority, 'private-credentials.csv'), 'utf8').trim().split('\n');
+  const head = rows.shift().split(',');
+  const credentialOf = new Map(rows.map((r) => r.split(',')).map((f) => [f[head.indexOf('voter_id')], f[head.indexOf('credential')]]));
+  const votes = [
+    [{ selected: [0] }, { selected: [1] }],
+    [{ selected: [1] }, { selected: [0, 1] }],
+    [{ blank: true }, { selected: [] }],
+  ];
+  // The first voter votes twice (the last ballot counts): four ballots, three voters.
+  await castBallot(0, credentialOf.get(voterId(0)), [{ selected: [2] }, { selected: [2] }]);
+  await page.waitForSelector('#turnout-ballots[data-ballots="1"]', { timeout: 30_000 });
+  assert.deepEqual(await turnoutOnPage(page), { voted: 1, voters: VOTERS, ballots: 1 }, 'the turnout moves');
+  for (let i = 0; i < CAST; i += 1) await castBallot(i, credentialOf.get(voterId(i)), votes[i]);
+  await page.waitForSelector(`#turnout-ballots[data-ballots="${CAST + 1}"]`, { timeout: 30_000 });
+  await page.waitForSelector(`#turnout-voted[data-voted="${CAST}"]`, { timeout: 30_000 });
+  assert.deepEqual(await turnoutOnPage(page), { voted: CAST, voters: VOTERS, ballots: CAST + 1 });
+  assert.equal(await page.getAttribute('#turnout-progress', 'value'), String(CAST));
+  // The mail: the credentials handed over and the login codes.
+  await page.waitForFunction((n) => /^(\d+) sent/.exec(document.getElementById('mail-counts')?.textContent ?? '')?.[1] >= n, VOTERS + CAST + 1);
+  await page.click('#voted-details summary');
+  assert.deepEqual(await page.$$eval('#voted-list li', (li) => li.map((x) => x.textContent)), [0, 1, 2].map(voterId));
+  await noViolations(page, 'open election with turnout (en)');
+  await shot(page, 'turnout');
+  await page.setViewportSize({ width: 640, height: 900 });
+  await noHorizontalScroll(page, 'open election at 640 px (200 % zoom)');
+  await page.setViewportSize({ width: 360, height: 740 });
+  await noHorizontalScroll(page, 'open election at 360 px (a phone)');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.click('#lang');
+  await page.waitForFunction(() => document.getElementById('close-button')?.textContent === 'Clore le vote');
+  await noViolations(page, 'open election with turnout (fr)');
+  await page.click('#lang');
+  lap(`${CAST} ballots cast and followed`);
 
-    // Sealed, then opened.
-    await takeStepThroughPages(page, ID, 'seal');
-    await waitForPhase(page, 'setup', true);
-    assert.match(await page.textContent('#fingerprint'), /^[A-Za-z0-9_-]{43}$/);
-    // The weaker mode: refused without the checkbox, then the server queues one letter per voter.
-    await page.click('#handover summary');
-    await page.setInputFiles('#handover-file', join(authority, 'private-credentials.csv'));
-    await page.click('#handover-send');
-    await page.waitForSelector('#handover-error:not(:empty)');
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'handover-error');
-    await page.setInputFiles('#handover-file', join(authority, 'private-credentials.csv'));
-    await page.check('#handover-agree');
-    await page.click('#handover-send');
-    await page.waitForSelector('#handover-result');
-    assert.equal(await page.textContent('#handover-result'), `${VOTERS} letters queued by the server.`);
-    await noViolations(page, 'sealed setup with the credentials handed over');
-    // Opened with the keyboard alone: the button, the id typed in the dialog, Enter.
-    await page.focus('#open-button');
-    await page.keyboard.press('Enter');
-    await page.waitForSelector('dialog#confirm[open]');
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'confirm-id', 'the dialog takes the focus');
-    await page.keyboard.press('Enter');
-    assert.equal(await page.$('dialog#confirm[open]') !== null, true, 'Enter without the id confirms nothing');
-    await page.keyboard.type(ID);
-    await page.keyboard.press('Enter');
-    await waitForPhase(page, 'open');
-    assert.deepEqual(await turnoutOnPage(page), { voted: 0, voters: VOTERS, ballots: 0 });
-    lap('sealed and opened');
+  // Closed and tallied; the trustee decrypts; published.
+  await takeStepThroughPages(page, ID, 'close');
+  await waitForPhase(page, 'closed');
+  await takeStepThroughPages(page, ID, 'tally');
+  await waitForPhase(page, 'tallied');
+  await page.waitForSelector('#decryption-label');
+  assert.deepEqual(await decryptionOnPage(page), { received: 0, needed: 1, result: false });
+  assert.equal(await page.isDisabled('#publish-button'), true, 'nothing to publish before the decryption');
+  await noViolations(page, 'tallied, waiting for the trustees');
+  urne(['trustee', 'decrypt', ...online, '--secret', join(trusteeDir, 'trustee-1.secret'), '--quiet'], trustee);
+  await page.waitForSelector('#result-ready', { timeout: 30_000 });
+  assert.deepEqual(await decryptionOnPage(page), { received: 1, needed: 1, result: true });
+  assert.equal(await page.textContent('#tally-count'), `${CAST} ballots counted of ${CAST + 1} cast.`);
+  assert.deepEqual(await turnoutOnPage(page), { voted: CAST, voters: VOTERS, ballots: CAST + 1 }, 'the ballots between open and close');
+  await noViolations(page, 'tallied and decrypted');
+  await shot(page, 'tally');
+  await takeStepThroughPages(page, ID, 'publish');
+  await waitForPhase(page, 'published');
+  await noViolations(page, 'published');
+  await shot(page, 'published');
+  lap('tallied, decrypted and published');
 
-    // Three voters vote; the page's turnout follows.
-    const rows = readFileSync(join(authority, 'private-credentials.csv'), 'utf8').trim().split('\n');
-    const head = rows.shift().split(',');
-    const credentialOf = new Map(rows.map((r) => r.split(',')).map((f) => [f[head.indexOf('voter_id')], f[head.indexOf('credential')]]));
-    const votes = [
-      [{ selected: [0] }, { selected: [1] }],
-      [{ selected: [1] }, { selected: [0, 1] }],
-      [{ blank: true }, { selected: [] }],
-    ];
-    // The first voter votes twice (the last ballot counts): four ballots, three voters.
-    await castBallot(0, credentialOf.get(voterId(0)), [{ selected: [2] }, { selected: [2] }]);
-    await page.waitForSelector('#turnout-ballots[data-ballots="1"]', { timeout: 30_000 });
-    assert.deepEqual(await turnoutOnPage(page), { voted: 1, voters: VOTERS, ballots: 1 }, 'the turnout moves');
-    for (let i = 0; i < CAST; i += 1) await castBallot(i, credentialOf.get(voterId(i)), votes[i]);
-    await page.waitForSelector(`#turnout-ballots[data-ballots="${CAST + 1}"]`, { timeout: 30_000 });
-    await page.waitForSelector(`#turnout-voted[data-voted="${CAST}"]`, { timeout: 30_000 });
-    assert.deepEqual(await turnoutOnPage(page), { voted: CAST, voters: VOTERS, ballots: CAST + 1 });
-    assert.equal(await page.getAttribute('#turnout-progress', 'value'), String(CAST));
-    // The mail: the credentials handed over and the login codes.
-    await page.waitForFunction((n) => /^(\d+) sent/.exec(document.getElementById('mail-counts')?.textContent ?? '')?.[1] >= n, VOTERS + CAST + 1);
-    await page.click('#voted-details summary');
-    assert.deepEqual(await page.$$eval('#voted-list li', (li) => li.map((x) => x.textContent)), [0, 1, 2].map(voterId));
-    await noViolations(page, 'open election with turnout (en)');
-    await shot(page, 'turnout');
-    await page.setViewportSize({ width: 640, height: 900 });
-    await noHorizontalScroll(page, 'open election at 640 px (200 % zoom)');
-    await page.setViewportSize({ width: 360, height: 740 });
-    await noHorizontalScroll(page, 'open election at 360 px (a phone)');
-    await page.setViewportSize({ width: 1280, height: 900 });
-    await page.click('#lang');
-    await page.waitForFunction(() => document.getElementById('close-button')?.textContent === 'Clore le vote');
-    await noViolations(page, 'open election with turnout (fr)');
-    await page.click('#lang');
-    lap(`${CAST} ballots cast and followed`);
+  // The public page shows the counts of the three ballots.
+  await page.click('#public-link');
+  await page.waitForURL(`${base}/elections/${ID}`);
+  await ready(page);
+  assert.equal(await page.getAttribute('#phase', 'data-phase'), 'published');
+  const counts = await page.$$eval('#q0-table tbody tr', (trs) => trs.map((r) => r.children[1].textContent));
+  assert.deepEqual(counts, ['1', '1', '0', '1'], 'question 1: Ada, Grace, Alan, blank');
+  const counts2 = await page.$$eval('#q1-table tbody tr', (trs) => trs.map((r) => r.children[1].textContent));
+  assert.deepEqual(counts2, ['1', '2', '0'], 'question 2: Library, Garden, Choir');
 
-    // Closed and tallied; the trustee decrypts; published.
-    await takeStepThroughPages(page, ID, 'close');
-    await waitForPhase(page, 'closed');
-    await takeStepThroughPages(page, ID, 'tally');
-    await waitForPhase(page, 'tallied');
-    await page.waitForSelector('#decryption-label');
-    assert.deepEqual(await decryptionOnPage(page), { received: 0, needed: 1, result: false });
-    assert.equal(await page.isDisabled('#publish-button'), true, 'nothing to publish before the decryption');
-    await noViolations(page, 'tallied, waiting for the trustees');
-    urne(['trustee', 'decrypt', ...online, '--secret', join(trusteeDir, 'trustee-1.secret'), '--quiet'], trustee);
-    await page.waitForSelector('#result-ready', { timeout: 30_000 });
-    assert.deepEqual(await decryptionOnPage(page), { received: 1, needed: 1, result: true });
-    assert.equal(await page.textContent('#tally-count'), `${CAST} ballots counted of ${CAST + 1} cast.`);
-    assert.deepEqual(await turnoutOnPage(page), { voted: CAST, voters: VOTERS, ballots: CAST + 1 }, 'the ballots between open and close');
-    await noViolations(page, 'tallied and decrypted');
-    await shot(page, 'tally');
-    await takeStepThroughPages(page, ID, 'publish');
-    await waitForPhase(page, 'published');
-    await noViolations(page, 'published');
-    await shot(page, 'published');
-    lap('tallied, decrypted and published');
-
-    // The public page shows the counts of the three ballots.
-    await page.click('#public-link');
-    await page.waitForURL(`${base}/elections/${ID}`);
-    await ready(page);
-    assert.equal(await page.getAttribute('#phase', 'data-phase'), 'published');
-    const counts = await page.$$eval('#q0-table tbody tr', (trs) => trs.map((r) => r.children[1].textContent));
-    assert.deepEqual(counts, ['1', '1', '0', '1'], 'question 1: Ada, Grace, Alan, blank');
-    const counts2 = await page.$$eval('#q1-table tbody tr', (trs) => trs.map((r) => r.children[1].textContent));
-    assert.deepEqual(counts2, ['1', '2', '0'], 'question 2: Library, Garden, Choir');
-
-    // The list shows the election as published; logging out shows the login form again.
-    await page.goto(`${base}/admin`);
-    await page.waitForSelector(`#elections tr[data-id="${ID}"] td[data-phase="published"]`);
-    await ready(page);
-    await noViolations(page, 'list of elections');
-    await page.click('#logout');
-    await page.waitForSelector('#login-form');
-    const status = await page.evaluate(async () => (await fetch('/api/v1/admin/elections')).status);
-    assert.equal(status, 401, 'the session is over');
-    assert.deepEqual(errors, [], 'no error in the pages');
-    await context.close();
-    lap('public page checked, logged out');
-  });
-}
+  // The list shows the election as published; logging out shows the login form again.
+  await page.goto(`${base}/admin`);
+  await page.waitForSelector(`#elections tr[data-id="${ID}"] td[data-phase="published"]`);
+  await ready(page);
+  await noViolations(page, 'list of elections');
+  await page.click('#logout');
+  await page.waitForSelector('#login-form');
+  const status = await page.evaluate(async () => (await fetch('/api/v1/admin/elections')).status);
+  assert.equal(status, 401, 'the session is over');
+  assert.deepEqual(errors, [], 'no error in the pages');
+  await context.close();
+  lap('public page checked, logged out');
+});

@@ -23,36 +23,21 @@
 // With URNE_SCREENSHOTS=DIR it writes the ceremony's and the decryption's screenshots there.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
 import { createBallot, deriveCredentialKey, loadElection } from '../src/urne/index.js';
+import { noViolations } from './axe.js';
+import { BIN, addAdmin, adminToken, launchBrowser, serve, stop, urne, urneEnv } from './support.js';
+import { TrusteeBrowser } from './trustee-pages.js';
 
-const BIN = process.env.URNE_BIN;
-const CHROMIUM = process.env.URNE_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.URNE_SCREENSHOTS;
 const ID = 'e2e-trustees-2026';
 const NAMES = ['Alice Martin', 'Bruno Durand', 'Chloé Petit'];
 const PASSPHRASES = ['first trustee passphrase', 'second trustee passphrase', 'third trustee passphrase'];
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const QUESTION = { text: 'Which day suits the meeting?', answers: ['Monday', 'Wednesday', 'Friday'], min: 1, max: 1, blank: true, counting: 'plurality' };
 const VOTES = [[{ selected: [0] }], [{ selected: [2] }], [{ selected: [2] }], [{ blank: true }]];
 
@@ -61,32 +46,6 @@ let server;
 let base;
 let token;
 let browser;
-
-/** The environment for `urne`, with nothing of the caller's URNE_* settings choosing for it. */
-function env(extra = {}) {
-  const out = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('URNE_')) out[k] = v;
-  return { ...out, ...extra };
-}
-
-/** Runs `urne ARGS`, which must succeed; its stdout and stderr. */
-function urne(args, extra = {}) {
-  const o = spawnSync(BIN, args, { encoding: 'utf8', env: env(extra) });
-  assert.equal(o.status, 0, `urne ${args.join(' ')}:\n${o.stdout}\n${o.stderr}`);
-  return `${o.stdout}${o.stderr}`;
-}
-
-/** A free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The organizer's call to the admin API, which must succeed; its JSON answer. */
 async function admin(method, path, body, type = 'application/json') {
@@ -105,140 +64,20 @@ async function view() {
 }
 
 before(async () => {
-  assert.ok(BIN, 'URNE_BIN names the urne binary');
   dir = mkdtempSync(join(tmpdir(), 'urne-trustee-'));
   const data = join(dir, 'server');
   const password = "organizer's password";
-  const add = spawnSync(BIN, ['admin', 'add', 'root', '--data-dir', data], { encoding: 'utf8', env: env({ URNE_ADMIN_PASSWORD: password }) });
-  assert.equal(add.status, 0, add.stderr);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', data], { stdio: 'ignore', env: env() });
-  for (let i = 0; ; i += 1) {
-    assert.ok(i < 600 && server.exitCode === null, 'urne serve did not start');
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const login = await fetch(`${base}/api/v1/admin/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'root', password }),
-  });
-  assert.ok(login.ok, `login: ${login.status}`);
-  const cookie = login.headers.get('set-cookie').split(';')[0];
-  const made = await fetch(`${base}/api/v1/admin/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', cookie },
-    body: JSON.stringify({ label: 'e2e' }),
-  });
-  ({ token } = await made.json());
-  assert.ok(token, 'an API token');
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  addAdmin(data, 'root', password);
+  ({ child: server, base } = await serve(data));
+  token = await adminToken(base, 'root', password);
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.on('exit', r));
-    server.kill('SIGINT');
-    await exited;
-  }
+  await stop(server);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Runs axe-core on `page` and asserts no WCAG 2.1 A or AA violation. */
-async function noViolations(page, what) {
-  const loaded = await page.evaluate(() => typeof globalThis.axe?.run === 'function');
-  if (!loaded) await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate((tags) => globalThis.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
-  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
-  assert.deepEqual(found, [], `axe-core on ${what}:\n${found.join('\n')}`);
-  assert.ok(result.passes.length > 10, `axe-core ran its checks on ${what}`);
-  console.log(`# axe-core: ${what}: 0 violations, ${result.passes.length} rules passed`);
-}
-
-/** Asserts that the page does not scroll sideways at its width. */
-async function noSideways(page, what) {
-  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth }));
-  assert.ok(scroll <= width, `${what} scrolls sideways: ${scroll} > ${width} px`);
-}
-
-/** One trustee: its browser context, page, invitation and files. */
-class Trustee {
-  constructor(i, invitation, viewport) {
-    this.i = i;
-    this.index = i + 1;
-    this.invitation = invitation;
-    this.viewport = viewport;
-    this.errors = [];
-    this.expected = []; // the errors the test provokes, which the browser logs
-    this.files = {};
-    this.axe = false;
-  }
-
-  get link() {
-    // Trustee 2 seals its files with the default argon2id, the others with the test mode's.
-    const query = this.index === 2 ? '' : '?kdf=test';
-    return `${base}/elections/${ID}/trustee${query}#index=${this.index}&invitation=${encodeURIComponent(this.invitation)}`;
-  }
-
-  async open(fresh = false) {
-    if (fresh || !this.context) {
-      await this.context?.close();
-      this.context = await browser.newContext({ locale: 'en-GB', viewport: this.viewport, acceptDownloads: true });
-    }
-    this.page = await this.context.newPage();
-    this.page.on('console', (m) => {
-      const text = `${m.text()} (${m.location().url})`;
-      if (m.type() === 'error' && !m.location().url?.endsWith('/favicon.ico') && !this.expected.some((r) => r.test(text))) this.errors.push(text);
-    });
-    this.page.on('pageerror', (e) => this.errors.push(String(e)));
-    await this.page.goto(this.link);
-    assert.equal(new URL(this.page.url()).hash, '', 'the invitation leaves the address bar');
-  }
-
-  /** Waits for the page's step `key` (one of `keys`); returns the one reached. */
-  async step(...keys) {
-    await this.page.waitForFunction((ks) => ks.includes(document.body.dataset.step) && document.body.dataset.busy !== 'true', keys, { timeout: 120_000 });
-    const key = await this.page.evaluate(() => document.body.dataset.step);
-    if (this.axe) {
-      await noViolations(this.page, `trustee ${this.index}'s step ${key}`);
-      if (this.viewport.width <= 360) await noSideways(this.page, `trustee ${this.index}'s step ${key} at 360 px`);
-    }
-    return key;
-  }
-
-  /** Saves the page's download link's file as `slot`, checking the CLI's name (trustee 1 follows the link with the keyboard). */
-  async download(slot, name) {
-    const follow = this.index === 1 ? this.page.focus('#download').then(() => this.page.keyboard.press('Enter')) : this.page.click('#download');
-    const [d] = await Promise.all([this.page.waitForEvent('download'), follow]);
-    assert.equal(d.suggestedFilename(), name);
-    const path = join(dir, `t${this.index}-${name}`);
-    await d.saveAs(path);
-    const sealed = JSON.parse(readFileSync(path, 'utf8'));
-    assert.equal(sealed.format, 'urne/secret/v1', `${name} is a urne secret file`);
-    assert.equal(sealed.kdf.memory_kib, this.index === 2 ? 65536 : 1024, `${name}'s argon2id memory`);
-    this.files[slot] = path;
-  }
-
-  /** Gives the page the sealed file of `slot` and its passphrase. */
-  async unlock(slot, passphrase = PASSPHRASES[this.i], file = this.files[slot]) {
-    await this.page.setInputFiles(`#${slot}-file`, file);
-    await this.page.fill(`#${slot}-pass`, passphrase);
-  }
-
-  async shot(name) {
-    if (!SHOTS) return;
-    mkdirSync(SHOTS, { recursive: true });
-    // Without the focus ring the step's heading gets when it appears.
-    await this.page.evaluate(() => document.activeElement?.blur());
-    await this.page.screenshot({ path: join(SHOTS, name), fullPage: true });
-  }
-}
 
 test('three trustees hold the ceremony and two decrypt through the page; the result is right and the record verifies', async () => {
   const t0 = Date.now();
@@ -282,11 +121,22 @@ test('three trustees hold the ceremony and two decrypt through the page; the res
   assert.equal(invitations.length, 3);
 
   const desktop = { width: 1280, height: 900 };
-  const trustees = [
-    new Trustee(0, invitations[0], desktop),
-    new Trustee(1, invitations[1], desktop),
-    new Trustee(2, invitations[2], { width: 360, height: 740 }),
-  ];
+  // Trustee 2 seals its files with the default argon2id, the others with the test mode's.
+  const trustee = (i, viewport) =>
+    new TrusteeBrowser({
+      browser,
+      base,
+      id: ID,
+      dir,
+      i,
+      index: i + 1,
+      invitation: invitations[i],
+      name: NAMES[i],
+      passphrase: PASSPHRASES[i],
+      viewport,
+      testKdf: i !== 1,
+    });
+  const trustees = [trustee(0, desktop), trustee(1, desktop), trustee(2, { width: 360, height: 740 })];
   const [t1, t2, t3] = trustees;
   t1.axe = true;
   t3.axe = true;
@@ -372,7 +222,7 @@ test('three trustees hold the ceremony and two decrypt through the page; the res
   // 3. Every trustee checks its shares: none is refused.
   await round(async (t) => {
     await t.step('check');
-    if (t === t1) await t.shot('trustee-ceremony.png');
+    if (t === t1) await t.shot(SHOTS, 'trustee-ceremony.png');
     await t.page.click('#act');
     await t.step('wait-complaints', 'answer');
   });
@@ -411,7 +261,7 @@ test('three trustees hold the ceremony and two decrypt through the page; the res
       await t.step('final');
       await t.page.click('#act');
       await t.step('final-done');
-      if (t === t1) await t.shot('trustee-share.png');
+      if (t === t1) await t.shot(SHOTS, 'trustee-share.png');
       await t.download('share', `trustee-${t.index}.share.secret`);
       return { election: await t.page.textContent('#election-key'), verification: await t.page.textContent('#verification-key') };
     }),
@@ -465,7 +315,7 @@ test('three trustees hold the ceremony and two decrypt through the page; the res
     await t.step('decrypt');
     assert.match(await t.page.textContent('#tally-summary'), /4 ballot/);
     if (t === t1) {
-      await t.shot('trustee-decryption.png');
+      await t.shot(SHOTS, 'trustee-decryption.png');
       await t.unlock('share', PASSPHRASES[t.i], t.files.polynomial);
       await t.page.click('#act');
       await t.page.waitForFunction(() => document.getElementById('share-file-error')?.textContent !== '', null, { timeout: 60_000 });
@@ -474,7 +324,7 @@ test('three trustees hold the ceremony and two decrypt through the page; the res
     await t.page.click('#act');
     await t.step('decrypted');
     assert.equal(await t.page.getAttribute('#decrypted', 'data-result'), String(t === t3));
-    if (t === t1) await t.shot('trustee-decrypted.png');
+    if (t === t1) await t.shot(SHOTS, 'trustee-decrypted.png');
   }
   // Trustee 1's page, still open, follows the board: the result is there now. Coming back, it
   // finds its decryption on the board and does not ask for the share again.
@@ -501,7 +351,7 @@ test('three trustees hold the ceremony and two decrypt through the page; the res
   assert.equal(record.status, 200);
   const file = join(dir, `${ID}.record.jsonl`);
   writeFileSync(file, Buffer.from(await record.arrayBuffer()));
-  const verified = spawnSync(BIN, ['verify', '--quiet', file], { encoding: 'utf8', env: env() });
+  const verified = spawnSync(BIN, ['verify', '--quiet', file], { encoding: 'utf8', env: urneEnv() });
   assert.equal(verified.status, 0, `urne verify:\n${verified.stdout}\n${verified.stderr}`);
   assert.match(`${verified.stdout}${verified.stderr}`, /VALID/);
   for (const t of trustees) assert.deepEqual(t.errors, [], `no error in trustee ${t.index}'s pages`);
