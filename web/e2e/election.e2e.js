@@ -1,13 +1,16 @@
-// A whole election end to end in headless Chromium (issue #7), against a real `urne serve`:
-// the organizer drafts an election through the admin API (two questions like the demo's),
-// imports a roll of 20 voters and freezes the setup; one trustee registers with
-// `urne trustee new-identity --server`; the credential authority runs `urne credentials
-// generate`, the organizer uploads the public list and seals, the authority mails the
-// credentials into its Maildir outbox (`urne credentials mail --outbox-maildir`), and the
-// organizer opens the vote. Then 20 voters, each in a fresh browser context, open the link in
-// their letter, log in with the code the server mailed them and vote through the booth: one
-// audits a first encryption before casting a new one, another votes twice (the second ballot
-// counts). The organizer closes and tallies, the trustee decrypts through the server, the
+// A whole election end to end in headless Chromium (issue #7), against a real `urne serve`,
+// every role through its pages: the organizer logs in to the administration pages, creates the
+// election through the draft form (two questions, three trustees of whom any two decrypt),
+// uploads a roll of 20 voters and freezes the setup; the three trustees, each in its own
+// browser opened from the invitation link the admin page showed, hold the key-generation
+// ceremony through the trustee page (their sealed files downloaded and given back); the
+// credential authority runs `urne credentials generate`, the organizer uploads the public list
+// and seals through the page, the authority mails the credentials into its Maildir outbox
+// (`urne credentials mail --outbox-maildir`), and the organizer opens the vote. Then 20 voters,
+// each in a fresh browser context, open the link in their letter, log in with the code the
+// server mailed them and vote through the booth: one audits a first encryption before casting
+// a new one, another votes twice (the second ballot counts). The organizer follows the turnout,
+// closes and tallies through the page, two trustees decrypt through the trustee page, the
 // organizer publishes; the result (API and /elections/{id}) must be the counts of each voter's
 // last choices, and `urne verify` must accept the exported record. Along the way axe-core
 // (e2e/axe.js, under the pages' own Content-Security-Policy) checks every step of the booth for
@@ -20,20 +23,39 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { noHorizontalScroll, noViolations } from './axe.js';
 import { address, readMaildir } from './mail.js';
-import { BIN, addAdmin, adminToken, launchBrowser, serve, stop, urne, urneEnv } from './support.js';
+import {
+  ceremonyOnPage,
+  createElectionThroughPages,
+  decryptionOnPage,
+  freezeSetupThroughPages,
+  loginThroughPages,
+  takeStepThroughPages,
+  turnoutOnPage,
+  uploadCredentialsThroughPages,
+  uploadRollThroughPages,
+  waitForPhase,
+} from './admin-pages.js';
+import { BIN, addAdmin, launchBrowser, serve, stop, urne, urneEnv } from './support.js';
+import { TrusteeBrowser, holdCeremonyThroughPages } from './trustee-pages.js';
 
 const ID = 'e2e-election-2026';
 const VOTERS = 20;
 const CONCURRENCY = 4;
 const AUDITOR = 0; // audits a first encryption, then casts
 const REVOTER = 1; // votes twice; the second ballot counts
+const PASSWORD = "organizer's password";
+const TRUSTEES = [
+  { name: 'Alice Martin', passphrase: 'passphrase of the first trustee' },
+  { name: 'Bruno Durand', passphrase: 'passphrase of the second trustee' },
+  { name: 'Chloé Petit', passphrase: 'passphrase of the third trustee' },
+];
 const QUESTIONS = [
   {
     text: 'Who should chair the association next year?',
@@ -56,20 +78,7 @@ const QUESTIONS = [
 let dir;
 let server;
 let base;
-let token;
 let browser;
-
-/** The organizer's call to the admin API, which must succeed; its JSON answer. */
-async function admin(method, path, body, type = 'application/json') {
-  const r = await fetch(`${base}/api/v1/admin${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': type },
-    body: typeof body === 'string' ? body : JSON.stringify(body ?? {}),
-  });
-  const text = await r.text();
-  assert.ok(r.status < 300, `${method} ${path}: HTTP ${r.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 async function view() {
   return (await fetch(`${base}/api/v1/elections/${ID}`)).json();
@@ -91,10 +100,8 @@ const email = (i) => `${voterId(i)}@example.org`;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'urne-election-'));
   const data = join(dir, 'server');
-  const password = "organizer's password";
-  addAdmin(data, 'root', password);
+  addAdmin(data, 'root', PASSWORD);
   ({ child: server, base } = await serve(data));
-  token = await adminToken(base, 'root', password);
   browser = await launchBrowser();
 });
 
@@ -245,48 +252,73 @@ async function vote(i, choices, audit = false) {
   }
 }
 
-test('20 voters vote through the booth, the trustee decrypts, the results page shows the counts and the record verifies', async () => {
+test('an organizer and three trustees through the pages, 20 voters through the booth: the results page shows the counts and the record verifies', async () => {
   const t0 = Date.now();
   const lap = (what) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-  // The organizer: the draft, the roll, the setup frozen.
+  // The organizer, through the administration pages: the draft (three trustees, any two of
+  // whom decrypt), the roll, the setup frozen; each trustee's invitation link is shown once.
+  const organizer = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+  const admin = await organizer.newPage();
+  const adminErrors = [];
+  admin.on('pageerror', (e) => adminErrors.push(String(e)));
+  await loginThroughPages(admin, base, 'root', PASSWORD);
   const now = Math.floor(Date.now() / 1000);
   const iso = (s) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  await admin('POST', '/elections', {
+  await createElectionThroughPages(admin, base, {
     id: ID,
-    draft: {
-      title: 'Annual general meeting (e2e)',
-      description: 'Twenty voters through the booth, end to end.',
-      questions: QUESTIONS,
-      opens_at: iso(now - 60),
-      closes_at: iso(now + 86400),
-      trustees: ['Trustee 1'],
-      threshold: 1,
-      voter_auth: 'email_code',
-      language: 'en',
-      auto_open: false,
-    },
+    title: 'Annual general meeting (e2e)',
+    description: 'Twenty voters through the booth, end to end.',
+    questions: QUESTIONS,
+    opens_at: iso(now - 60),
+    closes_at: iso(now + 86400),
+    trustees: TRUSTEES.map((t) => t.name),
+    threshold: 2,
+    voter_auth: 'email_code',
+    language: 'en',
   });
   const roll = `id,email,name\n${Array.from({ length: VOTERS }, (_, i) => `${voterId(i)},${email(i)},Voter ${i + 1}\n`).join('')}`;
   const rollFile = join(dir, 'roll.csv');
   writeFileSync(rollFile, roll);
-  const imported = await admin('PUT', `/elections/${ID}/roll?format=csv`, roll, 'text/csv');
-  assert.equal(imported.voters, VOTERS, JSON.stringify(imported));
-  const { invitations } = await admin('POST', `/elections/${ID}/setup`, {});
-  assert.equal(invitations.length, 1);
+  const imported = await uploadRollThroughPages(admin, { name: 'roll.csv', text: roll });
+  assert.deepEqual([imported.valid, imported.imported, imported.errors], [true, true, []], JSON.stringify(imported));
+  const links = await freezeSetupThroughPages(admin, ID);
+  assert.equal(links.length, TRUSTEES.length, 'one invitation link per trustee');
+  lap('drafted, roll imported and setup frozen through the admin pages');
 
-  // The trustee registers its key through the server.
-  const trusteeDir = join(dir, 'trustee');
-  mkdirSync(trusteeDir);
-  const trustee = { URNE_PASSPHRASE: 'passphrase of trustee 1', URNE_INVITATION: invitations[0] };
-  const base1 = ['--election', ID, '--index', '1', '--server', base];
-  urne(['trustee', 'new-identity', ...base1, '--name', 'Trustee 1', '--out', trusteeDir, '--kdf-memory-kib', '1024'], trustee);
+  // The three trustees, each in its own browser, hold the key-generation ceremony through the
+  // trustee page opened from its invitation link.
+  const trustees = links.map((link, i) => {
+    const fragment = new URLSearchParams(new URL(link).hash.slice(1));
+    assert.equal(fragment.get('index'), String(i + 1));
+    return new TrusteeBrowser({
+      browser,
+      base,
+      id: ID,
+      dir,
+      index: i + 1,
+      invitation: fragment.get('invitation'),
+      name: TRUSTEES[i].name,
+      passphrase: TRUSTEES[i].passphrase,
+    });
+  });
+  const keys = await holdCeremonyThroughPages(trustees);
+  await admin.waitForFunction(() => document.querySelectorAll('#ceremony-table td[data-done="false"]').length === 0, null, { timeout: 30_000 });
+  assert.deepEqual(
+    await ceremonyOnPage(admin),
+    TRUSTEES.map(() => ({ registered: true, dealt: true, complained: true, answered: true })),
+    'the admin page follows the ceremony',
+  );
+  lap('key ceremony held by three trustees through the trustee page');
 
-  // The credential authority; the organizer uploads the public list and seals; then the mail.
+  // The credential authority's list, uploaded and sealed through the page; then the authority
+  // mails the credentials and the organizer opens the vote.
   const authority = join(dir, 'authority');
   urne(['credentials', 'generate', '--quiet', '--election', ID, '--roll', rollFile, '--out', authority]);
-  await admin('PUT', `/elections/${ID}/credentials`, readFileSync(join(authority, 'public-credentials.json'), 'utf8'));
-  await admin('POST', `/elections/${ID}/seal`, {});
+  await uploadCredentialsThroughPages(admin, join(authority, 'public-credentials.json'));
+  await takeStepThroughPages(admin, ID, 'seal');
+  await waitForPhase(admin, 'setup', true);
+  assert.equal((await view()).manifest.public_key, keys[0].election, 'the sealed manifest has the ceremony’s key');
   urne([
     'credentials',
     'mail',
@@ -302,9 +334,10 @@ test('20 voters vote through the booth, the trustee decrypts, the results page s
     '1000000',
     '--quiet',
   ]);
-  await admin('POST', `/elections/${ID}/open`, {});
+  await takeStepThroughPages(admin, ID, 'open');
+  await waitForPhase(admin, 'open');
   assert.equal((await view()).phase, 'open');
-  lap('election set up and open');
+  lap('sealed and opened through the admin pages');
 
   // The voters, CONCURRENCY at a time; the revoter votes again once everyone has voted.
   const chosen = Array.from({ length: VOTERS }, randomVote);
@@ -332,13 +365,28 @@ test('20 voters vote through the booth, the trustee decrypts, the results page s
   }
   assert.equal((await fetch(`${base}/api/v1/elections/${ID}/ballots/${trackers[AUDITOR].audited}`)).status, 404);
 
-  // The organizer closes and tallies, the trustee decrypts through the server, the result is
-  // published.
-  await admin('POST', `/elections/${ID}/close`, {});
-  await admin('POST', `/elections/${ID}/tally`, {});
-  urne(['trustee', 'decrypt', ...base1, '--secret', join(trusteeDir, 'trustee-1.secret'), '--quiet'], trustee);
-  await admin('POST', `/elections/${ID}/publish`, {});
-  lap('tallied, decrypted and published');
+  // The organizer closes and tallies through the page; trustees 1 and 3 decrypt through the
+  // trustee page (any two suffice); the page shows the result ready and the organizer publishes.
+  // The admin page's live turnout (it asks the server every few seconds): every voter, and
+  // one ballot more for the revote.
+  await admin.waitForFunction((n) => Number(document.getElementById('turnout-ballots')?.dataset.ballots) === n, VOTERS + 1, { timeout: 30_000 });
+  assert.deepEqual(await turnoutOnPage(admin), { voted: VOTERS, voters: VOTERS, ballots: VOTERS + 1 }, 'the turnout on the admin page');
+  await takeStepThroughPages(admin, ID, 'close');
+  await waitForPhase(admin, 'closed');
+  await takeStepThroughPages(admin, ID, 'tally');
+  await waitForPhase(admin, 'tallied');
+  for (const t of [trustees[0], trustees[2]]) await t.decrypt();
+  await admin.waitForSelector('#result-ready', { timeout: 30_000 });
+  assert.deepEqual(await decryptionOnPage(admin), { received: 2, needed: 2, result: true });
+  await takeStepThroughPages(admin, ID, 'publish');
+  await waitForPhase(admin, 'published');
+  for (const t of trustees) {
+    assert.deepEqual(t.errors, [], `no error in trustee ${t.index}'s pages`);
+    await t.context.close();
+  }
+  assert.deepEqual(adminErrors, [], 'no error in the admin pages');
+  await organizer.close();
+  lap('closed, tallied, decrypted by two trustees and published through the pages');
 
   // The expected result: each voter's last choices, counted.
   const expected = QUESTIONS.map((q) => ({ counts: q.answers.map(() => 0), ...(q.blank ? { blank: 0 } : {}) }));
