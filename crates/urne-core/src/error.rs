@@ -116,11 +116,24 @@ pub enum Check {
     V17,
     /// V-18: the bulletin board log is consistent and contains every published item.
     V18,
+    /// V-19: each shuffle of the mix phase is complete and its proof valid on its input (the mix
+    /// input for the first, the previous shuffle's output for the others).
+    V19,
+    /// V-20: each shuffle is signed by its trustee; at least `threshold` distinct trustees
+    /// shuffled.
+    V20,
+    /// V-21: each decryption factor of the mixed ballots is proved, from a set of trustees that
+    /// can decrypt.
+    V21,
+    /// V-22: each published decrypted ballot is the combination of the factors.
+    V22,
+    /// V-23: each mixed question's result is the count of the decrypted ballots.
+    V23,
 }
 
 impl Check {
     /// Every check, in the spec's order.
-    pub const ALL: [Check; 18] = [
+    pub const ALL: [Check; 23] = [
         Check::V1,
         Check::V2,
         Check::V3,
@@ -139,6 +152,11 @@ impl Check {
         Check::V16,
         Check::V17,
         Check::V18,
+        Check::V19,
+        Check::V20,
+        Check::V21,
+        Check::V22,
+        Check::V23,
     ];
 
     /// What the check verifies, in a few words (docs/spec.md §10 says it in full).
@@ -162,6 +180,11 @@ impl Check {
             Check::V16 => "enough distinct trustees' factors",
             Check::V17 => "result is the decryption of the tally",
             Check::V18 => "log order, sequence and Merkle tree head",
+            Check::V19 => "shuffles of the mixed ballots and their proofs",
+            Check::V20 => "shuffles signed by enough distinct trustees",
+            Check::V21 => "decryption factors of the mixed ballots",
+            Check::V22 => "decrypted mixed ballots",
+            Check::V23 => "mixed questions' results recounted",
         }
     }
 
@@ -186,6 +209,11 @@ impl Check {
             Check::V16 => "V-16",
             Check::V17 => "V-17",
             Check::V18 => "V-18",
+            Check::V19 => "V-19",
+            Check::V20 => "V-20",
+            Check::V21 => "V-21",
+            Check::V22 => "V-22",
+            Check::V23 => "V-23",
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod fuzzing;
 pub mod group;
 pub mod hash;
 pub mod manifest;
+pub mod mix;
 pub mod msm;
 pub mod proofs;
 pub mod tally;

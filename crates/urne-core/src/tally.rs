@@ -294,7 +294,7 @@ pub fn vartime_verify_partial<R: CryptoRng + ?Sized>(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionResult {
-    /// Weighted selections of each answer.
+    /// Weighted selections of each answer (empty for a mixed question).
     pub counts: Vec<u64>,
     /// Weighted blank votes, when the question allows them.
     #[serde(
@@ -303,6 +303,112 @@ pub struct QuestionResult {
         deserialize_with = "crate::group::some"
     )]
     pub blank: Option<u64>,
+    /// For a mixed question (ranked or graded), the count of its decrypted ballots after the mix
+    /// phase (spec §8.8); absent for plurality questions, and when no ballot was counted.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::group::some"
+    )]
+    pub mixed: Option<MixedResult>,
+}
+
+/// The count of one mixed question (spec §8.8.5): its decrypted ballots, those set aside as
+/// invalid, and the method's result over the others.
+///
+/// In JSON it is one object: `ballots`, `invalid`, then `method` (`"schulze"`, `"stv"` or
+/// `"majority_judgment"`) and the members of the method's result, whose own `ballots` member is
+/// not repeated: it is always `ballots − invalid`, the ballots the method counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixedResult {
+    /// Decrypted ballots of the question (every ballot of the mix, invalid ones included).
+    pub ballots: u64,
+    /// Rankings set aside because they are not a valid ranking for the question
+    /// ([`crate::ballot::check_ranking`]); always 0 for grades.
+    pub invalid: u64,
+    /// The method's result over the `ballots − invalid` valid ballots.
+    pub count: MixedCount,
+}
+
+/// The method-specific part of a [`MixedResult`], tagged by `method` in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum MixedCount {
+    /// Condorcet–Schulze (docs/counting.md §2).
+    Schulze(crate::count::schulze::SchulzeResult),
+    /// Single transferable vote (docs/counting.md §3).
+    Stv(crate::count::stv::StvResult),
+    /// Majority judgment (docs/counting.md §4).
+    MajorityJudgment(crate::count::mj::MjResult),
+}
+
+impl MixedCount {
+    /// The ballots the method counted (its result's own `ballots`).
+    pub fn ballots(&self) -> u64 {
+        match self {
+            MixedCount::Schulze(r) => r.ballots,
+            MixedCount::Stv(r) => r.ballots,
+            MixedCount::MajorityJudgment(r) => r.ballots,
+        }
+    }
+
+    fn set_ballots(&mut self, n: u64) {
+        match self {
+            MixedCount::Schulze(r) => r.ballots = n,
+            MixedCount::Stv(r) => r.ballots = n,
+            MixedCount::MajorityJudgment(r) => r.ballots = n,
+        }
+    }
+}
+
+impl Serialize for MixedResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeMap};
+        let inner = serde_json::to_value(&self.count).map_err(S::Error::custom)?;
+        let serde_json::Value::Object(members) = inner else {
+            return Err(S::Error::custom("a method's result is a JSON object"));
+        };
+        let mut map = s.serialize_map(Some(members.len() + 1))?;
+        map.serialize_entry("ballots", &self.ballots)?;
+        map.serialize_entry("invalid", &self.invalid)?;
+        if let Some(m) = members.get("method") {
+            map.serialize_entry("method", m)?;
+        }
+        for (k, v) in &members {
+            if k != "ballots" && k != "method" {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for MixedResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut members = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let mut take = |key: &'static str| -> Result<u64, D::Error> {
+            let v = members
+                .remove(key)
+                .ok_or_else(|| D::Error::missing_field(key))?;
+            v.as_u64()
+                .ok_or_else(|| D::Error::custom(format!("`{key}` is not an unsigned integer")))
+        };
+        let ballots = take("ballots")?;
+        let invalid = take("invalid")?;
+        let counted = ballots
+            .checked_sub(invalid)
+            .ok_or_else(|| D::Error::custom("`invalid` is larger than `ballots`"))?;
+        members.insert("ballots".into(), counted.into());
+        let mut count: MixedCount =
+            serde_json::from_value(serde_json::Value::Object(members)).map_err(D::Error::custom)?;
+        count.set_ballots(counted);
+        Ok(MixedResult {
+            ballots,
+            invalid,
+            count,
+        })
+    }
 }
 
 /// The result of an election.
@@ -448,6 +554,7 @@ pub fn decrypt_result(
         .map(|q| QuestionResult {
             counts: it.by_ref().take(q.choices.len()).collect(),
             blank: q.blank.map(|_| it.next().unwrap_or_default()),
+            mixed: None,
         })
         .collect();
     Ok(ElectionResult { questions })

@@ -34,10 +34,12 @@ fn weighted_election_with_revotes_decrypts_to_the_plaintext_count() {
             QuestionResult {
                 counts: vec![0; 3],
                 blank: None,
+                mixed: None,
             },
             QuestionResult {
                 counts: vec![0; 3],
                 blank: Some(0),
+                mixed: None,
             },
         ],
     };

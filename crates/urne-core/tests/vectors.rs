@@ -1298,6 +1298,7 @@ fn tally_vectors() {
             .map(|q| urne_core::tally::QuestionResult {
                 counts: vec![0; q.answers.len()],
                 blank: q.blank.then_some(0),
+                mixed: None,
             })
             .collect(),
     };

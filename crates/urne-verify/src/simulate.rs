@@ -131,6 +131,7 @@ pub fn empty_result(questions: &[Question]) -> ElectionResult {
                     false => vec![0; q.answers.len()],
                 },
                 blank: q.blank.then_some(0),
+                mixed: None,
             })
             .collect(),
     }
