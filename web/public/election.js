@@ -6,8 +6,11 @@
 // Everything comes from the API: GET /api/v1/elections/{id} (manifest, phase, fingerprint,
 // result) and, for the turnout, the board's lines (the credentials and the tally's count of
 // ballots). The page is built with DOM calls; the election's texts are never parsed as HTML.
+// Questions counted in the clear after the shuffle (Schulze, STV, majority judgment: issue #8)
+// are drawn by mixed.js.
 
 import { $, el, electionId, getJson, svg } from '../common/dom.js';
+import { mixedQuestion } from './mixed.js';
 import { language, named, percent, setLanguage, t, when } from './words.js';
 
 const state = { id: null, view: null, turnout: null, error: null };
@@ -78,10 +81,16 @@ function resultSection(m, result) {
   const section = el('section', { 'aria-labelledby': 'result-heading', id: 'result' }, el('h2', { id: 'result-heading' }, t('resultHeading')));
   if (counted !== null && voters > 0) section.append(el('p', { id: 'turnout' }, t('turnout', counted, voters, percent(counted, voters))));
   else if (counted !== null) section.append(el('p', { id: 'turnout' }, t('counted', counted)));
-  section.append(el('p', { class: 'hint' }, t('percentNote')));
+  // Shares are only shown for the questions counted by plurality; mixed questions (ranked or
+  // graded, counted in the clear after the shuffle) have their own numbers (mixed.js).
+  if (m.questions.some((q) => (q.counting ?? 'plurality') === 'plurality')) section.append(el('p', { class: 'hint' }, t('percentNote')));
   result.questions.forEach((r, qi) => {
     const q = m.questions[qi];
     if (!q) return;
+    if (r.mixed || (q.counting ?? 'plurality') !== 'plurality') {
+      section.append(mixedQuestion(qi, q, r));
+      return;
+    }
     const rows = q.answers.map((a, i) => ({ label: a, n: r.counts[i] ?? 0, blank: false }));
     if (r.blank !== undefined) rows.push({ label: t('blank'), n: r.blank, blank: true });
     // Shares of the ballots counted; without the tally's count, of the votes shown.

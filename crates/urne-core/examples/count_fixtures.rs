@@ -8,9 +8,10 @@
 //!
 //! Each question of the file holds the manifest's question (`question`) and its result
 //! (`result`: `{"counts": [], "mixed": {"method", "ballots", "invalid", ...}}`, every field of
-//! the count's result struct flattened into `mixed`). The count structs have a `ballots` field
-//! of their own, which is the one written (the ballots given to the count); `invalid` is the
-//! number of ballots the count's own checks refuse, set aside before counting. The profiles:
+//! the count's result struct flattened into `mixed`). `ballots` is every ballot of the question
+//! and `invalid` the number of them the count's own checks refuse, set aside before counting;
+//! the count structs' own `ballots` field, which would collide, is `ballots − invalid` and is
+//! not repeated (as urne_core::tally's `MixedResult` writes it). The profiles:
 //!
 //! - Schulze: M. Schulze, Social Choice and Welfare 36 (2011), §3.1, example 1 (45 voters,
 //!   candidates A–E; winner E, ranking E > A > C > B > D);
@@ -49,16 +50,18 @@ fn question(text: &str, answers: &[&str], counting: Counting) -> Question {
     q
 }
 
-/// The result of a mixed question: the count's struct flattened into `mixed`, with the method
-/// and the ballots set aside. The wrapper's `ballots` would collide with the count's own field:
-/// the count's value is kept (it is the number of ballots the count was given).
+/// The result of a mixed question as the published result gives it (urne_core::tally's
+/// `MixedResult`): `ballots` is every decrypted ballot of the question, `invalid` those set aside,
+/// and the count's own fields follow, its own `ballots` (always `ballots − invalid`) not repeated.
 fn mixed(method: &str, invalid: usize, count: &impl Serialize) -> Result<Value, Box<dyn Error>> {
     let Value::Object(mut fields) = serde_json::to_value(count)? else {
         return Err("a count result is a JSON object".into());
     };
-    if !fields.contains_key("ballots") {
-        return Err("a count result has a `ballots` field".into());
-    }
+    let counted = fields
+        .get("ballots")
+        .and_then(Value::as_u64)
+        .ok_or("a count result has a `ballots` field")?;
+    fields.insert("ballots".into(), json!(counted + invalid as u64));
     fields.insert("method".into(), json!(method));
     fields.insert("invalid".into(), json!(invalid));
     Ok(json!({ "counts": [], "mixed": fields }))
