@@ -809,6 +809,32 @@ fn question(text: &str, answers: &[&str], min: u32, max: u32, blank: bool) -> Qu
     }
 }
 
+/// A ranked question (`schulze` or `stv`, with `seats` for STV).
+fn ranked(
+    counting: Counting,
+    text: &str,
+    answers: &[&str],
+    min: u32,
+    max: u32,
+    seats: Option<u32>,
+) -> Question {
+    Question {
+        counting,
+        seats,
+        ..question(text, answers, min, max, false)
+    }
+}
+
+/// A graded question (`majority_judgment`): every answer is graded, the grades best first.
+fn graded(text: &str, answers: &[&str], grades: &[&str]) -> Question {
+    let n = answers.len() as u32;
+    Question {
+        counting: Counting::MajorityJudgment,
+        grades: Some(grades.iter().map(|g| (*g).to_owned()).collect()),
+        ..question(text, answers, n, n, false)
+    }
+}
+
 struct Built {
     election: Election,
     trustees: Vec<TrusteeKey>,
@@ -940,7 +966,18 @@ struct QuestionRandomness {
     r: Vec<Scalar>,
     choice_nonces: Vec<Nonces>,
     blank_r: Option<Scalar>,
-    count_nonces: Nonces,
+    /// None for a mixed question, which has no count proof.
+    count_nonces: Option<Nonces>,
+}
+
+/// The values question `q`'s ciphertexts encrypt for vote `v` (spec §6.3): selection bits, ranks,
+/// or grades from the worst (0) to the best (g − 1), the vote naming grades best first.
+fn values_of(q: &Question, v: &QuestionVote) -> Vec<u64> {
+    match v {
+        QuestionVote::Ranked(r) => r.iter().map(|&x| u64::from(x)).collect(),
+        QuestionVote::Graded(g) => g.iter().map(|&x| q.value_bound() - u64::from(x)).collect(),
+        _ => bits_of(q, v),
+    }
 }
 
 impl BallotRandomness {
@@ -951,17 +988,26 @@ impl BallotRandomness {
             .iter()
             .zip(vote)
             .map(|(q, v)| {
-                let bits = bits_of(q, v);
+                let bits = values_of(q, v);
                 let r = bits.iter().map(|_| random_scalar(rng)).collect();
+                let branches = q.value_bound() as usize + 1;
                 let choice_nonces = bits
                     .iter()
-                    .map(|&b| Nonces::draw(rng, 2, 1, b as usize))
+                    .map(|&b| Nonces::draw(rng, branches, 1, b as usize))
                     .collect();
+                if q.counting.is_mixed() {
+                    return QuestionRandomness {
+                        r,
+                        choice_nonces,
+                        blank_r: None,
+                        count_nonces: None,
+                    };
+                }
                 let blank_r = q.blank.then(|| random_scalar(rng));
                 let is_blank = matches!(v, QuestionVote::Blank);
                 let real = count_branch(q, bits.iter().sum(), is_blank);
                 let m = 1 + usize::from(q.blank);
-                let count_nonces = Nonces::draw(rng, count_allowed(q).len(), m, real);
+                let count_nonces = Some(Nonces::draw(rng, count_allowed(q).len(), m, real));
                 QuestionRandomness {
                     r,
                     choice_nonces,
@@ -988,7 +1034,9 @@ impl BallotRandomness {
             if let Some(r) = &q.blank_r {
                 replay.scalar(r);
             }
-            q.count_nonces.feed(replay);
+            if let Some(n) = &q.count_nonces {
+                n.feed(replay);
+            }
         }
         replay.scalar(&self.signature);
     }
@@ -1005,7 +1053,9 @@ impl BallotRandomness {
                 if let Some(r) = &q.blank_r {
                     o.extend(obj! {"blank_randomness" => sc(r)});
                 }
-                o.extend(obj! {"count_proof_nonces" => q.count_nonces.json()});
+                if let Some(n) = &q.count_nonces {
+                    o.extend(obj! {"count_proof_nonces" => n.json()});
+                }
                 o
             })
             .collect::<Vec<_>>();
@@ -2388,6 +2438,7 @@ fn manifest() -> J {
         false,
         obj! {"manifest_text" => text, "error" => "format", "path" => "."},
     ));
+    cases.extend(mixed_manifest_cases());
 
     file(
         "Election manifests (spec §4). A valid case gives the manifest, its fingerprint (the \
@@ -2402,6 +2453,218 @@ fn manifest() -> J {
         None,
         cases,
     )
+}
+
+/// The mixed election of manifest.json (issue #8; spec §4.1 to §4.3): a plurality question beside
+/// a Schulze, an STV and a majority-judgment one; its fingerprint, and the rules of spec §4.2
+/// that only ranked and graded questions have. Drawn from its own seed, so that the cases before
+/// it keep their bytes.
+fn mixed_manifest_cases() -> Vec<J> {
+    let mut rng = rng_from_seed(0x5EED_0014);
+    let mixed = build_election(
+        &mut rng,
+        "vectors-mixed",
+        "Élection mixte",
+        "A plurality question, a Schulze ranking, an STV ranking for two seats and a \
+         majority judgment.",
+        vec![
+            question("Adopt the budget?", &["Yes", "No"], 1, 1, true),
+            ranked(
+                Counting::Schulze,
+                "Rank the logos",
+                &["Owl", "Fox", "Heron", "Lynx"],
+                1,
+                4,
+                None,
+            ),
+            ranked(
+                Counting::Stv,
+                "Elect two delegates",
+                &["Ana", "Bo", "Chen", "Dia", "Eli"],
+                0,
+                3,
+                Some(2),
+            ),
+            graded(
+                "Grade the projects",
+                &["Library", "Garden", "Bridge"],
+                &["Très bien", "Bien", "Passable", "Insuffisant"],
+            ),
+        ],
+        &["Trustee 1", "Trustee 2"],
+        WeightPolicy::Equal,
+        RevotePolicy::LastCounts,
+    );
+    let m = mixed.election.manifest();
+    let mut cases = vec![case(
+        "manifest",
+        "mixed",
+        "four questions: plurality with a blank vote, Schulze (rank 1 to 4 of 4), STV (2 seats, \
+         rank 0 to 3 of 5) and majority judgment (3 answers, 4 grades best first); seats and \
+         grades enter the fingerprint items after counting",
+        true,
+        obj! {
+            "manifest" => J::of(m),
+            "fingerprint" => b64(&mixed.election.fingerprint().0),
+            "fingerprint_items" => manifest_items(m).json(),
+        },
+    )];
+    let base_m = m.clone();
+    let base = J::of(&base_m);
+    let mut invalid: Vec<(&str, &str, J, &str, &str)> = Vec::new();
+    let mut rule = |name: &'static str,
+                    comment: &'static str,
+                    f: &dyn Fn(&mut Manifest),
+                    path: &'static str| {
+        let mut m = base_m.clone();
+        f(&mut m);
+        invalid.push((name, comment, J::of(&m), "rule", path));
+    };
+    rule(
+        "rejects_stv_without_seats",
+        "an STV question without seats",
+        &|m| m.questions[2].seats = None,
+        "questions[2].seats",
+    );
+    rule(
+        "rejects_stv_zero_seats",
+        "seats 0",
+        &|m| m.questions[2].seats = Some(0),
+        "questions[2].seats",
+    );
+    rule(
+        "rejects_stv_seats_for_every_answer",
+        "5 seats for 5 answers: at most one less than the number of answers",
+        &|m| m.questions[2].seats = Some(5),
+        "questions[2].seats",
+    );
+    rule(
+        "rejects_seats_on_schulze",
+        "seats on a Schulze question",
+        &|m| m.questions[1].seats = Some(1),
+        "questions[1].seats",
+    );
+    rule(
+        "rejects_seats_on_plurality",
+        "seats on a plurality question",
+        &|m| m.questions[0].seats = Some(1),
+        "questions[0].seats",
+    );
+    rule(
+        "rejects_majority_judgment_without_grades",
+        "a majority-judgment question without grades",
+        &|m| m.questions[3].grades = None,
+        "questions[3].grades",
+    );
+    rule(
+        "rejects_one_grade",
+        "a single grade: at least 2",
+        &|m| m.questions[3].grades = Some(vec!["Bien".into()]),
+        "questions[3].grades",
+    );
+    rule(
+        "rejects_seventeen_grades",
+        "17 grades: at most 16",
+        &|m| m.questions[3].grades = Some((1..=17).map(|g| format!("Grade {g}")).collect()),
+        "questions[3].grades",
+    );
+    rule(
+        "rejects_empty_grade",
+        "a grade of white space only",
+        &|m| {
+            if let Some(g) = m.questions[3].grades.as_mut() {
+                g[1] = " \t".into();
+            }
+        },
+        "questions[3].grades[1]",
+    );
+    rule(
+        "rejects_repeated_grade",
+        "the third grade repeats the first",
+        &|m| {
+            if let Some(g) = m.questions[3].grades.as_mut() {
+                g[2] = g[0].clone();
+            }
+        },
+        "questions[3].grades[2]",
+    );
+    rule(
+        "rejects_grades_on_schulze",
+        "grades on a Schulze question",
+        &|m| m.questions[1].grades = Some(vec!["Good".into(), "Bad".into()]),
+        "questions[1].grades",
+    );
+    rule(
+        "rejects_grades_on_plurality",
+        "grades on a plurality question",
+        &|m| m.questions[0].grades = Some(vec!["Good".into(), "Bad".into()]),
+        "questions[0].grades",
+    );
+    rule(
+        "rejects_blank_on_ranking",
+        "a blank vote on a Schulze question (min 1): mixed questions have none",
+        &|m| m.questions[1].blank = true,
+        "questions[1].blank",
+    );
+    rule(
+        "rejects_ranking_of_65",
+        "a Schulze question of 65 answers: at most 64 for a mixed question",
+        &|m| {
+            let q = &mut m.questions[1];
+            q.answers = (1..=65).map(|a| format!("Logo {a}")).collect();
+        },
+        "questions[1].answers",
+    );
+    rule(
+        "rejects_majority_judgment_partial",
+        "majority judgment with max 3 but min 2: every answer is graded",
+        &|m| m.questions[3].min = 2,
+        "questions[3].min",
+    );
+    rule(
+        "rejects_weighted_mixed",
+        "weighted credentials with a mixed question: a shuffled ballot carries no weight (checked \
+         right after the questions, before the voting period)",
+        &|m| m.weights = WeightPolicy::Weighted,
+        "weights",
+    );
+    let mut format =
+        |name: &'static str, comment: &'static str, f: &dyn Fn(&mut J), path: &'static str| {
+            let mut j = base.clone();
+            f(&mut j);
+            invalid.push((name, comment, j, "format", path));
+        };
+    format(
+        "rejects_null_seats",
+        "\"seats\": null: an absent value is left out, never null",
+        &|j| j.insert("/questions/1", "seats", J::Null),
+        "questions[1].seats",
+    );
+    format(
+        "rejects_seats_as_text",
+        "seats written as a string",
+        &|j| j.set("/questions/2/seats", "2".into()),
+        "questions[2].seats",
+    );
+    format(
+        "rejects_grade_not_text",
+        "a grade written as a number",
+        &|j| j.set("/questions/3/grades/0", J::Num(5)),
+        "questions[3].grades[0]",
+    );
+    format(
+        "rejects_counting_case",
+        "\"Schulze\": values are lower case",
+        &|j| j.set("/questions/1/counting", "Schulze".into()),
+        "questions[1].counting",
+    );
+    let base_fields = obj! {"manifest" => base};
+    for (name, comment, j, error, path) in invalid {
+        let mut fields = patched("mixed", &base_fields, &obj! {"manifest" => j}, error);
+        fields.extend(obj! {"path" => path});
+        cases.push(case("manifest", name, comment, false, fields));
+    }
+    cases
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -3677,10 +3940,17 @@ fn ballot() -> J {
         cases.push(case("ballot", name, comment, false, fields));
     }
 
-    file(
+    let (mixed_context, mixed_cases) = mixed_ballot_cases();
+    cases.extend(mixed_cases);
+    let mut f = file(
         "Ballots (spec §6, §7) for the election in `context` (its manifest, fingerprint, \
-         election key, and three voters' credentials). A valid case gives the `vote` (per \
-         question {\"selected\": [answer indices]} or {\"blank\": true}), all the `randomness` \
+         election key, and three voters' credentials), or, for a case whose own `context` says \
+         `mixed_context`, for the election of that field (a plurality question beside a Schulze \
+         ranking, an STV ranking and a majority judgment; two voters). A valid case gives the \
+         `vote` (per question {\"selected\": [answer indices]} or {\"blank\": true}; \
+         {\"ranks\": [a rank or 0 per answer]} for a ranking; {\"grades\": [per answer, the \
+         grade's position in `grades`, 0 for the best]} for a majority judgment, whose \
+         ciphertexts hold g − 1 − position), all the `randomness` \
          that reproduces the ballot exactly (per question: each choice's encryption randomness, \
          each choice proof's nonces, the blank flag's randomness, the count proof's nonces, in \
          the format of proofs.json; then the signature nonce), the `ballot` and its `tracker`. \
@@ -3694,10 +3964,424 @@ fn ballot() -> J {
          invalid case fails one check only, whatever order a verifier checks in; the two \
          exceptions (rejects_other_credential, rejects_replaced_choice) record the lowest check \
          id at its first item in ballot order (questions in order; per question its choice \
-         proofs, then its count proof).",
+         proofs, then its count proof). A mixed question's choice proofs have B + 1 branches \
+         (values 0 to B, spec §6.3) and it has no count proof, so its randomness has no \
+         `count_proof_nonces`. A case of kind `vote` is a vote that a booth must refuse before \
+         encrypting anything (spec §7.1, \"Creating a ballot\"): `error` is `vote` and `path` \
+         names the question as `[q]`.",
         Some(context),
         cases,
-    )
+    );
+    if let J::Obj(m) = &mut f {
+        let at = m.iter().position(|(k, _)| k == "cases").unwrap_or(m.len());
+        m.insert(at, ("mixed_context".to_owned(), mixed_context));
+    }
+    f
+}
+
+/// The mixed election of ballot.json (issue #8): its context, valid ballots, broken ballots and
+/// refused votes. Drawn from its own seed, so that the plurality cases keep their bytes.
+fn mixed_ballot_cases() -> (J, Vec<J>) {
+    let mut rng = rng_from_seed(0x5EED_0016);
+    let built = build_election(
+        &mut rng,
+        "vectors-mixed-ballot",
+        "Mixed ballot vectors",
+        "Plurality with a blank vote, Schulze 1 to 4 of 4, STV 0 to 3 of 5, majority judgment of \
+         3 on 4 grades.",
+        vec![
+            question("Adopt the budget?", &["Yes", "No"], 1, 1, true),
+            ranked(
+                Counting::Schulze,
+                "Rank the logos",
+                &["Owl", "Fox", "Heron", "Lynx"],
+                1,
+                4,
+                None,
+            ),
+            ranked(
+                Counting::Stv,
+                "Elect two delegates",
+                &["Ana", "Bo", "Chen", "Dia", "Eli"],
+                0,
+                3,
+                Some(2),
+            ),
+            graded(
+                "Grade the projects",
+                &["Library", "Garden", "Bridge"],
+                &["Excellent", "Good", "Fair", "Poor"],
+            ),
+        ],
+        &["Trustee 1", "Trustee 2"],
+        WeightPolicy::Equal,
+        RevotePolicy::LastCounts,
+    );
+    let e = &built.election;
+    let id = e.manifest().id.clone();
+    let voters: Vec<Credential> = (0..2).map(|_| random_credential(&mut rng)).collect();
+    let secrets: Vec<Scalar> = voters.iter().map(|c| credential_secret(c, &id)).collect();
+    let publics: Vec<Point> = voters.iter().map(|c| *c.derive_key(&id).public()).collect();
+    let context = obj! {
+        "manifest" => J::of(e.manifest()),
+        "fingerprint" => b64(&e.fingerprint().0),
+        "election_key" => pt(e.key().point()),
+        "voters" => J::Arr(voters.iter().zip(&publics).map(|(c, x)| obj! {
+            "credential" => c.display().to_string(),
+            "public_credential" => pt(x),
+        }).collect()),
+    };
+    use QuestionVote::{Blank, Graded, Ranked, Selected};
+    let votes: Vec<(&str, usize, Vec<QuestionVote>, &str)> = vec![
+        (
+            "mixed_a",
+            0,
+            vec![
+                Selected(vec![0]),
+                Ranked(vec![2, 1, 4, 3]),
+                Ranked(vec![0, 1, 0, 2, 0]),
+                Graded(vec![0, 3, 1]),
+            ],
+            "Yes; the logos ranked Fox, Owl, Lynx, Heron; Bo then Dia; Library excellent, \
+             Garden poor, Bridge good",
+        ),
+        (
+            "mixed_b",
+            1,
+            vec![
+                Blank,
+                Ranked(vec![0, 0, 1, 0]),
+                Ranked(vec![0, 0, 0, 0, 0]),
+                Graded(vec![2, 2, 2]),
+            ],
+            "a blank vote; only Heron ranked (min 1); no delegate ranked (min 0: an abstention \
+             on that question); every project fair",
+        ),
+        (
+            "mixed_c",
+            0,
+            vec![
+                Selected(vec![1]),
+                Ranked(vec![4, 3, 2, 1]),
+                Ranked(vec![3, 0, 1, 0, 2]),
+                Graded(vec![3, 0, 0]),
+            ],
+            "No; the logos in reverse; three delegates ranked, the most allowed; the first \
+             project poor, the others excellent",
+        ),
+    ];
+    let mut cases = Vec::new();
+    let mut bases = Vec::new();
+    for (i, (name, voter, vote, comment)) in votes.iter().enumerate() {
+        let rand = BallotRandomness::draw(&mut rng, e, vote);
+        let b = create_ballot(e, &voters[*voter], vote, &rand);
+        let mut fields = obj! {
+            "context" => "mixed_context",
+            "voter" => *voter,
+            "vote" => vote_json(vote),
+            "randomness" => rand.json(),
+            "ballot" => J::of(&b),
+            "tracker" => b64(&b.tracker().0),
+        };
+        if i == 0 {
+            let mut body = Items::new(tags::TRACKER);
+            body_items(&b, &mut body);
+            fields.extend(obj! {"body_items" => body.items_json()});
+        }
+        cases.push(case("ballot", name, comment, true, fields));
+        bases.push(b);
+    }
+
+    let base = &bases[0];
+    let base_j = J::of(base);
+    let mut invalid: Vec<(&str, &str, J, &str, &str)> = Vec::new();
+    let mut typed = |name: &'static str,
+                     comment: &'static str,
+                     error: &'static str,
+                     path: &'static str,
+                     resign_it: bool,
+                     f: &mut dyn FnMut(&mut Ballot, &mut ChaCha20Rng)| {
+        let mut b = base.clone();
+        f(&mut b, &mut rng);
+        if resign_it {
+            resign(&mut rng, &mut b, &secrets[0]);
+        }
+        invalid.push((name, comment, J::of(&b), error, path));
+    };
+    // A mixed answer whose ciphertexts encrypt `plain` and whose range proofs claim `claims`,
+    // over `allowed`, except answer `narrow`'s, over 0 and 1 only (a dishonest booth).
+    let forge = |rng: &mut ChaCha20Rng,
+                 qi: usize,
+                 plain: &[u64],
+                 claims: &[usize],
+                 allowed: &[Vec<u64>],
+                 narrow: Option<usize>| {
+        let fp = &e.fingerprint().0;
+        let y = e.key().point();
+        let choices: Vec<(Ciphertext, Scalar)> = plain
+            .iter()
+            .map(|&m| {
+                let r = random_scalar(rng);
+                (Ciphertext::encrypt(e.key(), m, &r), r)
+            })
+            .collect();
+        let choice_proofs = choices
+            .iter()
+            .zip(claims)
+            .enumerate()
+            .map(|(ai, ((ct, r), &claim))| {
+                let prefix = choice_items(fp, y, &publics[0], qi as u64, ai as u64, ct);
+                DisjunctiveProof::prove(
+                    rng,
+                    e.key(),
+                    prefix.hasher(),
+                    if narrow == Some(ai) {
+                        &allowed[..2]
+                    } else {
+                        allowed
+                    },
+                    &Witness {
+                        branch: claim,
+                        randomness: std::slice::from_ref(r),
+                    },
+                    1,
+                )
+            })
+            .collect();
+        EncryptedAnswer {
+            choices: choices.iter().map(|(c, _)| *c).collect(),
+            choice_proofs,
+            blank: None,
+            count_proof: None,
+        }
+    };
+    let range = |b: u64| (0..=b).map(|v| vec![v]).collect::<Vec<_>>();
+    typed(
+        "rejects_count_proof_on_ranking",
+        "the plurality question's count proof copied onto the Schulze question, which has none",
+        "V-5",
+        "answers[1].count_proof",
+        true,
+        &mut |b, _| b.answers[1].count_proof = b.answers[0].count_proof.clone(),
+    );
+    typed(
+        "rejects_count_proof_on_grades",
+        "a count proof on the majority-judgment question",
+        "V-5",
+        "answers[3].count_proof",
+        true,
+        &mut |b, _| b.answers[3].count_proof = b.answers[0].count_proof.clone(),
+    );
+    typed(
+        "rejects_missing_count_proof_beside_rankings",
+        "the plurality question without its count proof: mixed questions beside it change \
+         nothing for it",
+        "V-5",
+        "answers[0].count_proof",
+        true,
+        &mut |b, _| b.answers[0].count_proof = None,
+    );
+    typed(
+        "rejects_blank_on_ranking",
+        "a blank flag on the STV question, which allows no blank vote",
+        "V-5",
+        "answers[2].blank",
+        true,
+        &mut |b, _| b.answers[2].blank = b.answers[0].blank,
+    );
+    typed(
+        "rejects_rank_above_max",
+        "the Schulze question's third answer encrypts 5 (max 4) under a range proof claiming 4; \
+         the other answers are honest",
+        "V-9",
+        "answers[1].choice_proofs[2]",
+        true,
+        &mut |b, rng| b.answers[1] = forge(rng, 1, &[2, 1, 5, 3], &[2, 1, 4, 3], &range(4), None),
+    );
+    typed(
+        "rejects_grade_above_best",
+        "the first project's grade encrypts 4 where the best is 3, under a range proof claiming 3",
+        "V-9",
+        "answers[3].choice_proofs[0]",
+        true,
+        &mut |b, rng| b.answers[3] = forge(rng, 3, &[4, 0, 2], &[3, 0, 2], &range(3), None),
+    );
+    typed(
+        "rejects_plurality_proof_on_ranking",
+        "an STV answer ranked 1 with a proof over 0 and 1 only, as for plurality: the range \
+         proof of a ranking has max + 1 branches",
+        "V-9",
+        "answers[2].choice_proofs[1]",
+        true,
+        &mut |b, rng| {
+            b.answers[2] = forge(
+                rng,
+                2,
+                &[0, 1, 0, 2, 0],
+                &[0, 1, 0, 2, 0],
+                &range(3),
+                Some(1),
+            )
+        },
+    );
+    typed(
+        "rejects_grade_proof_missing_branch",
+        "a grade's range proof without its last branch",
+        "V-9",
+        "answers[3].choice_proofs[1]",
+        true,
+        &mut |b, _| {
+            b.answers[3].choice_proofs[1].branches.pop();
+        },
+    );
+    typed(
+        "rejects_changed_rank_response",
+        "a ranking's range proof response plus one",
+        "V-9",
+        "answers[1].choice_proofs[3]",
+        true,
+        &mut |b, _| {
+            let z = &mut b.answers[1].choice_proofs[3].branches[2].z[0];
+            *z = bump(z);
+        },
+    );
+    typed(
+        "rejects_changed_mixed_body",
+        "a grade's ciphertext and range proof replaced by a fresh honest pair, not signed again: \
+         every proof verifies, but the signature covers the mixed answers too",
+        "V-8",
+        "signature",
+        false,
+        &mut |b, rng| {
+            let fresh = forge(rng, 3, &[3, 0, 2], &[3, 0, 2], &range(3), None);
+            b.answers[3].choices[0] = fresh.choices[0];
+            b.answers[3].choice_proofs[0] = fresh.choice_proofs[0].clone();
+        },
+    );
+    let base_fields = obj! {"ballot" => base_j};
+    for (name, comment, j, error, path) in invalid {
+        let mut fields = patched("mixed_a", &base_fields, &obj! {"ballot" => j}, error);
+        fields.extend(obj! {"path" => path});
+        cases.push(case("ballot", name, comment, false, fields));
+    }
+
+    // Votes a booth refuses before encrypting: each is mixed_a's vote with one question changed.
+    let refused: Vec<(&str, &str, usize, QuestionVote)> = vec![
+        (
+            "rejects_vote_repeated_rank",
+            "rank 1 given twice",
+            1,
+            Ranked(vec![1, 1, 2, 0]),
+        ),
+        (
+            "rejects_vote_rank_gap",
+            "ranks 1 and 3 without 2",
+            1,
+            Ranked(vec![1, 3, 0, 0]),
+        ),
+        (
+            "rejects_vote_rank_above_answers",
+            "rank 5 of 4 answers",
+            1,
+            Ranked(vec![1, 2, 3, 5]),
+        ),
+        (
+            "rejects_vote_nothing_ranked",
+            "no answer ranked where min is 1",
+            1,
+            Ranked(vec![0; 4]),
+        ),
+        (
+            "rejects_vote_too_many_ranked",
+            "4 answers ranked where max is 3",
+            2,
+            Ranked(vec![1, 2, 3, 4, 0]),
+        ),
+        (
+            "rejects_vote_short_ranking",
+            "3 ranks for 4 answers",
+            1,
+            Ranked(vec![1, 2, 3]),
+        ),
+        (
+            "rejects_vote_selection_on_ranking",
+            "a selection on a ranked question",
+            1,
+            Selected(vec![0]),
+        ),
+        (
+            "rejects_vote_blank_on_ranking",
+            "a blank vote on a ranked question",
+            2,
+            Blank,
+        ),
+        (
+            "rejects_vote_grades_on_ranking",
+            "grades on a ranked question",
+            1,
+            Graded(vec![0, 0, 0, 0]),
+        ),
+        (
+            "rejects_vote_ranks_on_plurality",
+            "ranks on a plurality question",
+            0,
+            Ranked(vec![1, 0]),
+        ),
+        (
+            "rejects_vote_missing_grade",
+            "2 grades for 3 answers",
+            3,
+            Graded(vec![0, 1]),
+        ),
+        (
+            "rejects_vote_grade_out_of_range",
+            "grade position 4 of 4 grades",
+            3,
+            Graded(vec![0, 4, 1]),
+        ),
+        (
+            "rejects_vote_ranks_on_grades",
+            "ranks on a graded question",
+            3,
+            Ranked(vec![1, 2, 3]),
+        ),
+    ];
+    for (name, comment, qi, v) in refused {
+        let mut vote = votes[0].2.clone();
+        vote[qi] = v;
+        let key = voters[0].derive_key(&id);
+        match Ballot::create(&mut rng, e, &key, &vote) {
+            Err(err) => assert_eq!(vote_error_question(&err), Some(qi), "{name}: {err}"),
+            Ok(_) => panic!("{name}: the vote was not refused"),
+        }
+        cases.push(case(
+            "vote",
+            name,
+            comment,
+            false,
+            obj! {
+                "context" => "mixed_context",
+                "voter" => 0usize,
+                "vote" => vote_json(&vote),
+                "error" => "vote",
+                "path" => format!("[{qi}]"),
+            },
+        ));
+    }
+    (context, cases)
+}
+
+/// The question a refused vote names (None when the vote has the wrong number of questions).
+pub fn vote_error_question(e: &urne_core::ballot::VoteError) -> Option<usize> {
+    use urne_core::ballot::VoteError;
+    match e {
+        VoteError::Questions { .. } => None,
+        VoteError::Answer { question, .. }
+        | VoteError::Count { question, .. }
+        | VoteError::Blank { question }
+        | VoteError::Kind { question, .. }
+        | VoteError::Values { question, .. } => Some(*question),
+    }
 }
 
 // ------------------------------------------------------------------------------------------------

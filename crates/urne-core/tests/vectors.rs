@@ -1011,7 +1011,12 @@ fn proof_vectors() {
 
 /// The election of a file's context, checked against the recorded fingerprint.
 fn context_election(root: &Value) -> Election {
-    let ctx = &root["context"];
+    context_election_at(root, "context")
+}
+
+/// The election of the file's field `key` (ballot.json's `context` or `mixed_context`).
+fn context_election_at(root: &Value, key: &str) -> Election {
+    let ctx = &root[key];
     let m = Manifest::from_json(&ctx["manifest"].to_string()).expect("the manifest parses");
     m.vartime_verify_trustee_keys().expect("V-3");
     let e = Election::new(m).expect("a valid election");
@@ -1027,6 +1032,10 @@ fn vote_of(v: &Value) -> Vec<QuestionVote> {
         .map(|q| {
             if q.get("blank") == Some(&Value::Bool(true)) {
                 QuestionVote::Blank
+            } else if let Some(r) = q.get("ranks") {
+                QuestionVote::Ranked(from_json(r))
+            } else if let Some(g) = q.get("grades") {
+                QuestionVote::Graded(from_json(g))
             } else {
                 QuestionVote::Selected(from_json(&q["selected"]))
             }
@@ -1048,14 +1057,9 @@ fn check_ballot_details(c: &Value, e: &Election, b: &Ballot, voter: &Credential)
     for (qi, (q, a)) in e.manifest().questions.iter().zip(&b.answers).enumerate() {
         let qr = &rand["questions"][qi];
         let rs = scalars(&qr["choice_randomness"])?;
-        let mut bits = vec![0u64; q.answers.len()];
+        let bits = spec_values(q, &vote[qi]);
         let is_blank = vote[qi] == QuestionVote::Blank;
-        if let QuestionVote::Selected(s) = &vote[qi] {
-            for &i in s {
-                bits[i] = 1;
-            }
-        }
-        let allowed01 = vec![vec![0], vec![1]];
+        let allowed01 = spec_choice_allowed(q);
         for (ai, (ct, p)) in a.choices.iter().zip(&a.choice_proofs).enumerate() {
             same(
                 "choice",
@@ -1067,6 +1071,13 @@ fn check_ballot_details(c: &Value, e: &Election, b: &Ballot, voter: &Credential)
                 .map_err(|err| Rejection::mismatch(format!("choice proof, spec prefix: {err}")))?;
             let nonces = &qr["choice_proof_nonces"][ai];
             check_nonces(y, &allowed01, bits[ai] as usize, &rs[ai..=ai], nonces, p)?;
+        }
+        if q.counting != Counting::Plurality {
+            ensure(
+                a.count_proof.is_none() && qr.get("count_proof_nonces").is_none(),
+                "a mixed question has no count proof and no count proof nonces",
+            )?;
+            continue;
         }
         let mut randomness = Vec::new();
         if let Some(bl) = &a.blank {
@@ -1138,6 +1149,33 @@ fn check_ballot_details(c: &Value, e: &Election, b: &Ballot, voter: &Credential)
     Ok(())
 }
 
+/// The values of spec §6.3 that question `q`'s ciphertexts hold for vote `v`, from the spec: 1
+/// for a selected answer, a rank (0 = not ranked), or g − 1 − position for a grade named by its
+/// position in `grades` (0 = the best).
+fn spec_values(q: &Question, v: &QuestionVote) -> Vec<u64> {
+    let n = q.answers.len();
+    match v {
+        QuestionVote::Blank => vec![0; n],
+        QuestionVote::Selected(s) => (0..n).map(|a| u64::from(s.contains(&a))).collect(),
+        QuestionVote::Ranked(r) => r.iter().map(|&x| u64::from(x)).collect(),
+        QuestionVote::Graded(g) => {
+            let grades = q.grades.as_ref().map_or(0, Vec::len) as u64;
+            g.iter().map(|&x| grades - 1 - u64::from(x)).collect()
+        }
+    }
+}
+
+/// The allowed values of a choice proof (spec §6.3), from the spec: 0 to B, B being 1 for
+/// plurality, `max` for a ranking, g − 1 for g grades.
+fn spec_choice_allowed(q: &Question) -> Vec<Vec<u64>> {
+    let bound = match q.counting {
+        Counting::Plurality => 1,
+        Counting::Schulze | Counting::Stv => u64::from(q.max),
+        Counting::MajorityJudgment => q.grades.as_ref().map_or(0, Vec::len) as u64 - 1,
+    };
+    (0..=bound).map(|v| vec![v]).collect()
+}
+
 /// The invalid ballots that fail more than one check, by design (ballot.json's description).
 const SEVERAL_FAILURES: [&str; 2] = ["rejects_other_credential", "rejects_replaced_choice"];
 
@@ -1164,6 +1202,9 @@ fn failing_checks(e: &Election, b: &Ballot) -> Vec<(&'static str, String)> {
             if a.blank.is_some() != q.blank {
                 out.push(("V-5", format!("answers[{qi}].blank")));
             }
+            if a.count_proof.is_some() != (q.counting == Counting::Plurality) {
+                out.push(("V-5", format!("answers[{qi}].count_proof")));
+            }
         }
     }
     if b.election != *e.fingerprint() {
@@ -1181,8 +1222,8 @@ fn failing_checks(e: &Election, b: &Ballot) -> Vec<(&'static str, String)> {
         out.push(("V-8", "signature".to_owned()));
     }
     let mut rng = rng_from_seed(8);
-    let allowed01 = vec![vec![0], vec![1]];
     for (qi, (q, a)) in qs.iter().zip(&b.answers).enumerate() {
+        let allowed01 = spec_choice_allowed(q);
         for (ai, (ct, p)) in a.choices.iter().zip(&a.choice_proofs).enumerate() {
             let prefix = choice_prefix(fp, y, x, qi as u64, ai as u64, ct);
             if p.vartime_verify(&mut rng, e.key(), prefix.hasher(), &allowed01, &[*ct])
@@ -1191,15 +1232,16 @@ fn failing_checks(e: &Election, b: &Ballot) -> Vec<(&'static str, String)> {
                 out.push(("V-9", format!("answers[{qi}].choice_proofs[{ai}]")));
             }
         }
+        let Some(count_proof) = &a.count_proof else {
+            continue;
+        };
         let prefix = count_prefix(fp, y, x, qi as u64, q, &a.choices, a.blank.as_ref());
         let statement: Vec<Ciphertext> = a
             .blank
             .into_iter()
             .chain([Ciphertext::sum(&a.choices)])
             .collect();
-        if a.count_proof
-            .as_ref()
-            .expect("a plurality question's count proof")
+        if count_proof
             .vartime_verify(
                 &mut rng,
                 e.key(),
@@ -1220,29 +1262,46 @@ fn failing_checks(e: &Election, b: &Ballot) -> Vec<(&'static str, String)> {
 #[test]
 fn ballot_vectors() {
     let root = load("ballot.json");
-    let e = context_election(&root);
-    same(
-        "election key",
-        text(&root["context"]["election_key"]),
-        e.key().point().to_string().as_str(),
-    )
-    .expect("context election key");
-    let voters: Vec<(Credential, Point)> = root["context"]["voters"]
-        .as_array()
-        .expect("voters")
-        .iter()
-        .map(|v| {
-            let c = Credential::parse(text(&v["credential"])).expect("credential");
-            let x = *c.derive_key(&e.manifest().id).public();
-            assert_eq!(point(&v["public_credential"]).expect("point"), x);
-            (c, x)
+    // The file's elections: `context` for the plurality cases, `mixed_context` for the cases
+    // that name it.
+    let contexts: Vec<(&str, Election, Vec<(Credential, Point)>)> = ["context", "mixed_context"]
+        .into_iter()
+        .map(|key| {
+            let e = context_election_at(&root, key);
+            same(
+                "election key",
+                text(&root[key]["election_key"]),
+                e.key().point().to_string().as_str(),
+            )
+            .expect("context election key");
+            let voters = root[key]["voters"]
+                .as_array()
+                .expect("voters")
+                .iter()
+                .map(|v| {
+                    let c = Credential::parse(text(&v["credential"])).expect("credential");
+                    let x = *c.derive_key(&e.manifest().id).public();
+                    assert_eq!(point(&v["public_credential"]).expect("point"), x);
+                    (c, x)
+                })
+                .collect();
+            (key, e, voters)
         })
         .collect();
     run_file("ballot.json", |c, _, _| {
+        let key = c.get("context").map_or("context", text);
+        let (_, e, voters) = contexts
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .unwrap_or_else(|| panic!("no election {key}"));
+        if c["kind"] == "vote" {
+            return check_refused_vote(c, e, voters);
+        }
+        same("kind", "ballot", text(&c["kind"]))?;
         let b = Ballot::from_json(&c["ballot"].to_string())
             .map_err(|err| Rejection::at("parse", "path", err.path))?;
-        let failing = failing_checks(&e, &b);
-        let verdict = b.vartime_verify(&mut rng_from_seed(5), &e);
+        let failing = failing_checks(e, &b);
+        let verdict = b.vartime_verify(&mut rng_from_seed(5), e);
         let tracker = match (verdict, failing.first()) {
             (Ok(t), None) => t,
             (Err(err), Some((id, item))) => {
@@ -1271,8 +1330,22 @@ fn ballot_vectors() {
         same("canonical form", &c["ballot"], &canonical)?;
         let (voter, x) = &voters[uint(&c["voter"]) as usize];
         same("credential", *x, b.credential)?;
-        check_ballot_details(c, &e, &b, voter)
+        check_ballot_details(c, e, &b, voter)
     });
+}
+
+/// A vote case: urne-core must refuse to make a ballot from it, naming the recorded question.
+fn check_refused_vote(c: &Value, e: &Election, voters: &[(Credential, Point)]) -> Outcome {
+    let (voter, _) = &voters[uint(&c["voter"]) as usize];
+    let key = voter.derive_key(&e.manifest().id);
+    match Ballot::create(&mut rng_from_seed(9), e, &key, &vote_of(&c["vote"])) {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            let path = gen_vectors::vote_error_question(&err)
+                .map_or_else(|| ".".to_owned(), |q| format!("[{q}]"));
+            Err(Rejection::at("vote", "path", path))
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ import { bytesEqual, decodeDigest, decodePoint, decodeScalar, encodePoint, encod
 import { UrneError, rewrap } from './errors.js';
 import { ItemHasher, TAGS } from './hash.js';
 import { array, object, oneOf, parseStrictJson, string } from './json.js';
+import { isGrading, isMixed, isRanking, valueBound } from './manifest.js';
 import {
-  CHOICE_ALLOWED,
+  choiceAllowed,
   choicePrefix,
   countAllowed,
   countPrefix,
@@ -31,11 +32,111 @@ import { randomScalar } from './random.js';
 export const BALLOT_FORMAT = 'urne/ballot/v1';
 
 /**
+ * Checks a ranking against its question (urne-core's `check_ranking`): one entry per answer, 0
+ * for an answer not ranked, and the ranks given are 1, 2, …, k, each once, with min ≤ k ≤ max.
+ * Returns null when it holds, else what is wrong, in urne-core's words ("answer 2: rank 3 is
+ * given twice"). The booth uses it to tell the voter, as they choose, what is left to fix.
+ */
+export function checkRanking(question, ranks) {
+  const n = question.answers.length;
+  if (ranks.length !== n) return `${ranks.length} ranks for ${n} answers`;
+  const k = ranks.filter((r) => r !== 0).length;
+  if (k < question.min || k > question.max) {
+    return `${k} answers ranked, between ${question.min} and ${question.max} are allowed`;
+  }
+  const seen = new Array(k).fill(false);
+  for (let a = 0; a < n; a++) {
+    const r = ranks[a];
+    if (r === 0) continue;
+    if (r > k) return `answer ${a}: rank ${r}, but only ${k} answers are ranked (ranks go 1 to ${k})`;
+    if (seen[r - 1]) return `answer ${a}: rank ${r} is given twice`;
+    seen[r - 1] = true;
+  }
+  return null;
+}
+
+const isU32 = (x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff;
+
+/** The plaintexts of a plurality question's choices and its blank flag, for vote `v`. */
+function pluralityValues(q, v, refuse) {
+  const plaintexts = new Array(q.answers.length).fill(0);
+  if (v && v.blank === true && v.selected === undefined) {
+    if (!q.blank) throw refuse('this question allows no blank vote');
+    return { plaintexts, blank: 1 };
+  }
+  if (!v || !Array.isArray(v.selected) || (v.blank !== undefined && v.blank !== false)) {
+    throw refuse('expected {selected: [answer indices]} or {blank: true}');
+  }
+  for (const a of v.selected) {
+    if (!Number.isInteger(a) || a < 0 || a >= q.answers.length) {
+      throw refuse(`answer ${a} does not exist`);
+    }
+    if (plaintexts[a] === 1) throw refuse(`answer ${a} is selected twice`);
+    plaintexts[a] = 1;
+  }
+  const n = v.selected.length;
+  if (n < q.min || n > q.max) throw refuse(`select between ${q.min} and ${q.max} answers`);
+  return { plaintexts, blank: 0 };
+}
+
+/** Whether `v` is an object with exactly the one key `key`, holding an array. */
+function only(v, key) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && Array.isArray(v[key]);
+}
+
+/**
+ * The ranks of a ranked question for vote `{ranks}` (urne-core's `question_values`): every rule
+ * is counted over all answers before any refusal, as urne-core does in constant time, and only a
+ * refusal names what is wrong.
+ */
+function rankedValues(q, v, refuse) {
+  if (!only(v, 'ranks')) throw refuse(`counted by ${q.counting}: expected {ranks: [a rank or 0 for every answer]}`);
+  const ranks = v.ranks;
+  const n = q.answers.length;
+  if (ranks.length !== n) throw refuse(`${ranks.length} ranks for ${n} answers`);
+  const bad = ranks.find((r) => !isU32(r));
+  if (bad !== undefined) throw refuse(`rank ${bad} is not a whole number`);
+  let ranked = 0;
+  for (const r of ranks) ranked += r !== 0 ? 1 : 0;
+  let ok = true;
+  for (let j = 1; j <= n; j++) {
+    let have = 0;
+    for (const r of ranks) have += r === j ? 1 : 0;
+    ok = ok & (have === (j <= ranked ? 1 : 0));
+  }
+  if (!ok || ranked < q.min || ranked > q.max) {
+    throw refuse(checkRanking(q, ranks) ?? 'the ranks are not 1, 2, …, k');
+  }
+  return { plaintexts: [...ranks], blank: 0 };
+}
+
+/**
+ * The grade values of a graded question for vote `{grades}`: the vote names each answer's grade
+ * by its position in `grades` (0 for the best); the value encrypted is g − 1 − position (spec
+ * §4.1, §7.1), so that 0 is the worst grade.
+ */
+function gradedValues(q, v, refuse) {
+  if (!only(v, 'grades')) throw refuse('counted by majority_judgment: expected {grades: [a grade for every answer]}');
+  const grades = v.grades;
+  const n = q.answers.length;
+  const g = q.grades.length;
+  if (grades.length !== n) throw refuse(`${grades.length} grades for ${n} answers`);
+  const a = grades.findIndex((x) => !isU32(x) || x >= g);
+  if (a >= 0) throw refuse(`answer ${a}: grade ${grades[a]} does not exist (there are ${g})`);
+  return { plaintexts: grades.map((x) => g - 1 - x), blank: 0 };
+}
+
+/**
  * Checks a vote against the manifest before anything is encrypted (spec §7.1, "Creating a
- * ballot"). A vote has one entry per question: `{selected: [answer indices]}` or `{blank: true}`.
- * Throws `vote` at `[q]` for a missing or extra question, an answer index that does not exist or
- * appears twice, fewer than `min` or more than `max` selections, or a blank vote where the question
- * allows none. Returns, per question, the plaintexts of its choices and its blank flag.
+ * ballot"). A vote has one entry per question: for a plurality question `{selected: [answer
+ * indices]}` or `{blank: true}`; for a ranked one (`schulze`, `stv`) `{ranks: [r per answer]}`,
+ * 0 for an answer not ranked, else 1 … k; for a graded one (`majority_judgment`) `{grades: [g per
+ * answer]}`, each the grade's position in the manifest's `grades` (0 = best). Throws `vote` at
+ * `[q]` for a missing or extra question, a vote of the wrong kind, an answer index that does not
+ * exist or appears twice, fewer than `min` or more than `max` selections, a blank vote where the
+ * question allows none, ranks that are not 1, 2, …, k over distinct answers with min ≤ k ≤ max,
+ * or a grade that does not exist. Returns, per question, the plaintexts of its choices (values of
+ * spec §6.3) and its blank flag.
  */
 export function checkVote(manifest, vote) {
   const refuse = (path, msg) => new UrneError('vote', msg, { path });
@@ -44,25 +145,10 @@ export function checkVote(manifest, vote) {
   }
   return manifest.questions.map((q, qi) => {
     const v = vote[qi];
-    const path = `[${qi}]`;
-    const plaintexts = new Array(q.answers.length).fill(0);
-    if (v && v.blank === true && v.selected === undefined) {
-      if (!q.blank) throw refuse(path, 'this question allows no blank vote');
-      return { plaintexts, blank: 1 };
-    }
-    if (!v || !Array.isArray(v.selected) || (v.blank !== undefined && v.blank !== false)) {
-      throw refuse(path, 'expected {selected: [answer indices]} or {blank: true}');
-    }
-    for (const a of v.selected) {
-      if (!Number.isInteger(a) || a < 0 || a >= q.answers.length) {
-        throw refuse(path, `answer ${a} does not exist`);
-      }
-      if (plaintexts[a] === 1) throw refuse(path, `answer ${a} is selected twice`);
-      plaintexts[a] = 1;
-    }
-    const n = v.selected.length;
-    if (n < q.min || n > q.max) throw refuse(path, `select between ${q.min} and ${q.max} answers`);
-    return { plaintexts, blank: 0 };
+    const here = (msg) => refuse(`[${qi}]`, msg);
+    if (isRanking(q)) return rankedValues(q, v, here);
+    if (isGrading(q)) return gradedValues(q, v, here);
+    return pluralityValues(q, v, here);
   });
 }
 
@@ -101,9 +187,17 @@ function makeBallot(election, key, vote, draw, kept) {
     const { plaintexts, blank } = plan[qi];
     const rs = plaintexts.map(() => draw());
     const choices = plaintexts.map((m, a) => encrypt(Y, m, rs[a]));
+    const allowedChoices = choiceAllowed(valueBound(q));
     const choiceProofs = choices.map((ct, a) =>
-      proveDisjunctive(choicePrefix(fingerprint, Y, X, qi, a, ct), Y, [ct], CHOICE_ALLOWED, plaintexts[a], [rs[a]], draw),
+      proveDisjunctive(choicePrefix(fingerprint, Y, X, qi, a, ct), Y, [ct], allowedChoices, plaintexts[a], [rs[a]], draw),
     );
+    if (isMixed(q)) {
+      // Ranked and graded questions: a range proof per answer and no count proof (spec §6.4).
+      if (kept !== null) kept.push({ choices: [...rs] });
+      rs.fill(0n);
+      plaintexts.fill(0);
+      return { choices, choice_proofs: choiceProofs };
+    }
     let blankCt;
     let witness = [mod(rs.reduce((s, r) => s + r, 0n))];
     if (q.blank) {
@@ -139,7 +233,8 @@ export function hashBallotBody(h, ballot) {
     for (const p of ans.choice_proofs) hashDisjunctive(h, p);
     if (ans.blank !== undefined) h.u64(1).point(ans.blank.alpha).point(ans.blank.beta);
     else h.u64(0);
-    hashDisjunctive(h, ans.count_proof);
+    // Present exactly for plurality questions (spec §7.2): nothing for a mixed question.
+    if (ans.count_proof !== undefined) hashDisjunctive(h, ans.count_proof);
   }
   return h;
 }
@@ -168,7 +263,7 @@ export function encodeBallot(ballot) {
         choice_proofs: ans.choice_proofs.map(encodeDisjunctive),
       };
       if (ans.blank !== undefined) out.blank = encodeCiphertext(ans.blank);
-      out.count_proof = encodeDisjunctive(ans.count_proof);
+      if (ans.count_proof !== undefined) out.count_proof = encodeDisjunctive(ans.count_proof);
       return out;
     }),
     signature: encodeSchnorr(ballot.signature),
@@ -185,7 +280,7 @@ const answer = (v, p) =>
     choices: [(x, q) => array(x, q, decodeCiphertext), true],
     choice_proofs: [(x, q) => array(x, q, decodeDisjunctive), true],
     blank: [decodeCiphertext, false],
-    count_proof: [decodeDisjunctive, true],
+    count_proof: [decodeDisjunctive, false],
   });
 
 /**
@@ -237,16 +332,22 @@ export function verifyBallot(election, input) {
     if ((ans.blank !== undefined) !== q.blank) {
       throw fail('V-5', `answers[${qi}].blank`, q.blank ? 'missing' : 'not allowed by the question');
     }
+    if ((ans.count_proof !== undefined) === isMixed(q)) {
+      const what = isMixed(q) ? `present: a question counted by ${q.counting} has none` : 'missing: a plurality question has one';
+      throw fail('V-5', `answers[${qi}].count_proof`, what);
+    }
   });
   manifest.questions.forEach((q, qi) => {
     const ans = ballot.answers[qi];
+    const allowedChoices = choiceAllowed(valueBound(q));
     ans.choices.forEach((ct, a) => {
       try {
-        verifyDisjunctive(choicePrefix(fingerprint, Y, X, qi, a, ct), Y, [ct], CHOICE_ALLOWED, ans.choice_proofs[a]);
+        verifyDisjunctive(choicePrefix(fingerprint, Y, X, qi, a, ct), Y, [ct], allowedChoices, ans.choice_proofs[a]);
       } catch (e) {
         throw fail('V-9', `answers[${qi}].choice_proofs[${a}]`, `choice proof: ${e.message}`, e);
       }
     });
+    if (isMixed(q)) return;
     try {
       const statement = countStatement(q, ans.choices, ans.blank);
       const prefix = countPrefix(fingerprint, Y, X, qi, q, ans.choices, ans.blank);
@@ -281,13 +382,21 @@ export function encodeOpenedBallot(election, made, vote, randomness) {
     election: toBase64Url(election.fingerprint),
     tracker: made.tracker,
     ballot: encodeBallot(made.ballot),
-    vote: vote.map((v) => (v.blank === true ? { blank: true } : { selected: [...v.selected] })),
+    vote: vote.map(encodeQuestionVote),
     randomness: randomness.map((r) => {
       const out = { choices: r.choices.map(encodeScalar) };
       if (r.blank !== undefined) out.blank = encodeScalar(r.blank);
       return out;
     }),
   };
+}
+
+/** One question's vote as an opened ballot writes it: its own fields only, copied. */
+function encodeQuestionVote(v) {
+  if (v.blank === true) return { blank: true };
+  if (Array.isArray(v.ranks)) return { ranks: [...v.ranks] };
+  if (Array.isArray(v.grades)) return { grades: [...v.grades] };
+  return { selected: [...v.selected] };
 }
 
 const openedRandomness = (v, p) =>

@@ -15,7 +15,37 @@ export const LIMITS = Object.freeze({
   MAX_TRUSTEES: 64,
   MAX_TEXT_LEN: 4096,
   MAX_DESCRIPTION_LEN: 65536,
+  MAX_MIXED_ANSWERS: 64,
+  MAX_GRADES: 16,
 });
+
+/** The ways a question is counted (spec §4.1); all but plurality are *mixed*. */
+export const COUNTINGS = Object.freeze(['plurality', 'schulze', 'stv', 'majority_judgment']);
+
+/** Whether a question's ballots are shuffled and decrypted one by one (all but plurality). */
+export function isMixed(question) {
+  return question.counting !== 'plurality';
+}
+
+/** Whether the voter ranks the question's answers (Schulze, STV). */
+export function isRanking(question) {
+  return question.counting === 'schulze' || question.counting === 'stv';
+}
+
+/** Whether the voter grades every answer (majority judgment). */
+export function isGrading(question) {
+  return question.counting === 'majority_judgment';
+}
+
+/**
+ * The question's value bound B (spec §6.3): each answer's ciphertext holds 0 … B. 1 for
+ * plurality, `max` for a ranking (0 = not ranked), g − 1 for g grades (0 = the worst).
+ */
+export function valueBound(question) {
+  if (isRanking(question)) return question.max;
+  if (isGrading(question)) return Math.max(0, (question.grades?.length ?? 0) - 1);
+  return 1;
+}
 
 const u32 = unsigned(32);
 const utf8 = new TextEncoder();
@@ -44,7 +74,9 @@ const question = (v, p) =>
     min: [u32, true],
     max: [u32, true],
     blank: [boolean, true],
-    counting: [oneOf('plurality'), true],
+    counting: [oneOf(...COUNTINGS), true],
+    seats: [u32, false],
+    grades: [(x, q) => array(x, q, string), false],
   });
 
 const trustee = (v, p) =>
@@ -100,6 +132,45 @@ function rule(path, msg) {
   return new UrneError('rule', msg, { path });
 }
 
+/** The rules that depend on how question `qi` is counted (spec §4.2, rules 4.7 to 4.10). */
+function checkCounting(qi, q) {
+  const p = (f) => `questions[${qi}].${f}`;
+  const name = q.counting;
+  if (name === 'stv') {
+    if (q.seats === undefined) throw rule(p('seats'), 'is required with counting "stv"');
+    if (q.seats === 0 || q.seats >= q.answers.length) {
+      throw rule(p('seats'), `must be between 1 and one less than the number of answers (${q.answers.length})`);
+    }
+  } else if (q.seats !== undefined) {
+    throw rule(p('seats'), `is only for counting "stv", not "${name}"`);
+  }
+  if (name === 'majority_judgment') {
+    if (q.grades === undefined) throw rule(p('grades'), 'is required with counting "majority_judgment"');
+    if (q.grades.length < 2 || q.grades.length > LIMITS.MAX_GRADES) {
+      throw rule(p('grades'), `must hold 2 to ${LIMITS.MAX_GRADES} grades`);
+    }
+    const seen = new Set();
+    q.grades.forEach((g, gi) => {
+      checkText(p(`grades[${gi}]`), g, LIMITS.MAX_TEXT_LEN, false);
+      if (seen.has(g)) throw rule(p(`grades[${gi}]`), 'repeats an earlier grade');
+      seen.add(g);
+    });
+  } else if (q.grades !== undefined) {
+    throw rule(p('grades'), `is only for counting "majority_judgment", not "${name}"`);
+  }
+  if (!isMixed(q)) return;
+  if (q.answers.length > LIMITS.MAX_MIXED_ANSWERS) {
+    throw rule(p('answers'), `must hold at most ${LIMITS.MAX_MIXED_ANSWERS} answers with counting "${name}"`);
+  }
+  if (q.blank) {
+    throw rule(p('blank'), `must be false with counting "${name}" (a voter abstains by ranking nothing, where min is 0)`);
+  }
+  const n = q.answers.length;
+  if (name === 'majority_judgment' && (q.min !== n || q.max !== n)) {
+    throw rule(p('min'), `min and max must both be the number of answers (${n}): every answer is graded`);
+  }
+}
+
 /** The rules of spec §4.2, in their order (urne-core's `Manifest::validate`). */
 export function validateManifest(m) {
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(m.id)) {
@@ -128,7 +199,15 @@ export function validateManifest(m) {
     }
     if (q.min > q.max) throw rule(p('min'), `must not exceed max (${q.max})`);
     if (q.blank && q.min === 0) throw rule(p('blank'), 'a blank vote needs min ≥ 1');
+    checkCounting(qi, q);
   });
+  const mixed = m.questions.findIndex(isMixed);
+  if (m.weights === 'weighted' && mixed >= 0) {
+    throw rule(
+      'weights',
+      `must be "equal": question ${mixed} is counted by ${m.questions[mixed].counting}, whose ballots are shuffled, and a shuffled ballot can carry no weight`,
+    );
+  }
   if (m.opens_at >= m.closes_at) throw rule('closes_at', `must be after opens_at (${m.opens_at})`);
   if (m.trustees.length === 0 || m.trustees.length > LIMITS.MAX_TRUSTEES) {
     throw rule('trustees', `must hold 1 to ${LIMITS.MAX_TRUSTEES} trustees`);
@@ -162,6 +241,11 @@ export function hashManifest(h, m) {
     h.str(q.text).len(q.answers.length);
     for (const a of q.answers) h.str(a);
     h.u64(q.min).u64(q.max).u64(q.blank).str(q.counting);
+    if (q.seats !== undefined) h.str('seats').u64(q.seats);
+    if (q.grades !== undefined) {
+      h.str('grades').len(q.grades.length);
+      for (const g of q.grades) h.str(g);
+    }
   }
   h.str(m.weights).str(m.revote).str(m.opens_at).str(m.closes_at).len(m.trustees.length);
   for (const t of m.trustees) {

@@ -189,6 +189,16 @@ export function hashDisjunctive(h, proof) {
 export const CHOICE_ALLOWED = Object.freeze([[0], [1]]);
 
 /**
+ * The allowed tuples of a choice proof over 0 … `bound` (`choice_allowed`, spec §6.3): (0), (1),
+ * …, (bound), branch v standing for the value v. A plurality question's bound is 1
+ * (CHOICE_ALLOWED); a ranking's is its `max`, a grading's g − 1 (`valueBound`).
+ */
+export function choiceAllowed(bound) {
+  if (bound === 1) return CHOICE_ALLOWED;
+  return Object.freeze(Array.from({ length: bound + 1 }, (_, v) => Object.freeze([v])));
+}
+
+/**
  * The choice proof's prefix for answer `a` of question `q` (`choice_prefix`): tag, fingerprint,
  * Y, X, q, a, α, β.
  */
