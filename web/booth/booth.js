@@ -12,7 +12,9 @@
 // ours), titles its heading, and moves the focus to it, so that a screen reader announces it.
 
 import { parseCredential } from '../src/urne/credential.js';
+import { el } from './dom.js';
 import { language, preferredLanguage, setLanguage, t } from './i18n.js';
+import { emptyChoice, gradingFieldset, gradingProblem, isGrading, isRanking, mixedReview, mixedVote, rankingFieldset, rankingProblem } from './mixed.js';
 
 const OIDC_KEY = 'urne-booth-oidc';
 
@@ -20,7 +22,8 @@ const state = {
   id: null,
   credential: null, // canonical text, or null
   view: null, // GET /api/v1/elections/{id}
-  choices: [], // per question: {selected: Set of answer indices, blank: boolean}
+  choices: [], // per question: {selected: Set of answer indices, blank: boolean}, or for a
+  // ranked question {ranks: [rank or 0 per answer]}, for a graded one {grades: [position or −1]}
   token: null, // voter session token, when logged in by code
   loggedIn: false,
   ballot: null, // {json, tracker, ms} once made
@@ -29,22 +32,6 @@ const state = {
 
 // ---------------------------------------------------------------------------------------------
 // Small DOM helpers.
-
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') e.className = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else if (v === true) e.setAttribute(k, '');
-    else e.setAttribute(k, String(v));
-  }
-  for (const c of children.flat(Infinity)) {
-    if (c === null || c === undefined || c === false) continue;
-    e.append(typeof c === 'string' || typeof c === 'number' ? String(c) : c);
-  }
-  return e;
-}
 
 const $ = (id) => document.getElementById(id);
 
@@ -195,7 +182,7 @@ async function load() {
   if (!answer.ok || !answer.json?.manifest) return show(failure(t('notFound')));
   state.view = answer.json;
   const questions = state.view.manifest.questions;
-  state.choices = questions.map(() => ({ selected: new Set(), blank: false }));
+  state.choices = questions.map((q) => (isRanking(q) || isGrading(q) ? emptyChoice(q) : { selected: new Set(), blank: false }));
   chrome();
   if (state.view.phase !== 'open') return show(failure(t('notOpen', state.view.phase)));
   if (state.credential === null) return show(credentialStep);
@@ -356,6 +343,8 @@ function ruleText(q) {
 
 /** Whether a question's choice follows its rules; the message when it does not. */
 function problem(q, c) {
+  if (isRanking(q)) return rankingProblem(q, c);
+  if (isGrading(q)) return gradingProblem(q, c);
   if (c.blank) return null;
   const n = c.selected.size;
   if (n < q.min) return t('tooFew', q.min);
@@ -367,8 +356,13 @@ function questionsStep() {
   const questions = state.view.manifest.questions;
   const radio = (q) => q.min === 1 && q.max === 1;
   const summary = el('p', { class: 'error', id: 'questions-error', role: 'alert' });
+  const settled = () => {
+    if (questions.every((other, i) => !problem(other, state.choices[i]))) summary.textContent = '';
+  };
   const fieldsets = questions.map((q, qi) => {
     const c = state.choices[qi];
+    if (isRanking(q)) return rankingFieldset(q, qi, c, settled);
+    if (isGrading(q)) return gradingFieldset(q, qi, c, settled);
     const name = `q${qi}`;
     const live = el('p', { class: 'hint', id: `${name}-live`, 'aria-live': 'polite' });
     const err = el('p', { class: 'error', id: `${name}-error` });
@@ -444,7 +438,7 @@ function questionsStep() {
           });
           if (first !== null) {
             summary.textContent = t('fix');
-            $(`q${first}-set`).querySelector('input:not([disabled])')?.focus();
+            $(`q${first}-set`).querySelector('input:not([disabled]), select')?.focus();
             return;
           }
           show(reviewStep);
@@ -458,7 +452,10 @@ function questionsStep() {
 }
 
 function vote() {
-  return state.choices.map((c) => (c.blank ? { blank: true } : { selected: [...c.selected].sort((a, b) => a - b) }));
+  return state.choices.map((c) => {
+    if (c.ranks || c.grades) return mixedVote(c);
+    return c.blank ? { blank: true } : { selected: [...c.selected].sort((a, b) => a - b) };
+  });
 }
 
 function reviewStep() {
@@ -472,6 +469,7 @@ function reviewStep() {
         { class: 'review' },
         questions.map((q, qi) => {
           const c = state.choices[qi];
+          if (isRanking(q) || isGrading(q)) return [el('dt', {}, q.text), el('dd', {}, mixedReview(q, c, qi))];
           const chosen = c.blank ? [t('blank')] : [...c.selected].sort((a, b) => a - b).map((a) => q.answers[a]);
           return [el('dt', {}, q.text), el('dd', {}, chosen.length ? chosen.join(', ') : t('none'))];
         }),

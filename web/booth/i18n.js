@@ -86,6 +86,42 @@ const en = {
   receiptDetails: 'The signed receipt (technical)',
   fingerprint: (f) => `Election fingerprint: ${f}`,
   stepOf: (i, n) => `Step ${i} of ${n}`,
+  // Ranked and graded questions (issue #8).
+  rankRule: (min, max, n) =>
+    min === n && max === n
+      ? `Rank all ${n} answers, 1 for your first choice.`
+      : min === 0
+        ? `Rank up to ${max} answers, 1 for your first choice; you may rank none.`
+        : min === max
+          ? `Rank ${max} answers, 1 for your first choice.`
+          : `Rank between ${min} and ${max} answers, 1 for your first choice.`,
+  rankNotRanked: 'Not ranked',
+  ordinal: (r) => {
+    const tens = r % 100;
+    const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[r % 10] ?? 'th');
+    return `${r}${suffix}`;
+  },
+  rankList: 'Your ranking, your first choice at the top',
+  dragHint: 'Drag an answer to move it, or use its buttons.',
+  rankUnranked: 'Not ranked',
+  rankEmpty: 'Nothing ranked yet.',
+  moveUp: 'Move up',
+  moveDown: 'Move down',
+  remove: 'Remove',
+  add: 'Add to my ranking',
+  rankMoved: (name, r) => `${name} moved to rank ${r}.`,
+  rankRemoved: (name) => `${name} removed from the ranking.`,
+  rankAdded: (name, r) => `${name} added at rank ${r}.`,
+  rankCount: (k, max) => `${k} of at most ${max} ranked.`,
+  rankTwice: (r, names) => `Rank ${r} is given to ${names.join(' and ')}: give each rank to one answer only.`,
+  rankGap: (r) => `Rank ${r} is missing: the ranks go 1, 2, 3… without a gap.`,
+  rankTooFew: (min) => `Rank at least ${min} ${min === 1 ? 'answer' : 'answers'}.`,
+  rankTooMany: (max) => `Rank at most ${max} answers: set the others to “Not ranked”.`,
+  rankNone: 'No answer ranked (you abstain on this question).',
+  gradeRule: (g) => `Give each answer one of the ${g} grades, from the best to the worst.`,
+  gradeMissing: (n) => `Grade every answer: ${n} ${n === 1 ? 'is' : 'are'} left.`,
+  gradeCount: (done, n) => `${done} of ${n} answers graded.`,
+  colon: ': ',
 };
 
 const fr = {
@@ -173,6 +209,37 @@ const fr = {
   receiptDetails: 'Le reçu signé (technique)',
   fingerprint: (f) => `Empreinte de l’élection : ${f}`,
   stepOf: (i, n) => `Étape ${i} sur ${n}`,
+  rankRule: (min, max, n) =>
+    min === n && max === n
+      ? `Classez les ${n} réponses, 1 pour votre premier choix.`
+      : min === 0
+        ? `Classez au plus ${max} réponses, 1 pour votre premier choix ; vous pouvez n’en classer aucune.`
+        : min === max
+          ? `Classez ${max} réponses, 1 pour votre premier choix.`
+          : `Classez entre ${min} et ${max} réponses, 1 pour votre premier choix.`,
+  rankNotRanked: 'Non classée',
+  ordinal: (r) => (r === 1 ? '1er' : `${r}e`),
+  rankList: 'Votre classement, votre premier choix en haut',
+  dragHint: 'Faites glisser une réponse pour la déplacer, ou utilisez ses boutons.',
+  rankUnranked: 'Non classées',
+  rankEmpty: 'Rien n’est encore classé.',
+  moveUp: 'Monter',
+  moveDown: 'Descendre',
+  remove: 'Retirer',
+  add: 'Ajouter à mon classement',
+  rankMoved: (name, r) => `${name} passe au rang ${r}.`,
+  rankRemoved: (name) => `${name} est retirée du classement.`,
+  rankAdded: (name, r) => `${name} est ajoutée au rang ${r}.`,
+  rankCount: (k, max) => `${k} classée(s) sur ${max} au plus.`,
+  rankTwice: (r, names) => `Le rang ${r} est donné à ${names.join(' et ')} : donnez chaque rang à une seule réponse.`,
+  rankGap: (r) => `Le rang ${r} manque : les rangs vont 1, 2, 3… sans trou.`,
+  rankTooFew: (min) => `Classez au moins ${min} ${min === 1 ? 'réponse' : 'réponses'}.`,
+  rankTooMany: (max) => `Classez au plus ${max} réponses : mettez les autres à « Non classée ».`,
+  rankNone: 'Aucune réponse classée (vous vous abstenez sur cette question).',
+  gradeRule: (g) => `Donnez à chaque réponse une des ${g} mentions, de la meilleure à la moins bonne.`,
+  gradeMissing: (n) => `Évaluez chaque réponse : ${n === 1 ? 'il en reste une' : `il en reste ${n}`}.`,
+  gradeCount: (done, n) => `${done} réponse(s) évaluée(s) sur ${n}.`,
+  colon: ' : ',
 };
 
 const words = { en, fr };

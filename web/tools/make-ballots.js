@@ -2,7 +2,9 @@
 // Makes ballots with the booth's code, for the Rust test that checks them with urne-verify
 // (crates/urne-verify/tests/booth_js.rs). Reads on standard input
 //   {"manifest": "<manifest JSON text>", "voters": [{"credential": "<string>", "vote": [...]}]}
-// where a vote is, per question, {"selected": [answer indices]} or {"blank": true}; writes on
+// where a vote is, per question, {"selected": [answer indices]} or {"blank": true}, {"ranks":
+// [rank or 0 per answer]} for a ranked question, {"grades": [grade position, 0 = best, per
+// answer]} for a graded one (the protocol core's vote, docs/booth.md); writes on
 // standard output
 //   {"fingerprint": "<b64>", "ballots": [{"ballot": "<ballot JSON text>", "tracker": "<b64>"}]}
 // Each ballot is made exactly as the booth makes it (fresh randomness from the system's
