@@ -41,6 +41,8 @@ const en = {
   outcome: 'Result',
   chosen: 'chosen',
   notChosen: 'not chosen',
+  notRanked: 'not ranked',
+  rank: (r) => `rank ${r}`,
   blank: 'Blank vote',
   ok: '✓ matches',
   bad: '✗ does not match',
@@ -79,10 +81,20 @@ const fr = {
   outcome: 'Résultat',
   chosen: 'choisie',
   notChosen: 'non choisie',
+  notRanked: 'non classée',
+  rank: (r) => `rang ${r}`,
   blank: 'Vote blanc',
   ok: '✓ correspond',
   bad: '✗ ne correspond pas',
 };
+
+/** An answer's claimed value in words: chosen or not, its rank (0 = not ranked), or its grade. */
+function claimed(q, m) {
+  if (q.counting === 'schulze' || q.counting === 'stv') return m === 0 ? t('notRanked') : t('rank', m);
+  // Grades are encrypted from the worst (0) to the best (g − 1); `grades` lists the best first.
+  if (q.counting === 'majority_judgment') return q.grades[q.grades.length - 1 - m] ?? String(m);
+  return m === 1 ? t('chosen') : t('notChosen');
+}
 
 const words = { en, fr };
 let lang = [...(navigator.languages ?? [])].map((l) => String(l).toLowerCase().split('-')[0]).find((l) => l in words) ?? 'en';
@@ -154,7 +166,7 @@ function render(shown, focus = false) {
         { 'data-ok': String(x.ok) },
         el('td', {}, `${x.question + 1}. ${q.text}`),
         el('td', {}, answer),
-        el('td', {}, x.m === 1 ? t('chosen') : t('notChosen')),
+        el('td', {}, claimed(q, x.m)),
         el('td', { class: x.ok ? 'ok' : 'error' }, x.ok ? t('ok') : t('bad')),
       );
     });

@@ -5,7 +5,8 @@
 // election without voter login) and on the cast (POST …/ballots), since the server still refuses
 // mixed drafts. The voter ranks by select (and sees a rank given twice refused as they choose),
 // reorders by keyboard (Move up, Remove, Add) and by dragging with the mouse, grades (a click and
-// the arrow keys), reviews and casts; axe-core checks every step and the questions at 360 px.
+// the arrow keys), reviews, audits a first encryption (the opened ballot checked on /audit in
+// another tab, which names ranks and grades) and casts a new one; axe-core checks every step and the questions at 360 px.
 //
 // The ballot the booth sends is captured: the test checks it with the JavaScript verifier, and
 // decrypts each answer's ciphertext with the trustee's key (made here) to find the ranks and
@@ -29,6 +30,7 @@ import { after, before, test } from 'node:test';
 
 import {
   G,
+  checkOpenedBallot,
   IDENTITY,
   deriveCredentialKey,
   encodePoint,
@@ -87,6 +89,7 @@ let dir;
 let server;
 let base;
 let browser;
+let context;
 let page;
 let cast = null; // the body of the booth's POST …/ballots
 
@@ -96,11 +99,11 @@ before(async () => {
   server = started.child;
   base = started.base;
   browser = await launchBrowser();
-  const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+  context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   const view = { id: ID, phase: 'open', voter_auth: 'none', manifest, fingerprint: toBase64Url(election.fingerprint) };
-  await page.route(`${base}/api/v1/elections/${ID}`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(view) }));
-  await page.route(`${base}/api/v1/elections/${ID}/ballots`, async (route) => {
+  await context.route(`${base}/api/v1/elections/${ID}`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(view) }));
+  await context.route(`${base}/api/v1/elections/${ID}/ballots`, async (route) => {
     assert.equal(route.request().method(), 'POST');
     cast = route.request().postData();
     let tracker = 'refused';
@@ -112,7 +115,7 @@ before(async () => {
     const receipt = { size: 12, root: 'x', signature: 'x' };
     return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ seq: 11, tracker, receipt }) });
   });
-  await page.route(`${base}/api/v1/elections/${ID}/board/**`, (route) =>
+  await context.route(`${base}/api/v1/elections/${ID}/board/**`, (route) =>
     route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { message: 'no board in this test' } }) }),
   );
 });
@@ -248,7 +251,25 @@ test('a voter ranks by select, by keyboard and by dragging, grades, reviews and 
   assert.deepEqual(await page.$$eval('#review-q3 li', (l) => l.map((x) => x.textContent)), ['Library: Excellent', 'Garden: Poor', 'Bridge: Good']);
   await noViolations(page, 'the review of a mixed ballot');
 
-  await page.click('#cast');
+  // The Benaloh audit: the opened ballot claims the ranks and grades, and /audit (another tab)
+  // finds that every answer matches, in words (ranks, grade names).
+  await page.click('#audit');
+  await step('Your encryption, opened');
+  const opened = await page.inputValue('#opened');
+  assert.deepEqual(JSON.parse(opened).vote, [{ selected: [0] }, { ranks: [3, 1, 4, 2] }, { ranks: [2, 0, 3, 0, 1] }, { grades: [0, 3, 1] }]);
+  assert.equal(checkOpenedBallot(election, opened).ok, true);
+  const checker = await context.newPage();
+  await checker.goto(new URL(await page.getAttribute('#audit-link', 'href'), base).href);
+  await checker.fill('#opened', opened);
+  await checker.click('#check');
+  await checker.waitForSelector('#verdict[data-ok="true"]', { timeout: 30_000 });
+  const claims = await checker.$$eval('#details tbody tr', (rows) => rows.map((r) => [...r.cells].slice(1, 3).map((c) => c.textContent).join(' = ')));
+  assert.ok(claims.includes('Fox = rank 1') && claims.includes('Bo = not ranked') && claims.includes('Garden = Poor'), claims.join('; '));
+  await noViolations(checker, 'the /audit page with a mixed ballot');
+  await checker.close();
+  assert.equal(cast, null, 'an audited ballot is never sent');
+  await page.click('#recast');
+
   await step('Your vote is cast');
   await noViolations(page, 'the acknowledgement');
   assert.ok(cast, 'the booth sent a ballot');
