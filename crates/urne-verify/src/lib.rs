@@ -12,6 +12,7 @@ pub mod batch;
 #[cfg(feature = "testkit")]
 pub mod fuzzing;
 pub mod merkle;
+mod mix;
 pub mod record;
 #[cfg(feature = "testkit")]
 pub mod simulate;

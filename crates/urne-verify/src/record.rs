@@ -5,8 +5,13 @@
 //!
 //! ```text
 //! header, manifest, dealing*, complaint*, answer*, credential*, (revocation credential)*, booth?,
-//! open, ballot*, close, tally, partial_decryption*, result
+//! open, ballot*, close, tally, partial_decryption*,
+//! (shuffle_chunk+ shuffle)*, mix_decryption*, mixed_ballots*, result
 //! ```
+//!
+//! The mix lines (spec §8.8) appear only for an election with a ranked or graded question; the
+//! lists of a shuffle, of a trustee's decryption factors and of the decrypted ballots are cut
+//! into chunks of consecutive rows ([`CHUNK_BYTES`]), each on its own line.
 //!
 //! and the record ends with a `tree_head` line holding the number of lines before it and the
 //! root of the Merkle tree over them ([`crate::merkle`]). A record of an election still under
@@ -18,10 +23,15 @@ use std::io::{self, BufRead, Read, Write};
 
 use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
+use urne_core::Scalar;
 use urne_core::ballot::{Ballot, Tracker};
 use urne_core::ceremony::{Answer, ComplaintMessage, Dealing};
-use urne_core::group::bytes_b64;
+use urne_core::elgamal::Ciphertext;
+use urne_core::group::{Point, bytes_b64, scalar_b64, scalar_vec_b64};
 use urne_core::manifest::{Manifest, Timestamp};
+use urne_core::proofs::decryption::DecryptionFactor;
+use urne_core::proofs::schnorr::SchnorrProof;
+use urne_core::proofs::shuffle::ShuffleProof;
 use urne_core::tally::{ElectionResult, EncryptedTally, PartialDecryption};
 
 use crate::merkle::{Hash, MerkleBuilder, leaf_hash};
@@ -60,6 +70,15 @@ pub enum Entry {
     Tally(Box<TallyEntry>),
     /// One trustee's decryption factors.
     PartialDecryption(Box<PartialDecryption>),
+    /// Consecutive rows of a shuffle's output and of its proof's per-row lists (spec §8.8.2).
+    ShuffleChunk(Box<ShuffleChunk>),
+    /// The end of a shuffle: the rest of its proof, and its trustee's signature.
+    Shuffle(Box<ShuffleEntry>),
+    /// Consecutive rows of one trustee's decryption factors of the last shuffle's output (spec
+    /// §8.8.3).
+    MixDecryption(Box<MixDecryptionEntry>),
+    /// Consecutive rows of the decrypted mixed ballots (spec §8.8.4).
+    MixedBallots(Box<MixedBallotsEntry>),
     /// The result.
     Result(Box<ElectionResult>),
     /// The last line: the Merkle tree head of all lines before it.
@@ -148,6 +167,191 @@ pub struct TallyEntry {
     pub tally: EncryptedTally,
 }
 
+/// A `shuffle_chunk` line: rows `offset` to `offset + k − 1` of shuffle number `shuffle` (from
+/// 0), made by trustee `trustee`: for each row i, the output vector E′ᵢ and the proof's Cᵢ, Ĉᵢ,
+/// T̂ᵢ, ŝᵢ and s′ᵢ (spec §8.7). Every list has the same length k ≥ 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShuffleChunk {
+    /// The shuffle's position in the sequence of shuffles, from 0.
+    pub shuffle: u32,
+    /// The shuffling trustee's index in the manifest, from 1.
+    pub trustee: u32,
+    /// The position of this chunk's first row.
+    pub offset: u64,
+    /// The output vectors, each of the mix width.
+    pub outputs: Vec<Vec<Ciphertext>>,
+    /// The permutation commitments Cᵢ of these positions.
+    pub permutation_commitments: Vec<Point>,
+    /// The chain commitments Ĉᵢ.
+    pub chain_commitments: Vec<Point>,
+    /// The commitments T̂ᵢ.
+    pub t_hat: Vec<Point>,
+    /// The responses ŝᵢ.
+    #[serde(with = "scalar_vec_b64")]
+    pub s_hat: Vec<Scalar>,
+    /// The responses s′ᵢ.
+    #[serde(with = "scalar_vec_b64")]
+    pub s_prime: Vec<Scalar>,
+}
+
+/// A `shuffle` line: the end of shuffle `shuffle`, after all its chunks: the number of rows, the
+/// proof's other members, and the trustee's signature (spec §8.8.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShuffleEntry {
+    /// The shuffle's position, from 0.
+    pub shuffle: u32,
+    /// The shuffling trustee's index, from 1.
+    pub trustee: u32,
+    /// The number of rows N.
+    pub ballots: u64,
+    /// T₁.
+    pub t1: Point,
+    /// T₂.
+    pub t2: Point,
+    /// T₃.
+    pub t3: Point,
+    /// T₄,ₖ, one per column.
+    pub t4: Vec<Ciphertext>,
+    /// s₁.
+    #[serde(with = "scalar_b64")]
+    pub s1: Scalar,
+    /// s₂.
+    #[serde(with = "scalar_b64")]
+    pub s2: Scalar,
+    /// s₃.
+    #[serde(with = "scalar_b64")]
+    pub s3: Scalar,
+    /// s₄,ₖ, one per column.
+    #[serde(with = "scalar_vec_b64")]
+    pub s4: Vec<Scalar>,
+    /// The trustee's signature with its manifest key (`urne_core::mix`).
+    pub signature: SchnorrProof,
+}
+
+/// A `mix_decryption` line: rows `offset` to `offset + k − 1` of trustee `trustee`'s decryption
+/// factors of the last shuffle's output, one factor per ciphertext (spec §8.8.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MixDecryptionEntry {
+    /// The trustee's index, from 1.
+    pub trustee: u32,
+    /// The position of this chunk's first row.
+    pub offset: u64,
+    /// The factors, k ≥ 1 rows of the mix width.
+    pub factors: Vec<Vec<DecryptionFactor>>,
+}
+
+/// A `mixed_ballots` line: rows `offset` to `offset + k − 1` of the decrypted ballots, in the
+/// order of the last shuffle's output, each the values of its row (spec §8.8.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MixedBallotsEntry {
+    /// The position of this chunk's first row.
+    pub offset: u64,
+    /// The values, k ≥ 1 rows of the mix width.
+    pub ballots: Vec<Vec<u64>>,
+}
+
+/// The size a writer aims at for one chunk line of the mix phase: lines stay near it (a single
+/// row may exceed it), far below [`MAX_LINE_BYTES`].
+pub const CHUNK_BYTES: usize = 4 << 20;
+
+/// Rows per chunk line for rows of about `row_bytes` bytes of JSON: at least one.
+fn rows_per_chunk(row_bytes: usize) -> usize {
+    (CHUNK_BYTES / row_bytes.max(1)).max(1)
+}
+
+/// The lines of one shuffle (spec §8.8.2): its `shuffle_chunk` lines, of at most `max_rows`
+/// rows each (or as many as fit in [`CHUNK_BYTES`] when `None`), then its `shuffle` line.
+/// The proof's per-row lists must have one entry per output row, as [`ShuffleProof`]s made by
+/// `urne_core::proofs::shuffle::prove_shuffle` do.
+pub fn shuffle_lines(
+    position: u32,
+    trustee: u32,
+    outputs: &[Vec<Ciphertext>],
+    proof: &ShuffleProof,
+    signature: SchnorrProof,
+    max_rows: Option<usize>,
+) -> Vec<Entry> {
+    let width = outputs.first().map_or(0, Vec::len);
+    let rows = max_rows.unwrap_or_else(|| rows_per_chunk(110 * width + 240));
+    let mut lines = Vec::new();
+    let mut offset = 0;
+    while offset < outputs.len() {
+        let end = (offset + rows.max(1)).min(outputs.len());
+        let part = |v: &[Point]| v.get(offset..end).unwrap_or_default().to_vec();
+        let scalars = |v: &[Scalar]| v.get(offset..end).unwrap_or_default().to_vec();
+        lines.push(Entry::ShuffleChunk(Box::new(ShuffleChunk {
+            shuffle: position,
+            trustee,
+            offset: offset as u64,
+            outputs: outputs[offset..end].to_vec(),
+            permutation_commitments: part(&proof.permutation_commitments),
+            chain_commitments: part(&proof.chain_commitments),
+            t_hat: part(&proof.t_hat),
+            s_hat: scalars(&proof.s_hat),
+            s_prime: scalars(&proof.s_prime),
+        })));
+        offset = end;
+    }
+    lines.push(Entry::Shuffle(Box::new(ShuffleEntry {
+        shuffle: position,
+        trustee,
+        ballots: outputs.len() as u64,
+        t1: proof.t1,
+        t2: proof.t2,
+        t3: proof.t3,
+        t4: proof.t4.clone(),
+        s1: proof.s1,
+        s2: proof.s2,
+        s3: proof.s3,
+        s4: proof.s4.clone(),
+        signature,
+    })));
+    lines
+}
+
+/// One trustee's `mix_decryption` lines (spec §8.8.3), of at most `max_rows` rows each (or as
+/// many as fit in [`CHUNK_BYTES`] when `None`).
+pub fn mix_decryption_lines(
+    trustee: u32,
+    factors: &[Vec<DecryptionFactor>],
+    max_rows: Option<usize>,
+) -> Vec<Entry> {
+    let width = factors.first().map_or(0, Vec::len);
+    let rows = max_rows.unwrap_or_else(|| rows_per_chunk(220 * width + 8));
+    factors
+        .chunks(rows.max(1))
+        .enumerate()
+        .map(|(i, part)| {
+            Entry::MixDecryption(Box::new(MixDecryptionEntry {
+                trustee,
+                offset: (i * rows.max(1)) as u64,
+                factors: part.to_vec(),
+            }))
+        })
+        .collect()
+}
+
+/// The `mixed_ballots` lines of the decrypted rows (spec §8.8.4), of at most `max_rows` rows
+/// each (or as many as fit in [`CHUNK_BYTES`] when `None`).
+pub fn mixed_ballots_lines(values: &[Vec<u64>], max_rows: Option<usize>) -> Vec<Entry> {
+    let width = values.first().map_or(0, Vec::len);
+    let rows = max_rows.unwrap_or_else(|| rows_per_chunk(3 * width + 8));
+    values
+        .chunks(rows.max(1))
+        .enumerate()
+        .map(|(i, part)| {
+            Entry::MixedBallots(Box::new(MixedBallotsEntry {
+                offset: (i * rows.max(1)) as u64,
+                ballots: part.to_vec(),
+            }))
+        })
+        .collect()
+}
+
 /// The `tree_head` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -176,6 +380,10 @@ impl Entry {
             Entry::Close(_) => "close",
             Entry::Tally(_) => "tally",
             Entry::PartialDecryption(_) => "partial_decryption",
+            Entry::ShuffleChunk(_) => "shuffle_chunk",
+            Entry::Shuffle(_) => "shuffle",
+            Entry::MixDecryption(_) => "mix_decryption",
+            Entry::MixedBallots(_) => "mixed_ballots",
             Entry::Result(_) => "result",
             Entry::TreeHead(_) => "tree_head",
         }
@@ -244,6 +452,10 @@ fn write_entry<W: Write>(out: &mut W, seq: u64, entry: &Entry) -> io::Result<Vec
         Entry::Ballot(b) => write_line(out, seq, k, b),
         Entry::Tally(t) => write_line(out, seq, k, t),
         Entry::PartialDecryption(p) => write_line(out, seq, k, &P { partial: p }),
+        Entry::ShuffleChunk(c) => write_line(out, seq, k, c),
+        Entry::Shuffle(sh) => write_line(out, seq, k, sh),
+        Entry::MixDecryption(d) => write_line(out, seq, k, d),
+        Entry::MixedBallots(b) => write_line(out, seq, k, b),
         Entry::Result(r) => write_line(out, seq, k, &R { result: r }),
         Entry::TreeHead(t) => write_line(out, seq, k, t),
     }
@@ -389,6 +601,10 @@ impl<'de> Visitor<'de> for LineVisitor {
             "close" => Entry::Close(rest(map)?),
             "tally" => Entry::Tally(Box::new(rest(map)?)),
             "partial_decryption" => Entry::PartialDecryption(Box::new(single(map, "partial")?)),
+            "shuffle_chunk" => Entry::ShuffleChunk(Box::new(rest(map)?)),
+            "shuffle" => Entry::Shuffle(Box::new(rest(map)?)),
+            "mix_decryption" => Entry::MixDecryption(Box::new(rest(map)?)),
+            "mixed_ballots" => Entry::MixedBallots(Box::new(rest(map)?)),
             "result" => Entry::Result(Box::new(single(map, "result")?)),
             "tree_head" => Entry::TreeHead(rest(map)?),
             other => return Err(de::Error::custom(format!("unknown line type `{other}`"))),

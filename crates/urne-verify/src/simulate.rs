@@ -5,6 +5,10 @@
 //! written in order, so a record of millions of ballots streams to disk in bounded memory (the
 //! credential keys aside). The honest tally, the trustees' factors and the result follow, and the
 //! plaintext count of the counted votes is kept to compare with the decrypted result.
+//!
+//! An election with ranked or graded questions also goes through the mix phase (spec §8.8):
+//! trustees shuffle the counted ballots' rows of mixed ciphertexts in turn, sign their
+//! shuffles, decrypt the last list, and the decrypted rows are counted ([`mix_lines`]).
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant as Clock};
@@ -15,18 +19,163 @@ use rayon::prelude::*;
 use urne_core::ballot::{Ballot, QuestionVote};
 use urne_core::credential::{Credential, CredentialKey};
 use urne_core::election::Election;
-use urne_core::manifest::{Question, Timestamp};
+use urne_core::elgamal::Ciphertext;
+use urne_core::manifest::{KeySharing, Question, Timestamp};
+use urne_core::mix::{
+    column_bounds, count_mixed, mix_lambdas, mix_row, mixed_questions, vartime_open_rows, width,
+};
+use urne_core::proofs::shuffle::{prove_shuffle, shuffle};
 use urne_core::tally::{
-    ElectionResult, QuestionResult, TallyAccumulator, decrypt_result, vartime_verify_partial,
+    ElectionResult, MixedResult, QuestionResult, TallyAccumulator, decrypt_result,
+    vartime_verify_partial,
 };
 use urne_core::testkit::Setup;
 
 use crate::record::{
     BallotEntry, CredentialEntry, Entry, Instant, RecordWriter, Revocation, TallyEntry, TreeHead,
-    encode_line,
+    encode_line, mix_decryption_lines, mixed_ballots_lines, shuffle_lines,
 };
 
 type ChaCha = rand_chacha::ChaCha20Rng;
+
+/// Who shuffles and who decrypts in the mix phase, and how long its chunk lines are.
+#[derive(Debug, Clone, Default)]
+pub struct MixPlan {
+    /// The shuffling trustees, in order (indices from 1); by default the trustees that decrypt.
+    pub shufflers: Option<Vec<u32>>,
+    /// The trustees that decrypt the last shuffle's output; by default every trustee under
+    /// independent keys, the last `threshold` under threshold sharing (as for the tally).
+    pub decryptors: Option<Vec<u32>>,
+    /// Rows per chunk line; by default as many as fit in [`crate::record::CHUNK_BYTES`].
+    pub chunk_rows: Option<usize>,
+}
+
+/// The mix phase's lines and what they decrypt to.
+#[derive(Debug, Clone)]
+pub struct MixOutput {
+    /// The `shuffle_chunk`, `shuffle`, `mix_decryption` and `mixed_ballots` lines, in order.
+    pub lines: Vec<Entry>,
+    /// The decrypted rows, in the order of the last shuffle's output.
+    pub values: Vec<Vec<u64>>,
+    /// Their count: per question, the mixed result of a mixed question.
+    pub results: Vec<Option<MixedResult>>,
+}
+
+/// The trustees that decrypt by default: all under independent keys, else the last
+/// `threshold` (the first is absent, as trustees sometimes are).
+fn default_decryptors(setup: &Setup) -> Vec<u32> {
+    let m = setup.election.manifest();
+    let n = m.trustees.len() as u32;
+    match m.key_sharing {
+        KeySharing::Independent => (1..=n).collect(),
+        KeySharing::Threshold => (n + 1 - m.threshold.min(n)..=n).collect(),
+    }
+}
+
+/// Runs the mix phase of spec §8.8 on `inputs` (the mix input: the counted ballots' rows, in
+/// record order) with the setup's trustee secrets: each shuffler shuffles the previous list,
+/// proves and signs; the decryptors publish their factors of the last list; the rows are
+/// decrypted and counted. Fails when the plan names a trustee the setup has no secret for, or
+/// when `inputs` is empty.
+pub fn mix_lines(
+    setup: &Setup,
+    seed: Option<u64>,
+    plan: &MixPlan,
+    inputs: Vec<Vec<Ciphertext>>,
+) -> io::Result<MixOutput> {
+    let election = &setup.election;
+    let m = election.manifest();
+    let decryptors = plan
+        .decryptors
+        .clone()
+        .unwrap_or_else(|| default_decryptors(setup));
+    let shufflers = plan.shufflers.clone().unwrap_or_else(|| decryptors.clone());
+    let identity = |i: u32| {
+        setup
+            .trustees
+            .get((i as usize).wrapping_sub(1))
+            .ok_or_else(|| io::Error::other(format!("no trustee {i} in the setup")))
+    };
+    let fp = &election.fingerprint().0;
+    let mut lines = Vec::new();
+    let mut list = inputs;
+    for (position, &trustee) in shufflers.iter().enumerate() {
+        let mut rng = rng_for(seed, (6 << 32) + position as u64);
+        let (outputs, witness) =
+            shuffle(&mut rng, election.key(), &list).map_err(io::Error::other)?;
+        let proof = prove_shuffle(&mut rng, fp, election.key(), &list, &outputs, &witness)
+            .map_err(io::Error::other)?;
+        let position = position as u32;
+        let signature =
+            identity(trustee)?.sign_shuffle(&mut rng, election, trustee, position, &list, &outputs);
+        lines.extend(shuffle_lines(
+            position,
+            trustee,
+            &outputs,
+            &proof,
+            signature,
+            plan.chunk_rows,
+        ));
+        list = outputs;
+    }
+    let mut factors = Vec::with_capacity(decryptors.len());
+    for &trustee in &decryptors {
+        let mut rng = rng_for(seed, (7 << 32) + u64::from(trustee));
+        let f = match m.key_sharing {
+            KeySharing::Independent => identity(trustee)?.decrypt_mix(&mut rng, election, &list),
+            KeySharing::Threshold => setup
+                .shares
+                .iter()
+                .find(|s| s.index() == trustee)
+                .and_then(|s| s.decrypt_mix(&mut rng, election, &list))
+                .ok_or_else(|| io::Error::other(format!("no share of trustee {trustee}")))?,
+        };
+        lines.extend(mix_decryption_lines(trustee, &f, plan.chunk_rows));
+        factors.push(f);
+    }
+    let lambdas = mix_lambdas(election, &decryptors).map_err(io::Error::other)?;
+    let points: Vec<Vec<Vec<urne_core::group::Point>>> = factors
+        .iter()
+        .map(|f| {
+            f.iter()
+                .map(|row| row.iter().map(|x| x.factor).collect())
+                .collect()
+        })
+        .collect();
+    let slices: Vec<&[Vec<urne_core::group::Point>]> = points.iter().map(Vec::as_slice).collect();
+    let opened = vartime_open_rows(&list, &column_bounds(m), &lambdas, &slices);
+    let values: Vec<Vec<u64>> = opened
+        .into_iter()
+        .map(|row| row.into_iter().collect::<Option<Vec<u64>>>())
+        .collect::<Option<_>>()
+        .ok_or_else(|| io::Error::other("a mixed ciphertext does not decrypt to a value"))?;
+    lines.extend(mixed_ballots_lines(&values, plan.chunk_rows));
+    let results = count_mixed(m, &values).map_err(io::Error::other)?;
+    Ok(MixOutput {
+        lines,
+        values,
+        results,
+    })
+}
+
+/// The values a plaintext vote puts in its mix row (spec §6.3): the ranks as given, and each
+/// grade counted from the worst (0) up; plurality questions put none.
+pub fn mix_values(questions: &[Question], vote: &[QuestionVote]) -> Vec<u64> {
+    let mut row = Vec::new();
+    for (q, v) in questions.iter().zip(vote) {
+        match v {
+            QuestionVote::Ranked(r) if q.counting.is_mixed() => {
+                row.extend(r.iter().map(|&x| u64::from(x)));
+            }
+            QuestionVote::Graded(g) if q.counting.is_mixed() => {
+                let top = q.grades.as_ref().map_or(0, Vec::len) as u64;
+                row.extend(g.iter().map(|&x| top.saturating_sub(1 + u64::from(x))));
+            }
+            _ => {}
+        }
+    }
+    row
+}
 
 /// A ballot line made in parallel: its bytes, its leaf hash, and the ballot and vote if it counts.
 type Made = (
@@ -199,6 +348,19 @@ pub fn simulate_revoking<W: Write>(
     out: W,
     progress: &(dyn Fn(&'static str, u64) + Sync),
 ) -> io::Result<SimOutcome> {
+    simulate_with(setup, cfg, revoked, &MixPlan::default(), out, progress)
+}
+
+/// [`simulate_revoking`], with the mix phase run by `plan` (for elections with ranked or graded
+/// questions; ignored otherwise).
+pub fn simulate_with<W: Write>(
+    setup: &Setup,
+    cfg: &SimConfig,
+    revoked: usize,
+    plan: &MixPlan,
+    out: W,
+    progress: &(dyn Fn(&'static str, u64) + Sync),
+) -> io::Result<SimOutcome> {
     let mut phases = Vec::new();
     let election = &setup.election;
     let questions = &election.manifest().questions;
@@ -280,6 +442,10 @@ pub fn simulate_revoking<W: Write>(
     let t = Clock::now();
     let mut tally = TallyAccumulator::new(election);
     let mut expected = empty_result(questions);
+    let mixed = width(election.manifest()) > 0;
+    // The mix input (the counted ballots' rows, in record order) and the votes' plaintext rows.
+    let mut mix_input: Vec<Vec<Ciphertext>> = Vec::new();
+    let mut mix_votes: Vec<Vec<u64>> = Vec::new();
     let mut cast = 0u64;
     for (round, voters) in rounds.iter().enumerate() {
         for chunk in voters.chunks(cfg.chunk.max(1)) {
@@ -308,8 +474,14 @@ pub fn simulate_revoking<W: Write>(
                     (line, leaf, counts.then_some((entry.ballot, vote)))
                 })
                 .collect();
-            for (line, leaf, _) in &made {
+            for (line, leaf, counted) in &made {
                 w.append_encoded(line, *leaf)?;
+                if let (true, Some((ballot, vote))) = (mixed, counted) {
+                    let row = mix_row(election.manifest(), ballot)
+                        .ok_or_else(|| io::Error::other("a simulated ballot without its rows"))?;
+                    mix_input.push(row);
+                    mix_votes.push(mix_values(questions, vote));
+                }
             }
             let (acc, votes) = made
                 .par_chunks(256)
@@ -404,9 +576,39 @@ pub fn simulate_revoking<W: Write>(
         what: format!("{} trustees' factors, proofs checked", partials.len()),
     });
 
+    // The mix phase: shuffles, decryption of the last list, the decrypted rows.
+    let mut mixed_results = vec![None; questions.len()];
+    if !mix_input.is_empty() {
+        let t = Clock::now();
+        let rows = mix_input.len();
+        let out = mix_lines(setup, cfg.seed, plan, mix_input)?;
+        for line in &out.lines {
+            w.append(line)?;
+        }
+        mixed_results = out.results;
+        for (e, r) in expected
+            .questions
+            .iter_mut()
+            .zip(count_mixed(election.manifest(), &mix_votes).map_err(io::Error::other)?)
+        {
+            e.mixed = r;
+        }
+        phases.push(Phase {
+            name: "mix",
+            time: t.elapsed(),
+            what: format!(
+                "{rows} ballots of {} mixed questions shuffled, decrypted and counted",
+                mixed_questions(election.manifest()).count()
+            ),
+        });
+    }
+
     let t = Clock::now();
-    let result = decrypt_result(election, &encrypted, &partials, tally.total_weight())
+    let mut result = decrypt_result(election, &encrypted, &partials, tally.total_weight())
         .map_err(io::Error::other)?;
+    for (q, m) in result.questions.iter_mut().zip(mixed_results) {
+        q.mixed = m;
+    }
     w.append(&Entry::Result(Box::new(result.clone())))?;
     let (_, head) = w.finish()?;
     phases.push(Phase {

@@ -32,6 +32,7 @@ use urne_core::tally::{
 };
 
 use crate::merkle::{Hash, MerkleBuilder, leaf_hash};
+use crate::mix::MixState;
 use crate::record::{
     BallotEntry, BoothEntry, BoothFile, CredentialEntry, Entry, LineError, MAX_LINE_BYTES,
     RECORD_FORMAT, Revocation, parse_line, read_line,
@@ -97,7 +98,7 @@ impl Failure {
         self
     }
 
-    fn from_verify(e: VerifyError, line: Option<u64>, tracker: Option<String>) -> Self {
+    pub(crate) fn from_verify(e: VerifyError, line: Option<u64>, tracker: Option<String>) -> Self {
         Failure {
             check: e.check.id().into(),
             line,
@@ -255,6 +256,9 @@ enum Stage {
     Close,
     Tally,
     Partials,
+    Shuffles,
+    MixDecryption,
+    MixedBallots,
     Result,
     TreeHead,
 }
@@ -272,6 +276,9 @@ fn stage_of(kind: &str) -> Stage {
         "close" => Stage::Close,
         "tally" => Stage::Tally,
         "partial_decryption" => Stage::Partials,
+        "shuffle_chunk" | "shuffle" => Stage::Shuffles,
+        "mix_decryption" => Stage::MixDecryption,
+        "mixed_ballots" => Stage::MixedBallots,
         "result" => Stage::Result,
         _ => Stage::TreeHead,
     }
@@ -309,10 +316,10 @@ struct Pending {
     bytes: Vec<u8>,
 }
 
-struct State<'o> {
-    options: &'o Options,
+pub(crate) struct State<'o> {
+    pub(crate) options: &'o Options,
     stage: Stage,
-    election: Option<Election>,
+    pub(crate) election: Option<Election>,
     credentials: Option<CredentialIndex>,
     credential_number: u64,
     /// Revoked credentials, by index in the list, with the line of their revocation.
@@ -350,10 +357,12 @@ struct State<'o> {
     ceremony: Transcript,
     ceremony_judged: bool,
     ceremony_summary: Option<CeremonySummary>,
+    /// The mix phase, for an election with a mixed question (spec §8.8).
+    pub(crate) mix: Option<MixState>,
 }
 
 impl<'o> State<'o> {
-    fn fail(&mut self, f: Failure) {
+    pub(crate) fn fail(&mut self, f: Failure) {
         let i = Check::ALL
             .iter()
             .position(|c| c.id() == f.check)
@@ -364,7 +373,7 @@ impl<'o> State<'o> {
         }
     }
 
-    fn fail_at(
+    pub(crate) fn fail_at(
         &mut self,
         check: Check,
         line: u64,
@@ -443,6 +452,13 @@ impl<'o> State<'o> {
             "ballot" => Check::V5,
             "tally" => Check::V14,
             "partial_decryption" => Check::V15,
+            // A shuffle without a well-formed signature is not its trustee's.
+            "shuffle" if e.path.starts_with("signature") || e.message.contains("`signature`") => {
+                Check::V20
+            }
+            "shuffle_chunk" | "shuffle" => Check::V19,
+            "mix_decryption" => Check::V21,
+            "mixed_ballots" => Check::V22,
             "result" => Check::V17,
             _ => Check::V18,
         };
@@ -532,6 +548,7 @@ impl<'o> Verifier<'o> {
                 ceremony: Transcript::default(),
                 ceremony_judged: false,
                 ceremony_summary: None,
+                mix: None,
             },
             started: Clock::now(),
             offset: 0,
@@ -842,22 +859,8 @@ fn other_line<R: BufRead + Seek>(
                     if let Err(err) = e.manifest().vartime_verify_trustee_keys() {
                         st.fail(Failure::from_verify(err, Some(number), None));
                     }
-                    // Ranked and graded questions are counted after a shuffle and decryption of
-                    // each ballot, whose record lines this version does not check yet: such a
-                    // record is not declared valid.
-                    let questions = &e.manifest().questions;
-                    if let Some(qi) = questions.iter().position(|q| q.counting.is_mixed()) {
-                        st.fail_at(
-                            Check::V2,
-                            number,
-                            format!("manifest.questions[{qi}].counting"),
-                            format!(
-                                "\"{}\" is counted through a mix phase that this version of \
-                                 the verifier does not check",
-                                questions[qi].counting.as_str()
-                            ),
-                        );
-                    }
+                    // Ranked and graded questions are counted through the mix phase.
+                    st.mix = MixState::new(&e);
                     st.tally = Some(TallyAccumulator::new(&e));
                     st.election = Some(e);
                     st.credentials = Some(CredentialIndex::new(policy));
@@ -929,16 +932,29 @@ fn other_line<R: BufRead + Seek>(
             }
             st.partials.push(*pd);
         }
+        Entry::ShuffleChunk(c) => crate::mix::shuffle_chunk(st, number, *c),
+        Entry::Shuffle(sh) => crate::mix::shuffle_end(st, number, *sh),
+        Entry::MixDecryption(d) => crate::mix::mix_decryption(st, number, *d),
+        Entry::MixedBallots(b) => crate::mix::mixed_ballots(st, number, *b),
         Entry::Result(r) => {
             st.result_seen = true;
+            // The mixed questions' results: recounted from the decrypted ballots (V-23).
+            let mixed = crate::mix::mixed_results(st, number, &r);
+            let mut plurality = (*r).clone();
+            plurality.questions.iter_mut().for_each(|q| q.mixed = None);
             if let (Some(e), Some(tally)) = (&st.election, &st.tally_checked) {
-                match vartime_verify_result(e, tally, &st.partials, &r) {
+                match vartime_verify_result(e, tally, &st.partials, &plurality) {
                     Err(err) => st.fail(Failure::from_verify(err, Some(number), None)),
                     Ok(()) => {
                         // Recompute the counts by discrete logarithm: the same numbers, found
                         // from the factors alone.
                         match decrypt_result(e, tally, &st.partials, st.tally_total_weight) {
-                            Ok(recomputed) if recomputed == *r => st.result = Some(recomputed),
+                            Ok(mut recomputed) if recomputed == plurality => {
+                                for (q, m) in recomputed.questions.iter_mut().zip(mixed) {
+                                    q.mixed = m;
+                                }
+                                st.result = Some(recomputed);
+                            }
                             Ok(_) => st.fail_at(
                                 Check::V17,
                                 number,
@@ -1129,6 +1145,10 @@ fn tally_line<R: BufRead + Seek>(
     }
     st.tally_total_weight = t.total_weight;
     st.tally_checked = Some(t.tally);
+    let replaced: HashSet<u64> = st.replaced.iter().map(|r| r.0).collect();
+    if let Some(mix) = st.mix.as_mut() {
+        mix.start(&replaced);
+    }
     st.tally = Some(acc);
     Ok(())
 }
@@ -1335,6 +1355,10 @@ fn flush_ballots(st: &mut State<'_>) -> Result<(), RecordError> {
         if let Some(f) = o.failure {
             st.fail(f);
         }
+        if let (Some(mix), Some(e), Some(_)) = (st.mix.as_mut(), st.election.as_ref(), o.credential)
+        {
+            mix.candidate(o.offset, &entry.ballot, e);
+        }
         ballot_order(st, o.number, o.offset, &entry, o.credential);
     }
     Ok(())
@@ -1433,9 +1457,12 @@ fn report(st: &State<'_>, lines: u64, started: Clock) -> Report {
         "setup"
     };
     let tallied = st.tally_checked.is_some();
+    let mixed = st.mix.is_some();
     let applies = |c: Check| match c {
         Check::V14 | Check::V15 | Check::V16 => tallied,
         Check::V17 => st.result_seen,
+        Check::V19 | Check::V20 | Check::V21 | Check::V22 => mixed && tallied,
+        Check::V23 => mixed && st.result_seen,
         Check::V5
         | Check::V6
         | Check::V7
