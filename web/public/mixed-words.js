@@ -57,6 +57,7 @@ const en = {
   roundLabel: (r) => `Round ${r}`,
   quotaLabel: (q) => `quota ${q}`,
   electedMark: '✓ elected',
+  electedBefore: '(elected earlier)',
   excludedMark: '✗ excluded',
   actions: {
     first_preferences: 'first preferences counted.',
@@ -142,6 +143,7 @@ const fr = {
   roundLabel: (r) => `Tour ${r}`,
   quotaLabel: (q) => `quota ${q}`,
   electedMark: '✓ élu',
+  electedBefore: '(élu avant)',
   excludedMark: '✗ éliminé',
   actions: {
     first_preferences: 'premiers choix comptés.',

@@ -256,10 +256,17 @@ function stvChart(qi, q, m, rounds, name) {
     const rows = [];
     for (const c of shown) {
       const v = exact(c.votes);
-      const mark = c.electedHere ? tm('electedMark') : c.excludedHere ? tm('excludedMark') : '';
+      // Elected or excluded in this round, or elected earlier: said in words, not by colour alone.
+      const [mark, markClass] = c.electedHere
+        ? [tm('electedMark'), 'mark-elected']
+        : c.excludedHere
+          ? [tm('excludedMark'), 'mark-excluded']
+          : c.status === 'elected'
+            ? [tm('electedBefore'), 'mark-before']
+            : ['', ''];
       rows.push(`${name(c.candidate)} ${v.text}${mark ? ` ${mark}` : ''}`);
       body.push(
-        svg('text', { x: 0, y: y + 16, class: 'chart-label' }, `${name(c.candidate)}: ${v.text}`, mark ? svg('tspan', { class: c.electedHere ? 'mark-elected' : 'mark-excluded', dx: 8 }, mark) : ''),
+        svg('text', { x: 0, y: y + 16, class: 'chart-label' }, `${name(c.candidate)}: ${v.text}`, mark ? svg('tspan', { class: markClass, dx: 8 }, mark) : ''),
         svg('rect', {
           x: 0,
           y: y + LINE,
@@ -370,6 +377,7 @@ function mjParts(qi, q, m) {
   const g = m.grades;
   let y = 20;
   const body = [];
+  const counts = [];
   const desc = [];
   for (const p of profiles) {
     body.push(svg('text', { x: 0, y: y + 16, class: 'chart-label' }, `${p.place}. ${name(p.candidate)}`, svg('tspan', { class: 'chart-value', dx: 8 }, `${p.majorityGrade.name} ${p.gauge.sign}`)));
@@ -378,8 +386,8 @@ function mjParts(qi, q, m) {
       body.push(
         svg('rect', { x: `${s.start}%`, y: y + LINE, width: `${s.share}%`, height: BAR, class: `mj-seg mj-p${gradeShade(s.grade, g)}`, 'data-candidate': p.candidate, 'data-grade': s.grade, 'data-count': s.count }),
       );
-      // The count inside its segment, where there is room.
-      if (s.share >= 9) body.push(svg('text', { x: `${s.start + s.share / 2}%`, y: y + LINE + 18, class: 'mj-count', 'text-anchor': 'middle' }, int(s.count)));
+      // The count inside its segment, where there is room (drawn over the 50 % line).
+      if (s.share >= 9) counts.push(svg('text', { x: `${s.start + s.share / 2}%`, y: y + LINE + 18, class: 'mj-count', 'text-anchor': 'middle' }, int(s.count)));
     }
     desc.push(tm('mjDescRow', p.place, name(p.candidate), p.majorityGrade.name, p.gauge.sign, p.segments.map((s) => tm('mjPart', s.name, int(s.count), share(s.share))).join(', ')));
     y += LINE + BAR + GAP;
@@ -387,6 +395,7 @@ function mjParts(qi, q, m) {
   body.push(
     svg('line', { x1: '50%', x2: '50%', y1: 22, y2: y - GAP + 4, class: 'median-line' }),
     svg('text', { x: '50%', y: 14, class: 'median-label', 'text-anchor': 'middle' }, tm('median')),
+    counts,
   );
   parts.push(
     svg(
