@@ -6,5 +6,3 @@
 export { ristretto255, ristretto255_hasher } from '../../vendor/@noble/curves/ed25519.js';
 export { sha512 } from '../../vendor/@noble/hashes/sha2.js';
 export { randomBytes } from '../../vendor/@noble/hashes/utils.js';
-export { argon2idAsync } from '../../vendor/@noble/hashes/argon2.js';
-export { chacha20poly1305 } from '../../vendor/@noble/ciphers/chacha.js';

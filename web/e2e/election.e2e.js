@@ -196,6 +196,9 @@ async function vote(i, choices, audit = false) {
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
+    // What the booth loads: the voter's code only, never the trustees' (argon2id, ChaCha20).
+    const loaded = [];
+    context.on('request', (r) => loaded.push(new URL(r.url()).pathname));
     /** The step's heading is `text`, and the visit's checks pass on it. */
     const at = async (english) => {
       const text = shape.locale === 'fr-FR' ? IN_FRENCH[english] : english;
@@ -246,6 +249,9 @@ async function vote(i, choices, audit = false) {
     if (audited) assert.notEqual(tracker, audited, 'the cast ballot is a new encryption');
     assert.equal(await page.getAttribute('#receipt-check', 'data-ok'), 'true', await page.textContent('#receipt-check'));
     assert.deepEqual(errors, [], `no error in ${who}'s pages`);
+    const trusteeCode = loaded.filter((p) => /argon2|@noble\/ciphers|trustee|vault\.js|dkg\.js/.test(p));
+    assert.deepEqual(trusteeCode, [], `${who}'s booth loads none of the trustees' code`);
+    assert.ok(loaded.includes('/static/src/urne/ballot.js'), `${who}'s booth loads the protocol modules`);
     return { tracker, audited };
   } finally {
     await context.close();

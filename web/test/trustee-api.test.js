@@ -33,7 +33,7 @@ import {
   scalarFromBytes,
   sealSecret,
   verifyIdentity,
-} from '../src/urne/index.js';
+} from '../src/urne/trustee-index.js';
 
 const LIGHT = { memory_kib: 1024, iterations: 3, parallelism: 1 };
 const electionId = 'api-test';

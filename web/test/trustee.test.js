@@ -23,7 +23,7 @@ import {
   openSecret,
   partialDecryption,
   toBase64Url,
-} from '../src/urne/index.js';
+} from '../src/urne/trustee-index.js';
 
 const file = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../test-vectors/trustee/trustee.json', import.meta.url)), 'utf8'),

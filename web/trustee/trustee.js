@@ -18,7 +18,7 @@
 // Every step is rendered with DOM calls (no HTML from strings), titles its heading and moves
 // the focus to it, so that a screen reader announces it.
 
-import { DEFAULT_KDF, ceremonyStatus, checkManifest } from '../src/urne/index.js';
+import { DEFAULT_KDF, ceremonyStatus, checkManifest } from '../src/urne/trustee-index.js';
 import { $, el } from '../common/dom.js';
 import { language, setLanguage, t } from './words.js';
 

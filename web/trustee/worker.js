@@ -18,7 +18,7 @@ import {
   openSecret,
   partialDecryption,
   sealSecret,
-} from '../src/urne/index.js';
+} from '../src/urne/trustee-index.js';
 
 /** The secrets of the visit, by name (identity, polynomial, share), and the passphrase. */
 const kept = { identity: null, polynomial: null, share: null, passphrase: null };

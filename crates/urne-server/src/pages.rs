@@ -6,9 +6,11 @@
 //! `debug-embed` so that debug builds and tests serve the same bytes as a release): the booth's
 //! own files (web/booth/), the protocol modules (web/src/urne/) and the vendored @noble modules
 //! (web/vendor/, written by web/tools/vendor.js and committed, so that building needs no node).
-//! `/static/{path}` serves web/{path}, with one substitution: web/src/urne/deps.js names its
-//! packages by bare specifiers, which a module worker cannot resolve, so the browser gets
-//! web/booth/urne-deps.js in its place, which names the vendored copies.
+//! `/static/{path}` serves web/{path}, with two substitutions: web/src/urne/deps.js and
+//! trustee-deps.js name their packages by bare specifiers, which a module worker cannot resolve,
+//! so the browser gets web/booth/urne-deps.js and urne-trustee-deps.js in their place, which name
+//! the vendored copies. Only the trustee's modules import trustee-deps.js, so the booth never
+//! loads argon2id or ChaCha20-Poly1305.
 //!
 //! The public pages of an election are served the same way: its home page with the published
 //! result at `GET /elections/{id}` and its bulletin board at `GET /elections/{id}/board`, also
@@ -146,11 +148,12 @@ async fn file(Path(path): Path<String>, headers: HeaderMap) -> Response {
     serve(static_source(&path), &headers)
 }
 
-/// The embedded file served at `/static/{path}`: the file of that name, but for the one
-/// substitution of deps.js (see the module's documentation).
+/// The embedded file served at `/static/{path}`: the file of that name, but for the two
+/// substitutions of deps.js and trustee-deps.js (see the module's documentation).
 fn static_source(path: &str) -> &str {
     match path {
         "src/urne/deps.js" => "booth/urne-deps.js",
+        "src/urne/trustee-deps.js" => "booth/urne-trustee-deps.js",
         other => other,
     }
 }
@@ -317,6 +320,11 @@ mod tests {
         assert_eq!(
             find("/static/src/urne/deps.js"),
             Some(deps.metadata.sha256_hash())
+        );
+        let trustee_deps = WebFiles::get("booth/urne-trustee-deps.js").unwrap();
+        assert_eq!(
+            find("/static/src/urne/trustee-deps.js"),
+            Some(trustee_deps.metadata.sha256_hash())
         );
         let page = WebFiles::get(BOOTH_PAGE).unwrap();
         assert_eq!(find("/vote/e-1"), Some(page.metadata.sha256_hash()));

@@ -11,7 +11,3 @@
 export { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
 export { sha512 } from '@noble/hashes/sha2.js';
 export { randomBytes } from '@noble/hashes/utils.js';
-// The trustee's pages (web/src/urne/vault.js, dkg.js): argon2id (RFC 9106) for secret files, and
-// ChaCha20-Poly1305 (RFC 8439) from @noble/ciphers for secret files and shares in transit.
-export { argon2idAsync } from '@noble/hashes/argon2.js';
-export { chacha20poly1305 } from '@noble/ciphers/chacha.js';

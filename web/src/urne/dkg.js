@@ -15,7 +15,7 @@
 // ladder (`mulSecret`); bigint arithmetic on secrets is variable-time, as in proofs.js. Bigints
 // cannot be zeroed: byte forms of secrets are, where this module makes them.
 
-import { chacha20poly1305 } from './deps.js';
+import { chacha20poly1305 } from './trustee-deps.js';
 import {
   G,
   IDENTITY,

@@ -12,7 +12,5 @@ export * from './manifest.js';
 export * from './proofs.js';
 export * from './ballot.js';
 export * from './board.js';
-// The trustee's steps (spec §8.1, §8.3, §8.5): secret files, the ceremony, decryption factors.
-export * from './vault.js';
-export * from './dkg.js';
-export * from './trustee.js';
+// The trustee's steps are in trustee-index.js, so that the booth and the public pages do not load
+// them (nor argon2id and ChaCha20-Poly1305, which only the trustees' secret files and shares use).

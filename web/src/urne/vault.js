@@ -15,7 +15,8 @@
 // with bytes in base64url without padding, written with two-space indentation as the CLI writes
 // it. Without the passphrase it shows nothing but its purpose.
 
-import { argon2idAsync, chacha20poly1305, randomBytes } from './deps.js';
+import { randomBytes } from './deps.js';
+import { argon2idAsync, chacha20poly1305 } from './trustee-deps.js';
 import { fromBase64Url, toBase64Url } from './encoding.js';
 import { UrneError } from './errors.js';
 import { object, parseStrictJson, string, unsigned } from './json.js';
