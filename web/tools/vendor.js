@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 const web = join(dirname(fileURLToPath(import.meta.url)), '..');
 const modules = join(web, 'node_modules');
 const out = join(web, 'vendor');
-// What web/src/urne/deps.js imports: the closure of these is what the browser loads.
+// What web/src/urne/deps.js and trustee-deps.js import: the closure of these is what the browser
+// loads (the booth the first's, the trustees' page both).
 const roots = [
   '@noble/curves/ed25519.js',
   '@noble/hashes/sha2.js',
