@@ -261,6 +261,10 @@ test('the charts are drawn and printable', async () => {
     const box = await page.locator(`#q${qi(method)}-chart`).boundingBox();
     assert.ok(box.width > 300 && box.height > 100, `${method}'s chart has a size (${box.width}×${box.height})`);
   }
+  // The rankings and the elected are numbered lists (a style of another page must not hide it).
+  const lists = await page.$$eval('.mixed ol', (ol) => ol.map((l) => [l.id, getComputedStyle(l).listStyleType]));
+  assert.ok(lists.length >= 4);
+  for (const [id, style] of lists) assert.equal(style, 'decimal', `#${id} shows its numbers`);
   // Print media: the charts stay, the language button goes.
   await page.emulateMedia({ media: 'print' });
   assert.equal(await page.isVisible('#lang'), false);

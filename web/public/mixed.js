@@ -86,7 +86,7 @@ function schulzeParts(qi, q, m) {
     el('p', { class: 'hint' }, tm('rankingHow')),
     el(
       'ol',
-      { class: 'ranking', id: `q${qi}-ranking` },
+      { class: 'result-order', id: `q${qi}-ranking` },
       ranking.map((x) =>
         el(
           'li',
@@ -206,7 +206,7 @@ function stvParts(qi, q, m) {
     el('h4', {}, tm('electedHeading')),
     el(
       'ol',
-      { class: 'ranking', id: `q${qi}-elected` },
+      { class: 'result-order', id: `q${qi}-elected` },
       elected.map((e) => el('li', { 'data-candidate': e.candidate }, el('strong', {}, name(e.candidate)), ` — ${tm('electedAt', e.round, e.reachedQuota)}`)),
     ),
     el('h4', {}, tm('roundsHeading')),
@@ -363,7 +363,7 @@ function mjParts(qi, q, m) {
     el('p', { class: 'hint' }, tm('mjHow')),
     el(
       'ol',
-      { class: 'ranking', id: `q${qi}-ranking` },
+      { class: 'result-order', id: `q${qi}-ranking` },
       profiles.map((p) => el('li', { 'data-candidate': p.candidate, value: p.place }, el('strong', {}, name(p.candidate)), ` — ${tm('mjGradeText', p.majorityGrade.name, p.gauge.sign)}`, p.tied ? ` ${tm('tiedPlace')}` : '')),
     ),
   ];
