@@ -536,3 +536,39 @@ fn rejects_an_invalid_ranking_counted_as_valid() {
     });
     only(&rejects(&cheat, "V-23"), "V-23");
 }
+
+/// Writes the frozen record of a small mixed election (test-vectors/records/
+/// v1-sim-8-voters-mixed-2-of-3.jsonl) to the path in `URNE_FROZEN_OUT`, and prints its values
+/// for expected.json. Run once, by hand, when the record was made; never to replace it.
+#[test]
+#[ignore = "writes a frozen record: run by hand only"]
+fn write_frozen_mixed_record() {
+    let Ok(path) = std::env::var("URNE_FROZEN_OUT") else {
+        return;
+    };
+    let setup = self::setup("mixed-frozen");
+    let cfg = SimConfig {
+        voters: 8,
+        revote_percent: 25,
+        seed: Some(20261129),
+        chunk: 4,
+    };
+    let plan = MixPlan {
+        chunk_rows: Some(3),
+        ..MixPlan::default()
+    };
+    let mut bytes = Vec::new();
+    let outcome = simulate_with(&setup, &cfg, 0, &plan, &mut bytes, &|_, _| {}).unwrap();
+    assert_eq!(outcome.result, outcome.expected);
+    let r = both(&bytes);
+    assert!(r.valid && r.complete, "{:#?}", r.failures);
+    std::fs::write(&path, &bytes).unwrap();
+    let values = serde_json::json!({
+        "fingerprint": r.fingerprint,
+        "root": r.root,
+        "ballots_cast": r.ballots_cast,
+        "ballots_counted": r.ballots_counted,
+        "result": r.result,
+    });
+    println!("{}", serde_json::to_string_pretty(&values).unwrap());
+}
