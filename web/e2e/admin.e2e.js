@@ -43,7 +43,7 @@ import {
   waitForPhase,
 } from './admin-pages.js';
 import { noHorizontalScroll, noViolations } from './axe.js';
-import { address, readMaildir } from './mail.js';
+import { codeLetters, loginCode } from './mail.js';
 import { addAdmin, launchBrowser, serve, stop, urne } from './support.js';
 
 const SHOTS = process.env.URNE_SCREENSHOTS;
@@ -91,39 +91,15 @@ async function shot(page, name, selector = null) {
   else await page.screenshot({ path, fullPage: true });
 }
 
-/** The server's login-code letters to voter `i`. */
-function letters(i) {
-  try {
-    return readMaildir(join(dir, 'server', 'outbox')).filter(
-      (m) => address(m.headers.get('to')) === email(i) && /login code|code de connexion/i.test(m.headers.get('subject') ?? ''),
-    );
-  } catch {
-    return []; // no outbox yet
-  }
-}
-
-/** Reads the login code of the server's letter to voter `i` after the first `seen` ones. */
-async function loginCode(i, seen) {
-  for (let n = 0; n < 300; n += 1) {
-    const mail = letters(i);
-    if (mail.length > seen) {
-      const code = /^\s*(\d{6})\s*$/m.exec(mail[seen].text('text/plain'));
-      assert.ok(code, 'a code of six digits on its own line');
-      return code[1];
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no login code was mailed to ${email(i)}`);
-}
-
 /** Voter `i` logs in with a mailed code and casts `vote` with `credential`, as the booth does. */
 async function castBallot(i, credential, vote) {
   const api = `${base}/api/v1/elections/${ID}`;
   const post = (path, body, headers = {}) =>
     fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  const seen = letters(i).length;
+  const outbox = join(dir, 'server', 'outbox');
+  const seen = codeLetters(outbox, email(i)).length;
   assert.ok((await post('/voter/code', { voter: voterId(i) })).ok, 'a login code is requested');
-  const login = await post('/voter/login', { voter: voterId(i), code: await loginCode(i, seen) });
+  const login = await post('/voter/login', { voter: voterId(i), code: await loginCode(outbox, email(i), seen) });
   assert.ok(login.ok, `voter ${voterId(i)} logs in: ${login.status}`);
   const { token } = await login.json();
   const view = await (await fetch(api)).json();

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { noHorizontalScroll, noViolations } from './axe.js';
-import { address, readMaildir } from './mail.js';
+import { codeLetters, loginCode, votingLink } from './mail.js';
 import {
   ceremonyOnPage,
   createElectionThroughPages,
@@ -111,39 +111,9 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The voting link the authority mailed to voter `i`. */
-function votingLink(i) {
-  const letters = readMaildir(join(dir, 'authority', 'outbox')).filter((m) => address(m.headers.get('to')) === email(i));
-  assert.equal(letters.length, 1, `one letter from the authority to ${email(i)}`);
-  const m = /(https?:\/\/\S+\/vote\/\S+#credential=[0-9A-Za-z-]+)/.exec(letters[0].text('text/plain'));
-  assert.ok(m, `a voting link in the letter to ${email(i)}`);
-  return m[1];
-}
-
-/** The server's login-code letters to voter `i`. */
-function codeLetters(i) {
-  try {
-    return readMaildir(join(dir, 'server', 'outbox')).filter(
-      (m) => address(m.headers.get('to')) === email(i) && /login code|code de connexion/i.test(m.headers.get('subject') ?? ''),
-    );
-  } catch {
-    return []; // no outbox yet
-  }
-}
-
-/** The login code of the letter after the first `seen` ones to voter `i`. */
-async function loginCode(i, seen) {
-  for (let n = 0; n < 300; n += 1) {
-    const letters = codeLetters(i);
-    if (letters.length > seen) {
-      const code = /^\s*(\d{6})\s*$/m.exec(letters[seen].text('text/plain'));
-      assert.ok(code, 'a code of six digits on its own line');
-      return code[1];
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no login code was mailed to ${email(i)}`);
-}
+/** The server's and the authority's Maildir outboxes. */
+const serverOutbox = () => join(dir, 'server', 'outbox');
+const authorityOutbox = () => join(dir, 'authority', 'outbox');
 
 /** Waits for the booth's step heading to read `text`. */
 async function step(page, text) {
@@ -206,14 +176,14 @@ async function vote(i, choices, audit = false) {
       if (axe) await noViolations(page, `booth, “${text}” (${who})`);
       if (zoom) await noHorizontalScroll(page, `booth, “${text}” (${who}, ${shape.viewport.width} px)`);
     };
-    await page.goto(votingLink(i));
+    await page.goto(votingLink(authorityOutbox(), email(i)));
     await at('Say who you are');
     assert.equal(new URL(page.url()).hash, '', 'the credential leaves the address bar');
-    const seen = codeLetters(i).length;
+    const seen = codeLetters(serverOutbox(), email(i)).length;
     await page.fill('#voter', voterId(i));
     await page.press('#voter', 'Enter');
     await at('Enter your code');
-    await page.fill('#code', await loginCode(i, seen));
+    await page.fill('#code', await loginCode(serverOutbox(), email(i), seen));
     await page.press('#code', 'Enter');
     await at('Your choices');
     await choose(page, choices);

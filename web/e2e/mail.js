@@ -2,6 +2,7 @@
 // tests: each file is one MIME message (RFC 5322 headers, RFC 2045 to 2047 bodies), read
 // properly here: folded headers, encoded words, multipart bodies, quoted-printable and base64.
 
+import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -94,4 +95,46 @@ function decodeWords(value) {
 export function address(value) {
   const m = /<([^>]+)>/.exec(value ?? '');
   return (m ? m[1] : (value ?? '')).trim().toLowerCase();
+}
+
+// ---- What the tests read in the letters ----
+
+/** The messages of the Maildir `outbox` to `email`, oldest first ([] before the first one). */
+export function lettersTo(outbox, email) {
+  try {
+    return readMaildir(outbox).filter((m) => address(m.headers.get('to')) === email);
+  } catch {
+    return []; // no outbox yet
+  }
+}
+
+/** The server's login-code letters in `outbox` to `email`, in English or French. */
+export function codeLetters(outbox, email) {
+  return lettersTo(outbox, email).filter((m) => /login code|code de connexion/i.test(m.headers.get('subject') ?? ''));
+}
+
+/**
+ * The login code of the `seen`-th code letter to `email` (from 0), waiting up to 30 s for it
+ * to be delivered: `seen` is how many there were before the code was asked for.
+ */
+export async function loginCode(outbox, email, seen) {
+  for (let n = 0; n < 300; n += 1) {
+    const letters = codeLetters(outbox, email);
+    if (letters.length > seen) {
+      const code = /^\s*(\d{6})\s*$/m.exec(letters[seen].text('text/plain'));
+      assert.ok(code, 'a code of six digits on its own line');
+      return code[1];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no login code was mailed to ${email}`);
+}
+
+/** The voting link (with the credential in its fragment) of the authority's one letter to `email`. */
+export function votingLink(outbox, email) {
+  const letters = lettersTo(outbox, email);
+  assert.equal(letters.length, 1, `one letter from the authority to ${email}`);
+  const m = /(https?:\/\/\S+\/vote\/\S+#credential=[0-9A-Za-z-]+)/.exec(letters[0].text('text/plain'));
+  assert.ok(m, `a voting link in the letter to ${email}`);
+  return m[1];
 }
