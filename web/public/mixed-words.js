@@ -22,7 +22,7 @@ const en = {
   noRanking: 'not ranked',
   // Schulze
   winnerHeading: (k) => (k > 1 ? 'Winners (a tie)' : 'Winner'),
-  winnerText: (names) => `${names}: beaten by no other candidate (by strongest paths).`,
+  winnerText: (names) => `No other candidate beats ${names} (by strongest paths).`,
   tieText: 'The candidates tied for first place are ordered below by their order on the ballot paper.',
   rankingHeading: 'Ranking',
   rankingHow: 'A candidate beats another when their strongest path to them is stronger than the reverse (see the tables below). Each candidate is placed above those they beat; where neither beats the other, the order of the ballot paper decides.',
@@ -109,7 +109,7 @@ const fr = {
   seats: 'Sièges',
   noRanking: 'non classé',
   winnerHeading: (k) => (k > 1 ? 'Vainqueurs (ex æquo)' : 'Vainqueur'),
-  winnerText: (names) => `${names} : battu par aucun autre candidat (par les chemins les plus forts).`,
+  winnerText: (names) => `Aucun autre candidat ne bat ${names} (par les chemins les plus forts).`,
   tieText: 'Les candidats à égalité pour la première place sont ordonnés ci-dessous selon l’ordre du bulletin.',
   rankingHeading: 'Classement',
   rankingHow: 'Un candidat en bat un autre quand son chemin le plus fort vers lui est plus fort que le chemin inverse (voir les tableaux ci-dessous). Chaque candidat est classé devant ceux qu’il bat ; quand aucun des deux ne bat l’autre, l’ordre du bulletin décide.',

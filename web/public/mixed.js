@@ -30,9 +30,14 @@ function joinNames(names) {
   }
 }
 
-/** A table in a region that scrolls on its own when wider than the page (never the page). */
-function scroller(id, table) {
-  return el('div', { class: 'scroll', role: 'region', tabindex: '0', 'aria-labelledby': `${id}-caption` }, table);
+/**
+ * A table in a region that scrolls on its own when wider than the page (never the page). Its
+ * title stands above the region, where it wraps to the page's width (a caption would take the
+ * table's), and names both the region and the table.
+ */
+function scroller(id, title, table) {
+  table.setAttribute('aria-labelledby', `${id}-caption`);
+  return [el('p', { class: 'table-title', id: `${id}-caption` }, title), el('div', { class: 'scroll', role: 'region', tabindex: '0', 'aria-labelledby': `${id}-caption` }, table)];
 }
 
 /** The section of mixed question `qi` (`q` the manifest's question, `r` its published result). */
@@ -61,9 +66,8 @@ export function mixedQuestion(qi, q, r) {
   }
   section.append(el('dl', { class: 'facts' }, facts.map(([k, v, id]) => [el('dt', {}, k), el('dd', { id }, v)])));
   try {
-    if (m.method === 'schulze') section.append(...schulzeParts(qi, q, m));
-    else if (m.method === 'stv') section.append(...stvParts(qi, q, m));
-    else section.append(...mjParts(qi, q, m));
+    const parts = m.method === 'schulze' ? schulzeParts(qi, q, m) : m.method === 'stv' ? stvParts(qi, q, m) : mjParts(qi, q, m);
+    section.append(...parts.flat());
   } catch (e) {
     section.append(el('p', { class: 'error', role: 'alert' }, tm('unreadable', e.message)));
   }
@@ -111,8 +115,7 @@ function schulzeParts(qi, q, m) {
     ['l2', tmIn('legend', 'l2', pct(s2), pct(s3))],
     ['l3', tmIn('legend', 'l3', pct(s3))],
   ];
-  const head = (caption, id) => [
-    el('caption', { id: `${id}-caption` }, caption),
+  const head = () => [
     el('thead', {}, el('tr', {}, el('td', {}), q.answers.map((a) => el('th', { scope: 'col' }, a)))),
   ];
   const diagonal = () => el('td', { class: 'diag' }, el('span', { 'aria-hidden': 'true' }, '—'), el('span', { class: 'visually-hidden' }, tm('same')));
@@ -128,10 +131,11 @@ function schulzeParts(qi, q, m) {
     ),
     scroller(
       pairwiseId,
+      tm('pairwiseCaption'),
       el(
         'table',
         { class: 'numbers matrix', id: pairwiseId },
-        head(tm('pairwiseCaption'), pairwiseId),
+        head(),
         el(
           'tbody',
           {},
@@ -165,10 +169,11 @@ function schulzeParts(qi, q, m) {
     el('p', { class: 'hint' }, tm('pathsHow')),
     scroller(
       pathsId,
+      tm('pathsCaption'),
       el(
         'table',
         { class: 'numbers matrix', id: pathsId },
-        head(tm('pathsCaption'), pathsId),
+        head(),
         el(
           'tbody',
           {},
@@ -339,10 +344,10 @@ function stvTable(qi, m, rounds, name) {
   );
   return scroller(
     id,
+    tm('tableCaption'),
     el(
       'table',
       { class: 'numbers rounds', id },
-      el('caption', { id: `${id}-caption` }, tm('tableCaption')),
       el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, tm('rowCandidate')), rounds.map((r) => el('th', { scope: 'col', class: 'num' }, tm('roundLabel', r.number))))),
       el('tbody', {}, body),
     ),
@@ -389,11 +394,12 @@ function mjParts(qi, q, m) {
       // The count inside its segment, where there is room (drawn over the 50 % line).
       if (s.share >= 9) counts.push(svg('text', { x: `${s.start + s.share / 2}%`, y: y + LINE + 18, class: 'mj-count', 'text-anchor': 'middle' }, int(s.count)));
     }
+    // The 50 % line, over the bar only (not through the labels).
+    counts.unshift(svg('line', { x1: '50%', x2: '50%', y1: y + LINE - 4, y2: y + LINE + BAR + 4, class: 'median-line' }));
     desc.push(tm('mjDescRow', p.place, name(p.candidate), p.majorityGrade.name, p.gauge.sign, p.segments.map((s) => tm('mjPart', s.name, int(s.count), share(s.share))).join(', ')));
     y += LINE + BAR + GAP;
   }
   body.push(
-    svg('line', { x1: '50%', x2: '50%', y1: 22, y2: y - GAP + 4, class: 'median-line' }),
     svg('text', { x: '50%', y: 14, class: 'median-label', 'text-anchor': 'middle' }, tm('median')),
     counts,
   );
@@ -418,10 +424,10 @@ function mjParts(qi, q, m) {
   parts.push(
     scroller(
       id,
+      tm('countsCaption'),
       el(
         'table',
         { class: 'numbers grades', id },
-        el('caption', { id: `${id}-caption` }, tm('countsCaption')),
         el(
           'thead',
           {},
