@@ -6,7 +6,8 @@
 // count_fixtures`): the server cannot run a mixed election to its result yet. The test checks
 // every number the page shows against the fixture (Schulze's matrices and ranking, every STV
 // round's votes and decimals, the merit profiles and grade counts, ballots set aside), in
-// English and French; runs axe-core (WCAG 2.1 A/AA) in both languages; checks that nothing
+// English and French, and that a fraction in a non-canonical spelling is refused in words; runs
+// axe-core (WCAG 2.1 A/AA) in both languages; checks that nothing
 // scrolls sideways at 360 px; and, with URNE_SCREENSHOTS=DIR, writes results-schulze.png,
 // results-stv.png and results-mj.png there.
 //
@@ -73,7 +74,7 @@ after(async () => {
 });
 
 /** Opens the election's page with its API answered from the fixture; collects its errors. */
-async function open() {
+async function open(answer = view) {
   const page = await context.newPage();
   const errors = [];
   page.on('console', (m) => {
@@ -84,7 +85,7 @@ async function open() {
   await page.route(`${base}/api/v1/**`, (route) => {
     const url = new URL(route.request().url());
     asked.push(url.pathname);
-    if (url.pathname === `/api/v1/elections/${ID}`) return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(view) });
+    if (url.pathname === `/api/v1/elections/${ID}`) return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(answer) });
     return route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"not_found"}' });
   });
   await page.goto(`${base}/elections/${ID}`);
@@ -242,6 +243,19 @@ test('the results page shows every number of the mixed counts, in English and in
   await checkNumbers(page, 'fr');
   assert.deepEqual(errors, [], 'no error (nor policy violation) in the page');
   await page.close();
+
+  // A result with a fraction in a non-canonical spelling is refused in words, not guessed; the
+  // other questions are still drawn.
+  const broken = structuredClone(view);
+  const stv = qi('stv');
+  broken.result.questions[stv].mixed.rounds[1].votes[1] = '38/6';
+  const bad = await open(broken);
+  const alert = await bad.page.textContent(`#q${stv} [role="alert"]`);
+  assert.match(alert, /cannot be shown: “38\/6” is not an exact number/);
+  assert.equal(await bad.page.$(`#q${stv}-chart`), null);
+  assert.ok(await bad.page.$(`#q${qi('majority_judgment')}-chart`));
+  assert.deepEqual(bad.errors, []);
+  await bad.page.close();
 });
 
 test('axe-core finds no WCAG 2.1 A/AA violation, in English and French, and nothing scrolls sideways at 360 px', async () => {
