@@ -436,19 +436,14 @@ fn mail_puts_one_message_per_voter_with_its_own_credential_into_a_maildir() {
     assert!(text(&o).contains("no voter `nobody`"), "{}", text(&o));
 }
 
-#[test]
-fn mail_reports_failures_and_exits_non_zero() {
-    let dir = tempfile::tempdir().unwrap();
-    let (o, out) = generate(dir.path());
-    assert!(o.status.success(), "{}", text(&o));
-    // A Maildir that cannot be made: a file stands where it should be.
-    let blocked = dir.path().join("blocked");
-    fs::write(&blocked, "not a directory").unwrap();
-    let o = urne(&[
+/// `urne credentials mail` of the private file `private` into the Maildir `maildir`, for the
+/// election given by flags (no server), with `extra` arguments (its `--from` among them).
+fn mail_into(private: &Path, maildir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
         "credentials",
         "mail",
         "--private",
-        out.join("private-credentials.csv").to_str().unwrap(),
+        private.to_str().unwrap(),
         "--election",
         ELECTION,
         "--title",
@@ -460,11 +455,25 @@ fn mail_reports_failures_and_exits_non_zero() {
         "--public-url",
         "https://vote.example.org",
         "--outbox-maildir",
-        blocked.to_str().unwrap(),
-        "--from",
-        "noreply@example.org",
-        "--quiet",
-    ]);
+        maildir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    urne(&args)
+}
+
+#[test]
+fn mail_reports_failures_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, out) = generate(dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    // A Maildir that cannot be made: a file stands where it should be.
+    let blocked = dir.path().join("blocked");
+    fs::write(&blocked, "not a directory").unwrap();
+    let o = mail_into(
+        &out.join("private-credentials.csv"),
+        &blocked,
+        &["--from", "noreply@example.org", "--quiet"],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let s = text(&o);
     assert!(s.contains("To send again"), "{s}");
@@ -488,30 +497,11 @@ fn mail_refuses_a_bad_sender_before_writing_any_letter() {
         ("--from", "urne <noreply@example.org"),
         ("--reply-to", "help desk"),
     ] {
-        let mut args = vec![
-            "credentials",
-            "mail",
-            "--private",
-            private.to_str().unwrap(),
-            "--election",
-            ELECTION,
-            "--title",
-            "AGM",
-            "--opens-at",
-            "2026-12-01T08:00:00Z",
-            "--closes-at",
-            "2026-12-02T18:00:00Z",
-            "--public-url",
-            "https://vote.example.org",
-            "--outbox-maildir",
-            maildir.to_str().unwrap(),
-            flag,
-            value,
-        ];
+        let mut extra = vec![flag, value];
         if flag != "--from" {
-            args.extend(["--from", "noreply@example.org"]);
+            extra.extend(["--from", "noreply@example.org"]);
         }
-        let o = urne(&args);
+        let o = mail_into(&private, &maildir, &extra);
         assert_eq!(o.status.code(), Some(2), "{flag}: {}", text(&o));
         let s = text(&o);
         let field = flag.trim_start_matches("--").replace('-', "_");
