@@ -10,6 +10,12 @@
 //! over it (every check V-1 to V-18); and compares the decrypted result with the count of the
 //! plaintext votes. A ballot with two choices exchanged must be refused, so the checks can fail.
 //!
+//! A mixed election (issue #8: a plurality question beside a Schulze, an STV and a majority-judgment
+//! one) is checked apart, since the verifier does not judge a mixed record until the mix phase
+//! runs: each ballot the booth makes parses, carries the voter's credential and the tracker the
+//! booth showed, passes V-5 to V-10, and decrypts (with the trustee's key) to the voter's ranks
+//! and grades, the grades from the worst (0) to the best (g − 1); two exchanged ranks are refused.
+//!
 //! The test needs `node` and web/node_modules (`npm ci` in web/). Without them it is skipped with
 //! a message, unless URNE_REQUIRE_NODE=1 (set by scripts/test.sh when node is installed, and
 //! needed under CI), where it fails instead.
@@ -23,7 +29,9 @@ use std::process::{Command, Stdio};
 use serde_json::{Value, json};
 use urne_core::ballot::{Ballot, QuestionVote};
 use urne_core::credential::Credential;
-use urne_core::manifest::{Timestamp, WeightPolicy};
+use urne_core::elgamal::Ciphertext;
+use urne_core::group::{Point, scalar_decode};
+use urne_core::manifest::{Counting, Question, Timestamp, WeightPolicy};
 use urne_core::tally::{TallyAccumulator, decrypt_result};
 use urne_core::testkit::{ElectionBuilder, Setup};
 use urne_verify::batch::vartime_check_ballots;
@@ -288,4 +296,119 @@ fn ballots_made_by_the_booth_verify_with_urne_verify() {
             .threshold(2),
         10,
     );
+}
+
+/// A ranked (`seats` for STV) or graded (`grades`) question with `n` answers.
+fn mixed(
+    counting: Counting,
+    n: usize,
+    min: u32,
+    max: u32,
+    seats: Option<u32>,
+    grades: &[&str],
+) -> Question {
+    Question {
+        text: format!("{} question", counting.as_str()),
+        answers: (1..=n).map(|a| format!("Answer {a}")).collect(),
+        min,
+        max,
+        blank: false,
+        counting,
+        seats,
+        grades: (!grades.is_empty()).then(|| grades.iter().map(|g| (*g).to_owned()).collect()),
+    }
+}
+
+/// The values a question's ciphertexts hold for a vote (spec §6.3), from the spec.
+fn values(q: &Question, v: &QuestionVote) -> Vec<u64> {
+    let n = q.answers.len();
+    match v {
+        QuestionVote::Blank => vec![0; n],
+        QuestionVote::Selected(s) => (0..n).map(|a| u64::from(s.contains(&a))).collect(),
+        QuestionVote::Ranked(r) => r.iter().map(|&x| u64::from(x)).collect(),
+        QuestionVote::Graded(g) => {
+            let top = q.grades.as_ref().map_or(0, Vec::len) as u64 - 1;
+            g.iter().map(|&x| top - u64::from(x)).collect()
+        }
+    }
+}
+
+#[test]
+fn mixed_ballots_made_by_the_booth_verify_and_decrypt_to_the_vote() {
+    let Some(web) = booth() else { return };
+    let questions = vec![
+        Question::plurality("Adopt the budget?", &["Yes", "No"], 1, 1, true),
+        mixed(Counting::Schulze, 5, 1, 5, None, &[]),
+        mixed(Counting::Stv, 6, 0, 3, Some(2), &[]),
+        mixed(
+            Counting::MajorityJudgment,
+            3,
+            3,
+            3,
+            None,
+            &["A", "B", "C", "D", "E"],
+        ),
+    ];
+    let setup = ElectionBuilder::with_questions("booth-mixed", questions)
+        .trustees(1)
+        .build(&mut rng_for(Some(SEED), u64::MAX));
+    let election = &setup.election;
+    let manifest = election.manifest();
+    let mut rng = rng_for(Some(SEED), 3);
+    let voters = 10;
+    let credentials: Vec<Credential> = (0..voters)
+        .map(|_| Credential::generate(&mut rng))
+        .collect();
+    let votes: Vec<Vec<QuestionVote>> = (0..voters)
+        .map(|_| random_vote(&mut rng, &manifest.questions))
+        .collect();
+    let input = json!({
+        "manifest": manifest.to_json(),
+        "voters": credentials.iter().zip(&votes).map(|(c, v)| json!({
+            "credential": c.display().as_str(),
+            "vote": vote_json(v),
+        })).collect::<Vec<_>>(),
+    });
+    let output = make_ballots(&web, &input);
+    assert_eq!(
+        output["fingerprint"].as_str(),
+        Some(election.fingerprint().to_string().as_str())
+    );
+    let made = output["ballots"].as_array().expect("a list of ballots");
+    assert_eq!(made.len(), voters);
+    let secret = scalar_decode(&setup.trustees[0].to_secret_bytes()[..]).unwrap();
+    let zero = scalar_decode(&[0u8; 32]).unwrap();
+    let decrypt = |c: &Ciphertext| -> u64 {
+        let m = Point::from_element(c.beta.element() - c.alpha.element() * secret);
+        (0..=8u64)
+            .find(|&v| Ciphertext::encrypt(election.key(), v, &zero).beta == m)
+            .expect("a small value")
+    };
+    let mut ballots = Vec::new();
+    for (v, m) in made.iter().enumerate() {
+        let ballot = Ballot::from_json(m["ballot"].as_str().unwrap())
+            .unwrap_or_else(|e| panic!("mixed ballot {v} does not parse: {e}"));
+        assert_eq!(
+            &ballot.credential,
+            credentials[v].derive_key(&manifest.id).public()
+        );
+        assert_eq!(
+            m["tracker"].as_str(),
+            Some(ballot.tracker().to_string().as_str())
+        );
+        for (qi, (q, a)) in manifest.questions.iter().zip(&ballot.answers).enumerate() {
+            let found: Vec<u64> = a.choices.iter().map(decrypt).collect();
+            assert_eq!(found, values(q, &votes[v][qi]), "ballot {v}, question {qi}");
+            assert_eq!(a.count_proof.is_some(), q.counting == Counting::Plurality);
+        }
+        ballots.push(ballot);
+    }
+    let refs: Vec<&Ballot> = ballots.iter().collect();
+    for (v, e) in vartime_check_ballots(election, &refs).iter().enumerate() {
+        assert!(e.is_none(), "mixed ballot {v} refused: {e:?}");
+    }
+    // The checks can fail: two ranks exchanged (each range proof binds its answer's position).
+    let mut swapped = ballots[0].clone();
+    swapped.answers[1].choices.swap(0, 1);
+    assert!(vartime_check_ballots(election, &[&swapped])[0].is_some());
 }
