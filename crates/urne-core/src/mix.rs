@@ -504,6 +504,10 @@ mod tests {
         let back: MixedResult = serde_json::from_value(json).unwrap();
         assert_eq!(&back, s);
         assert!(count_mixed(m, &[vec![1, 2]]).is_err());
+        // Every ranking invalid: each method counts no ballot.
+        let none = count_mixed(m, &[vec![1, 1, 0, 2, 2, 0]]).unwrap();
+        assert_eq!(none[2].as_ref().unwrap().invalid, 1);
+        assert_eq!(none[2].as_ref().unwrap().count.ballots(), 0);
         assert!(count_mixed(m, &[]).unwrap().iter().all(Option::is_none));
     }
 }

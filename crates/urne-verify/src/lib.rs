@@ -20,4 +20,6 @@ pub mod since;
 pub mod verifier;
 
 pub use since::{SinceReport, verify_since};
-pub use verifier::{CheckStatus, Failure, Options, RecordError, Report, Status, Verifier, verify};
+pub use verifier::{
+    CheckStatus, Failure, MixSummary, Options, RecordError, Report, Status, Verifier, verify,
+};

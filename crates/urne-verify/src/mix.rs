@@ -30,7 +30,7 @@ use urne_core::proofs::shuffle::{ShuffleProof, vartime_verify_shuffle};
 use urne_core::tally::{ElectionResult, MixedResult};
 
 use crate::record::{MixDecryptionEntry, MixedBallotsEntry, ShuffleChunk, ShuffleEntry};
-use crate::verifier::{Failure, State};
+use crate::verifier::{Failure, MixSummary, State};
 
 /// Rows of factors or of decrypted values checked per parallel task.
 const ROWS_PER_TASK: usize = 64;
@@ -122,6 +122,19 @@ impl MixState {
 
     fn rows(&self) -> usize {
         self.current.as_ref().map_or(0, Vec::len)
+    }
+
+    /// The report's summary, once the tally is read.
+    pub(crate) fn summary(&self) -> Option<MixSummary> {
+        self.current.as_ref()?;
+        Some(MixSummary {
+            ballots: self.rows() as u64,
+            shufflers: self.shufflers.clone(),
+            decryptors: self.combination.as_ref().map_or_else(Vec::new, |(set, _)| {
+                set.iter().map(|&i| self.factors[i].trustee).collect()
+            }),
+            decrypted: self.plaintexts.len() as u64,
+        })
     }
 }
 

@@ -202,6 +202,23 @@ pub struct Report {
     pub ceremony: Option<CeremonySummary>,
     /// Whether ballots were batch-verified.
     pub batch: bool,
+    /// The mix phase (spec §8.8), for an election with a ranked or graded question, once the
+    /// tally is read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mix: Option<MixSummary>,
+}
+
+/// What the mix phase of a record did, as far as it was read (spec §8.8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MixSummary {
+    /// Rows of the mix: the counted ballots.
+    pub ballots: u64,
+    /// The trustees whose shuffles passed V-19 and V-20, in order.
+    pub shufflers: Vec<u32>,
+    /// The trustees whose decryption factors were combined (V-21).
+    pub decryptors: Vec<u32>,
+    /// Decrypted ballots published so far.
+    pub decrypted: u64,
 }
 
 impl Report {
@@ -1536,5 +1553,6 @@ fn report(st: &State<'_>, lines: u64, started: Clock) -> Report {
         batch: st.options.batch,
         ceremony: st.ceremony_summary.clone(),
         trustees: m.map_or(0, |m| m.trustees.len() as u64),
+        mix: st.mix.as_ref().and_then(crate::mix::MixState::summary),
     }
 }

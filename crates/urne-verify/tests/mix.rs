@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests unwrap what must succeed.
 
-use std::io::Cursor;
+use std::io::{Cursor, Seek, SeekFrom};
 use std::sync::OnceLock;
 
 use urne_core::ballot::{Ballot, choice_allowed};
@@ -22,7 +22,7 @@ use urne_core::testkit::{ElectionBuilder, Setup};
 use urne_verify::merkle::MerkleBuilder;
 use urne_verify::record::{Entry, Line, TreeHead, canonical_line, encode_line, parse_line};
 use urne_verify::simulate::{MixPlan, SimConfig, mix_lines, rng_for, simulate_with};
-use urne_verify::{Options, Report, verify};
+use urne_verify::{Options, Report, Verifier, verify, verify_since};
 
 const SEED: u64 = 88;
 const VOTERS: usize = 30;
@@ -209,6 +209,44 @@ fn honest_mixed_election_verifies() {
     assert_eq!(stv["invalid"], 0);
     assert_eq!(stv["seats"], 2);
     assert!(json["questions"][2].get("blank").is_none());
+    let mix = r.mix.unwrap();
+    assert_eq!(
+        (mix.ballots, mix.decrypted),
+        (r.ballots_counted, r.ballots_counted)
+    );
+    assert_eq!((mix.shufflers, mix.decryptors), (vec![2, 3], vec![2, 3]));
+}
+
+#[test]
+fn mixed_record_fed_in_pieces_and_its_snapshots_extend() {
+    let record = write(&honest().lines);
+    let ends: Vec<usize> = (0..record.len())
+        .filter(|&i| record[i] == b'\n')
+        .map(|i| i + 1)
+        .collect();
+    let whole = both(&record);
+    // Cut after every fourth line: in the middle of shuffles, of a trustee's factors and of the
+    // decrypted ballots.
+    let options = Options::default();
+    let mut v = Verifier::new(&options);
+    for &end in ends.iter().step_by(4).chain([record.len()].iter()) {
+        let mut input = Cursor::new(&record[..end]);
+        input.seek(SeekFrom::Start(v.offset())).unwrap();
+        v.feed(&mut input, &|_| {}).unwrap();
+    }
+    let r = v.finish();
+    assert!(r.valid && r.complete, "{:#?}", r.failures);
+    assert_eq!(r.result, whole.result);
+    assert_eq!(r.mix, whole.mix);
+    // A snapshot cut in the middle of the mix phase is valid but incomplete, and the whole
+    // record extends it.
+    let lines = &honest().lines;
+    let cut = positions(lines, "mix_decryption")[1];
+    let snapshot = write(&lines[..cut]);
+    let s = both(&snapshot);
+    assert!(s.valid && !s.complete, "{:#?}", s.failures);
+    let since = verify_since(Cursor::new(&snapshot), Cursor::new(&record)).unwrap();
+    assert!(since.extends, "{:#?}", since.failures);
 }
 
 /// The mix input of a record's lines: the row of the last ballot of each credential, in record
