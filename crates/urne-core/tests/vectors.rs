@@ -1264,7 +1264,7 @@ fn ballot_vectors() {
     let root = load("ballot.json");
     // The file's elections: `context` for the plurality cases, `mixed_context` for the cases
     // that name it.
-    let contexts: Vec<(&str, Election, Vec<(Credential, Point)>)> = ["context", "mixed_context"]
+    let contexts: Vec<(&str, Election, Voters)> = ["context", "mixed_context"]
         .into_iter()
         .map(|key| {
             let e = context_election_at(&root, key);
@@ -1333,6 +1333,9 @@ fn ballot_vectors() {
         check_ballot_details(c, e, &b, voter)
     });
 }
+
+/// A file's voters: each credential and its public credential.
+type Voters = Vec<(Credential, Point)>;
 
 /// A vote case: urne-core must refuse to make a ballot from it, naming the recorded question.
 fn check_refused_vote(c: &Value, e: &Election, voters: &[(Credential, Point)]) -> Outcome {
