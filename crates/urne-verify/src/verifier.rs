@@ -11,6 +11,10 @@
 //! Revotes: every ballot with a known credential is added to the running tally; when a later
 //! ballot replaces it, its position is remembered, and before the tally is compared the replaced
 //! ballots are read again and taken back out. Memory stays bounded by the credential list.
+//!
+//! Elections with ranked or graded questions also have a mix phase after the tally (spec §8.8,
+//! checks V-19 to V-23, `src/mix.rs`): there the verifier holds one list of the counted
+//! ballots' mixed ciphertexts and the decrypting trustees' factors of it.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Seek, SeekFrom};
