@@ -438,7 +438,10 @@ function questionsStep() {
           });
           if (first !== null) {
             summary.textContent = t('fix');
-            $(`q${first}-set`).querySelector('input:not([disabled]), select')?.focus();
+            // The first control to fix: a graded question's first answer without a grade.
+            const ungraded = isGrading(questions[first]) ? state.choices[first].grades.findIndex((g) => g < 0) : -1;
+            const target = ungraded >= 0 ? $(`q${first}-a${ungraded}-g0`) : $(`q${first}-set`).querySelector('input:not([disabled]), select');
+            target?.focus();
             return;
           }
           show(reviewStep);

@@ -211,6 +211,16 @@ test('a voter ranks by select, by keyboard and by dragging, grades, reviews and 
   assert.equal(await live(2), 'Eli moved to rank 1.');
   assert.deepEqual(await selected(2), [2, 0, 3, 0, 1]);
 
+  // Asking for the review with the grades missing: the question says what is left, and the focus
+  // goes to its first answer without a grade.
+  await page.check('#q3-a1-g3');
+  await page.click('#to-review');
+  assert.equal(await page.textContent('#q3-error'), 'Grade every answer: 2 are left.');
+  assert.equal(await page.getAttribute('#q3-set', 'aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'q3-a0-g0');
+  assert.match(await page.textContent('#questions-error'), /do not follow the rules/);
+  await noViolations(page, 'the mixed questions with a grading left unfinished');
+
   // Grades: clicks, and the arrow keys within one answer's radio group.
   await page.check('#q3-a0-g0');
   await page.check('#q3-a1-g3');
