@@ -148,3 +148,19 @@ test('manifest rules of mixed questions, with urne-core paths', () => {
   w.closes_at = w.opens_at; // also broken, but the weights rule comes first, as in urne-core
   assertRejects(() => parseManifest(w), { kind: 'rule', path: 'weights' }, 'weights');
 });
+
+test('checkVote (counted over every answer) and checkRanking agree on every ranking of 4', () => {
+  for (const q of [schulze, { ...schulze, min: 0, max: 2 }, { ...schulze, min: 4, max: 4 }]) {
+    const manifest = { questions: [q] };
+    for (let n = 0; n < 6 ** 4; n++) {
+      const ranks = [0, 1, 2, 3].map((i) => Math.floor(n / 6 ** i) % 6);
+      let refused = null;
+      try {
+        checkVote(manifest, [{ ranks }]);
+      } catch (e) {
+        refused = e.detail ?? e.message;
+      }
+      assert.equal(refused, checkRanking(q, ranks), `${JSON.stringify(ranks)} min ${q.min} max ${q.max}`);
+    }
+  }
+});
