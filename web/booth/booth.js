@@ -12,7 +12,7 @@
 // ours), titles its heading, and moves the focus to it, so that a screen reader announces it.
 
 import { parseCredential } from '../src/urne/credential.js';
-import { el } from './dom.js';
+import { el } from '../common/dom.js';
 import { language, preferredLanguage, setLanguage, t } from './i18n.js';
 import { emptyChoice, gradingFieldset, gradingProblem, isGrading, isRanking, mixedReview, mixedVote, rankingFieldset, rankingProblem } from './mixed.js';
 

@@ -13,7 +13,7 @@
 // screen (one column per grade, under a header row) and stacked on a phone. The vote names each
 // grade by its position in the manifest's `grades` (0 = the best), as the protocol core expects.
 
-import { el } from './dom.js';
+import { el } from '../common/dom.js';
 import { t } from './i18n.js';
 
 /** Whether the voter ranks this question's answers. */
