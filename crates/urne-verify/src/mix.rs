@@ -583,7 +583,9 @@ pub(crate) fn mixed_results(
     };
     let m = e.manifest();
     let mut fails = Vec::new();
-    let mut recount = vec![None; m.questions.len()];
+    // `None` when the decrypted ballots cannot be counted (V-22 or V-23 says why): the
+    // published results are then not compared.
+    let mut recount = Some(vec![None; m.questions.len()]);
     if let Some(mix) = st.mix.as_mut() {
         close_decryption(mix, e, number, &mut fails);
         let n = mix.rows();
@@ -593,17 +595,20 @@ pub(crate) fn mixed_results(
                 mix.plaintexts.len()
             );
             fails.push(Failure::new(Check::V22, Some(number), "result", detail));
+            recount = None;
         } else {
             match count_mixed(m, &mix.plaintexts) {
-                Ok(r) => recount = r,
+                Ok(r) => recount = Some(r),
                 Err(err) => {
                     let detail = format!("the decrypted ballots cannot be counted: {err}");
                     fails.push(Failure::new(Check::V23, Some(number), "result", detail));
+                    recount = None;
                 }
             }
         }
     }
-    for (qi, (published, counted)) in result.questions.iter().zip(&recount).enumerate() {
+    let compared = recount.as_deref().unwrap_or_default();
+    for (qi, (published, counted)) in result.questions.iter().zip(compared).enumerate() {
         if published.mixed != *counted {
             let detail = match (&published.mixed, counted) {
                 (Some(_), None) => "a mixed result where the recount has none".to_owned(),
@@ -617,5 +622,6 @@ pub(crate) fn mixed_results(
     for f in fails {
         st.fail(f);
     }
-    recount
+    let questions = result.questions.len();
+    recount.unwrap_or_else(|| vec![None; questions])
 }

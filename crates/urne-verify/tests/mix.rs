@@ -610,3 +610,52 @@ fn write_frozen_mixed_record() {
     });
     println!("{}", serde_json::to_string_pretty(&values).unwrap());
 }
+
+#[test]
+fn rejects_malformed_mix_lines() {
+    let h = honest();
+    // A gap between two chunks of a shuffle.
+    let mut lines = h.lines.clone();
+    let i = positions(&lines, "shuffle_chunk")[1];
+    chunk_mut(&mut lines, i).offset += 1;
+    rejects(&lines, "V-19");
+    // A shuffle without its `shuffle` line.
+    let mut lines = h.lines.clone();
+    lines.remove(positions(&lines, "shuffle")[1]);
+    rejects(&lines, "V-19");
+    // The last decrypted ballots missing: V-22 alone, the recount is not attempted.
+    let mut lines = h.lines.clone();
+    lines.remove(*positions(&lines, "mixed_ballots").last().unwrap());
+    only(&rejects(&lines, "V-22"), "V-22");
+    // A trustee's last factors missing.
+    let mut lines = h.lines.clone();
+    lines.remove(*positions(&lines, "mix_decryption").last().unwrap());
+    rejects(&lines, "V-21");
+    // The mix lines after the result are out of order.
+    let mut lines = h.lines.clone();
+    let result = lines.remove(position(&lines, "result"));
+    let first = position(&lines, "shuffle_chunk");
+    lines.insert(first, result);
+    rejects(&lines, "V-18");
+}
+
+#[test]
+fn rejects_mix_lines_in_a_plurality_election() {
+    let setup = ElectionBuilder::single_question("plain", 3, 1, 1)
+        .trustees(2)
+        .build(&mut rng_for(Some(SEED), u64::MAX));
+    let cfg = SimConfig {
+        voters: 4,
+        revote_percent: 0,
+        seed: Some(SEED),
+        chunk: 4,
+    };
+    let mut bytes = Vec::new();
+    simulate_with(&setup, &cfg, 0, &plan(), &mut bytes, &|_, _| {}).unwrap();
+    let mut lines = lines_of(&bytes);
+    assert!(both(&write(&lines)).valid);
+    let h = honest();
+    let at = position(&lines, "result");
+    lines.insert(at, h.lines[position(&h.lines, "mixed_ballots")].clone());
+    only(&rejects(&lines, "V-18"), "V-18");
+}
