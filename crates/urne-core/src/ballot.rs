@@ -185,8 +185,8 @@ pub fn choice_allowed(q: &Question) -> Vec<Vec<u64>> {
     (0..=q.value_bound()).map(|v| vec![v]).collect()
 }
 
-/// Checks a ranking against its question (§7.5 of docs/counting.md's reading: ranks 1 to k, each
-/// once, min ≤ k ≤ max); the error says what is wrong. Used by the booth's side before
+/// Checks a ranking against its question (spec §4.1: the ranks 1 to k, each given once, with
+/// min ≤ k ≤ max); the error says what is wrong. Used by the booth's side before
 /// encrypting, and by the count on decrypted ballots.
 pub fn check_ranking(q: &Question, ranks: &[u32]) -> Result<(), String> {
     let n = q.answers.len();
