@@ -11,7 +11,7 @@ use clap::Args;
 use serde::Serialize;
 use urne_core::board::SignedTreeHead;
 use urne_core::election::Election;
-use urne_core::tally::ElectionResult;
+use urne_core::tally::{ElectionResult, MixedCount};
 use urne_verify::merkle::{Hash, MerkleBuilder, leaf_hash, verify_consistency};
 use urne_verify::record::{Entry, MAX_LINE_BYTES, parse_line, read_line};
 use urne_verify::{Options, Report, Status, verify, verify_since};
@@ -191,6 +191,15 @@ fn print_summary(record: &str, r: &Report, signed_head: Option<&HeadCheck>) {
         r.total_weight,
         r.points_per_ballot
     );
+    if let Some(m) = &r.mix {
+        say!(
+            "  mix phase    {} rows shuffled by trustees {:?}, decrypted by trustees {:?}, {} decrypted ballots published",
+            m.ballots,
+            m.shufflers,
+            m.decryptors,
+            m.decrypted
+        );
+    }
     if let Some(root) = &r.root {
         say!("  tree head    {} lines, root {root}", r.lines - 1);
     }
@@ -238,8 +247,39 @@ fn print_summary(record: &str, r: &Report, signed_head: Option<&HeadCheck>) {
 }
 
 fn print_result(result: &ElectionResult) {
-    say!("  result (recomputed from the tally and the trustees' factors)");
+    say!("  result (recomputed from the tally, the trustees' factors and the mix phase)");
     for (i, q) in result.questions.iter().enumerate() {
+        if let Some(m) = &q.mixed {
+            // Candidates are answer indices, as in the plurality lines.
+            let list = |v: &[usize]| {
+                v.iter()
+                    .map(|a| format!("answer {a}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let counted = format!(
+                "{} decrypted ballots, {} set aside as invalid",
+                m.ballots, m.invalid
+            );
+            match &m.count {
+                MixedCount::Schulze(s) => say!(
+                    "    question {i} (Schulze): {counted}; winners {}; ranking {}",
+                    list(&s.winners),
+                    list(&s.ranking)
+                ),
+                MixedCount::Stv(s) => say!(
+                    "    question {i} (STV, quota {}): {counted}; elected in order {}",
+                    s.quota,
+                    list(&s.elected)
+                ),
+                MixedCount::MajorityJudgment(j) => say!(
+                    "    question {i} (majority judgment): {counted}; winners {}; ranking {}",
+                    list(&j.winners),
+                    list(&j.ranking)
+                ),
+            }
+            continue;
+        }
         let counts: Vec<String> = q
             .counts
             .iter()
