@@ -29,6 +29,7 @@ use zeroize::Zeroizing;
 use crate::vault;
 
 mod decrypt;
+mod mix;
 mod online;
 
 /// What a trustee's secret file holds.
@@ -63,6 +64,12 @@ enum TrusteeCommand {
     Decrypt(decrypt::Decrypt),
     /// Send a file written by an offline `decrypt` to the server.
     UploadDecryption(decrypt::Upload),
+    /// Mix phase (ranked and graded questions), online: check the record, shuffle the list
+    /// of mixed ciphertexts it gives, prove and sign the shuffle, and send it.
+    Shuffle(mix::Mix),
+    /// Mix phase, online, once enough trustees have shuffled: check the record, compute this
+    /// trustee's decryption factors of the last shuffle's output with proofs, and send them.
+    MixDecrypt(mix::Mix),
 }
 
 /// How to reach the server, for the online mode.
@@ -215,6 +222,8 @@ pub fn run(args: &TrusteeArgs) -> anyhow::Result<()> {
         },
         TrusteeCommand::Decrypt(a) => decrypt::decrypt(a),
         TrusteeCommand::UploadDecryption(a) => decrypt::upload(a),
+        TrusteeCommand::Shuffle(a) => mix::shuffle_cmd(a),
+        TrusteeCommand::MixDecrypt(a) => mix::mix_decrypt(a),
     }
 }
 

@@ -221,20 +221,6 @@ impl ElectionDraft {
         manifest
             .validate()
             .map_err(|e| ApiError::invalid("bad_draft", e.message.clone()).field(e.path.clone()))?;
-        // Ranked and graded questions are defined by the protocol core (spec §4.1, §6.3), but
-        // this server does not run their shuffle and ballot-by-ballot decryption yet: refuse
-        // them now rather than let an election open that could not be counted.
-        if let Some(qi) = self.questions.iter().position(|q| q.counting.is_mixed()) {
-            return Err(ApiError::invalid(
-                "unsupported_counting",
-                format!(
-                    "counting \"{}\" needs the mix phase (shuffle and decryption of each \
-                     ballot), which this server does not run yet; use \"plurality\"",
-                    self.questions[qi].counting.as_str()
-                ),
-            )
-            .field(format!("questions[{qi}].counting")));
-        }
         Ok(())
     }
 }

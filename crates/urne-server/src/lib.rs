@@ -23,6 +23,7 @@ pub mod extract;
 pub mod live;
 pub mod mailer;
 pub mod metrics;
+pub mod mix;
 pub mod oidc;
 pub mod openapi;
 pub mod pages;
@@ -307,6 +308,13 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/elections/{id}/ceremony/answers", post(trustees::answers))
         .route("/elections/{id}/decryptions", post(trustees::decryption))
+        .route("/elections/{id}/mix", get(mix::view))
+        .route(
+            "/elections/{id}/mix/shuffles/{position}/chunks",
+            post(mix::shuffle_chunk),
+        )
+        .route("/elections/{id}/mix/shuffles/{position}", post(mix::shuffle_end))
+        .route("/elections/{id}/mix/decryptions", post(mix::decryption))
         .route("/elections/{id}/voted", get(voters::public_voted))
         .route("/elections/{id}/voter/code", post(voters::request_code))
         .route("/elections/{id}/voter/login", post(voters::login))

@@ -45,6 +45,10 @@ pub struct ElectionView {
     /// The result, once published.
     #[schema(value_type = Option<Object>)]
     pub result: Option<ElectionResult>,
+    /// The mix phase's progress, once tallied, for an election with a ranked or graded
+    /// question (spec §8.8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mix: Option<crate::mix::MixProgress>,
 }
 
 fn public_row(row: &ElectionRow) -> bool {
@@ -99,6 +103,11 @@ async fn view(state: &AppState, row: &ElectionRow, full: bool) -> ApiResult<Elec
         board_size: row.log_size,
         voter_auth: live.voter_auth,
         result,
+        mix: if full && row.phase >= Phase::Tallied {
+            crate::mix::progress_of(state, &row.id).await?
+        } else {
+            None
+        },
     })
 }
 
@@ -109,7 +118,17 @@ async fn find_result(state: &AppState, id: &str, from: u64) -> ApiResult<Option<
         .blocking(move |s| {
             let size = s.election(&id)?.map_or(0, |r| r.log_size);
             let start = size.saturating_sub(256).max(from);
-            for l in s.lines(&id, start, 256)?.into_iter().rev() {
+            // The result is the last line; the mix phase's chunk lines before it are big, so
+            // only result lines are parsed.
+            let last = s.lines(&id, size.saturating_sub(1).max(from), 1)?;
+            let tail = match last.first() {
+                Some(l) if crate::trustees::line_kind(&l.line) == b"result" => last,
+                _ => s.lines(&id, start, 256)?,
+            };
+            for l in tail.into_iter().rev() {
+                if crate::trustees::line_kind(&l.line) != b"result" {
+                    continue;
+                }
                 let line = parse_line(l.seq + 1, &l.line).map_err(ApiError::internal)?;
                 if let Entry::Result(r) = line.entry {
                     return Ok(Some(*r));

@@ -141,7 +141,7 @@ fn scan(path: &Path) -> anyhow::Result<Snapshot> {
 }
 
 /// Runs the universal verifier on the record: every check must pass so far.
-fn verify_record(path: &Path, quiet: bool) -> anyhow::Result<urne_verify::Report> {
+pub(super) fn verify_record(path: &Path, quiet: bool) -> anyhow::Result<urne_verify::Report> {
     let name = path.display();
     let file = File::open(path).with_context(|| format!("opening {name}"))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);

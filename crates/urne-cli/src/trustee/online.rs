@@ -202,7 +202,11 @@ impl Server {
     }
 
     /// Sends one of this trustee's messages.
-    fn send<B: Serialize>(&self, path: &str, body: &B) -> anyhow::Result<serde_json::Value> {
+    pub(super) fn send<B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<serde_json::Value> {
         self.trustee.post(path, body).map_err(explain)
     }
 
@@ -236,6 +240,13 @@ impl Server {
             say!(
                 "whole election: `urne verify {}/api/v1/elections/{election}/record`.",
                 self.url
+            );
+        } else if ack.trustees >= ack.needed {
+            say!(
+                "  result       not yet: the ranked and graded questions go through the mix phase"
+            );
+            say!(
+                "Next: trustees shuffle (`urne trustee shuffle`), then decrypt the last list (`urne trustee mix-decrypt`)."
             );
         } else {
             say!(

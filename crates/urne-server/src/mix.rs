@@ -1,0 +1,998 @@
+//! The mix phase of ranked and graded questions through the server (spec §8.8, issue #8).
+//!
+//! After the tally and the trustees' factors of it, an election with mixed questions goes on:
+//! trustees shuffle in turn the list of the counted ballots' mixed ciphertexts (the **mix
+//! input**, then each shuffle's output), each shuffle proved (spec §8.7) and signed with its
+//! trustee's identity key; once `threshold` distinct trustees have shuffled, trustees send their
+//! decryption factors of the last list; once `threshold` have (every trustee under independent
+//! keys), the server combines them, writes the decrypted rows and the result, whose mixed
+//! questions are counted from those rows.
+//!
+//! Uploads are big (a shuffle of 100,000 rows of width 5 is about 80 MB of JSON, the factors
+//! of one trustee about 110 MB), so both go in chunks of consecutive rows, each a request
+//! below `max_upload_bytes`: the chunks are checked for their form as they come and kept aside
+//! (as relayed messages) until the upload's last request, which checks the whole (proof and
+//! signature of a shuffle; each chunk of factors is checked against its rows as it arrives).
+//! Only what passes goes on the board, in the record's lines (`shuffle_chunk`, `shuffle`,
+//! `mix_decryption`, `mixed_ballots`), exactly as `urne_verify` reads them (V-19 to V-23).
+//!
+//! The current list is rebuilt from the board (the counted ballots' rows, or the last shuffle's
+//! chunk lines) and kept in a small cache keyed by the board's size, so that reading it in
+//! pages does not scan the board each time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use urne_board::{Append, Item, Phase};
+use urne_core::elgamal::Ciphertext;
+use urne_core::group::Point;
+use urne_core::manifest::KeySharing;
+use urne_core::mix::{
+    column_bounds, count_mixed, list_digest, mix_lambdas, vartime_open_rows,
+    vartime_verify_mix_factors, vartime_verify_shuffle_signature, width,
+};
+use urne_core::proofs::shuffle::{ShuffleProof, vartime_verify_shuffle};
+use urne_core::tally::decrypt_result;
+use urne_verify::record::{
+    Entry, MixDecryptionEntry, ShuffleChunk, ShuffleEntry, TallyEntry, encode_line,
+    mix_decryption_lines, mixed_ballots_lines, parse_line, shuffle_lines,
+};
+
+use crate::AppState;
+use crate::auth::InvitedTrustee;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path, Query};
+use crate::live::Live;
+use crate::trustees::line_kind;
+
+/// Kinds of the relayed messages that hold uploads in progress.
+pub mod kinds {
+    /// A chunk of a shuffle being uploaded (a `ShuffleChunk`), by its trustee.
+    pub const SHUFFLE_CHUNK: &str = "mix_shuffle_chunk";
+    /// A chunk of a trustee's decryption factors of the last list (a `MixDecryptionEntry`).
+    pub const FACTORS: &str = "mix_factors";
+}
+
+/// Most rows returned by one page of the current list.
+const MAX_PAGE_ROWS: u64 = 4096;
+
+/// What the board says about the mix phase.
+#[derive(Debug, Default, Clone)]
+pub struct MixBoard {
+    /// The tally line.
+    pub tally: Option<TallyEntry>,
+    /// The tally's partial decryptions, in board order.
+    pub partials: Vec<urne_core::tally::PartialDecryption>,
+    /// The trustees whose shuffles are on the board, in order.
+    pub shufflers: Vec<u32>,
+    /// The list to shuffle next, or to decrypt once enough trustees have shuffled.
+    pub list: Arc<Vec<Vec<Ciphertext>>>,
+    /// Whether the decrypted rows are on the board.
+    pub decrypted: bool,
+    /// Whether the result is on the board.
+    pub result: bool,
+}
+
+/// The cache's one entry: the store (by address) and election, the board's size, its state.
+/// One entry only, so that the cache holds one list at most.
+type Cached = Option<((usize, String), u64, Arc<MixBoard>)>;
+
+fn cache() -> &'static Mutex<Cached> {
+    static CACHE: OnceLock<Mutex<Cached>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(None))
+}
+
+/// The ciphertexts of a ballot line that the mix reads: its credential and choices.
+#[derive(Deserialize)]
+struct MixLine {
+    ballot: MixBallot,
+}
+
+#[derive(Deserialize)]
+struct MixBallot {
+    credential: String,
+    answers: Vec<MixAnswer>,
+}
+
+#[derive(Deserialize)]
+struct MixAnswer {
+    choices: Vec<Ciphertext>,
+}
+
+/// Reads the board after the sealed setup: the counted ballots' rows (the last ballot of each
+/// credential, in board order), the counting lines and the shuffles' outputs.
+fn read_board(store: &dyn urne_board::Store, id: &str, live: &Live) -> ApiResult<MixBoard> {
+    let manifest = live.election.manifest();
+    let mixed: Vec<(usize, usize)> = urne_core::mix::mixed_questions(manifest)
+        .map(|(qi, q)| (qi, q.answers.len()))
+        .collect();
+    let mut last: HashMap<String, (u64, Vec<Ciphertext>)> = HashMap::new();
+    let mut b = MixBoard::default();
+    let mut input: Option<Vec<Vec<Ciphertext>>> = None;
+    let mut building: Vec<Vec<Ciphertext>> = Vec::new();
+    let mut at = live.sealed_size;
+    loop {
+        let page = store.lines(id, at, 4096)?;
+        if page.is_empty() {
+            break;
+        }
+        at += page.len() as u64;
+        for l in page {
+            let kind = line_kind(&l.line);
+            if kind == b"ballot" {
+                let m: MixLine = serde_json::from_slice(&l.line)
+                    .map_err(|e| ApiError::internal(format!("board line {}: {e}", l.seq)))?;
+                let mut answers = m.ballot.answers;
+                let mut row = Vec::new();
+                for &(qi, n) in &mixed {
+                    match answers.get_mut(qi) {
+                        Some(a) if a.choices.len() == n => row.append(&mut a.choices),
+                        _ => {
+                            return Err(ApiError::internal(format!(
+                                "board line {}: a ballot without the manifest's shape",
+                                l.seq
+                            )));
+                        }
+                    }
+                }
+                last.insert(m.ballot.credential, (l.seq, row));
+                continue;
+            }
+            let line = parse_line(l.seq + 1, &l.line).map_err(ApiError::internal)?;
+            match line.entry {
+                Entry::Tally(t) => {
+                    b.tally = Some(*t);
+                    let mut rows: Vec<(u64, Vec<Ciphertext>)> =
+                        std::mem::take(&mut last).into_values().collect();
+                    rows.sort_unstable_by_key(|(seq, _)| *seq);
+                    input = Some(rows.into_iter().map(|(_, r)| r).collect());
+                }
+                Entry::PartialDecryption(p) => b.partials.push(*p),
+                Entry::ShuffleChunk(c) => building.extend(c.outputs),
+                Entry::Shuffle(s) => {
+                    b.shufflers.push(s.trustee);
+                    input = Some(std::mem::take(&mut building));
+                }
+                Entry::MixedBallots(_) => b.decrypted = true,
+                Entry::Result(_) => b.result = true,
+                _ => {}
+            }
+        }
+    }
+    b.list = Arc::new(input.unwrap_or_default());
+    Ok(b)
+}
+
+/// The board's mix state at its current size, from the cache when the board has not moved.
+pub async fn mix_board(state: &AppState, id: &str) -> ApiResult<Arc<MixBoard>> {
+    let row = state.row(id).await?;
+    let live = state.live(id).await?;
+    let key = (
+        Arc::as_ptr(&state.store) as *const () as usize,
+        id.to_owned(),
+    );
+    if let Ok(c) = cache().lock() {
+        if let Some((k, size, b)) = c.as_ref() {
+            if *k == key && *size == row.log_size {
+                return Ok(b.clone());
+            }
+        }
+    }
+    let k = id.to_owned();
+    let b = Arc::new(state.blocking(move |s| read_board(s, &k, &live)).await?);
+    if let Ok(mut c) = cache().lock() {
+        *c = Some((key, row.log_size, b.clone()));
+    }
+    Ok(b)
+}
+
+/// How many trustees must shuffle, and how many must decrypt the last list.
+fn needed(live: &Live) -> (usize, usize) {
+    let m = live.election.manifest();
+    let decrypt = match m.key_sharing {
+        KeySharing::Independent => m.trustees.len(),
+        KeySharing::Threshold => m.threshold as usize,
+    };
+    (m.threshold as usize, decrypt)
+}
+
+/// A staged chunk of an upload, as relayed.
+fn staged<T: for<'de> Deserialize<'de>>(
+    store: &dyn urne_board::Store,
+    id: &str,
+    kind: &str,
+) -> ApiResult<Vec<(u32, T)>> {
+    crate::trustees::relayed(store, id, kind)
+}
+
+/// The rows of a trustee's upload in progress: the chunks since its last chunk at offset 0
+/// (a new start), each with its offset and rows.
+fn progress<T>(chunks: Vec<(u32, T)>, trustee: u32, offset: impl Fn(&T) -> u64) -> Vec<T> {
+    let mut mine: Vec<T> = Vec::new();
+    for (sender, c) in chunks {
+        if sender != trustee {
+            continue;
+        }
+        if offset(&c) == 0 {
+            mine.clear();
+        }
+        mine.push(c);
+    }
+    mine
+}
+
+/// The mix phase as it stands, with a page of the current list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MixView {
+    /// Rows of the mix input: the counted ballots.
+    pub ballots: u64,
+    /// Ciphertexts per row: the answers of every mixed question together.
+    pub width: u32,
+    /// Distinct trustees whose shuffles are needed (the threshold).
+    pub shuffles_needed: u32,
+    /// Trustees whose factors of the last list are needed.
+    pub decryptions_needed: u32,
+    /// Trustees whose factors of the tally are on the board.
+    pub tally_decryptions: u32,
+    /// Trustees whose shuffles are on the board, in order.
+    pub shufflers: Vec<u32>,
+    /// The position (from 0) of the next shuffle.
+    pub next_shuffle: u32,
+    /// Trustees who have sent all their factors of the last list.
+    pub decryptors: Vec<u32>,
+    /// Whether the decrypted rows are on the board.
+    pub decrypted: bool,
+    /// Whether the result is on the board.
+    pub result: bool,
+    /// The list digest (spec §8.8.2, base64url) of the current list.
+    pub list_digest: String,
+    /// The largest request body the server takes, in bytes: upload chunks must stay below it.
+    pub max_upload_bytes: u64,
+    /// The position of the first row of `rows`.
+    pub from: u64,
+    /// Rows `from` to `from + rows.len() - 1` of the current list: the list to shuffle next,
+    /// or the last shuffle's output, which trustees decrypt.
+    #[schema(value_type = Vec<Vec<Object>>)]
+    pub rows: Vec<Vec<Ciphertext>>,
+}
+
+/// A page of the current list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct MixQuery {
+    /// The first row (default 0).
+    #[serde(default)]
+    pub from: u64,
+    /// How many rows (default and most 4096; 0 for the state only).
+    pub limit: Option<u64>,
+}
+
+/// Refuses an election whose phase or questions have no mix phase now.
+async fn mixed_tallied(state: &AppState, id: &str) -> ApiResult<()> {
+    let row = state.row(id).await?;
+    if row.phase < Phase::Tallied {
+        return Err(ApiError::conflict(
+            "no_tally",
+            format!("the election is {}: no tally yet", row.phase),
+        ));
+    }
+    let live = state.live(id).await?;
+    if width(live.election.manifest()) == 0 {
+        return Err(ApiError::conflict(
+            "no_mix",
+            "the election has no ranked or graded question: it has no mix phase",
+        ));
+    }
+    Ok(())
+}
+
+/// `GET /api/v1/elections/{id}/mix`: the mix phase's progress and a page of the current list.
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{id}/mix",
+    tag = "trustees",
+    operation_id = "mix_state",
+    params(("id" = String, Path, description = "The election's id"), MixQuery),
+    responses(
+        (status = 200, description = "Who has shuffled and decrypted, how many are needed, and rows of the list to shuffle or decrypt next", body = MixView),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not tallied yet, or no mixed question (`no_tally`, `no_mix`)", body = crate::openapi::ErrorBody),
+    )
+)]
+pub async fn view(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<MixQuery>,
+) -> ApiResult<Json<MixView>> {
+    mixed_tallied(&state, &id).await?;
+    let live = state.live(&id).await?;
+    let b = mix_board(&state, &id).await?;
+    let key = id.clone();
+    let factors = state
+        .blocking(move |s| staged::<MixDecryptionEntry>(s, &key, kinds::FACTORS))
+        .await?;
+    let n = b.list.len() as u64;
+    let decryptors = complete_trustees(factors, n);
+    let (shuffles_needed, decryptions_needed) = needed(&live);
+    let limit = q.limit.unwrap_or(MAX_PAGE_ROWS).min(MAX_PAGE_ROWS);
+    let from = q.from.min(n);
+    let to = (from + limit).min(n);
+    let rows = b.list[from as usize..to as usize].to_vec();
+    Ok(Json(MixView {
+        ballots: n,
+        width: width(live.election.manifest()) as u32,
+        shuffles_needed: shuffles_needed as u32,
+        decryptions_needed: decryptions_needed as u32,
+        tally_decryptions: b.partials.len() as u32,
+        shufflers: b.shufflers.clone(),
+        next_shuffle: b.shufflers.len() as u32,
+        decryptors: if b.decrypted { Vec::new() } else { decryptors },
+        decrypted: b.decrypted,
+        result: b.result,
+        list_digest: urne_core::group::b64_encode(&list_digest(&b.list)),
+        max_upload_bytes: state.config.max_upload_bytes as u64,
+        from,
+        rows,
+    }))
+}
+
+/// The mix phase's progress, as `GET /api/v1/elections/{id}` reports it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MixProgress {
+    /// Rows of the mix input: the counted ballots.
+    pub ballots: u64,
+    /// Trustees whose shuffles are on the board, in order.
+    pub shufflers: Vec<u32>,
+    /// Distinct trustees whose shuffles are needed.
+    pub shuffles_needed: u32,
+    /// Trustees who have sent all their factors of the last list (until the decrypted rows
+    /// are on the board).
+    pub decryptors: Vec<u32>,
+    /// Trustees whose factors of the last list are needed.
+    pub decryptions_needed: u32,
+    /// Whether the decrypted rows are on the board.
+    pub decrypted: bool,
+}
+
+/// The mix phase's progress of a tallied election, `None` when it has no mixed question.
+pub async fn progress_of(state: &AppState, id: &str) -> ApiResult<Option<MixProgress>> {
+    let live = state.live(id).await?;
+    if width(live.election.manifest()) == 0 {
+        return Ok(None);
+    }
+    let b = mix_board(state, id).await?;
+    let key = id.to_owned();
+    let factors = state
+        .blocking(move |s| staged::<MixDecryptionEntry>(s, &key, kinds::FACTORS))
+        .await?;
+    let n = b.list.len() as u64;
+    let (shuffles_needed, decryptions_needed) = needed(&live);
+    Ok(Some(MixProgress {
+        ballots: n,
+        shufflers: b.shufflers.clone(),
+        shuffles_needed: shuffles_needed as u32,
+        decryptors: if b.decrypted {
+            Vec::new()
+        } else {
+            complete_trustees(factors, n)
+        },
+        decryptions_needed: decryptions_needed as u32,
+        decrypted: b.decrypted,
+    }))
+}
+
+/// The trustees whose staged factors cover all `n` rows, in the order they completed.
+fn complete_trustees(factors: Vec<(u32, MixDecryptionEntry)>, n: u64) -> Vec<u32> {
+    let mut have: HashMap<u32, u64> = HashMap::new();
+    let mut done = Vec::new();
+    for (sender, f) in factors {
+        if f.offset == 0 {
+            have.insert(sender, 0);
+            done.retain(|&t| t != sender);
+        }
+        let h = have.entry(sender).or_insert(0);
+        if f.offset == *h {
+            *h += f.factors.len() as u64;
+            if *h == n && n > 0 {
+                done.push(sender);
+            }
+        }
+    }
+    done
+}
+
+/// The answer to an upload's request.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MixAck {
+    /// Rows of this trustee's upload received so far.
+    pub rows: u64,
+    /// Rows of the list.
+    pub ballots: u64,
+    /// Trustees whose shuffles are on the board.
+    pub shufflers: Vec<u32>,
+    /// Trustees who have sent all their factors of the last list.
+    pub decryptors: Vec<u32>,
+    /// Whether the result is now on the board.
+    pub result: bool,
+}
+
+/// Checks that `who` may shuffle at `position` now: the tally's factors are complete, nobody
+/// decrypts the last list yet, the position is the next one and `who` has not shuffled.
+async fn may_shuffle(
+    state: &AppState,
+    id: &str,
+    who: u32,
+    position: u32,
+) -> ApiResult<(Arc<MixBoard>, Arc<Live>)> {
+    let row = state.row(id).await?;
+    if row.phase != Phase::Tallied {
+        return Err(ApiError::conflict(
+            "wrong_phase",
+            format!("the election is {}, not tallied", row.phase),
+        ));
+    }
+    mixed_tallied(state, id).await?;
+    let live = state.live(id).await?;
+    let b = mix_board(state, id).await?;
+    let (_, decrypt) = needed(&live);
+    if b.partials.len() < decrypt {
+        return Err(ApiError::conflict(
+            "tally_not_decrypted",
+            format!(
+                "{} of the {decrypt} trustees' factors of the tally are on the board: the \
+                 shuffles follow them",
+                b.partials.len()
+            ),
+        ));
+    }
+    let key = id.to_owned();
+    let any_factor = state
+        .blocking(move |s| Ok(!s.messages(&key, Some(kinds::FACTORS), 0)?.is_empty()))
+        .await?;
+    if any_factor || b.decrypted {
+        return Err(ApiError::conflict(
+            "decrypting",
+            "trustees are decrypting the last shuffle's output: no more shuffles",
+        ));
+    }
+    if b.shufflers.contains(&who) {
+        return Err(ApiError::conflict(
+            "already_shuffled",
+            format!("trustee {who} has shuffled already"),
+        ));
+    }
+    let next = b.shufflers.len() as u32;
+    if position != next {
+        return Err(ApiError::conflict(
+            "wrong_position",
+            format!("the next shuffle is number {next} (from 0), not {position}"),
+        ));
+    }
+    if b.list.is_empty() {
+        return Err(ApiError::conflict(
+            "no_ballot",
+            "no ballot was counted: there is nothing to shuffle",
+        ));
+    }
+    Ok((b, live))
+}
+
+/// `POST /api/v1/elections/{id}/mix/shuffles/{position}/chunks`: consecutive rows of a shuffle
+/// being uploaded (a `shuffle_chunk` line's content). A chunk at offset 0 starts the upload
+/// again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{id}/mix/shuffles/{position}/chunks",
+    tag = "trustees",
+    operation_id = "mix_shuffle_chunk",
+    params(
+        ("id" = String, Path, description = "The election's id"),
+        ("position" = u32, Path, description = "The shuffle's position, from 0"),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "Rows of the shuffle's output and of its proof's per-row lists, as a `shuffle_chunk` line (docs/record.md)"),
+    security(("trustee_invitation" = [])),
+    responses(
+        (status = 201, description = "Kept aside until the shuffle's last request", body = MixAck),
+        (status = 400, description = "The body is not JSON (`bad_json`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No invitation token, or an unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A trustee shuffles only as itself (`wrong_trustee`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not the time for this shuffle (`wrong_phase`, `no_mix`, `tally_not_decrypted`, `decrypting`, `already_shuffled`, `wrong_position`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not a chunk of this shuffle (`bad_content`, `bad_chunk`)", body = crate::openapi::ErrorBody),
+    )
+)]
+pub async fn shuffle_chunk(
+    State(state): State<AppState>,
+    Path((id, position)): Path<(String, u32)>,
+    InvitedTrustee(who): InvitedTrustee,
+    Json(c): Json<ShuffleChunk>,
+) -> ApiResult<(StatusCode, Json<MixAck>)> {
+    let lock = state.admin_lock(&id);
+    let _guard = lock.lock().await;
+    if c.trustee != who.index {
+        return Err(
+            ApiError::forbidden("wrong_trustee", "a trustee shuffles only as itself")
+                .field("trustee"),
+        );
+    }
+    let (b, _) = may_shuffle(&state, &id, who.index, position).await?;
+    let bad = |field: &str, msg: String| ApiError::invalid("bad_chunk", msg).field(field);
+    if c.shuffle != position {
+        return Err(bad(
+            "shuffle",
+            format!("is {}, the request is for {position}", c.shuffle),
+        ));
+    }
+    let k = c.outputs.len();
+    if k == 0 {
+        return Err(bad("outputs", "a chunk has at least one row".into()));
+    }
+    for (what, len) in [
+        ("permutation_commitments", c.permutation_commitments.len()),
+        ("chain_commitments", c.chain_commitments.len()),
+        ("t_hat", c.t_hat.len()),
+        ("s_hat", c.s_hat.len()),
+        ("s_prime", c.s_prime.len()),
+    ] {
+        if len != k {
+            return Err(bad(what, format!("has {len} entries for {k} rows")));
+        }
+    }
+    let w = b.list.first().map_or(0, Vec::len);
+    if let Some(r) = c.outputs.iter().position(|row| row.len() != w) {
+        return Err(bad(
+            &format!("outputs[{r}]"),
+            format!("has {} ciphertexts, the rows have {w}", c.outputs[r].len()),
+        ));
+    }
+    let key = id.clone();
+    let mine = state
+        .blocking(move |s| staged::<ShuffleChunk>(s, &key, kinds::SHUFFLE_CHUNK))
+        .await?;
+    let mine = progress(mine, who.index, |c| c.offset);
+    let mine: Vec<&ShuffleChunk> = mine.iter().filter(|m| m.shuffle == position).collect();
+    let have: u64 = mine.iter().map(|m| m.outputs.len() as u64).sum();
+    let expect = if c.offset == 0 { 0 } else { have };
+    if c.offset != expect {
+        return Err(bad(
+            "offset",
+            format!("is {}, {have} rows of this shuffle were received", c.offset),
+        ));
+    }
+    let n = b.list.len() as u64;
+    if c.offset + k as u64 > n {
+        return Err(bad(
+            "outputs",
+            format!(
+                "the shuffle would reach {} rows, the list has {n}",
+                c.offset + k as u64
+            ),
+        ));
+    }
+    let rows = c.offset + k as u64;
+    let body = serde_json::to_string(&c).map_err(ApiError::internal)?;
+    let key = id.clone();
+    state
+        .blocking(move |s| {
+            s.put_message(
+                &key,
+                kinds::SHUFFLE_CHUNK,
+                who.index,
+                &body,
+                crate::clock::now(),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(MixAck {
+            rows,
+            ballots: n,
+            shufflers: b.shufflers.clone(),
+            decryptors: Vec::new(),
+            result: false,
+        }),
+    ))
+}
+
+/// `POST /api/v1/elections/{id}/mix/shuffles/{position}`: the end of a shuffle (a `shuffle`
+/// line's content: the rest of the proof and the trustee's signature). The whole shuffle is
+/// checked (V-19, V-20) and, if it passes, written to the board.
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{id}/mix/shuffles/{position}",
+    tag = "trustees",
+    operation_id = "mix_shuffle",
+    params(
+        ("id" = String, Path, description = "The election's id"),
+        ("position" = u32, Path, description = "The shuffle's position, from 0"),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "The end of the shuffle, as a `shuffle` line (docs/record.md)"),
+    security(("trustee_invitation" = [])),
+    responses(
+        (status = 201, description = "Checked and on the board", body = MixAck),
+        (status = 400, description = "The body is not JSON (`bad_json`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No invitation token, or an unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A trustee shuffles only as itself (`wrong_trustee`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not the time for this shuffle (`wrong_phase`, `no_mix`, `tally_not_decrypted`, `decrypting`, `already_shuffled`, `wrong_position`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Incomplete chunks, or a proof or signature that fails V-19 or V-20 (`bad_content`, `bad_chunk`, `bad_shuffle`)", body = crate::openapi::ErrorBody),
+    )
+)]
+pub async fn shuffle_end(
+    State(state): State<AppState>,
+    Path((id, position)): Path<(String, u32)>,
+    InvitedTrustee(who): InvitedTrustee,
+    Json(e): Json<ShuffleEntry>,
+) -> ApiResult<(StatusCode, Json<MixAck>)> {
+    let lock = state.admin_lock(&id);
+    let _guard = lock.lock().await;
+    if e.trustee != who.index {
+        return Err(
+            ApiError::forbidden("wrong_trustee", "a trustee shuffles only as itself")
+                .field("trustee"),
+        );
+    }
+    let (b, live) = may_shuffle(&state, &id, who.index, position).await?;
+    if e.shuffle != position {
+        return Err(ApiError::invalid(
+            "bad_chunk",
+            format!("is {}, the request is for {position}", e.shuffle),
+        )
+        .field("shuffle"));
+    }
+    let key = id.clone();
+    let chunks = state
+        .blocking(move |s| staged::<ShuffleChunk>(s, &key, kinds::SHUFFLE_CHUNK))
+        .await?;
+    let chunks = progress(chunks, who.index, |c| c.offset);
+    let n = b.list.len();
+    let mut outputs = Vec::with_capacity(n);
+    let mut proof = ShuffleProof {
+        permutation_commitments: Vec::with_capacity(n),
+        chain_commitments: Vec::with_capacity(n),
+        t1: e.t1,
+        t2: e.t2,
+        t3: e.t3,
+        t4: e.t4.clone(),
+        t_hat: Vec::with_capacity(n),
+        s1: e.s1,
+        s2: e.s2,
+        s3: e.s3,
+        s4: e.s4.clone(),
+        s_hat: Vec::with_capacity(n),
+        s_prime: Vec::with_capacity(n),
+    };
+    for c in chunks.into_iter().filter(|c| c.shuffle == position) {
+        outputs.extend(c.outputs);
+        proof
+            .permutation_commitments
+            .extend(c.permutation_commitments);
+        proof.chain_commitments.extend(c.chain_commitments);
+        proof.t_hat.extend(c.t_hat);
+        proof.s_hat.extend(c.s_hat);
+        proof.s_prime.extend(c.s_prime);
+    }
+    if outputs.len() != n || e.ballots != n as u64 {
+        return Err(ApiError::invalid(
+            "bad_chunk",
+            format!(
+                "says {} rows and its chunks have {}, the list has {n}",
+                e.ballots,
+                outputs.len()
+            ),
+        )
+        .field("ballots"));
+    }
+    let signature = e.signature;
+    let trustee = who.index;
+    let l2 = live.clone();
+    let list = b.list.clone();
+    let entries = tokio::task::spawn_blocking(move || -> ApiResult<Vec<Entry>> {
+        let election = &l2.election;
+        let fp = &election.fingerprint().0;
+        vartime_verify_shuffle(
+            &mut rand::rng(),
+            fp,
+            election.key(),
+            &list,
+            &outputs,
+            &proof,
+        )
+        .map_err(|err| {
+            ApiError::invalid(
+                "bad_shuffle",
+                format!(
+                    "V-19: the proof of shuffle {position} by trustee {trustee} does not \
+                     verify on its input: {err}"
+                ),
+            )
+            .field("proof")
+        })?;
+        vartime_verify_shuffle_signature(election, trustee, position, &list, &outputs, &signature)
+            .map_err(|err| ApiError::verify("bad_shuffle", &err))?;
+        Ok(shuffle_lines(
+            position, trustee, &outputs, &proof, signature, None,
+        ))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let size = state.row(&id).await?.log_size;
+    append(&state, &id, entries, size).await?;
+    let key = id.clone();
+    let _ = state
+        .blocking(move |s| {
+            s.audit(
+                &format!("trustee {trustee}"),
+                Some(&key),
+                "election.shuffle",
+                &format!("{{\"position\":{position}}}"),
+                crate::clock::now(),
+            )?;
+            Ok(())
+        })
+        .await;
+    let mut shufflers = b.shufflers.clone();
+    shufflers.push(trustee);
+    Ok((
+        StatusCode::CREATED,
+        Json(MixAck {
+            rows: n as u64,
+            ballots: n as u64,
+            shufflers,
+            decryptors: Vec::new(),
+            result: false,
+        }),
+    ))
+}
+
+/// Appends `entries` to the board, provided it still has `size` lines and is tallied.
+async fn append(state: &AppState, id: &str, entries: Vec<Entry>, size: u64) -> ApiResult<()> {
+    let key = id.to_owned();
+    state
+        .blocking(move |s| {
+            let items = vec![Item::default(); entries.len()];
+            let encode = |i: usize, seq: u64, _at: i64| encode_line(seq, &entries[i]).0;
+            s.append(
+                &key,
+                &Append {
+                    expect: &[Phase::Tallied],
+                    set_phase: None,
+                    now: crate::clock::now(),
+                    items: &items,
+                    unique_credentials: false,
+                    expect_size: Some(size),
+                    encode: &encode,
+                },
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+/// `POST /api/v1/elections/{id}/mix/decryptions`: consecutive rows of a trustee's decryption
+/// factors of the last shuffle's output (a `mix_decryption` line's content), checked (V-21)
+/// against those rows as they arrive. A chunk at offset 0 starts the trustee's upload again.
+/// When enough trustees have sent all theirs, the server combines them and writes the
+/// factors, the decrypted rows and the result to the board.
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{id}/mix/decryptions",
+    tag = "trustees",
+    operation_id = "mix_decryption",
+    params(("id" = String, Path, description = "The election's id")),
+    request_body(content = Object, content_type = "application/json", description = "Rows of the trustee's factors of the last list, as a `mix_decryption` line (docs/record.md)"),
+    security(("trustee_invitation" = [])),
+    responses(
+        (status = 201, description = "Checked (V-21); with enough trustees, the decrypted rows and the result are on the board", body = MixAck),
+        (status = 400, description = "The body is not JSON (`bad_json`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No invitation token, or an unknown one (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A trustee decrypts only as itself (`wrong_trustee`)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such election (`no_election`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not the time (`wrong_phase`, `no_mix`, `not_shuffled`, `decrypted`, `already_sent`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than `max_upload_bytes` (`too_large`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Not factors of these rows (`bad_content`, `bad_chunk`), or a factor whose proof fails V-21 (`bad_factor`, naming it)", body = crate::openapi::ErrorBody),
+    )
+)]
+pub async fn decryption(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    InvitedTrustee(who): InvitedTrustee,
+    Json(d): Json<MixDecryptionEntry>,
+) -> ApiResult<(StatusCode, Json<MixAck>)> {
+    let lock = state.admin_lock(&id);
+    let _guard = lock.lock().await;
+    if d.trustee != who.index {
+        return Err(
+            ApiError::forbidden("wrong_trustee", "a trustee decrypts only as itself")
+                .field("trustee"),
+        );
+    }
+    let row = state.row(&id).await?;
+    if row.phase != Phase::Tallied {
+        return Err(ApiError::conflict(
+            "wrong_phase",
+            format!("the election is {}, not tallied", row.phase),
+        ));
+    }
+    mixed_tallied(&state, &id).await?;
+    let live = state.live(&id).await?;
+    let b = mix_board(&state, &id).await?;
+    let (shuffles, decrypt) = needed(&live);
+    if b.decrypted {
+        return Err(ApiError::conflict(
+            "decrypted",
+            "the decrypted rows are on the board already",
+        ));
+    }
+    if b.shufflers.len() < shuffles {
+        return Err(ApiError::conflict(
+            "not_shuffled",
+            format!(
+                "{} of the {shuffles} trustees needed have shuffled: the decryption follows",
+                b.shufflers.len()
+            ),
+        ));
+    }
+    let key = id.clone();
+    let all = state
+        .blocking(move |s| staged::<MixDecryptionEntry>(s, &key, kinds::FACTORS))
+        .await?;
+    let n = b.list.len() as u64;
+    let done = complete_trustees(all.iter().map(|(s, f)| (*s, f.clone())).collect(), n);
+    if done.contains(&who.index) {
+        return Err(ApiError::conflict(
+            "already_sent",
+            format!("trustee {} has sent all its factors already", who.index),
+        ));
+    }
+    let mine = progress(all, who.index, |f| f.offset);
+    let have: u64 = mine.iter().map(|f| f.factors.len() as u64).sum();
+    let expect = if d.offset == 0 { 0 } else { have };
+    let bad = |field: &str, msg: String| ApiError::invalid("bad_chunk", msg).field(field);
+    if d.offset != expect {
+        return Err(bad(
+            "offset",
+            format!("is {}, {have} rows of factors were received", d.offset),
+        ));
+    }
+    let k = d.factors.len() as u64;
+    if k == 0 || d.offset + k > n {
+        return Err(bad(
+            "factors",
+            format!(
+                "{k} rows from row {}: the list has {n} rows (at least one per chunk)",
+                d.offset
+            ),
+        ));
+    }
+    let l2 = live.clone();
+    let list = b.list.clone();
+    let d2 = d.clone();
+    tokio::task::spawn_blocking(move || {
+        let rows = &list[d2.offset as usize..(d2.offset + k) as usize];
+        vartime_verify_mix_factors(
+            &mut rand::rng(),
+            &l2.election,
+            d2.trustee,
+            d2.offset,
+            rows,
+            &d2.factors,
+        )
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::verify("bad_factor", &e))?;
+    let rows = d.offset + k;
+    let body = serde_json::to_string(&d).map_err(ApiError::internal)?;
+    let key = id.clone();
+    let trustee = who.index;
+    let all = state
+        .blocking(move |s| {
+            s.put_message(&key, kinds::FACTORS, trustee, &body, crate::clock::now())?;
+            staged::<MixDecryptionEntry>(s, &key, kinds::FACTORS)
+        })
+        .await?;
+    let decryptors = complete_trustees(all.clone(), n);
+    let mut result = false;
+    if decryptors.len() >= decrypt {
+        finish(
+            &state,
+            &id,
+            &live,
+            &b,
+            &decryptors[..decrypt],
+            all,
+            row.log_size,
+        )
+        .await?;
+        result = true;
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(MixAck {
+            rows,
+            ballots: n,
+            shufflers: b.shufflers.clone(),
+            decryptors,
+            result,
+        }),
+    ))
+}
+
+/// Combines the factors of `set`, writes their lines, the decrypted rows and the result.
+async fn finish(
+    state: &AppState,
+    id: &str,
+    live: &Arc<Live>,
+    b: &Arc<MixBoard>,
+    set: &[u32],
+    staged: Vec<(u32, MixDecryptionEntry)>,
+    size: u64,
+) -> ApiResult<()> {
+    let l2 = live.clone();
+    let b2 = b.clone();
+    let set = set.to_vec();
+    let entries = tokio::task::spawn_blocking(move || -> ApiResult<Vec<Entry>> {
+        let election = &l2.election;
+        let m = election.manifest();
+        let factors: Vec<Vec<Vec<urne_core::proofs::decryption::DecryptionFactor>>> = set
+            .iter()
+            .map(|&t| {
+                progress(staged.clone(), t, |f| f.offset)
+                    .into_iter()
+                    .flat_map(|f| f.factors)
+                    .collect()
+            })
+            .collect();
+        let lambdas = mix_lambdas(election, &set)
+            .map_err(|e| ApiError::internal(format!("combining mix factors: {e}")))?;
+        let points: Vec<Vec<Vec<Point>>> = factors
+            .iter()
+            .map(|f| {
+                f.iter()
+                    .map(|row| row.iter().map(|x| x.factor).collect())
+                    .collect()
+            })
+            .collect();
+        let slices: Vec<&[Vec<Point>]> = points.iter().map(Vec::as_slice).collect();
+        let opened = vartime_open_rows(&b2.list, &column_bounds(m), &lambdas, &slices);
+        let values: Vec<Vec<u64>> = opened
+            .into_iter()
+            .enumerate()
+            .map(|(r, row)| {
+                row.into_iter()
+                    .collect::<Option<Vec<u64>>>()
+                    .ok_or_else(|| {
+                        ApiError::internal(format!("row {r} of the mix does not decrypt to values"))
+                    })
+            })
+            .collect::<ApiResult<_>>()?;
+        let mixed = count_mixed(m, &values)
+            .map_err(|e| ApiError::internal(format!("counting the mixed ballots: {e}")))?;
+        let tally = b2
+            .tally
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("tallied election without a tally line"))?;
+        let used = &b2.partials[..m.threshold.min(b2.partials.len() as u32) as usize];
+        let mut result = decrypt_result(election, &tally.tally, used, tally.total_weight)
+            .map_err(|e| ApiError::internal(format!("combining factors: {e}")))?;
+        for (q, r) in result.questions.iter_mut().zip(mixed) {
+            q.mixed = r;
+        }
+        let mut entries = Vec::new();
+        for (&t, f) in set.iter().zip(&factors) {
+            entries.extend(mix_decryption_lines(t, f, None));
+        }
+        entries.extend(mixed_ballots_lines(&values, None));
+        entries.push(Entry::Result(Box::new(result)));
+        Ok(entries)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    append(state, id, entries, size).await
+}
