@@ -13,6 +13,7 @@
 
 import { parseCredential } from '../src/urne/credential.js';
 import { el } from '../common/dom.js';
+import { workerClient } from '../common/worker.js';
 import { language, preferredLanguage, setLanguage, t } from './i18n.js';
 import { emptyChoice, gradingFieldset, gradingProblem, isGrading, isRanking, mixedReview, mixedVote, rankingFieldset, rankingProblem } from './mixed.js';
 
@@ -72,30 +73,7 @@ function chrome() {
 // ---------------------------------------------------------------------------------------------
 // The worker: one request at a time, answered by id.
 
-let worker = null;
-let nextId = 0;
-const waiting = new Map();
-
-function work(op, args) {
-  if (worker === null) {
-    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-    worker.onmessage = ({ data }) => {
-      const w = waiting.get(data.id);
-      waiting.delete(data.id);
-      if (data.ok) w.resolve(data);
-      else w.reject(Object.assign(new Error(data.error.message), data.error));
-    };
-    worker.onerror = (e) => {
-      for (const w of waiting.values()) w.reject(new Error(e.message || 'the worker failed'));
-      waiting.clear();
-    };
-  }
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    waiting.set(id, { resolve, reject });
-    worker.postMessage({ id, op, ...args });
-  });
-}
+const work = workerClient(new URL('./worker.js', import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // The API.

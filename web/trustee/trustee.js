@@ -20,6 +20,7 @@
 
 import { DEFAULT_KDF, ceremonyStatus, checkManifest } from '../src/urne/trustee-index.js';
 import { $, el } from '../common/dom.js';
+import { workerClient } from '../common/worker.js';
 import { language, setLanguage, t } from './words.js';
 
 const SESSION_KEY = 'urne-trustee';
@@ -52,30 +53,7 @@ const state = {
 // ---------------------------------------------------------------------------------------------
 // The worker.
 
-let worker = null;
-let nextId = 0;
-const waiting = new Map();
-
-function work(op, args = {}) {
-  if (worker === null) {
-    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-    worker.onmessage = ({ data }) => {
-      const w = waiting.get(data.id);
-      waiting.delete(data.id);
-      if (data.ok) w.resolve(data);
-      else w.reject(Object.assign(new Error(data.error.message), data.error));
-    };
-    worker.onerror = (e) => {
-      for (const w of waiting.values()) w.reject(new Error(e.message || 'the worker failed'));
-      waiting.clear();
-    };
-  }
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    waiting.set(id, { resolve, reject });
-    worker.postMessage({ id, op, ...args });
-  });
-}
+const work = workerClient(new URL('./worker.js', import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // The API.
