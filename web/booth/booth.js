@@ -13,6 +13,7 @@
 
 import { parseCredential } from '../src/urne/credential.js';
 import { el } from '../common/dom.js';
+import { callApi } from '../common/api.js';
 import { workerClient } from '../common/worker.js';
 import { language, preferredLanguage, setLanguage, t } from './i18n.js';
 import { emptyChoice, gradingFieldset, gradingProblem, isGrading, isRanking, mixedReview, mixedVote, rankingFieldset, rankingProblem } from './mixed.js';
@@ -82,24 +83,9 @@ function api(path) {
   return `/api/v1/elections/${encodeURIComponent(state.id)}${path}`;
 }
 
-async function call(method, path, body) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (state.token) headers.Authorization = `Bearer ${state.token}`;
-  const response = await fetch(api(path), {
-    method,
-    headers,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    credentials: 'same-origin',
-    cache: 'no-store',
-  });
-  let json = null;
-  try {
-    json = await response.json();
-  } catch {
-    json = null;
-  }
-  return { status: response.status, ok: response.ok, json };
+/** A call to the API for this election, with the voter's session token once logged in. */
+function call(method, path, body) {
+  return callApi(method, api(path), body, { token: state.token });
 }
 
 function message(answer) {

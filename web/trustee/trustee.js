@@ -20,6 +20,7 @@
 
 import { DEFAULT_KDF, ceremonyStatus, checkManifest } from '../src/urne/trustee-index.js';
 import { $, el } from '../common/dom.js';
+import { callApi } from '../common/api.js';
 import { workerClient } from '../common/worker.js';
 import { language, setLanguage, t } from './words.js';
 
@@ -62,25 +63,9 @@ function api(path) {
   return `/api/v1/elections/${encodeURIComponent(state.id)}${path}`;
 }
 
-/** A call to the API: {status, ok, json}; POSTs carry the invitation token. */
-async function call(method, path, body) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (method !== 'GET') headers.Authorization = `Bearer ${state.invitation}`;
-  const response = await fetch(api(path), {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: 'omit',
-    cache: 'no-store',
-  });
-  let json = null;
-  try {
-    json = await response.json();
-  } catch {
-    json = null;
-  }
-  return { status: response.status, ok: response.ok, json };
+/** A call to the API: {status, ok, json}; POSTs carry the invitation token, and no cookie goes. */
+function call(method, path, body) {
+  return callApi(method, api(path), body, { token: method !== 'GET' ? state.invitation : null, credentials: 'omit' });
 }
 
 /** The server's refusal, in words. */
