@@ -40,6 +40,7 @@ fn now() -> i64 {
 }
 
 struct Trustee {
+    election: String,
     index: u32,
     dir: PathBuf,
     invitation: String,
@@ -56,7 +57,7 @@ impl Trustee {
 
     fn run_with(&self, cmd: &str, args: &[&str]) -> Output {
         urne()
-            .args(["trustee", cmd, "--election", ID, "--index"])
+            .args(["trustee", cmd, "--election", &self.election, "--index"])
             .arg(self.index.to_string())
             .args(args)
             .env("URNE_PASSPHRASE", self.passphrase())
@@ -95,6 +96,10 @@ impl Trustee {
 }
 
 fn draft() -> Value {
+    draft_with(&["Ada", "Grace", "Alan"], 2)
+}
+
+fn draft_with(trustees: &[&str], threshold: u32) -> Value {
     json!({
         "title": "Mixed election",
         "questions": [
@@ -110,8 +115,8 @@ fn draft() -> Value {
         ],
         "opens_at": Timestamp::from_unix(now() - 60).unwrap(),
         "closes_at": Timestamp::from_unix(now() + 86400).unwrap(),
-        "trustees": ["Ada", "Grace", "Alan"],
-        "threshold": 2,
+        "trustees": trustees,
+        "threshold": threshold,
         "voter_auth": "none",
         "auto_open": false,
     })
@@ -232,6 +237,7 @@ fn three_trustees_shuffle_and_decrypt_a_mixed_election_through_the_server() {
             let dir = dir.path().join(format!("trustee-{}", i + 1));
             std::fs::create_dir_all(&dir).unwrap();
             Trustee {
+                election: ID.to_owned(),
                 index: i as u32 + 1,
                 dir,
                 invitation: inv.as_str().unwrap().to_owned(),
@@ -455,6 +461,14 @@ fn three_trustees_shuffle_and_decrypt_a_mixed_election_through_the_server() {
         s.contains("shuffled     by trustees [1, 2], 2 needed"),
         "{s}"
     );
+    let (status, body) = server.get(&format!("/api/v1/admin/elections/{ID}"), Some(&admin));
+    assert_eq!(status, 200, "{body}");
+    let admin_view: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        admin_view["mix"]["shufflers"],
+        json!([1, 2]),
+        "{admin_view}"
+    );
     let mix = &server.election(ID)["mix"];
     assert_eq!(mix["shufflers"], json!([1, 2]), "{mix}");
     assert_eq!(mix["ballots"], json!(votes.len()), "{mix}");
@@ -514,4 +528,135 @@ fn three_trustees_shuffle_and_decrypt_a_mixed_election_through_the_server() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("VALID"), "{}", text(&o));
+}
+
+/// One trustee with an independent key (no ceremony), `votes.len()` voters: the mix phase runs
+/// when a ballot is counted (one shuffle, one decryption), and with no ballot the result comes
+/// with the tally's factors. Either way the result is the count of the votes and the record
+/// verifies.
+fn independent_election(id: &str, votes: &[Vec<QuestionVote>]) {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, admin) = Server::start(dir.path());
+    server.admin(
+        "POST",
+        "/elections",
+        &admin,
+        &json!({ "id": id, "draft": draft_with(&["Ada"], 1) }),
+    );
+    let setup = server.admin(
+        "POST",
+        &format!("/elections/{id}/setup"),
+        &admin,
+        &json!({}),
+    );
+    let t = Trustee {
+        election: id.to_owned(),
+        index: 1,
+        dir: dir.path().join("trustee-1"),
+        invitation: setup["invitations"][0].as_str().unwrap().to_owned(),
+    };
+    std::fs::create_dir_all(&t.dir).unwrap();
+    let o = t.run_with(
+        "new-identity",
+        &[
+            "--name",
+            "Ada",
+            "--out",
+            t.dir.to_str().unwrap(),
+            "--server",
+            &server.base,
+            "--kdf-memory-kib",
+            "1024",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let credentials: Vec<Credential> = (0..votes.len().max(1))
+        .map(|_| Credential::generate(&mut rand::rng()))
+        .collect();
+    let list: Vec<PublicCredential> = credentials
+        .iter()
+        .map(|c| PublicCredential {
+            credential: *c.derive_key(id).public(),
+            weight: 1,
+        })
+        .collect();
+    server.admin(
+        "PUT",
+        &format!("/elections/{id}/credentials"),
+        &admin,
+        &json!({ "credentials": list }),
+    );
+    server.admin("POST", &format!("/elections/{id}/seal"), &admin, &json!({}));
+    server.admin("POST", &format!("/elections/{id}/open"), &admin, &json!({}));
+    let manifest: Manifest =
+        serde_json::from_value(server.election(id)["manifest"].clone()).unwrap();
+    let election = Election::new(manifest.clone()).unwrap();
+    for (c, v) in credentials.iter().zip(votes) {
+        let b = Ballot::create(&mut rand::rng(), &election, &c.derive_key(id), v).unwrap();
+        let r = server
+            .agent
+            .post(format!("{}/api/v1/elections/{id}/ballots", server.base))
+            .header("content-type", "application/json")
+            .send(b.to_json())
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+    }
+    server.admin(
+        "POST",
+        &format!("/elections/{id}/close"),
+        &admin,
+        &json!({}),
+    );
+    server.admin(
+        "POST",
+        &format!("/elections/{id}/tally"),
+        &admin,
+        &json!({}),
+    );
+    let s = t.online("decrypt", &server);
+    if votes.is_empty() {
+        assert!(s.contains("result       on the board"), "{s}");
+    } else {
+        assert!(s.contains("mix phase"), "{s}");
+        let s = t.online("shuffle", &server);
+        assert!(s.contains("shuffled     by trustees [1], 1 needed"), "{s}");
+        let s = t.online("mix-decrypt", &server);
+        assert!(s.contains("result       on the board"), "{s}");
+    }
+    server.admin(
+        "POST",
+        &format!("/elections/{id}/publish"),
+        &admin,
+        &json!({}),
+    );
+    let result = &server.election(id)["result"];
+    let rows: Vec<Vec<u64>> = votes
+        .iter()
+        .map(|v| mix_values(&manifest.questions, v))
+        .collect();
+    let expected = count_mixed(&manifest, &rows).unwrap();
+    for (qi, e) in expected.iter().enumerate().skip(1) {
+        let got: Option<MixedResult> =
+            serde_json::from_value(result["questions"][qi]["mixed"].clone()).unwrap();
+        assert_eq!(got, *e, "question {qi}");
+    }
+    let record = dir.path().join("record.jsonl");
+    server.export(id, &record);
+    let o = urne()
+        .args(["verify", "--quiet"])
+        .arg(&record)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("VALID"), "{}", text(&o));
+}
+
+#[test]
+fn one_trustee_with_an_independent_key_shuffles_and_decrypts_alone() {
+    independent_election("mix-independent", &votes()[..3]);
+}
+
+#[test]
+fn a_mixed_election_without_ballots_has_its_result_with_the_tally() {
+    independent_election("mix-empty", &[]);
 }

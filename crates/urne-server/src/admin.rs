@@ -302,6 +302,10 @@ pub struct AdminView {
     pub registered: Vec<u32>,
     /// Credentials uploaded.
     pub credentials: u64,
+    /// Once tallied, the mix phase's progress of an election with a ranked or graded question
+    /// (shown by `GET …/{id}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mix: Option<crate::mix::MixProgress>,
 }
 
 fn admin_view(
@@ -325,6 +329,7 @@ fn admin_view(
         board_size: row.log_size,
         registered,
         credentials,
+        mix: None,
     })
 }
 
@@ -372,7 +377,14 @@ async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<AdminView>> {
     let row = state.row(&id).await?;
-    state.blocking(move |s| admin_view(s, &row)).await.map(Json)
+    let mix = if row.phase >= Phase::Tallied {
+        crate::mix::progress_of(&state, &id).await?
+    } else {
+        None
+    };
+    let mut view = state.blocking(move |s| admin_view(s, &row)).await?;
+    view.mix = mix;
+    Ok(Json(view))
 }
 
 /// A new election.
@@ -1149,10 +1161,13 @@ async fn publish(
     let from = row.log_size.saturating_sub(128).max(live.sealed_size);
     let c = state.blocking(move |s| counting(s, &key, from)).await?;
     if !c.result {
-        return Err(ApiError::conflict(
-            "no_result",
-            "the trustees have not decrypted the tally yet",
-        ));
+        let what = if urne_core::mix::width(live.election.manifest()) > 0 {
+            "the trustees have not finished decrypting the tally, shuffling and decrypting the \
+             ranked and graded ballots (mix phase) yet"
+        } else {
+            "the trustees have not decrypted the tally yet"
+        };
+        return Err(ApiError::conflict("no_result", what));
     }
     let key = id.clone();
     // The retention period of the voters' personal data starts now.

@@ -626,7 +626,8 @@ async fn decrypt_once(
     let needed = live.election.manifest().threshold as usize;
     // With ranked or graded questions, the result waits for the mix phase (spec §8.8), whose
     // lines follow the tally's factors: once enough are on the board, no more are taken.
-    let mixed = urne_core::mix::width(live.election.manifest()) > 0;
+    // With no counted ballot there is nothing to shuffle: the result comes at once.
+    let mixed = urne_core::mix::width(live.election.manifest()) > 0 && tally.ballots > 0;
     if mixed && c.partials.len() >= needed {
         return Err(ApiError::conflict(
             "decrypted",
