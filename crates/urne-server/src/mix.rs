@@ -208,6 +208,30 @@ fn staged<T: for<'de> Deserialize<'de>>(
     crate::trustees::relayed(store, id, kind)
 }
 
+/// A staged chunk read for its place only: its rows are counted, not decoded (decoding points
+/// is what costs), so that following an upload stays cheap however big it is.
+#[derive(Deserialize)]
+struct Placed {
+    #[serde(default)]
+    shuffle: u32,
+    offset: u64,
+    #[serde(alias = "factors")]
+    outputs: Vec<serde::de::IgnoredAny>,
+}
+
+/// Each trustee's chunks of its upload in progress (those since its last chunk at offset 0).
+fn by_trustee<T>(chunks: Vec<(u32, T)>, offset: impl Fn(&T) -> u64) -> HashMap<u32, Vec<T>> {
+    let mut out: HashMap<u32, Vec<T>> = HashMap::new();
+    for (sender, c) in chunks {
+        let mine = out.entry(sender).or_default();
+        if offset(&c) == 0 {
+            mine.clear();
+        }
+        mine.push(c);
+    }
+    out
+}
+
 /// The rows of a trustee's upload in progress: the chunks since its last chunk at offset 0
 /// (a new start), each with its offset and rows.
 fn progress<T>(chunks: Vec<(u32, T)>, trustee: u32, offset: impl Fn(&T) -> u64) -> Vec<T> {
@@ -311,10 +335,10 @@ pub async fn view(
     let b = mix_board(&state, &id).await?;
     let key = id.clone();
     let factors = state
-        .blocking(move |s| staged::<MixDecryptionEntry>(s, &key, kinds::FACTORS))
+        .blocking(move |s| staged::<Placed>(s, &key, kinds::FACTORS))
         .await?;
     let n = b.list.len() as u64;
-    let decryptors = complete_trustees(factors, n);
+    let decryptors = complete_trustees(&factors, n);
     let (shuffles_needed, decryptions_needed) = needed(&live);
     let limit = q.limit.unwrap_or(MAX_PAGE_ROWS).min(MAX_PAGE_ROWS);
     let from = q.from.min(n);
@@ -365,7 +389,7 @@ pub async fn progress_of(state: &AppState, id: &str) -> ApiResult<Option<MixProg
     let b = mix_board(state, id).await?;
     let key = id.to_owned();
     let factors = state
-        .blocking(move |s| staged::<MixDecryptionEntry>(s, &key, kinds::FACTORS))
+        .blocking(move |s| staged::<Placed>(s, &key, kinds::FACTORS))
         .await?;
     let n = b.list.len() as u64;
     let (shuffles_needed, decryptions_needed) = needed(&live);
@@ -376,7 +400,7 @@ pub async fn progress_of(state: &AppState, id: &str) -> ApiResult<Option<MixProg
         decryptors: if b.decrypted {
             Vec::new()
         } else {
-            complete_trustees(factors, n)
+            complete_trustees(&factors, n)
         },
         decryptions_needed: decryptions_needed as u32,
         decrypted: b.decrypted,
@@ -384,17 +408,17 @@ pub async fn progress_of(state: &AppState, id: &str) -> ApiResult<Option<MixProg
 }
 
 /// The trustees whose staged factors cover all `n` rows, in the order they completed.
-fn complete_trustees(factors: Vec<(u32, MixDecryptionEntry)>, n: u64) -> Vec<u32> {
+fn complete_trustees(factors: &[(u32, Placed)], n: u64) -> Vec<u32> {
     let mut have: HashMap<u32, u64> = HashMap::new();
     let mut done = Vec::new();
-    for (sender, f) in factors {
+    for &(sender, ref f) in factors {
         if f.offset == 0 {
             have.insert(sender, 0);
             done.retain(|&t| t != sender);
         }
         let h = have.entry(sender).or_insert(0);
         if f.offset == *h {
-            *h += f.factors.len() as u64;
+            *h += f.outputs.len() as u64;
             if *h == n && n > 0 {
                 done.push(sender);
             }
@@ -550,10 +574,10 @@ pub async fn shuffle_chunk(
     }
     let key = id.clone();
     let mine = state
-        .blocking(move |s| staged::<ShuffleChunk>(s, &key, kinds::SHUFFLE_CHUNK))
+        .blocking(move |s| staged::<Placed>(s, &key, kinds::SHUFFLE_CHUNK))
         .await?;
     let mine = progress(mine, who.index, |c| c.offset);
-    let mine: Vec<&ShuffleChunk> = mine.iter().filter(|m| m.shuffle == position).collect();
+    let mine: Vec<&Placed> = mine.iter().filter(|m| m.shuffle == position).collect();
     let have: u64 = mine.iter().map(|m| m.outputs.len() as u64).sum();
     let expect = if c.offset == 0 { 0 } else { have };
     if c.offset != expect {
@@ -840,10 +864,10 @@ pub async fn decryption(
     }
     let key = id.clone();
     let all = state
-        .blocking(move |s| staged::<MixDecryptionEntry>(s, &key, kinds::FACTORS))
+        .blocking(move |s| staged::<Placed>(s, &key, kinds::FACTORS))
         .await?;
     let n = b.list.len() as u64;
-    let done = complete_trustees(all.iter().map(|(s, f)| (*s, f.clone())).collect(), n);
+    let done = complete_trustees(&all, n);
     if done.contains(&who.index) {
         return Err(ApiError::conflict(
             "already_sent",
@@ -851,7 +875,7 @@ pub async fn decryption(
         ));
     }
     let mine = progress(all, who.index, |f| f.offset);
-    let have: u64 = mine.iter().map(|f| f.factors.len() as u64).sum();
+    let have: u64 = mine.iter().map(|f| f.outputs.len() as u64).sum();
     let expect = if d.offset == 0 { 0 } else { have };
     let bad = |field: &str, msg: String| ApiError::invalid("bad_chunk", msg).field(field);
     if d.offset != expect {
@@ -894,22 +918,13 @@ pub async fn decryption(
     let all = state
         .blocking(move |s| {
             s.put_message(&key, kinds::FACTORS, trustee, &body, crate::clock::now())?;
-            staged::<MixDecryptionEntry>(s, &key, kinds::FACTORS)
+            staged::<Placed>(s, &key, kinds::FACTORS)
         })
         .await?;
-    let decryptors = complete_trustees(all.clone(), n);
+    let decryptors = complete_trustees(&all, n);
     let mut result = false;
     if decryptors.len() >= decrypt {
-        finish(
-            &state,
-            &id,
-            &live,
-            &b,
-            &decryptors[..decrypt],
-            all,
-            row.log_size,
-        )
-        .await?;
+        finish(&state, &id, &live, &b, &decryptors[..decrypt], row.log_size).await?;
         result = true;
     }
     Ok((
@@ -931,19 +946,25 @@ async fn finish(
     live: &Arc<Live>,
     b: &Arc<MixBoard>,
     set: &[u32],
-    staged: Vec<(u32, MixDecryptionEntry)>,
     size: u64,
 ) -> ApiResult<()> {
+    let key = id.to_owned();
+    let all = state
+        .blocking(move |s| staged::<MixDecryptionEntry>(s, &key, kinds::FACTORS))
+        .await?;
     let l2 = live.clone();
     let b2 = b.clone();
     let set = set.to_vec();
     let entries = tokio::task::spawn_blocking(move || -> ApiResult<Vec<Entry>> {
         let election = &l2.election;
         let m = election.manifest();
+        let mut chunks = by_trustee(all, |f| f.offset);
         let factors: Vec<Vec<Vec<urne_core::proofs::decryption::DecryptionFactor>>> = set
             .iter()
-            .map(|&t| {
-                progress(staged.clone(), t, |f| f.offset)
+            .map(|t| {
+                chunks
+                    .remove(t)
+                    .unwrap_or_default()
                     .into_iter()
                     .flat_map(|f| f.factors)
                     .collect()
