@@ -91,6 +91,10 @@ impl Trustee {
         } else {
             args.push("--quiet");
         }
+        if matches!(cmd, "shuffle" | "mix-decrypt") {
+            // Uploads in chunks of two rows: several requests per shuffle and per trustee.
+            args.extend(["--chunk-rows", "2"]);
+        }
         self.run(cmd, &args)
     }
 }

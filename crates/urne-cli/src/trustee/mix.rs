@@ -57,6 +57,10 @@ pub(in crate::trustee) struct Mix {
     /// Hide the progress bars.
     #[arg(long)]
     quiet: bool,
+    /// Rows per upload request (by default as many as fit in half the server's
+    /// `max_upload_bytes`, at most 4 MiB of JSON): for tests of chunked uploads.
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    chunk_rows: Option<u64>,
 }
 
 /// The server's view of the mix phase (`GET /api/v1/elections/{id}/mix`).
@@ -370,7 +374,10 @@ pub(in crate::trustee) fn shuffle_cmd(a: &Mix) -> anyhow::Result<()> {
         &outputs,
     );
     drop(p.key);
-    let rows = rows_per_request(p.view.max_upload_bytes, 110 * width(m) + 240);
+    let rows = a.chunk_rows.map_or_else(
+        || rows_per_request(p.view.max_upload_bytes, 110 * width(m) + 240),
+        |r| r as usize,
+    );
     let lines = shuffle_lines(position, a.index, &outputs, &proof, signature, Some(rows));
     let pb = bar(a.quiet, n as u64, "uploading", false);
     let base = format!("/api/v1/elections/{}/mix/shuffles/{position}", a.election);
@@ -484,7 +491,10 @@ pub(in crate::trustee) fn mix_decrypt(a: &Mix) -> anyhow::Result<()> {
             )
         },
     )?;
-    let rows = rows_per_request(p.view.max_upload_bytes, 220 * width(m) + 8);
+    let rows = a.chunk_rows.map_or_else(
+        || rows_per_request(p.view.max_upload_bytes, 220 * width(m) + 8),
+        |r| r as usize,
+    );
     let lines = mix_decryption_lines(a.index, &factors, Some(rows));
     let pb = bar(a.quiet, factors.len() as u64, "uploading", false);
     let path = format!("/api/v1/elections/{}/mix/decryptions", a.election);
