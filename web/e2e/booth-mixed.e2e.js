@@ -46,6 +46,7 @@ import {
   verifyBallot,
 } from '../src/urne/index.js';
 import { noHorizontalScroll, noViolations } from './axe.js';
+import { announced, dragOnto, listed as listedOn, selected as selectedOn, tabTo as tabToOn } from './booth-steps.js';
 import { launchBrowser, serve, stop } from './support.js';
 
 const SHOTS = process.env.URNE_SCREENSHOTS;
@@ -132,28 +133,11 @@ async function step(text) {
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'heading', `the focus moves to the heading of "${text}"`);
 }
 
-/** Presses Tab until the focused element matches `selector` (keyboard only). */
-async function tabTo(selector, most = 60) {
-  for (let i = 0; i < most; i += 1) {
-    await page.keyboard.press('Tab');
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
-  }
-  throw new Error(`Tab never reached ${selector}`);
-}
-
-/** The ranked answers of question `qi`'s list, in order. */
-function listed(qi) {
-  return page.$$eval(`#q${qi}-list .rank-name`, (names) => names.map((n) => n.textContent));
-}
-
-/** The values of question `qi`'s selects, per answer. */
-function selected(qi) {
-  return page.$$eval(`#q${qi}-set select`, (s) => s.map((x) => Number(x.value)));
-}
-
-async function live(qi) {
-  return page.textContent(`#q${qi}-live`);
-}
+// The booth's steps shared with ranked.e2e.js (e2e/booth-steps.js), on this file's page.
+const tabTo = (selector) => tabToOn(page, selector);
+const listed = (qi) => listedOn(page, qi);
+const selected = (qi) => selectedOn(page, qi);
+const live = (qi) => announced(page, qi);
 
 test('a voter ranks by select, by keyboard and by dragging, grades, reviews and casts', async () => {
   await page.goto(`${base}/vote/${ID}#credential=${credential}`);
@@ -198,15 +182,7 @@ test('a voter ranks by select, by keyboard and by dragging, grades, reviews and 
   await page.selectOption('#q2-rank-2', '2');
   await page.selectOption('#q2-rank-4', '3');
   assert.equal(await page.isDisabled('[aria-label="Add to my ranking: Bo"]'), true, 'the ranking is full at max');
-  await page.$eval('#q2-list', (e) => e.scrollIntoView({ block: 'center' }));
-  const eli = await page.$('#q2-list li[data-answer="4"]');
-  const ana = await page.$('#q2-list li[data-answer="0"]');
-  const from = await eli.boundingBox();
-  const to = await ana.boundingBox();
-  await page.mouse.move(from.x + 20, from.y + from.height / 2);
-  await page.mouse.down();
-  for (let i = 1; i <= 8; i++) await page.mouse.move(to.x + 20, from.y + ((to.y + 4 - from.y) * i) / 8);
-  await page.mouse.up();
+  await dragOnto(page, 2, 4, 0);
   assert.deepEqual(await listed(2), ['Eli', 'Ana', 'Chen']);
   assert.equal(await live(2), 'Eli moved to rank 1.');
   assert.deepEqual(await selected(2), [2, 0, 3, 0, 1]);
