@@ -34,6 +34,37 @@ function newQuestion() {
   return { text: '', answers: ['', ''], min: 1, max: 1, blank: false, counting: 'plurality' };
 }
 
+/** The countings the form offers (spec §4.1), in the select's order. */
+const COUNTINGS = ['plurality', 'schulze', 'stv', 'majority_judgment'];
+/** The countings whose voters rank the answers. */
+const RANKED = new Set(['schulze', 'stv']);
+
+/**
+ * Switches question `q` to counting `name`, with the fields that counting needs (spec §4.2):
+ * `seats` for STV, `grades` for majority judgment, no blank vote for a ranking or a grading.
+ */
+function setCounting(q, name) {
+  const before = q.counting;
+  q.counting = name;
+  if (name === 'stv') q.seats ??= 1;
+  else delete q.seats;
+  if (name === 'majority_judgment') q.grades ??= [...t('defaultGrades')];
+  else delete q.grades;
+  if (name === 'plurality') {
+    if (before === 'majority_judgment') {
+      q.min = 1;
+      q.max = 1;
+    }
+    return;
+  }
+  q.blank = false;
+  if (RANKED.has(name) && !RANKED.has(before)) {
+    // By default a voter ranks as many answers as they like, or none (min 0: abstaining).
+    q.min = 0;
+    q.max = q.answers.length;
+  }
+}
+
 /** `YYYY-MM-DDTHH:MM:SSZ`, the one form of time the API takes. */
 export function utcString(date) {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -290,22 +321,54 @@ export function draftForm({ draft, id = '', creating, onSubmit }) {
       ),
     );
     block.append(answers);
-    const numbers = el('div', { class: 'pair' });
-    numbers.append(
-      row(`q${qi}-min`, t('min'), `questions[${qi}].min`, number(q.min, (v) => (q.min = v), { min: '0' })),
-      row(`q${qi}-max`, t('max'), `questions[${qi}].max`, number(q.max, (v) => (q.max = v), { min: '1' })),
-    );
-    block.append(numbers);
-    const blank = el('input', { type: 'checkbox', checked: q.blank, onchange: (e) => (q.blank = e.target.checked) });
-    block.append(row(`q${qi}-blank`, t('blank'), `questions[${qi}].blank`, blank, t('blankHint'), true));
+    const ranked = RANKED.has(q.counting);
+    const graded = q.counting === 'majority_judgment';
+    if (graded) {
+      // Every answer is graded: min = max = the number of answers, kept in step here.
+      q.min = q.answers.length;
+      q.max = q.answers.length;
+    }
     block.append(
       row(
         `q${qi}-counting`,
         t('counting'),
         `questions[${qi}].counting`,
-        select([['plurality', named('countings', 'plurality')]], q.counting, (v) => (q.counting = v)),
+        select(
+          COUNTINGS.map((c) => [c, named('countings', c)]),
+          q.counting,
+          (v) => {
+            setCounting(q, v);
+            render(`q${qi}-counting`);
+          },
+        ),
+        t('countingHints')[q.counting] ?? null,
       ),
     );
+    if (q.counting === 'stv') {
+      block.append(row(`q${qi}-seats`, t('seats'), `questions[${qi}].seats`, number(q.seats, (v) => (q.seats = v), { min: '1' }), t('seatsHint', q.answers.length - 1)));
+    }
+    if (graded) block.append(gradesBlock(q, qi));
+    const numbers = el('div', { class: 'pair' });
+    const minInput = number(q.min, (v) => (q.min = v), { min: '0', disabled: graded });
+    const maxInput = number(q.max, (v) => (q.max = v), { min: '1', disabled: graded });
+    numbers.append(
+      row(`q${qi}-min`, t(ranked ? 'minRanked' : graded ? 'minGraded' : 'min'), `questions[${qi}].min`, minInput),
+      row(`q${qi}-max`, t(ranked ? 'maxRanked' : graded ? 'maxGraded' : 'max'), `questions[${qi}].max`, maxInput),
+    );
+    block.append(numbers);
+    if (ranked || graded) {
+      // Shared by both numbers: what they mean for this counting.
+      const hint = el('p', { class: 'hint', id: `q${qi}-minmax-hint` }, graded ? t('gradedMinMaxHint', q.answers.length) : t('rankedMinMaxHint'));
+      minInput.setAttribute('aria-describedby', hint.id);
+      maxInput.setAttribute('aria-describedby', hint.id);
+      block.append(hint);
+      // No blank vote (spec §4.2): a voter abstains by ranking nothing, or grades every answer.
+      q.blank = false;
+      block.append(el('p', { class: 'hint', id: `q${qi}-blank-none`, 'data-field': `questions[${qi}].blank` }, t(graded ? 'blankNoneGraded' : 'blankNoneRanked')));
+    } else {
+      const blank = el('input', { type: 'checkbox', checked: q.blank, onchange: (e) => (q.blank = e.target.checked) });
+      block.append(row(`q${qi}-blank`, t('blank'), `questions[${qi}].blank`, blank, t('blankHint'), true));
+    }
     if (model.questions.length > 1) {
       block.append(
         el(
@@ -324,6 +387,56 @@ export function draftForm({ draft, id = '', creating, onSubmit }) {
       );
     }
     return block;
+  }
+
+  /** The grades of a majority-judgment question, best first, each editable and removable. */
+  function gradesBlock(q, qi) {
+    const box = el(
+      'fieldset',
+      { class: 'answers grades', 'data-field': `questions[${qi}].grades`, id: `q${qi}-grades`, 'aria-describedby': `q${qi}-grades-hint` },
+      el('legend', {}, t('grades')),
+      el('p', { class: 'hint', id: `q${qi}-grades-hint` }, t('gradesHint')),
+      el('p', { class: 'error field-error', id: `q${qi}-grades-error`, hidden: true }),
+    );
+    q.grades.forEach((g, gi) => {
+      const r = row(`q${qi}-g${gi}`, t('grade', gi + 1), `questions[${qi}].grades[${gi}]`, text(g, (v) => (q.grades[gi] = v)));
+      if (q.grades.length > 2) {
+        r.append(
+          el(
+            'button',
+            {
+              type: 'button',
+              class: 'link remove',
+              id: `q${qi}-g${gi}-remove`,
+              'aria-label': `${t('removeGrade', gi + 1)} (${t('question', qi + 1)})`,
+              onclick: () => {
+                q.grades.splice(gi, 1);
+                render(`q${qi}-add-grade`);
+              },
+            },
+            t('removeGrade', gi + 1),
+          ),
+        );
+      }
+      box.append(r);
+    });
+    box.append(
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          id: `q${qi}-add-grade`,
+          'aria-label': `${t('addGrade')} (${t('question', qi + 1)})`,
+          onclick: () => {
+            q.grades.push('');
+            render(`q${qi}-g${q.grades.length - 1}`);
+          },
+        },
+        t('addGrade'),
+      ),
+    );
+    return box;
   }
 
   /** Clears the errors shown. */

@@ -589,14 +589,57 @@ export function electionView(id, ctx) {
     const m = s.pub?.manifest;
     if (!c || !m) return null;
     const needed = m.key_sharing === 'threshold' ? m.threshold : m.trustees.length;
-    const got = new Set(c.partials).size;
+    // Once the mix phase has started the tally's factors may be older than the lines read.
+    const got = s.admin?.mix?.shufflers?.length ? needed : new Set(c.partials).size;
     return [
       c.tally ? el('p', { id: 'tally-count' }, t('tallied', c.tally.ballots, s.turnout.ballots)) : null,
       el('p', { id: 'decryption-label', 'data-received': got, 'data-needed': needed }, t('decryption', Math.min(got, needed), needed)),
       el('progress', { id: 'decryption-progress', max: String(needed), value: String(Math.min(got, needed)), 'aria-labelledby': 'decryption-label' }),
       got ? el('p', {}, t('decryptionWho', [...new Set(c.partials)].sort((a, b) => a - b).join(', '))) : null,
+      mixBlock(got >= needed),
       c.result ? el('p', { class: 'ok', id: 'result-ready' }, t('resultReady')) : el('p', { class: 'hint' }, rich(t('decryptionWait'))),
     ];
+  }
+
+  /**
+   * The mix phase of an election with a ranked or graded question (the admin view's `mix`,
+   * docs/server.md §2): shuffles on the board and who made them, then the trustees' factors of
+   * the last list. The result, and so Publish, waits for its end. `tallyDecrypted` whether
+   * enough factors of the tally are in.
+   */
+  function mixBlock(tallyDecrypted) {
+    const m = s.admin?.mix;
+    if (!m) return null;
+    const shuffles = new Set(m.shufflers).size;
+    const decryptions = m.decrypted ? m.decryptions_needed : m.decryptors.length;
+    const started = tallyDecrypted || m.shufflers.length > 0;
+    const list = (xs) => [...xs].sort((a, b) => a - b).join(', ');
+    return el(
+      'div',
+      { id: 'mix', class: 'panel' },
+      el('h3', { id: 'mix-heading' }, t('mixHeading')),
+      el('p', { id: 'mix-ballots' }, t('mixBallots', m.ballots)),
+      el('p', { id: 'mix-shuffles-label', 'data-done': shuffles, 'data-needed': m.shuffles_needed }, t('mixShuffles', Math.min(shuffles, m.shuffles_needed), m.shuffles_needed)),
+      el('progress', { id: 'mix-shuffles', max: String(m.shuffles_needed), value: String(Math.min(shuffles, m.shuffles_needed)), 'aria-labelledby': 'mix-shuffles-label' }),
+      m.shufflers.length ? el('p', { id: 'mix-shufflers' }, t('mixShufflers', m.shufflers.join(', '))) : null,
+      el(
+        'p',
+        { id: 'mix-decryptions-label', 'data-done': decryptions, 'data-needed': m.decryptions_needed },
+        t('mixDecryptions', Math.min(decryptions, m.decryptions_needed), m.decryptions_needed),
+      ),
+      el('progress', {
+        id: 'mix-decryptions',
+        max: String(m.decryptions_needed),
+        value: String(Math.min(decryptions, m.decryptions_needed)),
+        'aria-labelledby': 'mix-decryptions-label',
+      }),
+      m.decryptors.length ? el('p', { id: 'mix-decryptors' }, t('mixDecryptors', list(m.decryptors))) : null,
+      m.decrypted
+        ? el('p', { class: 'ok', id: 'mix-done' }, t('mixDone'))
+        : !started
+          ? el('p', { class: 'hint', id: 'mix-wait' }, t('mixWaitTally'))
+          : el('p', { class: 'hint', id: 'mix-wait' }, rich(`${t('mixWaitShuffle')} ${t('mixWaitDecrypt')}`)),
+    );
   }
 
   function phaseSections() {

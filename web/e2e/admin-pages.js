@@ -32,7 +32,8 @@ function localValue(page, iso) {
  * Fills the draft form of /admin/new with `draft` ({id, title, description, questions, opens_at,
  * closes_at, trustees, threshold, and optionally voter_auth, voted_list, weights, revote,
  * language, retention_days, auto_open}), adding questions, answers and trustees with the
- * form's buttons. Times are UTC, typed in the page's local time.
+ * form's buttons. A question's optional `counting` is chosen in its select, with its `seats`
+ * (STV) and `grades` (majority judgment, added or removed to match). Times are UTC, typed in the page's local time.
  */
 export async function fillDraftForm(page, draft) {
   await page.fill('#f-id', draft.id);
@@ -45,9 +46,24 @@ export async function fillDraftForm(page, draft) {
       if (ai >= 2) await page.click(`#q${qi}-add-answer`);
       await page.fill(`#q${qi}-a${ai}`, a);
     }
-    await page.fill(`#q${qi}-min`, String(q.min));
-    await page.fill(`#q${qi}-max`, String(q.max));
-    await page.setChecked(`#q${qi}-blank`, q.blank);
+    if (q.counting !== undefined && q.counting !== 'plurality') {
+      await page.selectOption(`#q${qi}-counting`, q.counting);
+      if (q.seats !== undefined) await page.fill(`#q${qi}-seats`, String(q.seats));
+      if (q.grades !== undefined) {
+        // The form starts with its own grades: remove the extra ones, add the missing ones.
+        let shown = await page.locator(`#q${qi}-grades input[type="text"]`).count();
+        for (; shown > Math.max(q.grades.length, 2); shown -= 1) await page.click(`#q${qi}-g${shown - 1}-remove`);
+        for (; shown < q.grades.length; shown += 1) await page.click(`#q${qi}-add-grade`);
+        for (const [gi, g] of q.grades.entries()) await page.fill(`#q${qi}-g${gi}`, g);
+      }
+    }
+    // A graded question's min and max are the number of answers, set by the form itself.
+    if (q.counting !== 'majority_judgment') {
+      await page.fill(`#q${qi}-min`, String(q.min));
+      await page.fill(`#q${qi}-max`, String(q.max));
+    }
+    // A ranked or graded question has no blank vote, and so no check box.
+    if (q.counting === undefined || q.counting === 'plurality') await page.setChecked(`#q${qi}-blank`, q.blank);
   }
   await page.fill('#f-opens_at', await localValue(page, draft.opens_at));
   await page.fill('#f-closes_at', await localValue(page, draft.closes_at));
