@@ -11,7 +11,9 @@
 // up) and grade with the arrow keys, some drag with the mouse; one votes in French; axe-core
 // checks every step of one voter's booth. The organizer closes and tallies, two trustees decrypt
 // the tally (`urne trustee decrypt`), two shuffle (`urne trustee shuffle`), two decrypt the last
-// list (`urne trustee mix-decrypt`), the organizer publishes. Then:
+// list (`urne trustee mix-decrypt`), while the election's administration page (logged in
+// through /admin) shows the shuffles and mix decryptions done out of those needed and keeps
+// Publish disabled until the result; the organizer publishes. Then:
 // - the decrypted ballots the record publishes (its mixed_ballots lines) are, as a multiset, the
 //   rows of the votes cast, and the plurality counts are those of the votes;
 // - the API's result of each mixed question equals what this file counts from the votes with its
@@ -31,6 +33,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
+import { loginThroughPages, waitForPhase } from './admin-pages.js';
 import { noViolations } from './axe.js';
 import { gradeByClick, gradeByKeyboard, rankByDrag, rankByKeyboard, rankBySelect, ranksOf, stepHeading } from './booth-steps.js';
 import { codeLetters, loginCode, votingLink } from './mail.js';
@@ -322,8 +325,30 @@ test('a ranked election through the booth with three trustees: shuffled, decrypt
   await admin('POST', `/elections/${ID}/tally`, {});
   const online = (t, cmd) => trustee(t.index, t.invitation, cmd, ['--server', base, '--secret', t.secret, '--quiet']);
   for (const t of [trustees[0], trustees[1]]) online(t, 'decrypt');
-  for (const t of [trustees[0], trustees[1]]) online(t, 'shuffle');
+  // The election's administration page follows the mix phase; Publish waits for its end.
+  const adminContext = await browser.newContext({ locale: 'en-GB' });
+  const adminPage = await adminContext.newPage();
+  await loginThroughPages(adminPage, base, 'root', PASSWORD);
+  await adminPage.goto(`${base}/admin/elections/${ID}`);
+  await waitForPhase(adminPage, 'tallied');
+  const mixShows = async (shuffles, decryptions) => {
+    await adminPage.waitForSelector(`#mix-shuffles-label[data-done="${shuffles}"][data-needed="2"]`, { timeout: 30_000 });
+    await adminPage.waitForSelector(`#mix-decryptions-label[data-done="${decryptions}"][data-needed="2"]`, { timeout: 30_000 });
+    assert.equal(await adminPage.isDisabled('#publish-button'), decryptions < 2, `Publish after ${shuffles} shuffle(s) and ${decryptions} mix decryption(s)`);
+  };
+  await mixShows(0, 0);
+  assert.match(await adminPage.textContent('#mix-wait'), /urne trustee shuffle.*urne trustee mix-decrypt/);
+  await noViolations(adminPage, 'election page during the mix phase');
+  for (const [k, t] of [trustees[0], trustees[1]].entries()) {
+    online(t, 'shuffle');
+    await mixShows(k + 1, 0);
+  }
+  assert.equal(await adminPage.textContent('#mix-shufflers'), `Shuffled by trustee(s) ${trustees[0].index}, ${trustees[1].index}, in this order.`);
   for (const t of [trustees[1], trustees[2]]) online(t, 'mix-decrypt');
+  await mixShows(2, 2);
+  await adminPage.waitForSelector('#mix-done');
+  await adminPage.waitForSelector('#result-ready');
+  await adminContext.close();
   await admin('POST', `/elections/${ID}/publish`, {});
   const published = await view();
   assert.equal(published.phase, 'published');
