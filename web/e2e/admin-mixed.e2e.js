@@ -1,7 +1,8 @@
 // The draft form with ranked and graded questions, in headless Chromium against a real
 // `urne serve`: the organizer creates through /admin/new an election with a Schulze question, an
 // STV question and a majority-judgment question. A first submission with as many seats as answers
-// shows the server's error next to the seats field (marked invalid, focused); axe-core finds no
+// shows the server's error next to the seats field (marked invalid, focused), then a repeated grade
+// next to that grade; axe-core finds no
 // WCAG 2.1 A/AA violation on the form with these questions, in English and in French; the draft
 // the API stores carries each question's counting, seats, grades, min and max as chosen.
 //
@@ -142,7 +143,17 @@ test('the organizer drafts ranked and graded questions through the form', async 
   await page.click('#lang');
   await page.waitForFunction(() => document.querySelector('#q2-grades legend')?.textContent.startsWith('Grades'));
 
+  // A repeated grade: the server's error lands next to that grade.
   await page.fill('#q1-seats', '2');
+  await page.fill('#q2-g1', 'Great');
+  await page.click('#draft-submit');
+  await page.waitForSelector('#q2-g1-error:not([hidden])');
+  assert.match(await page.textContent('#q2-g1-error'), /repeats an earlier grade/);
+  assert.equal(await page.getAttribute('#q2-g1', 'aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'q2-g1', 'the focus goes to the grade');
+  assert.equal(await page.getAttribute('#q1-seats', 'aria-invalid'), null, 'the seats error is gone');
+
+  await page.fill('#q2-g1', 'Good');
   await page.click('#draft-submit');
   await page.waitForURL(`${base}/admin/elections/${ID}`);
   await waitForPhase(page, 'draft');
