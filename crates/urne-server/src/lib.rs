@@ -313,7 +313,10 @@ pub fn app(state: AppState) -> Router {
             "/elections/{id}/mix/shuffles/{position}/chunks",
             post(mix::shuffle_chunk),
         )
-        .route("/elections/{id}/mix/shuffles/{position}", post(mix::shuffle_end))
+        .route(
+            "/elections/{id}/mix/shuffles/{position}",
+            post(mix::shuffle_end),
+        )
         .route("/elections/{id}/mix/decryptions", post(mix::decryption))
         .route("/elections/{id}/voted", get(voters::public_voted))
         .route("/elections/{id}/voter/code", post(voters::request_code))
