@@ -764,22 +764,7 @@ pub async fn seal(state: &AppState, id: &str, actor: &str, force: bool) -> ApiRe
         .await?;
     let key = id.to_owned();
     let appended = state
-        .blocking(move |s| {
-            let items = vec![Item::default(); entries.len()];
-            let encode = |i: usize, seq: u64, _at: i64| encode_line(seq, &entries[i]).0;
-            Ok(s.append(
-                &key,
-                &Append {
-                    expect: &[Phase::Setup],
-                    set_phase: None,
-                    now: crate::clock::now(),
-                    items: &items,
-                    unique_credentials: false,
-                    expect_size: Some(0),
-                    encode: &encode,
-                },
-            )?)
-        })
+        .blocking(move |s| crate::append_lines(s, &key, &entries, Phase::Setup, None, Some(0)))
         .await?;
     record_audit(state, actor, Some(id), "election.seal", serde_json::json!({ "fingerprint": fingerprint, "board_size": appended.size, "qualified": qualified })).await?;
     Ok(Sealed {
@@ -1015,19 +1000,7 @@ async fn tally_route(
     let line = Entry::Tally(Box::new(entry));
     state
         .blocking(move |s| {
-            let encode = |_: usize, seq: u64, _at: i64| encode_line(seq, &line).0;
-            Ok(s.append(
-                &key,
-                &Append {
-                    expect: &[Phase::Closed],
-                    set_phase: Some(Phase::Tallied),
-                    now: crate::clock::now(),
-                    items: &[Item::default()],
-                    unique_credentials: false,
-                    expect_size: None,
-                    encode: &encode,
-                },
-            )?)
+            crate::append_lines(s, &key, &[line], Phase::Closed, Some(Phase::Tallied), None)
         })
         .await?;
     record_audit(&state, &admin.name, Some(&id), "election.tally", serde_json::json!({ "ballots": ack.ballots, "total_weight": ack.total_weight, "cast": ack.cast })).await?;

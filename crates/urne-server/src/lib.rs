@@ -232,6 +232,36 @@ impl AppState {
     }
 }
 
+/// Appends the record lines `entries` to election `id`'s board in one transaction, provided the
+/// election is in phase `expect` (then moving it to `set_phase`, if any) and, with `expect_size`,
+/// that its board has that many lines: the write of every line that is not a ballot (the sealed
+/// setup, a revocation, the tally, the trustees' factors, the mix phase). Runs on a blocking
+/// thread (inside [`AppState::blocking`]).
+pub(crate) fn append_lines(
+    store: &dyn Store,
+    id: &str,
+    entries: &[urne_verify::record::Entry],
+    expect: Phase,
+    set_phase: Option<Phase>,
+    expect_size: Option<u64>,
+) -> Result<urne_board::Appended, ApiError> {
+    let items = vec![urne_board::Item::default(); entries.len()];
+    let encode =
+        |i: usize, seq: u64, _at: i64| urne_verify::record::encode_line(seq, &entries[i]).0;
+    Ok(store.append(
+        id,
+        &urne_board::Append {
+            expect: &[expect],
+            set_phase,
+            now: clock::now(),
+            items: &items,
+            unique_credentials: false,
+            expect_size,
+            encode: &encode,
+        },
+    )?)
+}
+
 /// Opens the store the configuration names: PostgreSQL when `database_url` is set, else SQLite
 /// in the data directory.
 pub fn open_store(config: &ServerConfig) -> Result<Arc<dyn Store>, urne_board::StoreError> {

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use urne_board::{Append, Item, Phase};
+use urne_board::Phase;
 use urne_core::elgamal::Ciphertext;
 use urne_core::group::Point;
 use urne_core::manifest::KeySharing;
@@ -37,8 +37,8 @@ use urne_core::mix::{
 use urne_core::proofs::shuffle::{ShuffleProof, vartime_verify_shuffle};
 use urne_core::tally::decrypt_result;
 use urne_verify::record::{
-    Entry, MixDecryptionEntry, ShuffleChunk, ShuffleEntry, TallyEntry, encode_line,
-    mix_decryption_lines, mixed_ballots_lines, parse_line, shuffle_lines,
+    Entry, MixDecryptionEntry, ShuffleChunk, ShuffleEntry, TallyEntry, mix_decryption_lines,
+    mixed_ballots_lines, parse_line, shuffle_lines,
 };
 
 use crate::AppState;
@@ -779,21 +779,7 @@ async fn append(state: &AppState, id: &str, entries: Vec<Entry>, size: u64) -> A
     let key = id.to_owned();
     state
         .blocking(move |s| {
-            let items = vec![Item::default(); entries.len()];
-            let encode = |i: usize, seq: u64, _at: i64| encode_line(seq, &entries[i]).0;
-            s.append(
-                &key,
-                &Append {
-                    expect: &[Phase::Tallied],
-                    set_phase: None,
-                    now: crate::clock::now(),
-                    items: &items,
-                    unique_credentials: false,
-                    expect_size: Some(size),
-                    encode: &encode,
-                },
-            )?;
-            Ok(())
+            crate::append_lines(s, &key, &entries, Phase::Tallied, None, Some(size)).map(drop)
         })
         .await
 }

@@ -9,11 +9,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use urne_board::{Append, Item, Phase};
+use urne_board::Phase;
 use urne_core::ceremony::{Answer, ComplaintMessage, Dealing};
 use urne_core::manifest::{TrusteePublic, trustee_key_proof_prefix};
 use urne_core::tally::{PartialDecryption, decrypt_result, vartime_verify_partial};
-use urne_verify::record::{Entry, TallyEntry, encode_line, parse_line};
+use urne_verify::record::{Entry, TallyEntry, parse_line};
 
 use crate::AppState;
 use crate::auth::{Invitation, InvitedTrustee};
@@ -654,21 +654,7 @@ async fn decrypt_once(
     let key = id.clone();
     state
         .blocking(move |s| {
-            let items = vec![Item::default(); entries.len()];
-            let encode = |i: usize, seq: u64, _at: i64| encode_line(seq, &entries[i]).0;
-            s.append(
-                &key,
-                &Append {
-                    expect: &[Phase::Tallied],
-                    set_phase: None,
-                    now: crate::clock::now(),
-                    items: &items,
-                    unique_credentials: false,
-                    expect_size: Some(size),
-                    encode: &encode,
-                },
-            )?;
-            Ok(())
+            crate::append_lines(s, &key, &entries, Phase::Tallied, None, Some(size)).map(drop)
         })
         .await?;
     Ok((partials_len, needed, done))

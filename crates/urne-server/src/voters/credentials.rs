@@ -4,11 +4,11 @@
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use urne_board::{Append, Item, Phase, VoterRow};
+use urne_board::{Phase, VoterRow};
 use urne_core::credential::{Credential, PublicCredential};
 use urne_core::group::Point;
 use urne_mail::{Content, Letter};
-use urne_verify::record::{CredentialEntry, Entry, Revocation, encode_line};
+use urne_verify::record::{CredentialEntry, Entry, Revocation};
 use zeroize::Zeroizing;
 
 use crate::AppState;
@@ -157,20 +157,7 @@ pub async fn replace_credential(
                     weight: new.weight,
                 }),
             ];
-            let items = [Item::default(), Item::default()];
-            let encode = |i: usize, seq: u64, _at: i64| encode_line(seq, &entries[i]).0;
-            Ok(s.append(
-                &key,
-                &Append {
-                    expect: &[Phase::Setup],
-                    set_phase: None,
-                    now: crate::clock::now(),
-                    items: &items,
-                    unique_credentials: false,
-                    expect_size: Some(size),
-                    encode: &encode,
-                },
-            )?)
+            crate::append_lines(s, &key, &entries, Phase::Setup, None, Some(size))
         })
         .await?;
     // The cached election has the old list.
