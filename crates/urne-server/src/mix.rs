@@ -442,6 +442,34 @@ pub struct MixAck {
     pub result: bool,
 }
 
+/// Checks a request of a shuffle's upload (a chunk or its end), made by invited trustee `who`
+/// for the shuffle at the path's `position`, whose body names `trustee` and `shuffle`: a trustee
+/// shuffles only as itself, it may shuffle at `position` now ([`may_shuffle`]), and the body is
+/// for that position. The caller holds the election's lock.
+async fn shuffle_request(
+    state: &AppState,
+    id: &str,
+    who: u32,
+    position: u32,
+    (trustee, shuffle): (u32, u32),
+) -> ApiResult<(Arc<MixBoard>, Arc<Live>)> {
+    if trustee != who {
+        return Err(
+            ApiError::forbidden("wrong_trustee", "a trustee shuffles only as itself")
+                .field("trustee"),
+        );
+    }
+    let allowed = may_shuffle(state, id, who, position).await?;
+    if shuffle != position {
+        return Err(ApiError::invalid(
+            "bad_chunk",
+            format!("is {shuffle}, the request is for {position}"),
+        )
+        .field("shuffle"));
+    }
+    Ok(allowed)
+}
+
 /// Checks that `who` may shuffle at `position` now: the tally's factors are complete, nobody
 /// decrypts the last list yet, the position is the next one and `who` has not shuffled.
 async fn may_shuffle(
@@ -536,20 +564,8 @@ pub async fn shuffle_chunk(
 ) -> ApiResult<(StatusCode, Json<MixAck>)> {
     let lock = state.admin_lock(&id);
     let _guard = lock.lock().await;
-    if c.trustee != who.index {
-        return Err(
-            ApiError::forbidden("wrong_trustee", "a trustee shuffles only as itself")
-                .field("trustee"),
-        );
-    }
-    let (b, _) = may_shuffle(&state, &id, who.index, position).await?;
+    let (b, _) = shuffle_request(&state, &id, who.index, position, (c.trustee, c.shuffle)).await?;
     let bad = |field: &str, msg: String| ApiError::invalid("bad_chunk", msg).field(field);
-    if c.shuffle != position {
-        return Err(bad(
-            "shuffle",
-            format!("is {}, the request is for {position}", c.shuffle),
-        ));
-    }
     let k = c.outputs.len();
     if k == 0 {
         return Err(bad("outputs", "a chunk has at least one row".into()));
@@ -655,20 +671,8 @@ pub async fn shuffle_end(
 ) -> ApiResult<(StatusCode, Json<MixAck>)> {
     let lock = state.admin_lock(&id);
     let _guard = lock.lock().await;
-    if e.trustee != who.index {
-        return Err(
-            ApiError::forbidden("wrong_trustee", "a trustee shuffles only as itself")
-                .field("trustee"),
-        );
-    }
-    let (b, live) = may_shuffle(&state, &id, who.index, position).await?;
-    if e.shuffle != position {
-        return Err(ApiError::invalid(
-            "bad_chunk",
-            format!("is {}, the request is for {position}", e.shuffle),
-        )
-        .field("shuffle"));
-    }
+    let (b, live) =
+        shuffle_request(&state, &id, who.index, position, (e.trustee, e.shuffle)).await?;
     let key = id.clone();
     let chunks = state
         .blocking(move |s| staged::<ShuffleChunk>(s, &key, kinds::SHUFFLE_CHUNK))
