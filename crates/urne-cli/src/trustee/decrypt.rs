@@ -18,7 +18,7 @@ use urne_core::ceremony::{Answer, ComplaintMessage, Dealing, vartime_judge_cerem
 use urne_core::dkg::Share;
 use urne_core::election::Election;
 use urne_core::group::Point;
-use urne_core::manifest::{KeySharing, Manifest, valid_election_id};
+use urne_core::manifest::{KeySharing, Manifest, TrusteePublic, valid_election_id};
 use urne_core::tally::{PartialDecryption, vartime_verify_partial};
 use urne_verify::record::{Entry, MAX_LINE_BYTES, TallyEntry, parse_line, read_line};
 
@@ -175,6 +175,54 @@ pub(super) fn verify_record(path: &Path, quiet: bool) -> anyhow::Result<urne_ver
 }
 
 /// This trustee's factors on the record's tally, checked against its verification key.
+/// Downloads election `election`'s record from `server` into a temporary file.
+pub(super) fn download_record(
+    server: &Server,
+    election: &str,
+) -> anyhow::Result<tempfile::NamedTempFile> {
+    let mut temp = tempfile::NamedTempFile::new().context("creating a temporary file")?;
+    let path = format!("/api/v1/elections/{election}/record");
+    server
+        .public()
+        .get_into(&path, temp.as_file_mut())
+        .with_context(|| format!("downloading the record from {}", server.url()))?;
+    temp.as_file_mut().flush()?;
+    Ok(temp)
+}
+
+/// Checks that `manifest` (read from `record_name`) is election `election`'s and that the
+/// secret file `secret`, whose public key is `public`, holds trustee `index`'s key in it; that
+/// trustee's entry.
+pub(super) fn check_trustee<'m>(
+    manifest: &'m Manifest,
+    record_name: &str,
+    election: &str,
+    index: u32,
+    secret: &Path,
+    public: &Point,
+) -> anyhow::Result<&'m TrusteePublic> {
+    let m = manifest;
+    ensure!(
+        m.id == election,
+        "{record_name} is the record of election {}, not {election}",
+        m.id
+    );
+    let me = m.trustees.get(index as usize - 1).with_context(|| {
+        format!(
+            "election {} has {} trustees: there is no trustee {index}",
+            m.id,
+            m.trustees.len()
+        )
+    })?;
+    ensure!(
+        public == &me.public_key,
+        "the secret file {} is not trustee {index}'s key in the manifest of {}",
+        secret.display(),
+        m.id
+    );
+    Ok(me)
+}
+
 fn compute(
     d: &Decrypt,
     snap: &Snapshot,
@@ -284,15 +332,7 @@ pub(in crate::trustee) fn decrypt(d: &Decrypt) -> anyhow::Result<()> {
     let pass = passphrase(false)?;
     let key = super::open_identity(&d.secret, &pass)?;
     let source = match (&server, &d.record) {
-        (Some(s), _) => {
-            let mut temp = tempfile::NamedTempFile::new().context("creating a temporary file")?;
-            let path = format!("/api/v1/elections/{}/record", d.election);
-            s.public()
-                .get_into(&path, temp.as_file_mut())
-                .with_context(|| format!("downloading the record from {}", s.url()))?;
-            temp.as_file_mut().flush()?;
-            Source::Download(temp)
-        }
+        (Some(s), _) => Source::Download(download_record(s, &d.election)?),
         (None, Some(r)) => {
             let p = if r.is_dir() {
                 r.join("record.jsonl")
@@ -309,27 +349,14 @@ pub(in crate::trustee) fn decrypt(d: &Decrypt) -> anyhow::Result<()> {
     };
     let snap = scan(source.path()).with_context(|| record_name.clone())?;
     let m = &snap.manifest;
-    ensure!(
-        m.id == d.election,
-        "{record_name} is the record of election {}, not {}",
-        m.id,
-        d.election
-    );
-    let me = m.trustees.get(d.index as usize - 1).with_context(|| {
-        format!(
-            "election {} has {} trustees: there is no trustee {}",
-            m.id,
-            m.trustees.len(),
-            d.index
-        )
-    })?;
-    ensure!(
-        key.public() == &me.public_key,
-        "the secret file {} is not trustee {}'s key in the manifest of {}",
-        d.secret.display(),
+    let me = check_trustee(
+        m,
+        &record_name,
+        &d.election,
         d.index,
-        m.id
-    );
+        &d.secret,
+        key.public(),
+    )?;
     ensure!(
         !snap.result,
         "the result of {} is on the record already: nothing to decrypt",

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail, ensure};
@@ -31,6 +31,7 @@ use urne_verify::record::{
     Entry, MAX_LINE_BYTES, mix_decryption_lines, parse_line, read_line, shuffle_lines,
 };
 
+use super::decrypt::{check_trustee, download_record};
 use super::online::Server;
 use super::{Online, SHARE_PURPOSE, passphrase, sibling_of};
 use crate::progress::bar;
@@ -223,37 +224,18 @@ fn prepare(a: &Mix) -> anyhow::Result<Prepared> {
     // The secrets first: a wrong passphrase stops here, before anything is read or sent.
     let pass = passphrase(false)?;
     let key = super::open_identity(&a.secret, &pass)?;
-    let mut temp = tempfile::NamedTempFile::new().context("creating a temporary file")?;
-    let path = format!("/api/v1/elections/{}/record", a.election);
-    server
-        .public()
-        .get_into(&path, temp.as_file_mut())
-        .with_context(|| format!("downloading the record from {}", server.url()))?;
-    temp.as_file_mut().flush()?;
+    let temp = download_record(&server, &a.election)?;
     let record_name = format!("the record of {} from {}", a.election, server.url());
     let snap = scan(temp.path()).with_context(|| record_name.clone())?;
     let m = &snap.manifest;
-    ensure!(
-        m.id == a.election,
-        "{record_name} is the record of election {}, not {}",
-        m.id,
-        a.election
-    );
-    let me = m.trustees.get(a.index as usize - 1).with_context(|| {
-        format!(
-            "election {} has {} trustees: there is no trustee {}",
-            m.id,
-            m.trustees.len(),
-            a.index
-        )
-    })?;
-    ensure!(
-        key.public() == &me.public_key,
-        "the secret file {} is not trustee {}'s key in the manifest of {}",
-        a.secret.display(),
+    check_trustee(
+        m,
+        &record_name,
+        &a.election,
         a.index,
-        m.id
-    );
+        &a.secret,
+        key.public(),
+    )?;
     ensure!(
         width(m) > 0,
         "election {} has no ranked or graded question: it has no mix phase",
