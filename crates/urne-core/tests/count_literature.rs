@@ -314,3 +314,78 @@ fn gpus_2005_steering_committee_matches_the_scottish_count() {
     // Measured: the exact count and the truncated one differ by at most 0.000101 of a vote.
     assert!(largest < decimal("0.001"), "largest difference {largest}");
 }
+
+/// Expands `(count, grades)` groups into grades ballots.
+fn graded(groups: &[(usize, &[u32])]) -> Vec<Vec<u32>> {
+    groups
+        .iter()
+        .flat_map(|&(count, grades)| std::iter::repeat_n(grades.to_vec(), count))
+        .collect()
+}
+
+/// The "Tennessee capital" example that Wikipedia and electowiki use for every voting method,
+/// graded as on electowiki's "Majority Judgment" page: each voter gives the four grades
+/// Excellent, Good, Fair, Poor to the four cities in their order of preference (the page shows
+/// the profiles of Nashville and Chattanooga; the other two follow from the same preferences).
+/// 42 voters prefer Memphis > Nashville > Chattanooga > Knoxville, 26 Nashville > Chattanooga >
+/// Knoxville > Memphis, 15 Chattanooga > Knoxville > Nashville > Memphis, 17 Knoxville >
+/// Chattanooga > Nashville > Memphis. Merit profiles (Excellent/Good/Fair/Poor): Memphis
+/// 42/0/0/58, Nashville 26/42/32/0, Chattanooga 15/43/42/0, Knoxville 17/15/26/42. Majority
+/// grades: Poor, Good, Good, Fair. Nashville and Chattanooga are both "Good−" (more voters below
+/// than above: 32 > 26 and 42 > 15); of two minus gauges the smaller share below wins, so
+/// Nashville (the real capital) wins, then Chattanooga, Knoxville, Memphis.
+#[test]
+fn tennessee_capital_example() {
+    // Grades: 0 Poor, 1 Fair, 2 Good, 3 Excellent. Candidates: Memphis, Nashville,
+    // Chattanooga, Knoxville.
+    let ballots = graded(&[
+        (42, &[3, 2, 1, 0]),
+        (26, &[0, 3, 2, 1]),
+        (15, &[0, 1, 3, 2]),
+        (17, &[0, 1, 2, 3]),
+    ]);
+    let result = majority_judgment(4, 4, &ballots).unwrap();
+    let counts: Vec<Vec<u64>> = result.profiles.iter().map(|p| p.counts.clone()).collect();
+    assert_eq!(
+        counts,
+        vec![
+            vec![58, 0, 0, 42],
+            vec![0, 32, 42, 26],
+            vec![0, 42, 43, 15],
+            vec![42, 26, 15, 17],
+        ]
+    );
+    let majority: Vec<u32> = result.profiles.iter().map(|p| p.majority_grade).collect();
+    assert_eq!(majority, vec![0, 2, 2, 1]);
+    let gauges: Vec<(u64, u64)> = result
+        .profiles
+        .iter()
+        .map(|p| (p.gauge.above, p.gauge.below))
+        .collect();
+    assert_eq!(gauges[1], (26, 32));
+    assert_eq!(gauges[2], (15, 42));
+    assert_eq!(result.winners, vec![1]);
+    assert_eq!(result.ranking, vec![1, 2, 3, 0]);
+}
+
+/// Wikipedia's example of majority judgment electing someone other than the Condorcet winner
+/// ("Condorcet winner criterion", section on majority judgment): 35 voters grade A Excellent,
+/// B Fair, C Poor; 34 grade C Excellent, B Fair, A Poor; 31 grade B Excellent, C Good, A Fair.
+/// B beats A 65 to 35 and C 66 to 34, but B's majority grade is Fair while C's is Good: C wins.
+#[test]
+fn majority_judgment_need_not_elect_the_condorcet_winner() {
+    // Grades: 0 Poor, 1 Fair, 2 Good, 3 Excellent. Candidates A, B, C.
+    let ballots = graded(&[(35, &[3, 1, 0]), (34, &[0, 1, 3]), (31, &[1, 3, 2])]);
+    let result = majority_judgment(3, 4, &ballots).unwrap();
+    let majority: Vec<u32> = result.profiles.iter().map(|p| p.majority_grade).collect();
+    assert_eq!(majority, vec![1, 1, 2]);
+    assert_eq!(result.winners, vec![2]);
+
+    // The same voters' rankings elect B under Schulze: B is the Condorcet winner.
+    let rankings: Vec<Vec<u32>> = [(35, [1, 2, 3]), (34, [3, 2, 1]), (31, [3, 1, 2])]
+        .iter()
+        .flat_map(|&(count, ranks)| std::iter::repeat_n(ranks.to_vec(), count))
+        .collect();
+    let schulze = urne_core::count::schulze::schulze(3, &rankings).unwrap();
+    assert_eq!(schulze.winners, vec![1]);
+}

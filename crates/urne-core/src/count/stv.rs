@@ -2,8 +2,8 @@
 //!
 //! Rules: the weighted inclusive Gregory method (WIGM) as in the Scottish Local Government
 //! Elections Order 2007 (SSI 2007/42), Schedule 1 (the counting of votes), counted in exact
-//! rationals instead of the Order's truncation to five decimal places, and with the two
-//! simplifications listed below. Why Gregory and not Meek (Hill, Wichmann and Woodall,
+//! rationals instead of the Order's truncation to five decimal places, and with the candidates'
+//! order instead of lot as the last tie-break. Why Gregory and not Meek (Hill, Wichmann and Woodall,
 //! "Algorithm 123 — Single Transferable Vote by Meek's method", Computer Journal 30 (1987)):
 //! Meek's keep values are the limit of an iteration that exact arithmetic cannot reach in
 //! finitely many steps, so a Meek count needs a rounding or stopping convention that every
@@ -38,11 +38,10 @@
 //! then, if still tied, by the public order of candidates: the smaller index has its surplus
 //! transferred or is elected first, the larger index is excluded first.
 //!
-//! The two simplifications against the Scottish rules: no truncation (so no rounding loss), and
-//! an excluded candidate's ballots all pass in one round rather than in sub-stages by transfer
-//! value (so nobody is elected in the middle of an exclusion). In every round the candidates'
+//! Without the Order's truncation nothing is lost to rounding: in every round the candidates'
 //! votes (the elected ones' included, with any surplus not yet transferred) plus the exhausted
-//! votes add up to `valid` exactly. Spec: docs/counting.md §3.
+//! votes add up to `valid` exactly. Two published counts under the Order are reproduced stage by
+//! stage in `tests/count_literature.rs`. Spec: docs/counting.md §3.
 
 use std::collections::BTreeMap;
 
