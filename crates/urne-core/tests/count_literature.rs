@@ -389,3 +389,245 @@ fn majority_judgment_need_not_elect_the_condorcet_winner() {
     let schulze = urne_core::count::schulze::schulze(3, &rankings).unwrap();
     assert_eq!(schulze.winners, vec![1]);
 }
+
+/// Glasgow City Council's election of 3 May 2007, Partick West ward: 12,744 valid ballots, 9
+/// candidates, 4 seats, quota floor(12744/5) + 1 = 2,549, counted under the Order itself. The
+/// council published every ward's ballot data after the count; the file here is the ward's
+/// data as distributed with the Droop STV program's test suite (`Partick-West-2007.blt`), and
+/// the stages are the count of that file under the Order (Droop's reference output
+/// `Partick-West-2007-scotland-fixed-p5-d5`). It elects McLean, Mason, Colleran and Clay; BBC
+/// News reported on 4 May 2007 the election of Stuart Clay, Glasgow's first Green councillor,
+/// with 1,594 first preferences, the figure counted here.
+#[test]
+fn glasgow_2007_partick_west_matches_the_declared_count() {
+    let blt = parse_blt(include_str!("data/glasgow-2007-partick-west.blt"));
+    assert_eq!(
+        (blt.candidates, blt.seats, blt.ballots.len()),
+        (9, 4, 12_744)
+    );
+    let result = stv(blt.candidates, blt.seats, &blt.ballots).unwrap();
+    assert_eq!(result.quota, 2_549);
+
+    // Candidates: 0 Atkinson, 1 Clay, 2 Colleran, 3 Graham, 4 Gray, 5 Mason, 6 McLean,
+    // 7 Ross, 8 Sullivan.
+    let stages = [
+        Stage {
+            did: Did::FirstPreferences,
+            votes: &[
+                "265", "1594", "2099", "1699", "240", "2259", "2811", "373", "1404",
+            ],
+            non_transferable: "0",
+            elected: &[6],
+        },
+        Stage {
+            did: Did::Surplus(6),
+            votes: &[
+                "268.63480",
+                "1652.43640",
+                "2115.31000",
+                "1716.89440",
+                "253.14120",
+                "2300.94000",
+                "2549",
+                "402.82400",
+                "1419.37800",
+            ],
+            non_transferable: "65.42640",
+            elected: &[],
+        },
+        Stage {
+            did: Did::Exclusion(4),
+            votes: &[
+                "271.00760",
+                "1744.81680",
+                "2128.58960",
+                "1732.73320",
+                "0",
+                "2325.68560",
+                "2549",
+                "465.20440",
+                "1419.84400",
+            ],
+            non_transferable: "107.10400",
+            elected: &[],
+        },
+        Stage {
+            did: Did::Exclusion(0),
+            votes: &[
+                "0",
+                "1789.56240",
+                "2150.68280",
+                "1741.82640",
+                "0",
+                "2354.96520",
+                "2549",
+                "472.57720",
+                "1516.14880",
+            ],
+            non_transferable: "169.22240",
+            elected: &[],
+        },
+        Stage {
+            did: Did::Exclusion(7),
+            votes: &[
+                "0",
+                "1963.33080",
+                "2199.26720",
+                "1785.97000",
+                "0",
+                "2411.06600",
+                "2549",
+                "0",
+                "1529.10600",
+            ],
+            non_transferable: "306.24520",
+            elected: &[],
+        },
+        Stage {
+            did: Did::Exclusion(8),
+            votes: &[
+                "0",
+                "2175.33840",
+                "2275.01280",
+                "1866.71560",
+                "0",
+                "2910.75120",
+                "2549",
+                "0",
+                "0",
+            ],
+            non_transferable: "967.16720",
+            elected: &[5],
+        },
+        Stage {
+            did: Did::Surplus(5),
+            votes: &[
+                "0",
+                "2304.71570",
+                "2316.49150",
+                "1920.15992",
+                "0",
+                "2549",
+                "2549",
+                "0",
+                "0",
+            ],
+            non_transferable: "1104.61340",
+            elected: &[],
+        },
+        // Colleran reaches the quota; Clay is then the only continuing candidate for the last
+        // seat (rule 52).
+        Stage {
+            did: Did::Exclusion(3),
+            votes: &[
+                "0",
+                "2531.20856",
+                "3522.28506",
+                "0",
+                "0",
+                "2549",
+                "2549",
+                "0",
+                "0",
+            ],
+            non_transferable: "1592.48690",
+            elected: &[2, 1],
+        },
+    ];
+    let largest = compare(&result, &stages);
+    let names: Vec<&str> = result
+        .elected
+        .iter()
+        .map(|&c| blt.names[c].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Kenny McLean",
+            "Christopher Mason",
+            "Aileen Colleran",
+            "Stuart Clay"
+        ]
+    );
+    assert!(!result.rounds[7].elected[1].reached_quota);
+    // Measured: the exact count and the Order's differ by at most 0.0087 of a vote.
+    assert!(largest < decimal("0.01"), "largest difference {largest}");
+}
+
+/// Reads one polling station's Orsay ballots: a header `,name,…` and rows `number,g1,…,g12`
+/// with 6 Très bien, 5 Bien, 4 Assez bien, 3 Passable, 2 Insuffisant, 1 À rejeter, 0 no opinion.
+/// Returns the candidates' names and the ballots as urne grades them (0 the worst): a candidate
+/// left ungraded counts as «À rejeter», as majority judgment counts a missing grade.
+fn parse_orsay(text: &str) -> (Vec<String>, Vec<Vec<u32>>) {
+    let mut lines = text.lines();
+    let names: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    let ballots = lines
+        .map(|line| {
+            let fields: Vec<u32> = line.split(',').map(|x| x.parse().unwrap()).collect();
+            assert_eq!(fields.len(), names.len() + 1, "{line}");
+            fields[1..].iter().map(|&g| g.max(1) - 1).collect()
+        })
+        .collect();
+    (names, ballots)
+}
+
+/// Balinski and Laraki's experiment at Orsay during the first round of the French presidential
+/// election of 22 April 2007: 1,752 voters of polling stations 1, 6 and 12 also graded the 12
+/// candidates on the scale Très bien, Bien, Assez bien, Passable, Insuffisant, À rejeter; 1,733
+/// ballots were valid. Published outcome ([BL11] and M. Balinski, R. Laraki, "Election by
+/// majority judgement: experimental evidence", Cahier du Laboratoire d'Économétrie 2007-28,
+/// École polytechnique, 2007): François Bayrou first with the majority grade Assez bien
+/// ("Good") and more voters above it than below ("Good+"), Ségolène Royal second with Assez bien
+/// and more voters below ("Good−"), where the official first round at these stations put Royal
+/// first, Sarkozy second and Bayrou third. Ballots: MieuxVoter's majority-judgment-datasets.
+#[test]
+fn orsay_2007_experiment_elects_bayrou_then_royal() {
+    let mut ballots = Vec::new();
+    let mut names = Vec::new();
+    for station in [
+        include_str!("data/orsay-2007-bureau-01.csv"),
+        include_str!("data/orsay-2007-bureau-06.csv"),
+        include_str!("data/orsay-2007-bureau-12.csv"),
+    ] {
+        let (header, rows) = parse_orsay(station);
+        if names.is_empty() {
+            names = header.clone();
+        }
+        assert_eq!(header, names);
+        ballots.extend(rows);
+    }
+    assert_eq!(ballots.len(), 1_733);
+    let result = majority_judgment(names.len(), 6, &ballots).unwrap();
+    let index = |name: &str| names.iter().position(|n| n == name).unwrap();
+    let (bayrou, royal, sarkozy) = (index("Bayrou"), index("Royal"), index("Sarkozy"));
+
+    // Merit profiles, À rejeter (with no opinion) first, Très bien last.
+    assert_eq!(
+        result.profiles[bayrou].counts,
+        [51 + 78, 146, 256, 434, 532, 236]
+    );
+    assert_eq!(
+        result.profiles[royal].counts,
+        [31 + 187, 211, 291, 331, 393, 289]
+    );
+    assert_eq!(
+        result.profiles[sarkozy].counts,
+        [30 + 459, 123, 200, 247, 343, 331]
+    );
+
+    let assez_bien = 3;
+    let bayrou_gauge = result.profiles[bayrou].gauge;
+    assert_eq!(bayrou_gauge.grade, assez_bien);
+    assert!(bayrou_gauge.above > bayrou_gauge.below, "Good+");
+    let royal_gauge = result.profiles[royal].gauge;
+    assert_eq!(royal_gauge.grade, assez_bien);
+    assert!(royal_gauge.above < royal_gauge.below, "Good−");
+    assert_eq!(result.winners, vec![bayrou]);
+    assert_eq!(&result.ranking[..2], &[bayrou, royal]);
+}
