@@ -21,5 +21,6 @@ pub mod verifier;
 
 pub use since::{SinceReport, verify_since};
 pub use verifier::{
-    CheckStatus, Failure, MixSummary, Options, RecordError, Report, Status, Verifier, verify,
+    CheckStatus, Failure, MixState, MixSummary, Options, RecordError, Report, Status, Verification,
+    Verifier, verify, verify_with_state,
 };

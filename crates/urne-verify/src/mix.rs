@@ -11,7 +11,9 @@
 //! mixed questions are compared with the recount of the published decrypted rows.
 //!
 //! Memory: the current list (N rows of w ciphertexts) and one factor point per ciphertext and
-//! decrypting trustee are held, besides the ballots' rows before the tally.
+//! decrypting trustee are held, besides the ballots' rows before the tally. At the end, the
+//! current list is moved into the [`MixState`] that `Verifier::finish_with_state` hands over, for
+//! the trustee who shuffles or decrypts it next.
 
 use std::collections::HashSet;
 
@@ -30,7 +32,7 @@ use urne_core::proofs::shuffle::{ShuffleProof, vartime_verify_shuffle};
 use urne_core::tally::{ElectionResult, MixedResult};
 
 use crate::record::{MixDecryptionEntry, MixedBallotsEntry, ShuffleChunk, ShuffleEntry};
-use crate::verifier::{Failure, MixSummary, State};
+use crate::verifier::{Failure, MixState, MixSummary, State};
 
 /// Rows of factors or of decrypted values checked per parallel task.
 const ROWS_PER_TASK: usize = 64;
@@ -60,7 +62,7 @@ struct TrusteeFactors {
 }
 
 /// The mix phase's running state.
-pub(crate) struct MixState {
+pub(crate) struct MixPhase {
     width: usize,
     bounds: Vec<u64>,
     /// Before the tally: the rows of the ballots that may count, with their line's offset.
@@ -81,12 +83,12 @@ pub(crate) struct MixState {
     plaintexts: Vec<Vec<u64>>,
 }
 
-impl MixState {
+impl MixPhase {
     /// The state for `election`, or `None` when it has no mixed question.
     pub(crate) fn new(election: &Election) -> Option<Self> {
         let m = election.manifest();
         let width = width(m);
-        (width > 0).then(|| MixState {
+        (width > 0).then(|| MixPhase {
             width,
             bounds: column_bounds(m),
             candidates: Vec::new(),
@@ -136,13 +138,25 @@ impl MixState {
             decrypted: self.plaintexts.len() as u64,
         })
     }
+
+    /// The state handed over at the end of a verification, once the tally is read: the current
+    /// list is moved out, not copied; the factors and decrypted rows are dropped.
+    pub(crate) fn into_state(self) -> Option<MixState> {
+        Some(MixState {
+            list: self.current?,
+            shuffles: self.shuffles,
+            shufflers: self.shufflers,
+            factor_trustees: self.factors.iter().map(|t| t.trustee).collect(),
+            decrypted: self.plaintexts.len() as u64,
+        })
+    }
 }
 
 /// Runs `f` on the mix state and the election, then records its failures.
 fn with_mix(
     st: &mut State<'_>,
     number: u64,
-    f: impl FnOnce(&mut MixState, &Election, &mut Vec<Failure>),
+    f: impl FnOnce(&mut MixPhase, &Election, &mut Vec<Failure>),
 ) {
     let mut fails = Vec::new();
     match (st.mix.as_mut(), st.election.as_ref()) {
@@ -348,7 +362,7 @@ pub(crate) fn shuffle_end(st: &mut State<'_>, number: u64, e: ShuffleEntry) {
 
 /// V-19 and V-20 when the shuffles end (the first line after them): no shuffle left unended,
 /// and enough distinct trustees shuffled.
-fn close_shuffles(mix: &mut MixState, election: &Election, number: u64, fails: &mut Vec<Failure>) {
+fn close_shuffles(mix: &mut MixPhase, election: &Election, number: u64, fails: &mut Vec<Failure>) {
     if mix.shuffles_closed || mix.current.is_none() {
         return;
     }
@@ -450,7 +464,7 @@ pub(crate) fn mix_decryption(st: &mut State<'_>, number: u64, d: MixDecryptionEn
 /// V-21 when the decryption ends (the first line after it): every trustee's factors cover the
 /// list and the trustees can decrypt together; fixes their coefficients.
 fn close_decryption(
-    mix: &mut MixState,
+    mix: &mut MixPhase,
     election: &Election,
     number: u64,
     fails: &mut Vec<Failure>,

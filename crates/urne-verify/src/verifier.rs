@@ -27,6 +27,7 @@ use urne_core::ballot::{Ballot, Tracker};
 use urne_core::ceremony::{Transcript, vartime_judge_ceremony};
 use urne_core::credential::{CredentialIndex, PublicCredential};
 use urne_core::election::Election;
+use urne_core::elgamal::Ciphertext;
 use urne_core::error::{Check, VerifyError};
 use urne_core::manifest::{KeySharing, RevotePolicy, Timestamp};
 use urne_core::msm::Msm;
@@ -36,7 +37,7 @@ use urne_core::tally::{
 };
 
 use crate::merkle::{Hash, MerkleBuilder, leaf_hash};
-use crate::mix::MixState;
+use crate::mix::MixPhase;
 use crate::record::{
     BallotEntry, BoothEntry, BoothFile, CredentialEntry, Entry, LineError, MAX_LINE_BYTES,
     RECORD_FORMAT, Revocation, parse_line, read_line,
@@ -225,6 +226,50 @@ pub struct MixSummary {
     pub decrypted: u64,
 }
 
+/// The mix phase's state at the end of the lines read (spec §8.8): what the next shuffle, or
+/// the decryption once the shuffles end, works on. [`Verifier::finish_with_state`] hands it
+/// over, moved out of the verifier, so that a trustee's tool (`urne trustee shuffle`, `urne
+/// trustee mix-decrypt`) acts on exactly the list the checks V-19 to V-21 were made on, without
+/// reading the record again.
+///
+/// It describes the record as it is: it is what a trustee should act on only when the
+/// verification's report is valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixState {
+    /// The list to shuffle or decrypt next, one row of the mixed questions' ciphertexts per
+    /// counted ballot: the output of the last shuffle ended on the record, or, before any
+    /// shuffle, the mix input (the rows of the ballots the revote rule counts, in record order).
+    pub list: Vec<Vec<Ciphertext>>,
+    /// Shuffles ended on the record (by a `shuffle` line), passed or not: the position of the
+    /// next one (from 0).
+    pub shuffles: u32,
+    /// The trustees whose shuffles passed V-19 and V-20, in order.
+    pub shufflers: Vec<u32>,
+    /// The trustees with decryption factors of the list on the record (`mix_decryption` lines),
+    /// in the order of their first line, whether or not their factors passed V-21.
+    pub factor_trustees: Vec<u32>,
+    /// Decrypted ballots published so far (`mixed_ballots` rows that passed V-22).
+    pub decrypted: u64,
+}
+
+/// A finished verification: the report, and the state the checks built that the next step of
+/// the election works on, moved out of the verifier rather than copied (see
+/// [`Verifier::finish_with_state`]).
+#[derive(Debug)]
+pub struct Verification {
+    /// The report, as [`Verifier::finish`] gives it.
+    pub report: Report,
+    /// The election of the record's manifest, once read; under threshold sharing, with the
+    /// trustees' verification keys from the key-generation ceremony as judged from the record
+    /// (V-3), when it has an outcome.
+    pub election: Option<Election>,
+    /// The trustees whose decryption factors of the tally are on the record
+    /// (`partial_decryption` lines), in record order, whether or not they passed V-15.
+    pub tally_decryptors: Vec<u32>,
+    /// The mix phase, for an election with a ranked or graded question, once the tally is read.
+    pub mix: Option<MixState>,
+}
+
 impl Report {
     /// Whether some failure has check `id`.
     pub fn has_failure(&self, id: &str) -> bool {
@@ -379,7 +424,7 @@ pub(crate) struct State<'o> {
     ceremony_judged: bool,
     ceremony_summary: Option<CeremonySummary>,
     /// The mix phase, for an election with a mixed question (spec §8.8).
-    pub(crate) mix: Option<MixState>,
+    pub(crate) mix: Option<MixPhase>,
 }
 
 impl<'o> State<'o> {
@@ -492,13 +537,23 @@ impl<'o> State<'o> {
 
 /// Verifies a record. `progress` is called with the number of bytes read so far.
 pub fn verify<R: BufRead + Seek>(
-    mut input: R,
+    input: R,
     options: &Options,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, RecordError> {
+    Ok(verify_with_state(input, options, progress)?.report)
+}
+
+/// Verifies a record as [`verify`] does, and hands over the state the checks built: the
+/// election and the mix phase's current list (see [`Verifier::finish_with_state`]).
+pub fn verify_with_state<R: BufRead + Seek>(
+    mut input: R,
+    options: &Options,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Verification, RecordError> {
     let mut v = Verifier::new(options);
     v.feed(&mut input, progress)?;
-    Ok(v.finish())
+    Ok(v.finish_with_state())
 }
 
 /// The verifier fed a record in pieces, for an observer who watches a board grow
@@ -714,7 +769,16 @@ impl<'o> Verifier<'o> {
 
     /// Ends the record: judges a ceremony still pending, requires a non-empty record that ends
     /// with its tree head, and reports.
-    pub fn finish(mut self) -> Report {
+    pub fn finish(self) -> Report {
+        self.finish_with_state().report
+    }
+
+    /// Ends the record as [`Verifier::finish`] does, and hands over, besides the report, the
+    /// state the checks built that the next step works on: the election with its verification
+    /// keys, the trustees who decrypted the tally, and the mix phase's current list. They are
+    /// moved out of the verifier, not copied: this costs no memory beyond what verification
+    /// held.
+    pub fn finish_with_state(mut self) -> Verification {
         let st = &mut self.st;
         if !st.ceremony_judged && st.election.is_some() {
             judge_ceremony(st, self.number);
@@ -734,7 +798,14 @@ impl<'o> Verifier<'o> {
                 "no tree head: the record is truncated",
             ));
         }
-        report(&self.st, self.number, self.started)
+        let report = report(&self.st, self.number, self.started);
+        let st = self.st;
+        Verification {
+            report,
+            election: st.election,
+            tally_decryptors: st.partials.iter().map(|p| p.trustee).collect(),
+            mix: st.mix.and_then(MixPhase::into_state),
+        }
     }
 }
 
@@ -881,7 +952,7 @@ fn other_line<R: BufRead + Seek>(
                         st.fail(Failure::from_verify(err, Some(number), None));
                     }
                     // Ranked and graded questions are counted through the mix phase.
-                    st.mix = MixState::new(&e);
+                    st.mix = MixPhase::new(&e);
                     st.tally = Some(TallyAccumulator::new(&e));
                     st.election = Some(e);
                     st.credentials = Some(CredentialIndex::new(policy));
@@ -1557,6 +1628,6 @@ fn report(st: &State<'_>, lines: u64, started: Clock) -> Report {
         batch: st.options.batch,
         ceremony: st.ceremony_summary.clone(),
         trustees: m.map_or(0, |m| m.trustees.len() as u64),
-        mix: st.mix.as_ref().and_then(crate::mix::MixState::summary),
+        mix: st.mix.as_ref().and_then(crate::mix::MixPhase::summary),
     }
 }
