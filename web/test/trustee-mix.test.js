@@ -1,0 +1,162 @@
+// The trustee page's mix helpers (web/trustee/mix-progress.js): the stage and the trustee's
+// possible action from the server's mix view, mirroring `urne trustee shuffle` / `mix-decrypt`;
+// the count of multiplications that measures a shuffle's progress, checked against a real
+// makeShuffle; the throttled reporter; the byte counts of an upload.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  Point,
+  decodeCiphertext,
+  decodePoint,
+  encodeCiphertext,
+  encodePoint,
+  encrypt,
+  listDigest,
+  makeShuffle,
+  mixList,
+  newIdentity,
+  randomScalar,
+  toBase64Url,
+} from '../src/urne/trustee-index.js';
+import { formatBytes, fraction, meterMultiplications, mixStage, shuffleFraction, shuffleMultiplications, throttled, uploadPlan } from '../trustee/mix-progress.js';
+
+/** A mix view as GET …/mix?limit=0 answers, with `over` changed. */
+function view(over = {}) {
+  return {
+    ballots: 5,
+    width: 3,
+    shuffles_needed: 2,
+    decryptions_needed: 2,
+    tally_decryptions: 2,
+    shufflers: [],
+    next_shuffle: 0,
+    decryptors: [],
+    decrypted: false,
+    result: false,
+    list_digest: 'x',
+    max_upload_bytes: 1 << 20,
+    from: 0,
+    rows: [],
+    ...over,
+  };
+}
+
+test('the stage waits for the tally, then the shuffles, then the decryptions', () => {
+  assert.equal(mixStage(view({ tally_decryptions: 1 }), 1, 3).stage, 'tally');
+  assert.equal(mixStage(view({ tally_decryptions: 1 }), 1, 3).canShuffle, false);
+  const first = mixStage(view(), 1, 3);
+  assert.equal(first.stage, 'shuffle');
+  assert.equal(first.canShuffle, true);
+  assert.equal(first.position, 0);
+  assert.deepEqual(first.mayShuffle, [1, 2, 3]);
+  assert.equal(first.shufflesLeft, 2);
+  const second = view({ shufflers: [2], next_shuffle: 1 });
+  assert.equal(mixStage(second, 2, 3).canShuffle, false, 'not twice');
+  assert.equal(mixStage(second, 2, 3).shuffled, true);
+  assert.equal(mixStage(second, 3, 3).canShuffle, true);
+  assert.equal(mixStage(second, 3, 3).position, 1);
+  assert.deepEqual(mixStage(second, 3, 3).mayShuffle, [1, 3]);
+  assert.equal(mixStage(second, 3, 3).canDecrypt, false, 'no decryption before enough shuffles');
+  const decrypting = view({ shufflers: [2, 1], next_shuffle: 2, decryptors: [1] });
+  assert.equal(mixStage(decrypting, 3, 3).stage, 'decrypt');
+  assert.equal(mixStage(decrypting, 3, 3).canShuffle, false);
+  assert.equal(mixStage(decrypting, 3, 3).canDecrypt, true, 'a trustee who did not shuffle decrypts');
+  assert.equal(mixStage(decrypting, 1, 3).canDecrypt, false, 'not twice');
+  assert.equal(mixStage(decrypting, 1, 3).decryptionsLeft, 1);
+  assert.equal(mixStage(view({ shufflers: [2, 1], decrypted: true }), 3, 3).stage, 'done');
+  assert.equal(mixStage(view({ ballots: 0 }), 1, 3).canShuffle, false, 'nothing to shuffle');
+});
+
+test('the count of multiplications is what makeShuffle makes', () => {
+  const ids = [1, 2].map((index) => newIdentity({ electionId: 'mix-progress', index, name: `T${index}` }));
+  const keys = ids.map((t) => decodePoint(t.public.public_key));
+  const manifest = {
+    format: 'urne/manifest/v1',
+    id: 'mix-progress',
+    title: 'Progress',
+    description: '',
+    questions: [{ text: 'Rank', answers: ['A', 'B', 'C'], min: 1, max: 3, blank: false, counting: 'schulze' }],
+    weights: 'equal',
+    revote: 'last_counts',
+    opens_at: '2026-03-01T08:00:00Z',
+    closes_at: '2026-03-08T18:00:00Z',
+    trustees: ids.map((t) => t.public),
+    threshold: 2,
+    public_key: encodePoint(keys[0].add(keys[1])),
+  };
+  const Y = keys[0].add(keys[1]);
+  const before = Object.getPrototypeOf(Point.prototype).multiply;
+  let seen = 0;
+  for (const n of [1, 4, 9]) {
+    const rows = Array.from({ length: n }, (_, i) => [1, 2, 3].map((v) => encodeCiphertext(encrypt(Y, (v + i) % 4, randomScalar()))));
+    const list = mixList([
+      view({ ballots: n, list_digest: toBase64Url(listDigest(rows.map((r) => r.map((c) => decodeCiphertext(c))))), rows }),
+    ]);
+    seen = 0;
+    const restore = meterMultiplications(Point.prototype, (c) => {
+      seen = c;
+    });
+    try {
+      makeShuffle(list, { electionId: 'mix-progress', index: 1, identitySecret: ids[0].secret, manifest });
+    } finally {
+      restore();
+    }
+    const expected = shuffleMultiplications(n, 3).total;
+    // A zero scalar is not multiplied (mulSecret): the count may fall short by a few, never more.
+    assert.ok(seen <= expected && seen >= expected - 3, `${n} rows: ${seen} multiplications, ${expected} expected`);
+  }
+  const owner = Object.getPrototypeOf(Point.prototype);
+  assert.equal(owner.multiply, before, 'the method is put back');
+  assert.ok(Point.BASE.multiply(2n).equals(Point.BASE.add(Point.BASE)));
+  const counted = seen;
+  Point.BASE.multiply(3n);
+  assert.equal(seen, counted, 'nothing is counted once put back');
+});
+
+test('the fraction of a shuffle grows with the count, slower multiplications weighing more', () => {
+  const { fast, slow, total } = shuffleMultiplications(100, 5);
+  assert.equal(total, 4 * 100 * 5 + 6 * 100 + 2 * 5 + 5);
+  assert.equal(shuffleFraction(0, 100, 5), 0);
+  assert.equal(shuffleFraction(total, 100, 5), 1);
+  assert.equal(shuffleFraction(total + 10, 100, 5), 1);
+  let last = 0;
+  for (let c = 0; c <= total; c += 37) {
+    const f = shuffleFraction(c, 100, 5);
+    assert.ok(f >= last, `${c}: ${f} < ${last}`);
+    last = f;
+  }
+  // The fast part is a small share of the time: 1 + 1,000 + 500 of 1,501 + 6 × 1,100 + 14.
+  assert.ok(Math.abs(shuffleFraction(fast, 100, 5) - fast / (fast + 6 * slow + 14)) < 1e-12);
+  assert.ok(shuffleFraction(fast, 100, 5, 1) > shuffleFraction(fast, 100, 5, 6));
+});
+
+test('the reporter sends about one message per step, and the last', () => {
+  const sent = [];
+  const report = throttled(1000, (m) => sent.push(m), 0.1);
+  for (let i = 1; i <= 1000; i += 1) report(i);
+  assert.ok(sent.length >= 10 && sent.length <= 12, `${sent.length} messages`);
+  assert.deepEqual(sent.at(-1), { done: 1000, total: 1000 });
+  assert.equal(fraction(5, 10), 0.5);
+  assert.equal(fraction(10, 10, true), 0.99);
+  assert.equal(fraction(0, 0), 1);
+  assert.equal(fraction(12, 10), 1);
+});
+
+test('an upload counts its rows and bytes; sizes read in words', () => {
+  const plan = uploadPlan([
+    { body: '{"a":1}', rows: 2 },
+    { body: '{"b":"é"}', rows: 3 },
+  ]);
+  assert.equal(plan.rows, 5);
+  assert.equal(plan.bytes, 7 + 10);
+  assert.deepEqual(
+    plan.parts.map((p) => p.bytes),
+    [7, 10],
+  );
+  assert.equal(formatBytes(512, 'en'), '512 byte');
+  assert.equal(formatBytes(1_500, 'en'), '1.5 kB');
+  assert.equal(formatBytes(2_345_678, 'en'), '2.3 MB');
+  assert.match(formatBytes(2_345_678, 'fr'), /^2,3\sMo$/);
+});
