@@ -1,6 +1,8 @@
 // The trustee's page (issue #7, docs/trustees.md): served by `urne serve` at
 // /elections/{id}/trustee, it takes a trustee through the key-generation ceremony relayed by
-// the server (spec §8.5) and, once the votes are counted, through the decryption of the tally.
+// the server (spec §8.5), once the votes are counted through the decryption of the tally, and,
+// for an election with ranked or graded questions, through the mix phase (spec §8.8): the
+// shuffles in turn, then the decryption of the last shuffled list.
 // It does in the browser what `urne trustee … --server` does on the command line, which stays
 // the air-gapped alternative; the secret files are the same (urne/secret/v1), with the CLI's
 // names, so a trustee may switch between the two at any step.
@@ -22,10 +24,13 @@ import { DEFAULT_KDF, ceremonyStatus, checkManifest } from '../src/urne/trustee-
 import { $, el } from '../common/dom.js';
 import { callApi } from '../common/api.js';
 import { workerClient } from '../common/worker.js';
+import { formatBytes, fraction, mixStage, uploadPlan } from './mix-progress.js';
 import { language, setLanguage, t } from './words.js';
 
 const SESSION_KEY = 'urne-trustee';
 const POLL_MS = 3000;
+// Rows of a page of GET …/mix (the server's most).
+const MIX_PAGE_ROWS = 4096;
 // The test mode's argon2id: 1 MiB and one pass. Only through `?kdf=test`, which the page shows.
 const TEST_KDF_MEMORY_KIB = 1024;
 
@@ -45,6 +50,8 @@ const state = {
   tally: null, // GET …/tally, once counted
   counting: null, // {decrypted: [trustee indexes], result}: the board's decryption lines, once counted
   ack: null, // the server's answer to this trustee's decryption
+  mix: null, // GET …/mix?limit=0, once counted, for an election with ranked or graded questions
+  mixError: null, // the last refusal of a mix step, shown until the next attempt
   key: null, // the step shown
   render: null, // its renderer, for a change of language
   busy: false,
@@ -121,6 +128,11 @@ function progress() {
   const box = $('progress');
   const c = state.ceremony;
   const phase = state.election?.phase ?? 'setup';
+  if (phase === 'tallied' && state.mix && mixNow()?.stage !== 'tally') {
+    box.hidden = false;
+    box.replaceChildren(...mixPanel());
+    return;
+  }
   if (!c || !c.ceremony || !state.status || phase !== 'setup') {
     box.hidden = true;
     box.replaceChildren();
@@ -206,8 +218,8 @@ function stepError(text) {
   if (p) p.textContent = text;
 }
 
-function errorBox() {
-  return el('p', { class: 'error', id: 'step-error', role: 'alert' });
+function errorBox(text = '') {
+  return el('p', { class: 'error', id: 'step-error', role: 'alert' }, text);
 }
 
 function button(id, text, attrs = {}) {
@@ -629,6 +641,291 @@ function publishedStep() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The mix phase (spec §8.8): shuffles in turn, then the decryption of the last list. The list
+// comes from the server in pages (GET …/mix), goes to the worker as text, which checks it against
+// the server's digest, shuffles or decrypts it (web/src/urne/mix.js) and reports its progress on a
+// BroadcastChannel; the page sends the bodies it gives back in order, and shows the rows and bytes
+// sent. The checks before each step are those of `urne trustee shuffle` and `mix-decrypt`
+// (mix-progress.js `mixStage`); the server makes them again and the page shows its refusal.
+
+function trusteeCount() {
+  return state.election?.manifest?.trustees?.length ?? state.ceremony?.trustees ?? 0;
+}
+
+function trusteeName(i) {
+  const name = state.election?.manifest?.trustees?.[i - 1]?.name ?? state.ceremony?.identities?.[i - 1]?.name ?? t('unnamed', i);
+  return i === state.index ? t('you', name) : name;
+}
+
+/** The mix phase's stage for this trustee, or null (no mixed question, or not counted). */
+function mixNow() {
+  return state.mix ? mixStage(state.mix, state.index, trusteeCount()) : null;
+}
+
+function mixNext(m) {
+  if (m.stage === 'shuffle') return m.canShuffle ? ['mix-shuffle', mixShuffleStep] : ['mix-wait', mixWaitStep];
+  if (m.stage === 'decrypt' && m.canDecrypt) return ['mix-decrypt', mixDecryptStep];
+  return [m.stage === 'done' ? 'mix-done' : 'mix-decrypted', mixDecryptedStep];
+}
+
+/** The mix's progress: shuffles and decryptions done and needed, whose turn, and who did what. */
+function mixPanel() {
+  const v = state.mix;
+  const m = mixNow();
+  const names = (list) => list.map(trusteeName).join(', ');
+  // Once the list is decrypted the server no longer says who sent factors: the column goes.
+  const columns = v.decrypted ? ['colTrustee', 'colShuffle'] : ['colTrustee', 'colShuffle', 'colMixDecrypted'];
+  const rows = [];
+  for (let i = 1; i <= trusteeCount(); i += 1) {
+    const at = v.shufflers.indexOf(i);
+    const sent = v.decryptors.includes(i);
+    rows.push(
+      el(
+        'tr',
+        {},
+        el('th', { scope: 'row' }, trusteeName(i)),
+        el('td', { class: at >= 0 ? 'done' : 'todo' }, at >= 0 ? t('shuffleNumber', at + 1) : t('no')),
+        v.decrypted ? null : el('td', { class: sent ? 'done' : 'todo' }, sent ? t('yes') : t('no')),
+      ),
+    );
+  }
+  return [
+    el('h2', { id: 'progress-heading' }, t('mixCaption')),
+    el(
+      'p',
+      { id: 'mix-shuffles', 'data-done': v.shufflers.length, 'data-needed': v.shuffles_needed },
+      t('mixShuffles', v.shufflers.length, v.shuffles_needed, names(v.shufflers)),
+    ),
+    m.stage === 'shuffle' ? el('p', { id: 'mix-turn', 'data-position': m.position }, t(m.canShuffle ? 'mixYourTurn' : 'mixNext', m.position + 1, v.shuffles_needed, names(m.mayShuffle))) : null,
+    el(
+      'p',
+      { id: 'mix-decryptions', 'data-done': v.decrypted ? v.decryptions_needed : v.decryptors.length, 'data-needed': v.decryptions_needed },
+      v.decrypted ? t('mixDecryptedAll') : t('mixDecryptions', v.decryptors.length, v.decryptions_needed),
+    ),
+    el(
+      'div',
+      { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'progress-heading' },
+      el(
+        'table',
+        { class: 'ceremony', id: 'mix-table' },
+        el('thead', {}, el('tr', {}, ...columns.map((k) => el('th', { scope: 'col' }, t(k))))),
+        el('tbody', {}, rows),
+      ),
+    ),
+  ];
+}
+
+/** The bar and the words of a long step's progress (the words are read out as they change). */
+function mixProgressBox() {
+  return el(
+    'div',
+    { class: 'mix-progress', id: 'mix-progress', hidden: true },
+    el('label', { for: 'mix-bar', id: 'mix-bar-label' }, t('mixProgressLabel')),
+    el('progress', { id: 'mix-bar', max: '1000', value: '0' }),
+    el('p', { id: 'mix-progress-text', 'aria-live': 'polite' }),
+  );
+}
+
+/** Shows `f` (0 to 1) on the bar, and `words` when they change. */
+function mixProgress(f, words) {
+  const box = $('mix-progress');
+  if (!box) return;
+  box.hidden = false;
+  $('mix-bar').value = Math.round(fraction(f, 1) * 1000);
+  const p = $('mix-progress-text');
+  if (words !== undefined && p.textContent !== words) p.textContent = words;
+}
+
+const percent = (f) => Math.floor(fraction(f, 1, true) * 100);
+
+/** Reads the current list in pages, as text (the worker parses it); `total` rows are expected. */
+async function readMixList(total) {
+  const pages = [];
+  let from = 0;
+  do {
+    mixProgress(0, t('mixReading', from, total));
+    const r = await fetch(`${api('/mix')}?from=${from}&limit=${MIX_PAGE_ROWS}`, { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'omit' });
+    const text = await r.text();
+    if (!r.ok) {
+      let json = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = null;
+      }
+      throw Object.assign(new Error(refusal({ status: r.status, json })), { answer: { status: r.status, json } });
+    }
+    pages.push(text);
+    from += MIX_PAGE_ROWS;
+  } while (from < total);
+  mixProgress(0, t('mixReading', total, total));
+  return pages;
+}
+
+/** Runs worker operation `op` with progress on a fresh channel; `words(phase, f)` says it. */
+async function mixWork(op, args, words) {
+  const channel = `urne-trustee-${crypto.randomUUID()}`;
+  const bc = typeof BroadcastChannel === 'function' ? new BroadcastChannel(channel) : null;
+  let shown = -1;
+  if (bc) {
+    bc.onmessage = ({ data }) => {
+      // The words change every 5 % (a screen reader reads them), the bar at every message.
+      const p = percent(data.fraction);
+      const step = Math.floor(p / 5);
+      if (data.phase !== 'check' && step === shown) return mixProgress(data.fraction);
+      shown = step;
+      mixProgress(data.fraction, words(data.phase, p));
+    };
+  }
+  try {
+    return await work(op, { ...args, channel });
+  } finally {
+    bc?.close();
+  }
+}
+
+/** Sends `parts` ({body, rows} of JSON text) in order to `pathOf(i)`; shows rows and bytes sent. */
+async function mixUpload(parts, pathOf) {
+  const plan = uploadPlan(parts);
+  let rows = 0;
+  let bytes = 0;
+  const say = () => t('mixSending', rows, plan.rows, formatBytes(bytes, language()), formatBytes(plan.bytes, language()));
+  mixProgress(0, say());
+  let ack = null;
+  for (const [i, p] of plan.parts.entries()) {
+    ack = await send(pathOf(i), p.body);
+    rows += p.rows;
+    bytes += p.bytes;
+    mixProgress(fraction(bytes, plan.bytes), say());
+  }
+  return ack;
+}
+
+/** Reads the mix's state again; refuses (as the CLI) when `allowed(stage)` is false. */
+async function freshMix(allowed) {
+  const answer = await call('GET', '/mix?limit=0');
+  if (!answer.ok) throw Object.assign(new Error(refusal(answer)), { answer });
+  state.mix = answer.json;
+  const m = mixNow();
+  const why = allowed(m);
+  if (why) throw Object.assign(new Error(why), { kind: 'state' });
+  return m;
+}
+
+/** What a failed mix step says: the server's refusal, a wrong secret, or what went wrong. */
+function mixFailure(e) {
+  if (e.answer) return e.message;
+  if (e.kind === 'key') return t('errors').key;
+  return t('failed', e.message);
+}
+
+/** A mix step: unlock `slot`, then `run()`; a failure stays shown until the next attempt. */
+function mixForm(slot, buttonKey, run) {
+  return form(
+    () => {
+      clearErrors();
+      state.mixError = null;
+      let sent = false;
+      busy(async () => {
+        if (!(await unlock([slot]))) return;
+        try {
+          await run();
+          sent = true;
+          await refresh();
+        } catch (e) {
+          state.mixError = mixFailure(e);
+          stepError(state.mixError);
+          $('mix-progress')?.setAttribute('hidden', '');
+        }
+      }, !state.kept[slot]).then(() => {
+        if (sent) route(true);
+      });
+    },
+    unlockFields(slot),
+    mixProgressBox(),
+    errorBox(state.mixError ?? ''),
+    el('div', { class: 'actions' }, button('act', t(buttonKey))),
+  );
+}
+
+function mixShuffleStep() {
+  return {
+    heading: t('mixShuffleHeading'),
+    body: [
+      el('p', {}, t('mixShuffleIntro')),
+      el('p', { class: 'hint' }, t('mixTrust')),
+      mixForm('identity', 'mixShuffleButton', async () => {
+        await freshMix((x) =>
+          x.canShuffle ? null : x.shuffled ? t('mixShuffledAlready', state.index) : x.stage === 'shuffle' ? t('mixCannotShuffle') : t('mixNoMoreShuffles'),
+        );
+        const pages = await readMixList(state.mix.ballots);
+        const made = await mixWork(
+          'mixShuffle',
+          { pages, manifest: state.election.manifest, electionId: state.id, index: state.index },
+          (phase, p) => (phase === 'check' ? t('mixChecking') : phase === 'encode' ? t('mixEncoding') : t('mixShuffling', p)),
+        );
+        const base = `/mix/shuffles/${made.position}`;
+        await mixUpload([...made.chunks, { body: made.end, rows: 0 }], (i) => (i < made.chunks.length ? `${base}/chunks` : base));
+      }),
+    ],
+  };
+}
+
+function mixWaitStep() {
+  const m = mixNow();
+  return {
+    heading: t(m.shuffled ? 'mixShuffledHeading' : 'mixWaitHeading'),
+    body: [
+      m.shuffled ? el('p', { class: 'ok', id: 'mix-shuffled' }, t('mixShuffled', state.mix.shufflers.indexOf(state.index) + 1)) : null,
+      state.mix.ballots === 0 ? el('p', {}, t('mixNoBallot')) : el('p', {}, t('mixWaitShuffles', m.shufflesLeft)),
+      state.mixError ? errorBox(state.mixError) : null,
+    ],
+  };
+}
+
+function mixDecryptStep() {
+  const slot = decryptSlot();
+  return {
+    heading: t('mixDecryptHeading'),
+    body: [
+      el('p', {}, t('mixDecryptIntro')),
+      el('p', { class: 'hint' }, t('mixTrust')),
+      mixForm(slot, 'decryptButton', async () => {
+        await freshMix((x) => (x.canDecrypt ? null : x.decrypted ? t('mixDecryptedAlready', state.index) : t('mixCannotDecrypt')));
+        const pages = await readMixList(state.mix.ballots);
+        const made = await mixWork(
+          'mixDecrypt',
+          {
+            pages,
+            manifest: state.election.manifest,
+            verificationKey: state.finalized?.outcome?.verificationKeys?.[state.index - 1],
+            electionId: state.id,
+            index: state.index,
+            slot,
+          },
+          (phase, p) => (phase === 'check' ? t('mixChecking') : phase === 'encode' ? t('mixEncoding') : t('mixDecrypting', p)),
+        );
+        await mixUpload(made.bodies, () => '/mix/decryptions');
+      }),
+    ],
+  };
+}
+
+function mixDecryptedStep() {
+  const v = state.mix;
+  const m = mixNow();
+  const done = v.decrypted || v.result;
+  return {
+    heading: t(m.decrypted || !done ? 'mixDecryptedHeading' : 'mixDoneHeading'),
+    body: [
+      m.decrypted ? el('p', { class: 'ok', id: 'mix-decrypted' }, t('mixDecryptedMine', v.decryptors.length, v.decryptions_needed)) : null,
+      el('p', { id: 'mix-result', 'data-result': String(done) }, done ? t('resultReady') : t('resultNotYet', m.decryptionsLeft)),
+      state.mixError ? errorBox(state.mixError) : null,
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Which step: from the election's phase, the ceremony's stage and what this visit did.
 
 function next() {
@@ -636,6 +933,8 @@ function next() {
   const phase = state.election?.phase ?? 'setup';
   if (phase === 'published') return ['published', publishedStep];
   if (phase === 'tallied') {
+    const m = mixNow();
+    if (m && m.stage !== 'tally') return mixNext(m);
     const done = state.ack || state.counting?.decrypted.includes(state.index);
     return done ? ['decrypted', decryptedStep] : ['decrypt', decryptStep];
   }
@@ -671,7 +970,7 @@ function route(force = false) {
   const [key, render] = next();
   if (key === state.key && !force) {
     progress();
-    if (key.startsWith('wait-') || key === 'decrypted') refreshStep();
+    if (key.startsWith('wait-') || key === 'decrypted' || key === 'mix-wait' || key === 'mix-decrypted') refreshStep();
     return;
   }
   // The step to re-make the share stays until the trustee leaves it.
@@ -712,7 +1011,14 @@ async function refresh(force = false) {
         const tally = await call('GET', '/tally');
         if (tally.ok) state.tally = tally.json;
       }
-      state.counting = await readCounting(state.election.board_size);
+      if (state.election.mix) {
+        // The mix phase puts big lines on the board: the counting is read from the election's
+        // view instead of the board's last lines, and the mix's state from GET …/mix.
+        const d = state.election.decryption;
+        state.counting = d ? { decrypted: d.trustees, result: d.result } : await readCounting(state.election.board_size);
+        const mix = await call('GET', '/mix?limit=0');
+        if (mix.ok) state.mix = mix.json;
+      } else state.counting = await readCounting(state.election.board_size);
     }
   } catch {
     status(t('network'));

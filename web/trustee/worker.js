@@ -5,20 +5,28 @@
 // public (messages for the server, keys) and the sealed files' text leave it.
 //
 // Messages are {id, op, ...}; each answer is {id, ok: true, ...} or
-// {id, ok: false, error: {kind, message}}.
+// {id, ok: false, error: {kind, message}}. The mix phase's long operations (a shuffle of 10,000
+// rows takes minutes) also report how far they are, on the BroadcastChannel whose name the page
+// gives (`channel`): public counts only, `{phase, fraction}`.
 
 import {
+  Point,
   SECRET_PURPOSE,
   answer,
   complain,
   deal,
   finalize,
   identityPublic,
+  makeShuffle,
+  mixDecryption,
+  mixList,
   newIdentity,
   openSecret,
   partialDecryption,
+  randomScalar,
   sealSecret,
 } from '../src/urne/trustee-index.js';
+import { meterMultiplications, shuffleFraction, shuffleMultiplications, throttled } from './mix-progress.js';
 
 /** The secrets of the visit, by name (identity, polynomial, share), and the passphrase. */
 const kept = { identity: null, polynomial: null, share: null, passphrase: null };
@@ -26,6 +34,18 @@ const kept = { identity: null, polynomial: null, share: null, passphrase: null }
 function keep(slot, bytes) {
   kept[slot]?.fill(0);
   kept[slot] = bytes;
+}
+
+/** A sender of progress on the page's channel (nothing without one). */
+function reporter(channel) {
+  if (!channel || typeof BroadcastChannel !== 'function') return Object.assign(() => {}, { close() {} });
+  const bc = new BroadcastChannel(channel);
+  return Object.assign((m) => bc.postMessage(m), { close: () => bc.close() });
+}
+
+/** The requests of an upload, as JSON text with the rows each carries. */
+function parts(bodies, rowsOf) {
+  return bodies.map((b) => ({ body: JSON.stringify(b), rows: rowsOf(b).length }));
 }
 
 function need(slot) {
@@ -86,6 +106,58 @@ const ops = {
   /** The decryption factors of the tally: {tallyView, manifest, verificationKey?, electionId, index, slot} → {body}. */
   async decrypt({ tallyView, manifest, verificationKey, electionId, index, slot }) {
     return { body: await partialDecryption(tallyView, { electionId, index, share: need(slot), manifest, verificationKey }) };
+  },
+  /**
+   * A shuffle of the current mix list (mix.js makeShuffle) with the identity key:
+   * {pages (GET …/mix answers, as text), manifest, electionId, index, channel} →
+   * {position, rows, chunks: [{body, rows}], end} (the bodies as JSON text, to send in order).
+   */
+  mixShuffle({ pages, manifest, electionId, index, channel }) {
+    const post = reporter(channel);
+    try {
+      post({ phase: 'check', fraction: 0 });
+      const list = mixList(pages);
+      const n = list.rows.length;
+      const w = list.view.width;
+      const report = throttled(shuffleMultiplications(n, w).total, ({ done }) => post({ phase: 'shuffle', fraction: shuffleFraction(done, n, w) }), 0.002);
+      const restore = meterMultiplications(Point.prototype, report);
+      let made;
+      try {
+        made = makeShuffle(list, { electionId, index, identitySecret: need('identity'), manifest });
+      } finally {
+        restore();
+      }
+      post({ phase: 'encode', fraction: 1 });
+      return { position: made.position, rows: n, chunks: parts(made.chunks, (c) => c.outputs), end: JSON.stringify(made.end) };
+    } finally {
+      post.close();
+    }
+  },
+  /**
+   * This trustee's factors of the last mix list (mix.js mixDecryption) with the share (or the
+   * identity under independent keys): {pages, manifest, verificationKey?, electionId, index,
+   * slot, channel} → {rows, bodies: [{body, rows}]}. One nonce is drawn per ciphertext: the count
+   * of draws is the progress.
+   */
+  mixDecrypt({ pages, manifest, verificationKey, electionId, index, slot, channel }) {
+    const post = reporter(channel);
+    try {
+      post({ phase: 'check', fraction: 0 });
+      const list = mixList(pages);
+      const total = list.rows.length * list.view.width;
+      const report = throttled(total, ({ done }) => post({ phase: 'decrypt', fraction: done / Math.max(1, total) }), 0.002);
+      let drawn = 0;
+      const draw = () => {
+        report(drawn);
+        drawn += 1;
+        return randomScalar();
+      };
+      const made = mixDecryption(list, { electionId, index, share: need(slot), manifest, verificationKey, draw });
+      post({ phase: 'encode', fraction: 1 });
+      return { rows: list.rows.length, bodies: parts(made.bodies, (b) => b.factors) };
+    } finally {
+      post.close();
+    }
   },
   /** Forgets the secret of one slot (a file that turned out not to be this trustee's). */
   drop({ slot }) {
