@@ -330,20 +330,30 @@ test('secret material never shows in the bodies', () => {
 const bench = process.env.MIX_BENCH;
 test('prover timing', { skip: bench ? false : 'set MIX_BENCH=NxW to time the prover' }, () => {
   const [n, w] = bench.split('x').map(Number);
-  const { Y, fingerprint } = setting();
-  Y.precompute(8, false);
-  const fp = decodeDigest(fingerprint);
-  const cts = Array.from({ length: n }, () => Array.from({ length: w }, () => encrypt(Y, 1, randomScalar())));
+  const { manifest, secrets } = election();
+  const m = parseManifest(manifest);
+  assert.equal(mixWidth(m), 5, 'the bench election has rows of width 5');
+  assert.equal(w, 5, 'MIX_BENCH=Nx5');
+  const Y = m.public_key;
+  const list = Array.from({ length: n }, () => Array.from({ length: w }, () => encodeCiphertext(encrypt(Y, 1, randomScalar()))));
+  const served = pages(list, {}, 4096);
   const t0 = performance.now();
-  const { outputs, witness } = shuffleRows(Y, cts);
+  const current = mixList(served);
   const t1 = performance.now();
-  const proof = proveShuffle(fp, Y, cts, outputs, witness);
+  const r = makeShuffle(current, { electionId: ELECTION, index: 1, identitySecret: secrets[0], manifest });
   const t2 = performance.now();
-  const json = JSON.stringify(encodeShuffleProof(proof)) + JSON.stringify(outputs.map((r) => r.map(encodeCiphertext)));
-  const t3 = performance.now();
+  const bytes = r.chunks.reduce((a, c) => a + JSON.stringify(c).length, JSON.stringify(r.end).length);
   console.log(
-    `mix.js prover, ${n} rows x ${w}: re-encryption ${((t1 - t0) / 1000).toFixed(2)} s, proof ${((t2 - t1) / 1000).toFixed(2)} s, ` +
-      `JSON ${((t3 - t2) / 1000).toFixed(2)} s (${(json.length / 1e6).toFixed(1)} MB); total ${((t3 - t0) / 1000).toFixed(2)} s`,
+    `mix.js makeShuffle, ${n} rows x ${w}: ${((t2 - t1) / 1000).toFixed(2)} s (shuffle, proof, signature, ` +
+      `${r.chunks.length} bodies of ${(bytes / 1e6).toFixed(1)} MB in all); reading the pages ${((t1 - t0) / 1000).toFixed(2)} s`,
   );
-  if (n <= 200) verifyShuffle(fp, Y, cts, outputs, proof);
+  const last = mixList(pages(r.outputs, { shufflers: [1, 2], next_shuffle: 2 }, 4096));
+  const t3 = performance.now();
+  const d = mixDecryption(last, {
+    electionId: ELECTION,
+    index: 1,
+    share: secrets[0],
+    manifest,
+  });
+  console.log(`mix.js mixDecryption, ${n} rows x ${w}: ${((performance.now() - t3) / 1000).toFixed(2)} s (${d.bodies.length} bodies)`);
 });

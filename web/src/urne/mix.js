@@ -40,7 +40,21 @@
 // this step, as the server would answer), `shape` and `equation` (from `verifyShuffle`),
 // `decryption` (the trustee's own factors do not verify, from trustee.js).
 
-import { G, decodePoint, encodePoint, encodeScalar, decodeScalar, mod, mulSecret, scalarFromBytes, toBase64Url, vartimeMul, IDENTITY } from './encoding.js';
+import {
+  G,
+  IDENTITY,
+  decodePoint,
+  decodeScalar,
+  encodePoint,
+  encodeScalar,
+  mod,
+  mulSecret,
+  fromBase64Url,
+  pointFromBytes,
+  scalarFromBytes,
+  toBase64Url,
+  vartimeMul,
+} from './encoding.js';
 import { UrneError } from './errors.js';
 import { ItemHasher, generator } from './hash.js';
 import { array, boolean, object, parseStrictJson, string, unsigned } from './json.js';
@@ -64,6 +78,38 @@ export const MIX_TAGS = Object.freeze({
 
 /** The record's largest chunk (urne_verify::record::CHUNK_BYTES): uploads stay below it too. */
 const CHUNK_BYTES = 4 << 20;
+
+/**
+ * The canonical 32 bytes of a point, computed once per point object: a list's points are hashed
+ * up to three times (statement digest, list digests, JSON), and each encoding costs an inversion.
+ */
+const encodings = new WeakMap();
+function pointBytes(P) {
+  let b = encodings.get(P);
+  if (b === undefined) {
+    b = P.toBytes();
+    encodings.set(P, b);
+  }
+  return b;
+}
+
+/** Decodes a point from base64url text as `decodePoint` does, keeping its bytes in the cache. */
+function decodeCachedPoint(text) {
+  const b = fromBase64Url(text);
+  const P = pointFromBytes(b);
+  encodings.set(P, b);
+  return P;
+}
+
+/** Decodes a ciphertext `{"alpha", "beta"}` as `decodeCiphertext` does, keeping its bytes. */
+function decodeRowCiphertext(value, path) {
+  return object(value, path, { alpha: [decodeCachedPoint, true], beta: [decodeCachedPoint, true] });
+}
+
+/** A ciphertext's JSON form, through the cache of encodings. */
+function ciphertextJson(ct) {
+  return { alpha: toBase64Url(pointBytes(ct.alpha)), beta: toBase64Url(pointBytes(ct.beta)) };
+}
 
 function shapeError(msg) {
   return new UrneError('shape', msg);
@@ -95,7 +141,7 @@ export function mixWidth(manifest) {
  */
 export function listDigest(rows) {
   const h = new ItemHasher(MIX_TAGS.LIST).len(rows.length).len(rows.length === 0 ? 0 : rows[0].length);
-  for (const row of rows) for (const ct of row) h.point(ct.alpha).point(ct.beta);
+  for (const row of rows) for (const ct of row) h.bytes(pointBytes(ct.alpha)).bytes(pointBytes(ct.beta));
   return h.digest();
 }
 
@@ -119,7 +165,7 @@ export function parseMixView(view) {
       list_digest: [string, true],
       max_upload_bytes: [u64, true],
       from: [u64, true],
-      rows: [(x, q) => array(x, q, (r, s) => array(r, s, decodeCiphertext)), true],
+      rows: [(x, q) => array(x, q, (r, s) => array(r, s, decodeRowCiphertext)), true],
     }),
   );
 }
@@ -207,7 +253,7 @@ function statementDigest(fingerprint, Y, w, inputs, outputs, C) {
   const h = new ItemHasher(MIX_TAGS.SHUFFLE_STATEMENT).bytes(fingerprint).point(Y).str(MIX_TAGS.SHUFFLE_GENERATORS).u64(w);
   for (const list of [inputs, outputs]) {
     h.len(list.length);
-    for (const row of list) for (const ct of row) h.point(ct.alpha).point(ct.beta);
+    for (const row of list) for (const ct of row) h.bytes(pointBytes(ct.alpha)).bytes(pointBytes(ct.beta));
   }
   h.len(C.length);
   for (const P of C) h.point(P);
@@ -585,7 +631,7 @@ export function makeShuffle(list, { electionId, index, identitySecret, manifest,
   x = 0n;
 
   const json = encodeShuffleProof(proof);
-  const rows = outputs.map((row) => row.map(encodeCiphertext));
+  const rows = outputs.map((row) => row.map(ciphertextJson));
   const chunks = [];
   for (let o = 0; o < rows.length; o += size) {
     const end = Math.min(o + size, rows.length);
@@ -653,7 +699,7 @@ export function mixDecryption(list, { electionId, index, share, manifest, verifi
   const view = {
     ballots: 0,
     total_weight: 0,
-    tally: { questions: [{ choices: list.rows.flatMap((row) => row.map(encodeCiphertext)) }] },
+    tally: { questions: [{ choices: list.rows.flatMap((row) => row.map(ciphertextJson)) }] },
   };
   const flat = partialDecryption(view, { electionId, index, share, manifest, verificationKey, draw }).factors;
   const bodies = [];
