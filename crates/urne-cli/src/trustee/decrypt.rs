@@ -140,19 +140,22 @@ fn scan(path: &Path) -> anyhow::Result<Snapshot> {
     })
 }
 
-/// Runs the universal verifier on the record: every check must pass so far.
-pub(super) fn verify_record(path: &Path, quiet: bool) -> anyhow::Result<urne_verify::Report> {
+/// Runs the universal verifier on the record: every check must pass so far. Returns its report
+/// with the state it built (the election, the mix phase's current list), so that nothing needs
+/// to read the record again.
+pub(super) fn verify_record(path: &Path, quiet: bool) -> anyhow::Result<urne_verify::Verification> {
     let name = path.display();
     let file = File::open(path).with_context(|| format!("opening {name}"))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let pb = bar(quiet, len, "verifying", true);
-    let report = urne_verify::verify(
+    let verified = urne_verify::verify_with_state(
         BufReader::with_capacity(1 << 20, file),
         &urne_verify::Options::default(),
         &|done| pb.set_position(done),
     )
     .with_context(|| format!("verifying {name}"))?;
     pb.finish_and_clear();
+    let report = &verified.report;
     if !report.valid {
         let first: Vec<String> = report
             .failures
@@ -171,7 +174,7 @@ pub(super) fn verify_record(path: &Path, quiet: bool) -> anyhow::Result<urne_ver
             first.join("; ")
         );
     }
-    Ok(report)
+    Ok(verified)
 }
 
 /// This trustee's factors on the record's tally, checked against its verification key.
@@ -368,7 +371,9 @@ pub(in crate::trustee) fn decrypt(d: &Decrypt) -> anyhow::Result<()> {
         d.index,
         m.id
     );
-    let report = verify_record(source.path(), d.quiet).with_context(|| record_name.clone())?;
+    let report = verify_record(source.path(), d.quiet)
+        .with_context(|| record_name.clone())?
+        .report;
     let (pd, vk) = compute(d, &snap, &pass, &key)?;
     drop(key);
     say!(

@@ -2,36 +2,32 @@
 //! ranked and graded questions (spec §8.8), online.
 //!
 //! As for `decrypt`, the trustee first downloads the election record and runs the universal
-//! verifier on it: every check so far must pass. The list it shuffles or decrypts is then
-//! rebuilt **from the verified record** (the counted ballots' rows of mixed ciphertexts, or the
-//! last shuffle's output), not taken from the server, and the server's list digest must match
-//! it. A trustee thus never decrypts, say, one voter's ballot presented as a shuffled list:
-//! the list it decrypts is the output of a chain of verified shuffles of the counted ballots.
+//! verifier on it: every check so far must pass. The list it shuffles or decrypts is the one the
+//! verifier checked, handed over at the end of its single pass over the record
+//! ([`urne_verify::Verifier::finish_with_state`]): the counted ballots' rows of mixed
+//! ciphertexts, or the last shuffle's output. It is not taken from the server, whose list digest
+//! must match it. A trustee thus never decrypts, say, one voter's ballot presented as a shuffled
+//! list: the list it decrypts is the output of a chain of verified shuffles of the counted
+//! ballots.
 //!
 //! Uploads go in chunks of rows below the server's `max_upload_bytes`, with a progress bar.
 
-use std::collections::HashMap;
-use std::fs::File;
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use clap::Args;
 use serde::Deserialize;
-use urne_core::ceremony::{Answer, ComplaintMessage, Dealing, vartime_judge_ceremony};
 use urne_core::dkg::Share;
 use urne_core::election::Election;
-use urne_core::elgamal::Ciphertext;
-use urne_core::group::{Point, b64_encode};
-use urne_core::manifest::{KeySharing, Manifest, valid_election_id};
-use urne_core::mix::{list_digest, mixed_questions, vartime_verify_mix_factors, width};
+use urne_core::group::b64_encode;
+use urne_core::manifest::{KeySharing, valid_election_id};
+use urne_core::mix::{list_digest, vartime_verify_mix_factors, width};
 use urne_core::proofs::shuffle::{prove_shuffle, shuffle};
 use urne_core::trustee::TrusteeKey;
-use urne_verify::record::{
-    Entry, MAX_LINE_BYTES, mix_decryption_lines, parse_line, read_line, shuffle_lines,
-};
+use urne_verify::record::{Entry, mix_decryption_lines, shuffle_lines};
+use urne_verify::{MixState, Verification};
 
-use super::decrypt::{check_trustee, download_record};
+use super::decrypt::{check_trustee, download_record, verify_record};
 use super::online::Server;
 use super::{Online, SHARE_PURPOSE, passphrase, sibling_of};
 use crate::progress::bar;
@@ -85,131 +81,18 @@ struct MixAck {
     result: bool,
 }
 
-/// What the mix needs from a record, read without checking it (the verifier checks it).
-struct Snapshot {
-    manifest: Manifest,
-    dealings: Vec<Dealing>,
-    complaints: Vec<ComplaintMessage>,
-    answers: Vec<Answer>,
-    tally: bool,
-    partials: usize,
-    /// The list to shuffle or decrypt next: the mix input, or the last shuffle's output.
-    list: Vec<Vec<Ciphertext>>,
-    shufflers: Vec<u32>,
-    mix_decryption: bool,
-    result: bool,
-}
-
-#[derive(Deserialize)]
-struct LightLine {
-    ballot: LightBallot,
-}
-
-#[derive(Deserialize)]
-struct LightBallot {
-    credential: String,
-    answers: Vec<LightAnswer>,
-}
-
-#[derive(Deserialize)]
-struct LightAnswer {
-    choices: Vec<Ciphertext>,
-}
-
-/// Reads the record: the ceremony, the counted ballots' mixed rows and the mix lines.
-fn scan(path: &Path) -> anyhow::Result<Snapshot> {
-    let name = path.display();
-    let file = File::open(path).with_context(|| format!("opening {name}"))?;
-    let mut input = BufReader::with_capacity(1 << 20, file);
-    let mut buf = Vec::new();
-    let mut manifest: Option<Manifest> = None;
-    let (mut dealings, mut complaints, mut answers) = (Vec::new(), Vec::new(), Vec::new());
-    let mut last: HashMap<String, (u64, Vec<Ciphertext>)> = HashMap::new();
-    let mut list = Vec::new();
-    let mut building = Vec::new();
-    let (mut tally, mut partials, mut shufflers) = (false, 0, Vec::new());
-    let (mut mix_decryption, mut result) = (false, false);
-    let mut number = 0u64;
-    loop {
-        let (n, complete) = read_line(&mut input, &mut buf, MAX_LINE_BYTES)
-            .with_context(|| format!("reading {name}"))?;
-        if n == 0 {
-            break;
-        }
-        number += 1;
-        ensure!(
-            complete,
-            "{name}: line {number} is longer than {MAX_LINE_BYTES} bytes"
-        );
-        let kind = urne_server::trustees::line_kind(&buf);
-        if kind == b"credential" || buf.is_empty() {
-            continue;
-        }
-        if kind == b"ballot" {
-            let m = manifest
-                .as_ref()
-                .with_context(|| format!("{name}: a ballot before the manifest"))?;
-            let b: LightLine = serde_json::from_slice(&buf)
-                .with_context(|| format!("{name}: line {number} is not a ballot"))?;
-            let mut row = Vec::new();
-            let mut answers = b.ballot.answers;
-            for (qi, q) in mixed_questions(m) {
-                match answers.get_mut(qi) {
-                    Some(a) if a.choices.len() == q.answers.len() => {
-                        row.append(&mut a.choices);
-                    }
-                    _ => bail!("{name}: the ballot on line {number} has not the manifest's shape"),
-                }
-            }
-            last.insert(b.ballot.credential, (number, row));
-            continue;
-        }
-        let line = parse_line(number, &buf).with_context(|| format!("{name} is malformed"))?;
-        match line.entry {
-            Entry::Manifest(m) => manifest = Some(*m),
-            Entry::Dealing(d) => dealings.push(*d),
-            Entry::Complaint(c) => complaints.push(*c),
-            Entry::Answer(a) => answers.push(*a),
-            Entry::Tally(_) => {
-                tally = true;
-                let mut rows: Vec<_> = std::mem::take(&mut last).into_values().collect();
-                rows.sort_unstable_by_key(|(n, _)| *n);
-                list = rows.into_iter().map(|(_, r)| r).collect();
-            }
-            Entry::PartialDecryption(_) => partials += 1,
-            Entry::ShuffleChunk(c) => building.extend(c.outputs),
-            Entry::Shuffle(s) => {
-                shufflers.push(s.trustee);
-                list = std::mem::take(&mut building);
-            }
-            Entry::MixDecryption(_) | Entry::MixedBallots(_) => mix_decryption = true,
-            Entry::Result(_) => result = true,
-            _ => {}
-        }
-    }
-    let manifest = manifest
-        .with_context(|| format!("{name} has no manifest line: it is not an election record"))?;
-    Ok(Snapshot {
-        manifest,
-        dealings,
-        complaints,
-        answers,
-        tally,
-        partials,
-        list,
-        shufflers,
-        mix_decryption,
-        result,
-    })
-}
-
-/// What both commands do first: open the secret, download and verify the record, rebuild the
-/// list from it and compare it with the server's.
+/// What both commands do first: open the secret, download and verify the record, take the
+/// verifier's election and mix state, and compare its list with the server's.
 struct Prepared {
     server: Server,
     key: TrusteeKey,
     pass: zeroize::Zeroizing<String>,
-    snap: Snapshot,
+    /// The record's election, with the verification keys of its ceremony (from the verifier).
+    election: Election,
+    /// The trustees whose factors of the tally are on the record.
+    tally_decryptors: Vec<u32>,
+    /// The mix phase as the verifier left it at the record's end.
+    mix: MixState,
     view: MixView,
 }
 
@@ -226,8 +109,18 @@ fn prepare(a: &Mix) -> anyhow::Result<Prepared> {
     let key = super::open_identity(&a.secret, &pass)?;
     let temp = download_record(&server, &a.election)?;
     let record_name = format!("the record of {} from {}", a.election, server.url());
-    let snap = scan(temp.path()).with_context(|| record_name.clone())?;
-    let m = &snap.manifest;
+    // One pass over the record: the verifier's, which hands over the list it checked.
+    let Verification {
+        report,
+        election,
+        tally_decryptors,
+        mix,
+    } = verify_record(temp.path(), a.quiet).with_context(|| record_name.clone())?;
+    drop(temp);
+    let election = election.with_context(|| {
+        format!("{record_name} has no manifest line: it is not an election record")
+    })?;
+    let m = election.manifest();
     check_trustee(
         m,
         &record_name,
@@ -241,17 +134,15 @@ fn prepare(a: &Mix) -> anyhow::Result<Prepared> {
         "election {} has no ranked or graded question: it has no mix phase",
         m.id
     );
+    // The verifier's mix state exists once the tally line is read.
+    let mix = mix.with_context(|| {
+        format!("{record_name} has no tally line: the mix phase follows the administrator's tally")
+    })?;
     ensure!(
-        snap.tally,
-        "{record_name} has no tally line: the mix phase follows the administrator's tally"
-    );
-    ensure!(
-        !snap.result,
+        report.result.is_none(),
         "the result of {} is on the record already: nothing to do",
         m.id
     );
-    let report =
-        super::decrypt::verify_record(temp.path(), a.quiet).with_context(|| record_name.clone())?;
     say!(
         "Checked {record_name}: {} lines, every check so far passed ({}).",
         report.lines,
@@ -267,20 +158,22 @@ fn prepare(a: &Mix) -> anyhow::Result<Prepared> {
                 server.url()
             )
         })?;
-    let digest = b64_encode(&list_digest(&snap.list));
+    let digest = b64_encode(&list_digest(&mix.list));
     ensure!(
-        view.list_digest == digest && view.ballots == snap.list.len() as u64,
+        view.list_digest == digest && view.ballots == mix.list.len() as u64,
         "the server's current list ({} rows, digest {}) is not the one the record gives ({} rows, \
          digest {digest}): nothing was sent; tell the administrator and the observers",
         view.ballots,
         view.list_digest,
-        snap.list.len()
+        mix.list.len()
     );
     Ok(Prepared {
         server,
         key,
         pass,
-        snap,
+        election,
+        tally_decryptors,
+        mix,
         view,
     })
 }
@@ -295,66 +188,62 @@ fn rows_per_request(max_upload: u64, row_bytes: usize) -> usize {
 /// `urne trustee shuffle`.
 pub(in crate::trustee) fn shuffle_cmd(a: &Mix) -> anyhow::Result<()> {
     let p = prepare(a)?;
-    let m = &p.snap.manifest;
+    let election = &p.election;
+    let m = election.manifest();
     let needed = match m.key_sharing {
         KeySharing::Independent => m.trustees.len(),
         KeySharing::Threshold => m.threshold as usize,
     };
     ensure!(
-        p.snap.partials >= needed,
+        p.tally_decryptors.len() >= needed,
         "{} of the {needed} trustees' factors of the tally are on the record: the shuffles \
          follow them (run `urne trustee decrypt` first)",
-        p.snap.partials
+        p.tally_decryptors.len()
     );
+    let decrypting = !p.mix.factor_trustees.is_empty() || p.mix.decrypted > 0;
     ensure!(
-        !p.snap.mix_decryption && p.view.decryptors.is_empty() && !p.view.decrypted,
+        !decrypting && p.view.decryptors.is_empty() && !p.view.decrypted,
         "trustees are decrypting the last shuffle of {} already: no more shuffles",
         m.id
     );
     ensure!(
-        !p.snap.shufflers.contains(&a.index),
+        !p.mix.shufflers.contains(&a.index),
         "trustee {} has shuffled already (shuffles by {:?})",
         a.index,
-        p.snap.shufflers
+        p.mix.shufflers
     );
     ensure!(
-        !p.snap.list.is_empty(),
+        !p.mix.list.is_empty(),
         "no ballot was counted: nothing to shuffle"
     );
-    let position = p.snap.shufflers.len() as u32;
+    // The verifier's count of the shuffles ended: on a valid record, one per shuffler.
+    let position = p.mix.shuffles;
     ensure!(
         p.view.next_shuffle == position,
         "the server expects shuffle {}, the record gives {position}",
         p.view.next_shuffle
     );
-    let election = Election::new(m.clone()).context("the record's manifest")?;
     let fp = &election.fingerprint().0;
     let mut rng = rand::rng();
-    let n = p.snap.list.len();
+    let n = p.mix.list.len();
     say!(
         "Shuffling {n} rows of {} ciphertexts (shuffle {position}) …",
         width(m)
     );
-    let (outputs, witness) =
-        shuffle(&mut rng, election.key(), &p.snap.list).context("shuffling")?;
+    let (outputs, witness) = shuffle(&mut rng, election.key(), &p.mix.list).context("shuffling")?;
     let proof = prove_shuffle(
         &mut rng,
         fp,
         election.key(),
-        &p.snap.list,
+        &p.mix.list,
         &outputs,
         &witness,
     )
     .context("proving the shuffle")?;
     drop(witness);
-    let signature = p.key.sign_shuffle(
-        &mut rng,
-        &election,
-        a.index,
-        position,
-        &p.snap.list,
-        &outputs,
-    );
+    let signature =
+        p.key
+            .sign_shuffle(&mut rng, election, a.index, position, &p.mix.list, &outputs);
     drop(p.key);
     let rows = a.chunk_rows.map_or_else(
         || rows_per_request(p.view.max_upload_bytes, 110 * width(m) + 240),
@@ -409,16 +298,18 @@ pub(in crate::trustee) fn shuffle_cmd(a: &Mix) -> anyhow::Result<()> {
 /// `urne trustee mix-decrypt`.
 pub(in crate::trustee) fn mix_decrypt(a: &Mix) -> anyhow::Result<()> {
     let p = prepare(a)?;
-    let m = &p.snap.manifest;
+    let election = &p.election;
+    let m = election.manifest();
     ensure!(
-        p.snap.shufflers.len() >= m.threshold as usize,
+        p.mix.shufflers.len() >= m.threshold as usize,
         "{} of the {} trustees needed have shuffled on the record: the decryption follows \
          (run `urne trustee shuffle`)",
-        p.snap.shufflers.len(),
+        p.mix.shufflers.len(),
         m.threshold
     );
+    let decrypting = !p.mix.factor_trustees.is_empty() || p.mix.decrypted > 0;
     ensure!(
-        !p.snap.mix_decryption && !p.view.decrypted,
+        !decrypting && !p.view.decrypted,
         "the last list of {} is decrypted already: nothing to do",
         m.id
     );
@@ -427,24 +318,12 @@ pub(in crate::trustee) fn mix_decrypt(a: &Mix) -> anyhow::Result<()> {
         "trustee {} has sent its factors of the last list already",
         a.index
     );
-    let mut election = Election::new(m.clone()).context("the record's manifest")?;
     let mut rng = rand::rng();
     let factors = match m.key_sharing {
-        KeySharing::Independent => p.key.decrypt_mix(&mut rng, &election, &p.snap.list),
+        KeySharing::Independent => p.key.decrypt_mix(&mut rng, election, &p.mix.list),
         KeySharing::Threshold => {
-            let identities: Vec<Point> = m.trustees.iter().map(|t| t.public_key).collect();
-            let outcome = vartime_judge_ceremony(
-                &m.id,
-                m.threshold,
-                &identities,
-                &p.snap.dealings,
-                &p.snap.complaints,
-                &p.snap.answers,
-            )
-            .context("judging the record's key-generation ceremony")?;
-            election
-                .set_verification_keys(&outcome.keys)
-                .context("the record's ceremony")?;
+            // The verifier's election carries the verification keys of the record's ceremony,
+            // judged in its pass (V-3).
             let path = a
                 .share
                 .clone()
@@ -460,12 +339,12 @@ pub(in crate::trustee) fn mix_decrypt(a: &Mix) -> anyhow::Result<()> {
                 a.index
             );
             share
-                .decrypt_mix(&mut rng, &election, &p.snap.list)
+                .decrypt_mix(&mut rng, election, &p.mix.list)
                 .with_context(|| format!("no verification key for trustee {}", a.index))?
         }
     };
     drop(p.key);
-    vartime_verify_mix_factors(&mut rng, &election, a.index, 0, &p.snap.list, &factors).map_err(
+    vartime_verify_mix_factors(&mut rng, election, a.index, 0, &p.mix.list, &factors).map_err(
         |e| {
             anyhow::anyhow!(
                 "this trustee's own factors do not verify ({e}): the secret or share file is not \
