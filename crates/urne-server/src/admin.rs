@@ -998,11 +998,17 @@ async fn tally_route(
     };
     let key = id.clone();
     let line = Entry::Tally(Box::new(entry));
-    state
+    let appended = state
         .blocking(move |s| {
             crate::append_lines(s, &key, &[line], Phase::Closed, Some(Phase::Tallied), None)
         })
         .await?;
+    // The views' turnout need not look for the line this server has just written.
+    let _ = live.counting.tally.set(crate::trustees::TallyCounts {
+        seq: appended.size.saturating_sub(1),
+        ballots: ack.ballots,
+        total_weight: ack.total_weight,
+    });
     record_audit(&state, &admin.name, Some(&id), "election.tally", serde_json::json!({ "ballots": ack.ballots, "total_weight": ack.total_weight, "cast": ack.cast })).await?;
     Ok(Json(ack))
 }

@@ -144,6 +144,7 @@ impl AppState {
             sealed_size: sealed.size,
             tree: std::sync::RwLock::new(MerkleTree::new()),
             committer: commit::start(ctx, weak.clone(), capacity),
+            counting: live::CountingCache::default(),
         });
         map.insert(id.to_owned(), live.clone());
         Ok(live)

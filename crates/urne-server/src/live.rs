@@ -3,7 +3,7 @@
 //! for proofs, and the channel to its group-commit task. All of it is read back from the board
 //! itself, so any server sharing the database rebuilds the same state.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tokio::sync::mpsc;
 use urne_board::Store;
@@ -38,6 +38,20 @@ pub struct Live {
     pub tree: RwLock<MerkleTree>,
     /// Where ballots go to be committed.
     pub committer: mpsc::Sender<Pending>,
+    /// What this server has read of the board's lines after the ballots.
+    pub counting: CountingCache,
+}
+
+/// What a server keeps of the board's lines after the ballots, so that the election's views do
+/// not read the board at each request (see [`crate::trustees::tally_counts`] and
+/// [`crate::trustees::decryption_of`]). Each is read from the board itself, as everything here:
+/// a board only grows, so what is kept stays true for every server sharing the database.
+#[derive(Debug, Default)]
+pub struct CountingCache {
+    /// The tally line, once found.
+    pub tally: OnceLock<crate::trustees::TallyCounts>,
+    /// The tally's decryption, with the board's size when it was read.
+    pub decryption: Mutex<Option<(u64, crate::trustees::DecryptionProgress)>>,
 }
 
 /// What the setup lines of a board say.

@@ -49,6 +49,27 @@ pub struct ElectionView {
     /// question (spec §8.8).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mix: Option<crate::mix::MixProgress>,
+    /// The voters registered and, once tallied, the ballots counted.
+    pub turnout: Turnout,
+    /// The trustees' decryption of the tally, once tallied (shown by `GET …/{id}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decryption: Option<crate::trustees::DecryptionProgress>,
+}
+
+/// The turnout of an election, from its sealed credential list and its tally line: what the
+/// results page shows without reading the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Turnout {
+    /// Credentials on the sealed list, revoked ones left out (spec §5.5): one per voter.
+    pub credentials: u64,
+    /// Their total weight (`credentials` under equal weights).
+    pub credentials_weight: u64,
+    /// Ballots counted by the tally (the last of each credential, spec §8.2); `null` until
+    /// the election is tallied.
+    pub ballots: Option<u64>,
+    /// Their total weight (the tally line's `total_weight`); `null` until the election is
+    /// tallied.
+    pub ballots_weight: Option<u64>,
 }
 
 fn public_row(row: &ElectionRow) -> bool {
@@ -89,6 +110,7 @@ pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<ElectionV
 async fn view(state: &AppState, row: &ElectionRow, full: bool) -> ApiResult<ElectionView> {
     let live = state.live(&row.id).await?;
     let manifest = live.election.manifest();
+    let counted = crate::trustees::tally_counts(state, row, &live).await?;
     let result = if full && row.phase == Phase::Published {
         find_result(state, &row.id, live.sealed_size).await?
     } else {
@@ -105,6 +127,17 @@ async fn view(state: &AppState, row: &ElectionRow, full: bool) -> ApiResult<Elec
         result,
         mix: if full && row.phase >= Phase::Tallied {
             crate::mix::progress_of(state, &row.id).await?
+        } else {
+            None
+        },
+        turnout: Turnout {
+            credentials: live.credentials.len() as u64,
+            credentials_weight: live.credentials.total_weight(),
+            ballots: counted.map(|t| t.ballots),
+            ballots_weight: counted.map(|t| t.total_weight),
+        },
+        decryption: if full {
+            crate::trustees::decryption_of(state, row, &live).await?
         } else {
             None
         },
@@ -147,7 +180,7 @@ async fn find_result(state: &AppState, id: &str, from: u64) -> ApiResult<Option<
     operation_id = "get_election",
     params(("id" = String, Path, description = "The election's id")),
     responses(
-        (status = 200, description = "The election, with its manifest and, once published, its result", body = ElectionView),
+        (status = 200, description = "The election, with its manifest, its turnout, once tallied the trustees' decryption of the tally and, once published, its result", body = ElectionView),
         (status = 404, description = "No such election, or its board is not public yet (`no_election`)", body = crate::openapi::ErrorBody),
     )
 )]

@@ -465,6 +465,250 @@ pub fn line_kind(line: &[u8]) -> &[u8] {
     &rest[..end]
 }
 
+/// The stage of a board line's type: its row in the table of docs/record.md §2, whose order the
+/// lines of a board follow (V-18). `None` for a type this server does not know.
+fn stage(kind: &[u8]) -> Option<u8> {
+    const ORDER: [&[u8]; 17] = [
+        b"header",
+        b"manifest",
+        b"dealing",
+        b"complaint",
+        b"answer",
+        // A revocation is of the credentials' stage (docs/record.md §2).
+        b"credential",
+        b"booth",
+        b"open",
+        b"ballot",
+        b"close",
+        b"tally",
+        b"partial_decryption",
+        b"shuffle_chunk",
+        b"shuffle",
+        b"mix_decryption",
+        b"mixed_ballots",
+        b"result",
+    ];
+    if kind == b"revocation" {
+        return stage(b"credential");
+    }
+    ORDER.iter().position(|k| *k == kind).map(|i| i as u8)
+}
+
+/// The stage of `tally` lines (see [`stage`]).
+const TALLY_STAGE: u8 = 10;
+
+/// The tally line's place on the board and its counts (docs/record.md, `TallyEntry`), without
+/// the encrypted tally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TallyCounts {
+    /// The line's position.
+    pub seq: u64,
+    /// Ballots counted (the last of each credential).
+    pub ballots: u64,
+    /// Their total weight.
+    pub total_weight: u64,
+}
+
+/// The tally line of a board of `size` lines whose sealed setup is `sealed` lines long, `None`
+/// when there is none. Lines come in stage order (V-18), so "at or after the tally's stage" is
+/// false and then true along the board: bisection finds the tally in about log₂(size) reads of
+/// one line each, whatever the number of ballots and however big the mix phase's lines after
+/// it. A line of an unknown type, or a first line past the ballots that is not the tally, makes
+/// it read the board from `sealed` instead (only tally lines parsed).
+pub fn find_tally(
+    store: &dyn urne_board::Store,
+    id: &str,
+    sealed: u64,
+    size: u64,
+) -> Result<Option<TallyCounts>, ApiError> {
+    let (mut lo, mut hi) = (sealed, size);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let Some(l) = store.lines(id, mid, 1)?.into_iter().next() else {
+            return Err(ApiError::internal(format!(
+                "board of `{id}`: no line {mid}"
+            )));
+        };
+        match stage(line_kind(&l.line)) {
+            None => return scan_tally(store, id, sealed),
+            Some(s) if s >= TALLY_STAGE => hi = mid,
+            Some(_) => lo = mid + 1,
+        }
+    }
+    if lo >= size {
+        return Ok(None);
+    }
+    match store.lines(id, lo, 1)?.into_iter().next() {
+        Some(l) if line_kind(&l.line) == b"tally" => tally_counts_of(&l).map(Some),
+        _ => scan_tally(store, id, sealed),
+    }
+}
+
+/// [`find_tally`]'s fallback: the board read from `from`, only its tally line parsed.
+fn scan_tally(
+    store: &dyn urne_board::Store,
+    id: &str,
+    from: u64,
+) -> Result<Option<TallyCounts>, ApiError> {
+    let mut at = from;
+    loop {
+        let page = store.lines(id, at, 4096)?;
+        if page.is_empty() {
+            return Ok(None);
+        }
+        at += page.len() as u64;
+        if let Some(l) = page.iter().find(|l| line_kind(&l.line) == b"tally") {
+            return tally_counts_of(l).map(Some);
+        }
+    }
+}
+
+fn tally_counts_of(l: &urne_board::LogLine) -> Result<TallyCounts, ApiError> {
+    let line = parse_line(l.seq + 1, &l.line).map_err(ApiError::internal)?;
+    match line.entry {
+        Entry::Tally(t) => Ok(TallyCounts {
+            seq: l.seq,
+            ballots: t.ballots,
+            total_weight: t.total_weight,
+        }),
+        _ => Err(ApiError::internal(format!(
+            "board line {}: not a tally",
+            l.seq
+        ))),
+    }
+}
+
+/// The tally's counts of election `row`, `None` before it is tallied. Found on the board once
+/// per server (by [`find_tally`]) and kept in the election's [`crate::live::Live`] state: a
+/// line once on the board never changes, so every server sharing the database finds the same.
+pub async fn tally_counts(
+    state: &AppState,
+    row: &urne_board::ElectionRow,
+    live: &crate::live::LiveRef,
+) -> ApiResult<Option<TallyCounts>> {
+    if row.phase < Phase::Tallied {
+        return Ok(None);
+    }
+    if let Some(t) = live.counting.tally.get() {
+        return Ok(Some(*t));
+    }
+    let (id, sealed, size) = (row.id.clone(), live.sealed_size, row.log_size);
+    let found = state
+        .blocking(move |s| find_tally(s, &id, sealed, size))
+        .await?
+        .ok_or_else(|| ApiError::internal("tallied election without a tally line"))?;
+    Ok(Some(*live.counting.tally.get_or_init(|| found)))
+}
+
+/// The decryption of the tally as the board shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DecryptionProgress {
+    /// Trustees (by index, from 1) whose decryption factors of the tally (`partial_decryption`
+    /// lines) are on the board, in board order.
+    pub trustees: Vec<u32>,
+    /// How many trustees' factors are needed: the manifest's threshold.
+    pub needed: u32,
+    /// Whether `needed` trustees have sent theirs: the tally is decrypted (an election with a
+    /// ranked or graded question then goes on with its mix phase, see `mix`).
+    pub threshold_reached: bool,
+    /// Whether the result line is on the board (the election can be published).
+    pub result: bool,
+}
+
+/// The trustees' factors of the tally at `tally` on a board of `size` lines, read without
+/// parsing any big line: they are the lines right after the tally (the server takes no more
+/// than `needed`, and nothing comes between), of which only the trustee's index is decoded;
+/// the result is the board's last line once it is there. `published` says it is.
+pub fn decryption_progress(
+    store: &dyn urne_board::Store,
+    id: &str,
+    tally: u64,
+    needed: u32,
+    size: u64,
+    published: bool,
+) -> Result<DecryptionProgress, ApiError> {
+    #[derive(Deserialize)]
+    struct Factors {
+        partial: Sender,
+    }
+    #[derive(Deserialize)]
+    struct Sender {
+        trustee: u32,
+    }
+    let window = store.lines(id, tally + 1, u64::from(needed.max(1)))?;
+    let mut trustees = Vec::new();
+    let mut last_kind: Option<&[u8]> = None;
+    for l in &window {
+        let kind = line_kind(&l.line);
+        if l.seq + 1 == size {
+            last_kind = Some(kind);
+        }
+        if kind != b"partial_decryption" {
+            break;
+        }
+        let f: Factors = serde_json::from_slice(&l.line)
+            .map_err(|e| ApiError::internal(format!("board line {}: {e}", l.seq)))?;
+        trustees.push(f.partial.trustee);
+    }
+    let result = if published {
+        true
+    } else if size == tally + 1 {
+        false
+    } else if let Some(kind) = last_kind {
+        kind == b"result"
+    } else {
+        store
+            .lines(id, size - 1, 1)?
+            .first()
+            .is_some_and(|l| line_kind(&l.line) == b"result")
+    };
+    Ok(DecryptionProgress {
+        threshold_reached: trustees.len() >= needed as usize,
+        trustees,
+        needed,
+        result,
+    })
+}
+
+/// The decryption of election `row`'s tally, `None` before it is tallied. Kept in the
+/// election's [`crate::live::Live`] state with the board's size it was read at, and read again
+/// only when the board has grown (never again once the result is there).
+pub async fn decryption_of(
+    state: &AppState,
+    row: &urne_board::ElectionRow,
+    live: &crate::live::LiveRef,
+) -> ApiResult<Option<DecryptionProgress>> {
+    let Some(t) = tally_counts(state, row, live).await? else {
+        return Ok(None);
+    };
+    let kept = live
+        .counting
+        .decryption
+        .lock()
+        .map_err(|_| ApiError::internal("decryption cache poisoned"))?
+        .clone();
+    if let Some((size, d)) = kept {
+        if size == row.log_size || d.result {
+            return Ok(Some(d));
+        }
+    }
+    let (id, size) = (row.id.clone(), row.log_size);
+    let needed = live.election.manifest().threshold;
+    let published = row.phase == Phase::Published;
+    let d = state
+        .blocking(move |s| decryption_progress(s, &id, t.seq, needed, size, published))
+        .await?;
+    let mut cache = live
+        .counting
+        .decryption
+        .lock()
+        .map_err(|_| ApiError::internal("decryption cache poisoned"))?;
+    if cache.as_ref().is_none_or(|(s, _)| *s < size) {
+        *cache = Some((size, d.clone()));
+    }
+    Ok(Some(d))
+}
+
 /// `GET /api/v1/elections/{id}/tally`: the encrypted tally, for the trustees to decrypt.
 #[utoipa::path(
     get,
@@ -658,4 +902,45 @@ async fn decrypt_once(
         })
         .await?;
     Ok((partials_len, needed, done))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_follow_the_record_table_with_the_tally_after_every_ballot() {
+        assert_eq!(stage(b"tally"), Some(TALLY_STAGE));
+        for before in [
+            &b"header"[..],
+            b"credential",
+            b"revocation",
+            b"booth",
+            b"open",
+            b"ballot",
+            b"close",
+        ] {
+            assert!(
+                stage(before).unwrap() < TALLY_STAGE,
+                "{}",
+                String::from_utf8_lossy(before)
+            );
+        }
+        for after in [
+            &b"partial_decryption"[..],
+            b"shuffle_chunk",
+            b"shuffle",
+            b"mix_decryption",
+            b"mixed_ballots",
+            b"result",
+        ] {
+            assert!(
+                stage(after).unwrap() > TALLY_STAGE,
+                "{}",
+                String::from_utf8_lossy(after)
+            );
+        }
+        assert_eq!(stage(b"tree_head"), None);
+        assert_eq!(stage(b""), None);
+    }
 }
