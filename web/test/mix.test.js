@@ -340,20 +340,26 @@ test('prover timing', { skip: bench ? false : 'set MIX_BENCH=NxW to time the pro
   const t0 = performance.now();
   const current = mixList(served);
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   const r = makeShuffle(current, { electionId: ELECTION, index: 1, identitySecret: secrets[0], manifest });
+  const cpu1 = process.cpuUsage(c1);
   const t2 = performance.now();
   const bytes = r.chunks.reduce((a, c) => a + JSON.stringify(c).length, JSON.stringify(r.end).length);
   console.log(
-    `mix.js makeShuffle, ${n} rows x ${w}: ${((t2 - t1) / 1000).toFixed(2)} s (shuffle, proof, signature, ` +
+    `mix.js makeShuffle, ${n} rows x ${w}: ${((t2 - t1) / 1000).toFixed(2)} s, CPU ${(cpu1.user / 1e6).toFixed(2)} s (shuffle, proof, signature, ` +
       `${r.chunks.length} bodies of ${(bytes / 1e6).toFixed(1)} MB in all); reading the pages ${((t1 - t0) / 1000).toFixed(2)} s`,
   );
   const last = mixList(pages(r.outputs, { shufflers: [1, 2], next_shuffle: 2 }, 4096));
   const t3 = performance.now();
+  const c3 = process.cpuUsage();
   const d = mixDecryption(last, {
     electionId: ELECTION,
     index: 1,
     share: secrets[0],
     manifest,
   });
-  console.log(`mix.js mixDecryption, ${n} rows x ${w}: ${((performance.now() - t3) / 1000).toFixed(2)} s (${d.bodies.length} bodies)`);
+  const cpu3 = process.cpuUsage(c3);
+  console.log(
+    `mix.js mixDecryption, ${n} rows x ${w}: ${((performance.now() - t3) / 1000).toFixed(2)} s, CPU ${(cpu3.user / 1e6).toFixed(2)} s (${d.bodies.length} bodies)`,
+  );
 });
