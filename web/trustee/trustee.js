@@ -130,7 +130,7 @@ function progress() {
   const phase = state.election?.phase ?? 'setup';
   if (phase === 'tallied' && state.mix && mixNow()?.stage !== 'tally') {
     box.hidden = false;
-    box.replaceChildren(...mixPanel());
+    box.replaceChildren(...mixPanel().filter(Boolean));
     return;
   }
   if (!c || !c.ceremony || !state.status || phase !== 'setup') {
