@@ -9,14 +9,18 @@
 // the sections that show it, so that the focus stays where it is.
 
 import { el, svg } from '../common/dom.js';
-import { api, boardLines, electionPath, firstOfTypes, lineType } from './api.js';
+import { api, electionPath, firstOfTypes } from './api.js';
 import { confirmStep } from './confirm.js';
 import { draftForm } from './draft.js';
 import { named, percent, rich, t } from './words.js';
 
-/** The types of the board's lines from the open line on, and from the close line on. */
-const FROM_OPEN = new Set(['open', 'ballot', 'close', 'tally', 'partial_decryption', 'result']);
-const FROM_CLOSE = new Set(['close', 'tally', 'partial_decryption', 'result']);
+/**
+ * The types of the board's lines from the open line on, and from the close line on (the mix
+ * phase's too: a bisection that met one of its lines would otherwise go on past it).
+ */
+const MIX_LINES = ['shuffle_chunk', 'shuffle', 'mix_decryption', 'mixed_ballots'];
+const FROM_OPEN = new Set(['open', 'ballot', 'close', 'tally', 'partial_decryption', ...MIX_LINES, 'result']);
+const FROM_CLOSE = new Set(['close', 'tally', 'partial_decryption', ...MIX_LINES, 'result']);
 
 /** How often the page asks again while trustees or voters act (milliseconds). */
 const POLL_MS = 2000;
@@ -75,7 +79,7 @@ export function electionView(id, ctx) {
     const jobs = [];
     if (p === 'draft') jobs.push(api('GET', electionPath(id, '/roll?limit=1')).then((r) => (s.roll = r)));
     if (p === 'setup') jobs.push(api('GET', `/elections/${encodeURIComponent(id)}/ceremony`).then((r) => (s.ceremony = r)));
-    if (sealed()) jobs.push(api('GET', `/elections/${encodeURIComponent(id)}`).then((r) => (s.pub = r)));
+    if (sealed()) jobs.push(api('GET', `/elections/${encodeURIComponent(id)}`).then(readCounting));
     if (['open', 'closed', 'tallied', 'published'].includes(p)) {
       jobs.push(api('GET', electionPath(id, '/roll?limit=1')).then((r) => (s.roll = r)));
       jobs.push(countBallots());
@@ -84,7 +88,6 @@ export function electionView(id, ctx) {
       jobs.push(api('GET', electionPath(id, '/mail')).then((r) => (s.mail = r)));
       jobs.push(api('GET', electionPath(id, '/voted')).then((r) => (s.voted = r)));
     }
-    if (['tallied', 'published'].includes(p)) jobs.push(readCounting());
     await Promise.all(jobs);
   }
 
@@ -105,22 +108,22 @@ export function electionView(id, ctx) {
     s.turnout.ballots = s.turnout.close - s.turnout.open - 1;
   }
 
-  /** The tally line and the trustees' decryption factors, from the board's last lines. */
-  async function readCounting() {
-    const pub = await api('GET', `/elections/${encodeURIComponent(id)}`);
+  /**
+   * The public view `pub`, with the tally's count (its `turnout`) and the trustees' decryption
+   * factors of the tally (its `decryption`, once tallied), which the server finds on the board:
+   * the page reads none of the board's lines for them, however big the mix phase's lines.
+   */
+  function readCounting(pub) {
     s.pub = pub;
-    const from = Math.max(0, pub.board_size - 200);
-    const c = { partials: [], result: false, tally: null };
-    for (const l of await boardLines(id, from)) {
-      const type = lineType(l);
-      if (type === 'partial_decryption') c.partials.push(JSON.parse(l).partial.trustee);
-      else if (type === 'result') c.result = true;
-      else if (type === 'tally') {
-        const line = JSON.parse(l);
-        c.tally = { ballots: line.ballots, total_weight: line.total_weight };
-      }
-    }
-    s.counting = c;
+    const d = pub.decryption;
+    s.counting = d
+      ? {
+          partials: d.trustees,
+          needed: d.needed,
+          result: d.result,
+          tally: pub.turnout?.ballots == null ? null : { ballots: pub.turnout.ballots, total_weight: pub.turnout.ballots_weight },
+        }
+      : null;
   }
 
   // ---- Drawing ----
@@ -588,14 +591,13 @@ export function electionView(id, ctx) {
     const c = s.counting;
     const m = s.pub?.manifest;
     if (!c || !m) return null;
-    const needed = m.key_sharing === 'threshold' ? m.threshold : m.trustees.length;
-    // Once the mix phase has started the tally's factors may be older than the lines read.
-    const got = s.admin?.mix?.shufflers?.length ? needed : new Set(c.partials).size;
+    const needed = c.needed ?? (m.key_sharing === 'threshold' ? m.threshold : m.trustees.length);
+    const got = new Set(c.partials).size;
     return [
       c.tally ? el('p', { id: 'tally-count' }, t('tallied', c.tally.ballots, s.turnout.ballots)) : null,
       el('p', { id: 'decryption-label', 'data-received': got, 'data-needed': needed }, t('decryption', Math.min(got, needed), needed)),
       el('progress', { id: 'decryption-progress', max: String(needed), value: String(Math.min(got, needed)), 'aria-labelledby': 'decryption-label' }),
-      got ? el('p', {}, t('decryptionWho', [...new Set(c.partials)].sort((a, b) => a - b).join(', '))) : null,
+      got ? el('p', { id: 'decryption-who' }, t('decryptionWho', [...new Set(c.partials)].sort((a, b) => a - b).join(', '))) : null,
       mixBlock(got >= needed),
       c.result ? el('p', { class: 'ok', id: 'result-ready' }, t('resultReady')) : el('p', { class: 'hint' }, rich(t('decryptionWait'))),
     ];

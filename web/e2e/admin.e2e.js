@@ -368,6 +368,14 @@ test('the organizer runs an election through the administration pages, from logi
   // Closed and tallied; the trustee decrypts; published.
   await takeStepThroughPages(page, ID, 'close');
   await waitForPhase(page, 'closed');
+  // From the tally on, the page follows the decryption through the public view's `decryption`,
+  // not the board's lines: it reads no more than single lines (its bisection of the ballots).
+  const boardReads = [];
+  const onRequest = (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.endsWith('/board/lines')) boardReads.push(u.search);
+  };
+  page.on('request', onRequest);
   await takeStepThroughPages(page, ID, 'tally');
   await waitForPhase(page, 'tallied');
   await page.waitForSelector('#decryption-label');
@@ -377,7 +385,14 @@ test('the organizer runs an election through the administration pages, from logi
   urne(['trustee', 'decrypt', ...online, '--secret', join(trusteeDir, 'trustee-1.secret'), '--quiet'], trustee);
   await page.waitForSelector('#result-ready', { timeout: 30_000 });
   assert.deepEqual(await decryptionOnPage(page), { received: 1, needed: 1, result: true });
+  assert.equal(await page.textContent('#decryption-who'), 'From trustee(s) 1.');
   assert.equal(await page.textContent('#tally-count'), `${CAST} ballots counted of ${CAST + 1} cast.`);
+  page.off('request', onRequest);
+  assert.deepEqual(
+    boardReads.filter((q) => new URLSearchParams(q).get('limit') !== '1'),
+    [],
+    'the page reads no range of the board’s lines to follow the decryption',
+  );
   assert.deepEqual(await turnoutOnPage(page), { voted: CAST, voters: VOTERS, ballots: CAST + 1 }, 'the ballots between open and close');
   await noViolations(page, 'tallied and decrypted');
   await shot(page, 'tally');
@@ -387,7 +402,10 @@ test('the organizer runs an election through the administration pages, from logi
   await shot(page, 'published');
   lap('tallied, decrypted and published');
 
-  // The public page shows the counts of the three ballots.
+  // The public page shows the counts of the three ballots, and reads none of the board's lines.
+  const publicReads = [];
+  const onPublicRequest = (r) => publicReads.push(new URL(r.url()).pathname);
+  page.on('request', onPublicRequest);
   await page.click('#public-link');
   await page.waitForURL(`${base}/elections/${ID}`);
   await ready(page);
@@ -396,6 +414,10 @@ test('the organizer runs an election through the administration pages, from logi
   assert.deepEqual(counts, ['1', '1', '0', '1'], 'question 1: Ada, Grace, Alan, blank');
   const counts2 = await page.$$eval('#q1-table tbody tr', (trs) => trs.map((r) => r.children[1].textContent));
   assert.deepEqual(counts2, ['1', '2', '0'], 'question 2: Library, Garden, Choir');
+  assert.equal(await page.textContent('#turnout'), `Turnout: ${CAST} ballots counted for ${VOTERS} voters (${((CAST / VOTERS) * 100).toFixed(1)}%).`);
+  page.off('request', onPublicRequest);
+  assert.ok(publicReads.includes(`/api/v1/elections/${ID}`), 'the results page asks for the election');
+  assert.deepEqual(publicReads.filter((p) => p.includes('/board/')), [], 'the results page reads no board line');
 
   // The list shows the election as published; logging out shows the login form again.
   await page.goto(`${base}/admin`);

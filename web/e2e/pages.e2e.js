@@ -61,7 +61,10 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Opens `url` in `context`, waits for the page's script to finish, and collects its errors. */
+/**
+ * Opens `url` in `context`, waits for the page's script to finish, and collects its errors and
+ * the paths it requested.
+ */
 async function load(context, url) {
   const page = await context.newPage();
   const errors = [];
@@ -70,9 +73,12 @@ async function load(context, url) {
     if (m.type() === 'error' && !m.location().url?.endsWith('/favicon.ico')) errors.push(`${m.text()} (${m.location().url})`);
   });
   page.on('pageerror', (e) => errors.push(String(e)));
+  // The paths the page asks for, its files and API calls.
+  const requests = [];
+  page.on('request', (r) => requests.push(new URL(r.url()).pathname));
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 });
-  return { page, errors };
+  return { page, errors, requests };
 }
 
 /** The share as the page writes it in English (one decimal). */
@@ -91,7 +97,15 @@ test('the results page shows the published result, the turnout and the record, a
   assert.match(answer.headers.get('content-type'), /^text\/html/);
   assert.match(answer.headers.get('content-security-policy'), /script-src 'self'(;|$)/);
 
-  const { page, errors } = await load(strict, `${base}/elections/${ID}`);
+  // The turnout comes with the view, as the record says it (no revocation in the demo).
+  const weight = record.filter((l) => l.type === 'credential').reduce((s, l) => s + l.weight, 0);
+  assert.deepEqual(view.turnout, { credentials, credentials_weight: weight, ballots: tally.ballots, ballots_weight: tally.total_weight });
+
+  const { page, errors, requests } = await load(strict, `${base}/elections/${ID}`);
+  // One API call, the view: the page never reads the board's lines, whose number grows with
+  // the ballots.
+  assert.ok(requests.includes(`/api/v1/elections/${ID}`), 'the page asks for the election');
+  assert.deepEqual(requests.filter((p) => p.includes('/board/')), [], 'the results page reads no board line');
   assert.equal(await page.textContent('h1'), view.manifest.title);
   assert.equal(await page.getAttribute('#phase', 'data-phase'), 'published');
   assert.equal(await page.textContent('#fingerprint'), view.fingerprint);

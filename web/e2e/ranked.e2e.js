@@ -344,6 +344,10 @@ test('a ranked election through the booth with three trustees: shuffled, decrypt
     await mixShows(k + 1, 0);
   }
   assert.equal(await adminPage.textContent('#mix-shufflers'), `Shuffled by trustee(s) ${trustees[0].index}, ${trustees[1].index}, in this order.`);
+  // The tally's factors, behind the shuffles' lines on the board, are still shown as sent.
+  assert.equal(await adminPage.getAttribute('#decryption-label', 'data-received'), '2');
+  const tallyDecryptors = [trustees[0].index, trustees[1].index].sort((a, b) => a - b);
+  assert.equal(await adminPage.textContent('#decryption-who'), `From trustee(s) ${tallyDecryptors.join(', ')}.`);
   for (const t of [trustees[1], trustees[2]]) online(t, 'mix-decrypt');
   await mixShows(2, 2);
   await adminPage.waitForSelector('#mix-done');

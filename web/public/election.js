@@ -3,9 +3,10 @@
 // and a table (counts, percentages, blank votes), the turnout, and the election record to
 // download with how to verify it (`urne verify`). Printable (public.css's print rules).
 //
-// Everything comes from the API: GET /api/v1/elections/{id} (manifest, phase, fingerprint,
-// result) and, for the turnout, the board's lines (the credentials and the tally's count of
-// ballots). The page is built with DOM calls; the election's texts are never parsed as HTML.
+// Everything comes from the API, in one request: GET /api/v1/elections/{id} (manifest, phase,
+// fingerprint, result, and the turnout: the credentials registered and the tally's count of
+// ballots, which the server keeps, so that the page never reads the board however many ballots
+// it holds). The page is built with DOM calls; the election's texts are never parsed as HTML.
 // Questions counted in the clear after the shuffle (Schulze, STV, majority judgment: issue #8)
 // are drawn by mixed.js.
 
@@ -13,26 +14,7 @@ import { $, el, electionId, getJson, svg } from '../common/dom.js';
 import { mixedQuestion } from './mixed.js';
 import { language, named, percent, setLanguage, t, when } from './words.js';
 
-const state = { id: null, view: null, turnout: null, error: null };
-
-/** The numbers of the turnout from the board: credentials (and their weight) and ballots counted. */
-async function readTurnout(id, size) {
-  let credentials = 0;
-  let ballots = null;
-  for (let from = 0; from < size; ) {
-    const r = await fetch(`/api/v1/elections/${encodeURIComponent(id)}/board/lines?from=${from}&limit=10000`);
-    if (!r.ok) throw new Error(`${r.status}`);
-    const lines = (await r.text()).split('\n').filter((l) => l.length > 0);
-    if (lines.length === 0) break;
-    for (const l of lines) {
-      // Only the lines' types are needed: ballots, the bulk of the board, are skipped unparsed.
-      if (l.includes('"type":"credential"')) credentials += 1;
-      else if (l.includes('"type":"tally"')) ballots = JSON.parse(l).ballots;
-    }
-    from += lines.length;
-  }
-  return { credentials, ballots };
-}
+const state = { id: null, view: null, error: null };
 
 function render() {
   const content = $('content');
@@ -76,8 +58,10 @@ function render() {
 }
 
 function resultSection(m, result) {
-  const counted = state.turnout?.ballots ?? null;
-  const voters = state.turnout?.credentials ?? 0;
+  // The server's turnout (GET /api/v1/elections/{id}): `ballots` is null until the tally.
+  const turnout = state.view.turnout ?? {};
+  const counted = turnout.ballots ?? null;
+  const voters = turnout.credentials ?? 0;
   const section = el('section', { 'aria-labelledby': 'result-heading', id: 'result' }, el('h2', { id: 'result-heading' }, t('resultHeading')));
   if (counted !== null && voters > 0) section.append(el('p', { id: 'turnout' }, t('turnout', counted, voters, percent(counted, voters))));
   else if (counted !== null) section.append(el('p', { id: 'turnout' }, t('counted', counted)));
@@ -93,8 +77,9 @@ function resultSection(m, result) {
     }
     const rows = q.answers.map((a, i) => ({ label: a, n: r.counts[i] ?? 0, blank: false }));
     if (r.blank !== undefined) rows.push({ label: t('blank'), n: r.blank, blank: true });
-    // Shares of the ballots counted; without the tally's count, of the votes shown.
-    const base = counted ?? rows.reduce((s, x) => s + x.n, 0);
+    // Shares of the ballots counted (of their weight, which the counts are, under weighted
+    // votes); without the tally's count, of the votes shown.
+    const base = turnout.ballots_weight ?? counted ?? rows.reduce((s, x) => s + x.n, 0);
     section.append(
       el(
         'section',
@@ -191,7 +176,6 @@ async function start() {
   render();
   try {
     state.view = await getJson(`/api/v1/elections/${encodeURIComponent(state.id)}`);
-    if (state.view.result) state.turnout = await readTurnout(state.id, state.view.board_size ?? 0);
   } catch (e) {
     state.error = () => (e.status === 404 ? t('notFound') : t('network'));
   }
