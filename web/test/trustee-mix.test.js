@@ -160,3 +160,56 @@ test('an upload counts its rows and bytes; sizes read in words', () => {
   assert.equal(formatBytes(2_345_678, 'en'), '2.3 MB');
   assert.match(formatBytes(2_345_678, 'fr'), /^2,3\sMo$/);
 });
+
+test('the mix steps have their words in English and in French', async () => {
+  globalThis.document ??= { documentElement: {} };
+  const { t, setLanguage } = await import('../trustee/words.js');
+  const keys = [
+    'mixCaption',
+    'mixYourTurn',
+    'mixNext',
+    'mixShuffles',
+    'mixDecryptions',
+    'mixDecryptedAll',
+    'colShuffle',
+    'colMixDecrypted',
+    'shuffleNumber',
+    'mixShuffleHeading',
+    'mixShuffleIntro',
+    'mixTrust',
+    'mixShuffleButton',
+    'mixProgressLabel',
+    'mixReading',
+    'mixChecking',
+    'mixShuffling',
+    'mixDecrypting',
+    'mixEncoding',
+    'mixSending',
+    'mixShuffledAlready',
+    'mixCannotShuffle',
+    'mixNoMoreShuffles',
+    'mixShuffledHeading',
+    'mixWaitHeading',
+    'mixShuffled',
+    'mixWaitShuffles',
+    'mixNoBallot',
+    'mixDecryptHeading',
+    'mixDecryptIntro',
+    'mixDecryptedAlready',
+    'mixCannotDecrypt',
+    'mixDecryptedHeading',
+    'mixDoneHeading',
+    'mixDecryptedMine',
+  ];
+  const say = (k) => t(k, 2, 3, 'A, B', 'x');
+  setLanguage('en');
+  const en = keys.map(say);
+  setLanguage('fr');
+  const fr = keys.map(say);
+  keys.forEach((k, i) => {
+    assert.notEqual(en[i], k, `${k} has English words`);
+    assert.notEqual(fr[i], en[i], `${k} has French words`);
+  });
+  assert.match(t('mixNext', 2, 2, 'Chloé Petit'), /assesseur/, 'French pages say assesseur');
+  setLanguage('en');
+});

@@ -743,7 +743,7 @@ async function readMixList(total) {
   const pages = [];
   let from = 0;
   do {
-    mixProgress(0, t('mixReading', from, total));
+    mixProgress(fraction(from, total), t('mixReading', from, total));
     const r = await fetch(`${api('/mix')}?from=${from}&limit=${MIX_PAGE_ROWS}`, { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'omit' });
     const text = await r.text();
     if (!r.ok) {
@@ -758,7 +758,7 @@ async function readMixList(total) {
     pages.push(text);
     from += MIX_PAGE_ROWS;
   } while (from < total);
-  mixProgress(0, t('mixReading', total, total));
+  mixProgress(1, t('mixReading', total, total));
   return pages;
 }
 
@@ -808,13 +808,13 @@ async function freshMix(allowed) {
   state.mix = answer.json;
   const m = mixNow();
   const why = allowed(m);
-  if (why) throw Object.assign(new Error(why), { kind: 'state' });
+  if (why) throw Object.assign(new Error(why), { kind: 'refused' });
   return m;
 }
 
 /** What a failed mix step says: the server's refusal, a wrong secret, or what went wrong. */
 function mixFailure(e) {
-  if (e.answer) return e.message;
+  if (e.answer || e.kind === 'refused') return e.message;
   if (e.kind === 'key') return t('errors').key;
   return t('failed', e.message);
 }
@@ -828,6 +828,7 @@ function mixForm(slot, buttonKey, run) {
       let sent = false;
       busy(async () => {
         if (!(await unlock([slot]))) return;
+        status(t('working'));
         try {
           await run();
           sent = true;
