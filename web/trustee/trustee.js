@@ -1012,14 +1012,14 @@ async function refresh(force = false) {
         const tally = await call('GET', '/tally');
         if (tally.ok) state.tally = tally.json;
       }
+      // The trustees' factors of the tally and the result, from the election's view (the board's
+      // last lines, read by servers without it, are the mix phase's big lines once it begins).
+      const d = state.election.decryption;
+      state.counting = d ? { decrypted: d.trustees, result: d.result } : await readCounting(state.election.board_size);
       if (state.election.mix) {
-        // The mix phase puts big lines on the board: the counting is read from the election's
-        // view instead of the board's last lines, and the mix's state from GET …/mix.
-        const d = state.election.decryption;
-        state.counting = d ? { decrypted: d.trustees, result: d.result } : await readCounting(state.election.board_size);
         const mix = await call('GET', '/mix?limit=0');
         if (mix.ok) state.mix = mix.json;
-      } else state.counting = await readCounting(state.election.board_size);
+      }
     }
   } catch {
     status(t('network'));
