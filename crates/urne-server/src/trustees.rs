@@ -635,7 +635,13 @@ pub fn decryption_progress(
     struct Sender {
         trustee: u32,
     }
-    let window = store.lines(id, tally + 1, u64::from(needed.max(1)))?;
+    // Only the board as it was at `size`, so that what is kept for that size is what it held.
+    let limit = u64::from(needed).min(size.saturating_sub(tally + 1));
+    let window = if limit == 0 {
+        Vec::new()
+    } else {
+        store.lines(id, tally + 1, limit)?
+    };
     let mut trustees = Vec::new();
     let mut last_kind: Option<&[u8]> = None;
     for l in &window {
@@ -734,17 +740,28 @@ pub async fn tally(
         ));
     }
     let live = state.live(&id).await?;
-    let from = tail_start(&row);
-    let sealed = live.sealed_size;
-    let c = state
-        .blocking(move |s| counting_tail(s, &id, from, sealed))
-        .await?;
-    let t = c
-        .tally
+    // The line's place is kept by the server: one line read, however long the mix phase.
+    let at = tally_counts(&state, &row, &live)
+        .await?
         .ok_or_else(|| ApiError::internal("tallied election without a tally line"))?;
-    serde_json::to_value(&t)
-        .map(Json)
-        .map_err(ApiError::internal)
+    let line = state
+        .blocking(move |s| Ok(s.lines(&id, at.seq, 1)?))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal(format!("no board line {}", at.seq)))?;
+    match parse_line(line.seq + 1, &line.line)
+        .map_err(ApiError::internal)?
+        .entry
+    {
+        Entry::Tally(t) => serde_json::to_value(&t)
+            .map(Json)
+            .map_err(ApiError::internal),
+        _ => Err(ApiError::internal(format!(
+            "board line {}: not the tally",
+            line.seq
+        ))),
+    }
 }
 
 /// Where to start looking for the counting lines: they follow the ballots, so a board's last
@@ -942,5 +959,124 @@ mod tests {
         }
         assert_eq!(stage(b"tree_head"), None);
         assert_eq!(stage(b""), None);
+    }
+
+    /// A board of `kinds` lines (each `{"seq":N,"type":KIND,…}`, a real tally line for `tally`,
+    /// a trustee's index for `partial_decryption`) in a fresh SQLite store.
+    fn board(kinds: &[(&str, u32)]) -> (tempfile::TempDir, urne_board::SqliteStore) {
+        use urne_board::{Append, Item, Store};
+        let dir = tempfile::tempdir().unwrap();
+        let store = urne_board::SqliteStore::open(dir.path()).unwrap();
+        store.create_election("e", "{}", 0).unwrap();
+        let items = vec![Item::default(); kinds.len()];
+        let encode = |i: usize, seq: u64, _at: i64| -> Vec<u8> {
+            match kinds[i] {
+                ("tally", _) => {
+                    let t = TallyEntry {
+                        ballots: 7,
+                        total_weight: 9,
+                        tally: urne_core::tally::EncryptedTally {
+                            questions: Vec::new(),
+                        },
+                    };
+                    urne_verify::record::encode_line(seq, &Entry::Tally(Box::new(t))).0
+                }
+                ("partial_decryption", t) => format!(
+                    r#"{{"seq":{seq},"type":"partial_decryption","partial":{{"trustee":{t},"factors":[]}}}}"#
+                )
+                .into_bytes(),
+                (kind, _) => format!(r#"{{"seq":{seq},"type":"{kind}","padding":"{}"}}"#, "x".repeat(64)).into_bytes(),
+            }
+        };
+        store
+            .append(
+                "e",
+                &Append {
+                    expect: &[Phase::Draft],
+                    set_phase: None,
+                    now: 0,
+                    items: &items,
+                    unique_credentials: false,
+                    expect_size: None,
+                    encode: &encode,
+                },
+            )
+            .unwrap();
+        (dir, store)
+    }
+
+    /// Setup (3 lines), open, `ballots` ballots, close, the tally, factors of trustees 2 then 3,
+    /// `mix` shuffle chunks and the result: the tally at `3 + 1 + ballots + 1`.
+    fn election_kinds(ballots: usize, mix: usize) -> Vec<(&'static str, u32)> {
+        let mut k = vec![
+            ("header", 0),
+            ("manifest", 0),
+            ("credential", 0),
+            ("open", 0),
+        ];
+        k.extend(std::iter::repeat_n(("ballot", 0), ballots));
+        k.extend([
+            ("close", 0),
+            ("tally", 0),
+            ("partial_decryption", 2),
+            ("partial_decryption", 3),
+        ]);
+        k.extend(std::iter::repeat_n(("shuffle_chunk", 0), mix));
+        k.push(("result", 0));
+        k
+    }
+
+    #[test]
+    fn finds_the_tally_and_its_factors_behind_ballots_and_mix_lines_at_every_board_size() {
+        let (ballots, mix) = (1000, 300);
+        let kinds = election_kinds(ballots, mix);
+        let (_dir, store) = board(&kinds);
+        let tally = (3 + 1 + ballots + 1) as u64;
+        let full = kinds.len() as u64;
+        let found = find_tally(&store, "e", 3, full).unwrap();
+        assert_eq!(
+            found,
+            Some(TallyCounts {
+                seq: tally,
+                ballots: 7,
+                total_weight: 9
+            })
+        );
+        // The board as it stood before the tally, then right after it.
+        assert_eq!(find_tally(&store, "e", 3, tally).unwrap(), None);
+        assert_eq!(find_tally(&store, "e", 3, tally + 1).unwrap(), found);
+
+        let progress = |size: u64, published: bool| {
+            decryption_progress(&store, "e", tally, 2, size, published).unwrap()
+        };
+        let shown = |trustees: Vec<u32>, reached: bool, result: bool| DecryptionProgress {
+            trustees,
+            needed: 2,
+            threshold_reached: reached,
+            result,
+        };
+        assert_eq!(progress(tally + 1, false), shown(vec![], false, false));
+        assert_eq!(progress(tally + 2, false), shown(vec![2], false, false));
+        assert_eq!(progress(tally + 3, false), shown(vec![2, 3], true, false));
+        assert_eq!(
+            progress(tally + 3 + 10, false),
+            shown(vec![2, 3], true, false)
+        );
+        assert_eq!(progress(full, false), shown(vec![2, 3], true, true));
+        assert_eq!(progress(tally + 2, true), shown(vec![2], false, true));
+    }
+
+    #[test]
+    fn finds_the_tally_on_a_board_with_a_line_of_unknown_type() {
+        // A line of a later stage than this server knows, where the bisection reads first: past
+        // the tally, which the bisection must not take for a line before it.
+        let mut kinds = election_kinds(10, 200);
+        let first_probe = 3 + (kinds.len() - 3) / 2;
+        assert_eq!(kinds[first_probe].0, "shuffle_chunk");
+        kinds[first_probe] = ("from_a_newer_server", 0);
+        let (_dir, store) = board(&kinds);
+        let found = find_tally(&store, "e", 3, kinds.len() as u64).unwrap();
+        assert_eq!(found.map(|t| t.seq), Some(3 + 1 + 10 + 1));
+        assert_eq!(scan_tally(&store, "e", 3).unwrap(), found);
     }
 }
