@@ -1,13 +1,12 @@
 // The trustee page's mix helpers (web/trustee/mix-progress.js): the stage and the trustee's
 // possible action from the server's mix view, mirroring `urne trustee shuffle` / `mix-decrypt`;
-// the count of multiplications that measures a shuffle's progress, checked against a real
-// makeShuffle; the throttled reporter; the byte counts of an upload.
+// the progress that mix.js makeShuffle and mixDecryption report (`onProgress`), and that it
+// changes nothing of their output; the throttled reporter; the byte counts of an upload.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  Point,
   decodeCiphertext,
   decodePoint,
   encodeCiphertext,
@@ -15,12 +14,14 @@ import {
   encrypt,
   listDigest,
   makeShuffle,
+  mixDecryption,
   mixList,
   newIdentity,
   randomScalar,
+  shuffleWork,
   toBase64Url,
 } from '../src/urne/trustee-index.js';
-import { formatBytes, fraction, meterMultiplications, mixStage, shuffleFraction, shuffleMultiplications, throttled, uploadPlan } from '../trustee/mix-progress.js';
+import { formatBytes, fraction, mixStage, throttled, uploadPlan } from '../trustee/mix-progress.js';
 
 /** A mix view as GET …/mix?limit=0 answers, with `over` changed. */
 function view(over = {}) {
@@ -69,7 +70,7 @@ test('the stage waits for the tally, then the shuffles, then the decryptions', (
   assert.equal(mixStage(view({ ballots: 0 }), 1, 3).canShuffle, false, 'nothing to shuffle');
 });
 
-test('the count of multiplications is what makeShuffle makes', () => {
+test('makeShuffle and mixDecryption report their progress, and it changes nothing of what they make', () => {
   const ids = [1, 2].map((index) => newIdentity({ electionId: 'mix-progress', index, name: `T${index}` }));
   const keys = ids.map((t) => decodePoint(t.public.public_key));
   const manifest = {
@@ -87,49 +88,49 @@ test('the count of multiplications is what makeShuffle makes', () => {
     public_key: encodePoint(keys[0].add(keys[1])),
   };
   const Y = keys[0].add(keys[1]);
-  const before = Object.getPrototypeOf(Point.prototype).multiply;
-  let seen = 0;
+  /** A deterministic draw: the same scalars for both runs of a pair. */
+  const seeded = () => {
+    let k = 1n;
+    return () => {
+      k = (k * 6364136223846793005n + 1442695040888963407n) % (1n << 250n);
+      return k;
+    };
+  };
   for (const n of [1, 4, 9]) {
     const rows = Array.from({ length: n }, (_, i) => [1, 2, 3].map((v) => encodeCiphertext(encrypt(Y, (v + i) % 4, randomScalar()))));
-    const list = mixList([
-      view({ ballots: n, list_digest: toBase64Url(listDigest(rows.map((r) => r.map((c) => decodeCiphertext(c))))), rows }),
-    ]);
-    seen = 0;
-    const restore = meterMultiplications(Point.prototype, (c) => {
-      seen = c;
-    });
-    try {
-      makeShuffle(list, { electionId: 'mix-progress', index: 1, identitySecret: ids[0].secret, manifest });
-    } finally {
-      restore();
-    }
-    const expected = shuffleMultiplications(n, 3).total;
-    // A zero scalar is not multiplied (mulSecret): the count may fall short by a few, never more.
-    assert.ok(seen <= expected && seen >= expected - 3, `${n} rows: ${seen} multiplications, ${expected} expected`);
-  }
-  const owner = Object.getPrototypeOf(Point.prototype);
-  assert.equal(owner.multiply, before, 'the method is put back');
-  assert.ok(Point.BASE.multiply(2n).equals(Point.BASE.add(Point.BASE)));
-  const counted = seen;
-  Point.BASE.multiply(3n);
-  assert.equal(seen, counted, 'nothing is counted once put back');
-});
+    const digest = toBase64Url(listDigest(rows.map((r) => r.map((c) => decodeCiphertext(c)))));
+    const list = mixList([view({ ballots: n, list_digest: digest, rows })]);
+    const seen = [];
+    const args = { electionId: 'mix-progress', index: 1, identitySecret: ids[0].secret, manifest };
+    const withProgress = makeShuffle(list, { ...args, draw: seeded(), onProgress: (done, total) => seen.push([done, total]) });
+    const without = makeShuffle(list, { ...args, draw: seeded() });
+    assert.deepEqual(withProgress, without, `${n} rows: the same shuffle with and without progress`);
+    const total = shuffleWork(n, 3);
+    assert.ok(seen.length >= 2 * n, `${n} rows: ${seen.length} reports`);
+    assert.ok(
+      seen.every(([d, t], i) => t === total && d >= 0 && d <= t && (i === 0 || d >= seen[i - 1][0])),
+      'monotonic, within the total',
+    );
+    assert.deepEqual(seen[0], [0, total]);
+    assert.deepEqual(seen.at(-1), [total, total]);
+    // The proof's sums (the slow part) come last: half the work is done only after the
+    // re-encryption's n reports and the commitments' three.
+    const half = seen.findIndex(([d]) => d >= total / 2);
+    assert.ok(half > n + 3, `${n} rows: half the work done after ${half} reports`);
 
-test('the fraction of a shuffle grows with the count, slower multiplications weighing more', () => {
-  const { fast, slow, total } = shuffleMultiplications(100, 5);
-  assert.equal(total, 4 * 100 * 5 + 6 * 100 + 2 * 5 + 5);
-  assert.equal(shuffleFraction(0, 100, 5), 0);
-  assert.equal(shuffleFraction(total, 100, 5), 1);
-  assert.equal(shuffleFraction(total + 10, 100, 5), 1);
-  let last = 0;
-  for (let c = 0; c <= total; c += 37) {
-    const f = shuffleFraction(c, 100, 5);
-    assert.ok(f >= last, `${c}: ${f} < ${last}`);
-    last = f;
+    const decrypting = mixList([view({ ballots: n, shufflers: [1, 2], next_shuffle: 2, list_digest: digest, rows })]);
+    const counts = [];
+    const dArgs = { electionId: 'mix-progress', index: 1, share: ids[0].secret, manifest };
+    const d1 = mixDecryption(decrypting, { ...dArgs, draw: seeded(), onProgress: (done, t) => counts.push([done, t]) });
+    const d2 = mixDecryption(decrypting, { ...dArgs, draw: seeded() });
+    assert.deepEqual(d1, d2, 'the same factors with and without progress');
+    assert.deepEqual(counts.at(-1), [3 * n, 3 * n]);
+    assert.deepEqual(
+      counts.slice(0, -1).map(([d]) => d),
+      Array.from({ length: 3 * n }, (_, i) => i),
+      'one report before each factor',
+    );
   }
-  // The fast part is a small share of the time: 1 + 1,000 + 500 of 1,501 + 6 × 1,100 + 14.
-  assert.ok(Math.abs(shuffleFraction(fast, 100, 5) - fast / (fast + 6 * slow + 14)) < 1e-12);
-  assert.ok(shuffleFraction(fast, 100, 5, 1) > shuffleFraction(fast, 100, 5, 6));
 });
 
 test('the reporter sends about one message per step, and the last', () => {
@@ -200,6 +201,14 @@ test('the mix steps have their words in English and in French', async () => {
     'mixDecryptedHeading',
     'mixDoneHeading',
     'mixDecryptedMine',
+    'mixDecryptTrust',
+    'mixNotShuffled',
+    'mixCliHow',
+    'mixCliSecret',
+    'mixChainRefused',
+    'mixReadingBoard',
+    'mixReadingBallots',
+    'mixVerifying',
   ];
   const say = (k) => t(k, 2, 3, 'A, B', 'x');
   setLanguage('en');
@@ -211,5 +220,6 @@ test('the mix steps have their words in English and in French', async () => {
     assert.notEqual(fr[i], en[i], `${k} has French words`);
   });
   assert.match(t('mixNext', 2, 2, 'Chloé Petit'), /assesseur/, 'French pages say assesseur');
+  assert.match(t('mixNotShuffled'), /urne trustee mix-decrypt/, 'the refusal points to the CLI');
   setLanguage('en');
 });

@@ -1,13 +1,10 @@
 // The trustee page's view of the mix phase (spec §8.8; docs/trustees.md, "the mix phase"): which
 // step the phase is at for this trustee, from the server's GET …/mix, and how far a shuffle or a
-// decryption has gone in the worker. Pure functions (but `meterMultiplications`, which wraps a
-// method for the length of one computation), tested in web/test/trustee-mix.test.js.
+// decryption has gone in the worker. Pure functions, tested in web/test/trustee-mix.test.js.
 //
-// web/src/urne/mix.js computes a shuffle in one call that gives no news while it runs (a few
-// minutes for 10,000 rows in a browser). Its cost is almost all in the secret scalar
-// multiplications, whose number is known in advance from the list's size: the worker counts
-// them as they happen (`meterMultiplications`) and reports the fraction done. A decryption draws
-// one nonce per ciphertext, so its progress is the count of draws (mix.js takes the `draw`).
+// web/src/urne/mix.js reports the progress of a shuffle and of a decryption itself (their
+// `onProgress(done, total)` option, in units of work that it counts); the worker throttles the
+// reports (`throttled`) and posts the fraction done.
 
 /**
  * Where the mix phase stands for trustee `index`, from a page of GET /api/v1/elections/{id}/mix
@@ -49,59 +46,6 @@ export function mixStage(view, index, trustees) {
     shufflesLeft: Math.max(0, view.shuffles_needed - shufflers.length),
     decryptionsLeft: Math.max(0, view.decryptions_needed - decryptors.length),
   };
-}
-
-/**
- * The secret scalar multiplications that mix.js `makeShuffle` makes for `n` rows of `w`
- * ciphertexts, in the order it makes them: first those by a point with a precomputed table
- * (G, the election key Y, the generator H): the key check (1), the re-encryptions (2nw), the
- * proof's permutation commitments (n), chain (2n) and T̂ (2n); then those by points without one,
- * several times slower: T₃'s sum (n) and T₄'s sums (2nw); then T₁ to T₃ (3), T₄ (2w) and the
- * signature (1). Returns `{fast, slow, total}` counts.
- */
-export function shuffleMultiplications(n, w) {
-  const fast = 1 + 2 * n * w + 5 * n;
-  const slow = n + 2 * n * w;
-  return { fast, slow, total: fast + slow + 2 * w + 4 };
-}
-
-/**
- * The fraction of a shuffle's time done after `count` multiplications, for `n` rows of `w`
- * ciphertexts, when a multiplication without a table costs `ratio` times one with a table
- * (about 6 with @noble/curves, measured in node and Chromium).
- */
-export function shuffleFraction(count, n, w, ratio = 6) {
-  const { fast, slow, total } = shuffleMultiplications(n, w);
-  const whole = fast + ratio * slow + (total - fast - slow);
-  const c = Math.max(0, Math.min(count, total));
-  const done = Math.min(c, fast) + ratio * Math.min(Math.max(0, c - fast), slow) + Math.max(0, c - fast - slow);
-  return done / whole;
-}
-
-/**
- * Counts the calls of the points' `multiply` (their constant-time multiplication) until the
- * returned function is called, which puts the method back. `onCall(count)` runs after each call.
- * The method is replaced on the prototype of `proto`'s chain that holds it (@noble/curves freezes
- * the ristretto255 class's own prototype, not its parent's) and called through, unchanged. When
- * it cannot be replaced, nothing is counted.
- */
-export function meterMultiplications(proto, onCall) {
-  let owner = proto;
-  while (owner && !Object.prototype.hasOwnProperty.call(owner, 'multiply')) owner = Object.getPrototypeOf(owner);
-  const own = owner && Object.getOwnPropertyDescriptor(owner, 'multiply');
-  if (!own || typeof own.value !== 'function' || !own.configurable || Object.isFrozen(owner)) return () => {};
-  const original = own.value;
-  let count = 0;
-  Object.defineProperty(owner, 'multiply', {
-    ...own,
-    value: function multiply(...args) {
-      const out = original.apply(this, args);
-      count += 1;
-      onCall(count);
-      return out;
-    },
-  });
-  return () => Object.defineProperty(owner, 'multiply', own);
 }
 
 /**

@@ -647,6 +647,9 @@ function publishedStep() {
 // BroadcastChannel; the page sends the bodies it gives back in order, and shows the rows and bytes
 // sent. The checks before each step are those of `urne trustee shuffle` and `mix-decrypt`
 // (mix-progress.js `mixStage`); the server makes them again and the page shows its refusal.
+// Before it decrypts, the worker checks that the list descends from this trustee's own signed
+// shuffle through shuffles whose proofs it verifies (mix-chain.js): a trustee with no shuffle on
+// the board is pointed to `urne trustee mix-decrypt`, which verifies the whole record.
 
 function trusteeCount() {
   return state.election?.manifest?.trustees?.length ?? state.ceremony?.trustees ?? 0;
@@ -664,7 +667,9 @@ function mixNow() {
 
 function mixNext(m) {
   if (m.stage === 'shuffle') return m.canShuffle ? ['mix-shuffle', mixShuffleStep] : ['mix-wait', mixWaitStep];
-  if (m.stage === 'decrypt' && m.canDecrypt) return ['mix-decrypt', mixDecryptStep];
+  // The page decrypts only a list that descends from this trustee's own shuffle (mix-chain.js):
+  // a trustee who did not shuffle is sent to the CLI before opening any file.
+  if (m.stage === 'decrypt' && m.canDecrypt) return m.shuffled ? ['mix-decrypt', mixDecryptStep] : ['mix-cli', mixCliStep];
   return [m.stage === 'done' ? 'mix-done' : 'mix-decrypted', mixDecryptedStep];
 }
 
@@ -815,6 +820,8 @@ async function freshMix(allowed) {
 /** What a failed mix step says: the server's refusal, a wrong secret, or what went wrong. */
 function mixFailure(e) {
   if (e.answer || e.kind === 'refused') return e.message;
+  if (e.kind === 'unshuffled') return t('mixNotShuffled');
+  if (e.kind === 'chain') return t('mixChainRefused', e.message.replace(/^chain: /, ''));
   if (e.kind === 'key') return t('errors').key;
   return t('failed', e.message);
 }
@@ -890,7 +897,7 @@ function mixDecryptStep() {
     heading: t('mixDecryptHeading'),
     body: [
       el('p', {}, t('mixDecryptIntro')),
-      el('p', { class: 'hint' }, t('mixTrust')),
+      el('p', { class: 'hint' }, t('mixDecryptTrust')),
       mixForm(slot, 'decryptButton', async () => {
         await freshMix((x) => (x.canDecrypt ? null : x.decrypted ? t('mixDecryptedAlready', state.index) : t('mixCannotDecrypt')));
         const pages = await readMixList(state.mix.ballots);
@@ -903,11 +910,36 @@ function mixDecryptStep() {
             electionId: state.id,
             index: state.index,
             slot,
+            base: api(''),
           },
-          (phase, p) => (phase === 'check' ? t('mixChecking') : phase === 'encode' ? t('mixEncoding') : t('mixDecrypting', p)),
+          (phase, p) =>
+            phase === 'check'
+              ? t('mixChecking')
+              : phase === 'board'
+                ? t('mixReadingBoard')
+                : phase === 'ballots'
+                  ? t('mixReadingBallots', p)
+                  : phase === 'verify'
+                    ? t('mixVerifying', p)
+                    : phase === 'encode'
+                      ? t('mixEncoding')
+                      : t('mixDecrypting', p),
         );
         await mixUpload(made.bodies, () => '/mix/decryptions');
       }),
+    ],
+  };
+}
+
+/** The decryption's step for a trustee who did not shuffle: the page refuses, the CLI remains. */
+function mixCliStep() {
+  return {
+    heading: t('mixDecryptHeading'),
+    body: [
+      el('p', { class: 'warning', id: 'mix-cli' }, t('mixNotShuffled')),
+      el('p', {}, t('mixCliHow')),
+      el('pre', { class: 'key', id: 'mix-cli-command' }, `urne trustee mix-decrypt --election ${state.id} --index ${state.index} --secret ${t('mixCliSecret')} --server ${location.origin}`),
+      state.mixError ? errorBox(state.mixError) : null,
     ],
   };
 }
@@ -971,7 +1003,7 @@ function route(force = false) {
   const [key, render] = next();
   if (key === state.key && !force) {
     progress();
-    if (key.startsWith('wait-') || key === 'decrypted' || key === 'mix-wait' || key === 'mix-decrypted') refreshStep();
+    if (key.startsWith('wait-') || key === 'decrypted' || key === 'mix-wait' || key === 'mix-decrypted' || key === 'mix-cli') refreshStep();
     return;
   }
   // The step to re-make the share stays until the trustee leaves it.

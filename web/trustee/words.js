@@ -169,7 +169,17 @@ const en = {
   mixShuffleIntro:
     'This election has ranked or graded questions. Their answers cannot simply be added up: each ballot’s answers will be decrypted, but only after several trustees have shuffled the list of ballots in turn, so that no decrypted ballot can be traced back to a voter. Your device re-encrypts every ballot, puts the list in a secret random order, proves that it did so honestly and signs the proof with your identity key. Nothing is decrypted at this step.',
   mixTrust:
-    'The page takes the list from the server and checks it against the server’s digest; it does not check the earlier shuffles. To check the whole record first, run urne verify on it, or use urne trustee shuffle and urne trustee mix-decrypt, which do.',
+    'The page takes the list to shuffle from the server and checks it against the server’s digest; it does not check the earlier shuffles, nor that the list is the counted ballots: your own secret order is what hides the link between ballots and voters. To check the whole record first, run urne verify on it, or use urne trustee shuffle, which does.',
+  mixDecryptTrust:
+    'Before it computes anything, your device reads your shuffle and the later ones from the board, checks your signature on your shuffle and the proof and signature of every later one, and decrypts the list only if it is the last shuffle’s output: whatever the server did before your shuffle, the order you chose in secret hides the link between ballots and voters. It does not check that the list is the counted ballots; urne trustee mix-decrypt checks the whole record.',
+  mixNotShuffled:
+    'This page decrypts only a list that comes from your own shuffle: your secret order is what guarantees it, since the page does not verify the whole record. You have not shuffled, so the page cannot vouch that the server gives you a shuffled list (a list in the board’s order would link the decrypted ballots to the voters). Decrypt with urne trustee mix-decrypt, which verifies the whole record first.',
+  mixCliHow: 'On a computer where urne is installed, with your files (the share file is looked for beside the secret file, or named with --share), run:',
+  mixCliSecret: 'your-secret-file',
+  mixChainRefused: (why) => `Your device refused to decrypt: ${why}. Nothing was sent. Tell the administrator and the observers; urne trustee mix-decrypt verifies the whole record.`,
+  mixReadingBoard: 'Reading the shuffles from the board.',
+  mixReadingBallots: (p) => `Reading the counted ballots, the input of your shuffle: ${p} %.`,
+  mixVerifying: (p) => `Checking your shuffle’s signature and the later shuffles’ proofs: ${p} %.`,
   mixShuffleButton: 'Shuffle and send',
   mixProgressLabel: 'Progress',
   mixReading: (k, n) => `Reading the list: ${k} of ${n} rows.`,
@@ -353,7 +363,17 @@ const fr = {
   mixShuffleIntro:
     'Cette élection a des questions à classement ou à mentions. Leurs réponses ne s’additionnent pas : chaque bulletin sera déchiffré, mais seulement après que plusieurs assesseurs ont mélangé la liste des bulletins tour à tour, pour qu’aucun bulletin déchiffré ne puisse être relié à un électeur. Votre appareil rechiffre chaque bulletin, met la liste dans un ordre aléatoire secret, prouve qu’il l’a fait honnêtement et signe la preuve avec votre clé d’identité. Rien n’est déchiffré à cette étape.',
   mixTrust:
-    'La page prend la liste auprès du serveur et la vérifie avec l’empreinte qu’il donne ; elle ne vérifie pas les mélanges précédents. Pour vérifier d’abord tout le registre, lancez urne verify dessus, ou utilisez urne trustee shuffle et urne trustee mix-decrypt, qui le font.',
+    'La page prend la liste à mélanger auprès du serveur et la vérifie avec l’empreinte qu’il donne ; elle ne vérifie ni les mélanges précédents, ni que la liste est celle des bulletins comptés : c’est votre propre ordre secret qui cache le lien entre bulletins et votants. Pour vérifier d’abord tout le registre, lancez urne verify dessus, ou utilisez urne trustee shuffle, qui le fait.',
+  mixDecryptTrust:
+    'Avant tout calcul, votre appareil lit sur le tableau votre mélange et les suivants, vérifie votre signature de votre mélange, la preuve et la signature de chacun des suivants, et ne déchiffre la liste que si elle est le résultat du dernier mélange : quoi qu’ait fait le serveur avant votre mélange, l’ordre que vous avez choisi en secret cache le lien entre bulletins et votants. Il ne vérifie pas que la liste est celle des bulletins comptés ; urne trustee mix-decrypt vérifie tout le registre.',
+  mixNotShuffled:
+    'Cette page ne déchiffre qu’une liste issue de votre propre mélange : c’est votre ordre secret qui le garantit, puisque la page ne vérifie pas tout le registre. Vous n’avez pas mélangé : la page ne peut donc pas garantir que le serveur vous donne une liste mélangée (une liste dans l’ordre du tableau relierait les bulletins déchiffrés aux votants). Déchiffrez avec urne trustee mix-decrypt, qui vérifie d’abord tout le registre.',
+  mixCliHow: 'Sur un ordinateur où urne est installé, avec vos fichiers (le fichier de part est cherché à côté du fichier secret, ou indiqué par --share), lancez :',
+  mixCliSecret: 'votre-fichier-secret',
+  mixChainRefused: (why) => `Votre appareil a refusé de déchiffrer : ${why}. Rien n’a été envoyé. Prévenez l’administrateur et les observateurs ; urne trustee mix-decrypt vérifie tout le registre.`,
+  mixReadingBoard: 'Lecture des mélanges sur le tableau.',
+  mixReadingBallots: (p) => `Lecture des bulletins comptés, l’entrée de votre mélange : ${p} %.`,
+  mixVerifying: (p) => `Vérification de la signature de votre mélange et des preuves des mélanges suivants : ${p} %.`,
   mixShuffleButton: 'Mélanger et envoyer',
   mixProgressLabel: 'Avancement',
   mixReading: (k, n) => `Lecture de la liste : ${k} lignes sur ${n}.`,

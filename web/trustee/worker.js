@@ -10,7 +10,6 @@
 // gives (`channel`): public counts only, `{phase, fraction}`.
 
 import {
-  Point,
   SECRET_PURPOSE,
   answer,
   complain,
@@ -23,10 +22,10 @@ import {
   newIdentity,
   openSecret,
   partialDecryption,
-  randomScalar,
   sealSecret,
 } from '../src/urne/trustee-index.js';
-import { meterMultiplications, shuffleFraction, shuffleMultiplications, throttled } from './mix-progress.js';
+import { mixInputDigest, readShuffles, verifyMixChain } from './mix-chain.js';
+import { throttled } from './mix-progress.js';
 
 /** The secrets of the visit, by name (identity, polynomial, share), and the passphrase. */
 const kept = { identity: null, polynomial: null, share: null, passphrase: null };
@@ -46,6 +45,24 @@ function reporter(channel) {
 /** The requests of an upload, as JSON text with the rows each carries. */
 function parts(bodies, rowsOf) {
   return bodies.map((b) => ({ body: JSON.stringify(b), rows: rowsOf(b).length }));
+}
+
+/** GET of the election's API `base` + `path` (public data; no cookie goes). */
+async function get(base, path) {
+  const r = await fetch(`${base}${path}`, { cache: 'no-store', credentials: 'omit' });
+  if (!r.ok) throw Object.assign(new Error(`GET ${path}: HTTP ${r.status}`), { kind: 'network' });
+  return r;
+}
+
+/** The board's lines `from` … `from + limit − 1`, parsed, from GET …/board/lines. */
+function boardReader(base) {
+  return async (from, limit) => {
+    const text = await (await get(base, `/board/lines?from=${from}&limit=${limit}`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l));
+  };
 }
 
 function need(slot) {
@@ -118,15 +135,12 @@ const ops = {
       post({ phase: 'check', fraction: 0 });
       const list = mixList(pages);
       const n = list.rows.length;
-      const w = list.view.width;
-      const report = throttled(shuffleMultiplications(n, w).total, ({ done }) => post({ phase: 'shuffle', fraction: shuffleFraction(done, n, w) }), 0.002);
-      const restore = meterMultiplications(Point.prototype, report);
-      let made;
-      try {
-        made = makeShuffle(list, { electionId, index, identitySecret: need('identity'), manifest });
-      } finally {
-        restore();
-      }
+      let report = null;
+      const onProgress = (done, total) => {
+        report ??= throttled(total, (p) => post({ phase: 'shuffle', fraction: p.done / Math.max(1, p.total) }), 0.002);
+        report(done);
+      };
+      const made = makeShuffle(list, { electionId, index, identitySecret: need('identity'), manifest, onProgress });
       post({ phase: 'encode', fraction: 1 });
       return { position: made.position, rows: n, chunks: parts(made.chunks, (c) => c.outputs), end: JSON.stringify(made.end) };
     } finally {
@@ -136,23 +150,40 @@ const ops = {
   /**
    * This trustee's factors of the last mix list (mix.js mixDecryption) with the share (or the
    * identity under independent keys): {pages, manifest, verificationKey?, electionId, index,
-   * slot, channel} → {rows, bodies: [{body, rows}]}. One nonce is drawn per ciphertext: the count
-   * of draws is the progress.
+   * slot, base, channel} → {rows, bodies: [{body, rows}]}. `base` is the election's API path
+   * (/api/v1/elections/{id}). Before any factor, the list must descend from this trustee's own
+   * signed shuffle through shuffles whose proofs the worker verifies here (mix-chain.js), read
+   * from the board: `unshuffled` or `chain` otherwise.
    */
-  mixDecrypt({ pages, manifest, verificationKey, electionId, index, slot, channel }) {
+  async mixDecrypt({ pages, manifest, verificationKey, electionId, index, slot, base, channel }) {
     const post = reporter(channel);
     try {
       post({ phase: 'check', fraction: 0 });
       const list = mixList(pages);
-      const total = list.rows.length * list.view.width;
-      const report = throttled(total, ({ done }) => post({ phase: 'decrypt', fraction: done / Math.max(1, total) }), 0.002);
-      let drawn = 0;
-      const draw = () => {
-        report(drawn);
-        drawn += 1;
-        return randomScalar();
+      post({ phase: 'board', fraction: 0 });
+      const size = (await (await get(base, '')).json()).board_size;
+      if (!Number.isSafeInteger(size) || size < 0) throw Object.assign(new Error('the election view gives no board size'), { kind: 'format' });
+      const readLines = boardReader(base);
+      const found = await readShuffles(readLines, size, index);
+      // Refused before anything else is read or computed (verifyMixChain says why).
+      if (found.own === null) verifyMixChain({ manifest, index, found, rows: list.rows });
+      let inputDigest;
+      if (found.own === 0) {
+        const read = throttled(size, (p) => post({ phase: 'ballots', fraction: p.done / Math.max(1, p.total) }), 0.01);
+        inputDigest = await mixInputDigest(readLines, manifest, size, read);
+      }
+      let verified = null;
+      const onVerify = (done, total) => {
+        verified ??= throttled(total, (p) => post({ phase: 'verify', fraction: p.done / Math.max(1, p.total) }), 0.002);
+        verified(done);
       };
-      const made = mixDecryption(list, { electionId, index, share: need(slot), manifest, verificationKey, draw });
+      verifyMixChain({ manifest, index, found, rows: list.rows, inputDigest, onProgress: onVerify });
+      let report = null;
+      const onProgress = (done, total) => {
+        report ??= throttled(total, (p) => post({ phase: 'decrypt', fraction: p.done / Math.max(1, p.total) }), 0.002);
+        report(done);
+      };
+      const made = mixDecryption(list, { electionId, index, share: need(slot), manifest, verificationKey, onProgress });
       post({ phase: 'encode', fraction: 1 });
       return { rows: list.rows.length, bodies: parts(made.bodies, (b) => b.factors) };
     } finally {

@@ -59,7 +59,7 @@ import { UrneError } from './errors.js';
 import { ItemHasher, generator } from './hash.js';
 import { array, boolean, object, parseStrictJson, string, unsigned } from './json.js';
 import { isMixed, manifestFingerprint, parseManifest } from './manifest.js';
-import { decodeCiphertext, encodeCiphertext, encodeSchnorr, proveSchnorr } from './proofs.js';
+import { decodeCiphertext, decodeSchnorr, encodeCiphertext, encodeSchnorr, proveSchnorr, verifySchnorr } from './proofs.js';
 import { randomScalar } from './random.js';
 import { partialDecryption } from './trustee.js';
 
@@ -143,6 +143,14 @@ export function listDigest(rows) {
   const h = new ItemHasher(MIX_TAGS.LIST).len(rows.length).len(rows.length === 0 ? 0 : rows[0].length);
   for (const row of rows) for (const ct of row) h.bytes(pointBytes(ct.alpha)).bytes(pointBytes(ct.beta));
   return h.digest();
+}
+
+/**
+ * Decodes rows of ciphertexts in their JSON form (`[[{"alpha", "beta"}, …], …]`, as the mix view
+ * and the record's lines write them) strictly, keeping each point's bytes for `listDigest`.
+ */
+export function decodeMixRows(value, path = '') {
+  return array(value, path, (r, s) => array(r, s, decodeRowCiphertext));
 }
 
 /**
@@ -295,17 +303,36 @@ function randomPermutation(n, draw) {
 }
 
 /**
+ * How much slower a secret multiplication of a point without a precomputed table is than one of
+ * G, Y or H, which have one (about 6 with @noble/curves, measured in node and Chromium).
+ */
+const SLOW_MULTIPLICATION = 6;
+
+/**
+ * The work of a shuffle of `n` rows of `w` ciphertexts, in the units that `makeShuffle` reports
+ * to its `onProgress`: one unit is a secret multiplication of a point with a table; one of a
+ * point without a table (T₃'s and T₄'s sums) counts `SLOW_MULTIPLICATION` units. The
+ * re-encryptions take 2nw units, the proof's commitments 5n, its sums 6n(1 + 2w), and T₁ … T₄
+ * with the signature 2w + 4.
+ */
+export function shuffleWork(n, w) {
+  return 2 * n * w + 5 * n + SLOW_MULTIPLICATION * n * (1 + 2 * w) + 2 * w + 4;
+}
+
+/**
  * Shuffles `inputs` (N ≥ 1 vectors of w ≥ 1 decoded ciphertexts) under the election key `Y`:
  * output i is input π(i) with each component re-encrypted, α′ = α + r′·G and β′ = β + r′·Y, for a
  * uniform permutation π and uniform r′ (spec §8.7, "Shuffling"). Draws π's indices, then the r′
  * row by row. Returns `{outputs, witness}`; the witness is secret: give it to `proveShuffle`, then
- * drop it.
+ * drop it. `onStep(units)`, when given, is called after each row with the work it took (see
+ * `shuffleWork`).
  *
  * @param {object} Y the election key (a point)
  * @param {{alpha: object, beta: object}[][]} inputs
  * @param {() => bigint} [draw]
+ * @param {(units: number) => void} [onStep]
  */
-export function shuffleRows(Y, inputs, draw = randomScalar) {
+export function shuffleRows(Y, inputs, draw = randomScalar, onStep = undefined) {
   const { n, w } = statementShape(inputs);
   const permutation = randomPermutation(n, draw);
   const randomness = new Array(n * w);
@@ -319,6 +346,7 @@ export function shuffleRows(Y, inputs, draw = randomScalar) {
       row[k] = { alpha: src[k].alpha.add(mulSecret(G, r)), beta: src[k].beta.add(mulSecret(Y, r)) };
     }
     outputs[i] = row;
+    onStep?.(2 * w);
   }
   return { outputs, witness: { permutation, randomness, width: w } };
 }
@@ -328,8 +356,10 @@ export function shuffleRows(Y, inputs, draw = randomScalar) {
  * (32 bytes), with the `witness` of `shuffleRows` (spec §8.7, "Prover"; shuffle.rs
  * `prove_shuffle`). Draws r₀…r_{N−1}, r̂₀…r̂_{N−1}, ω₁, ω₂, ω₃, ω_{4,0…w−1}, ω̂₀…, ω′₀… in that
  * order, as the Rust prover does. Returns the decoded proof (see `encodeShuffleProof`).
+ * `onStep(units)`, when given, is called as the work goes on (see `shuffleWork`); it changes
+ * nothing of the proof.
  */
-export function proveShuffle(fingerprint, Y, inputs, outputs, witness, draw = randomScalar) {
+export function proveShuffle(fingerprint, Y, inputs, outputs, witness, draw = randomScalar, onStep = undefined) {
   const { n, w } = statementShape(inputs, outputs);
   const perm = witness.permutation;
   if (perm.length !== n) throw shapeError(`the witness's permutation has ${perm.length} entries for ${n} vectors`);
@@ -345,6 +375,7 @@ export function proveShuffle(fingerprint, Y, inputs, outputs, witness, draw = ra
   // 1. Permutation commitment, by input: Cⱼ = rⱼ·G + H_{π⁻¹(j)}.
   const r = Array.from({ length: n }, () => draw());
   const C = r.map((rj, j) => mulSecret(G, rj).add(Hs[inverse[j]]));
+  onStep?.(n);
   const d = statementDigest(fingerprint, Y, w, inputs, outputs, C);
   const u = vectorChallenges(d, n);
   const uP = perm.map((j) => u[j]);
@@ -362,6 +393,7 @@ export function proveShuffle(fingerprint, Y, inputs, outputs, witness, draw = ra
     Uacc[i] = uu;
   }
   const chain = Racc.map((R, i) => mulSecret(G, R).add(mulSecret(H, Uacc[i])));
+  onStep?.(2 * n);
 
   // 3. Commitments.
   const om = [draw(), draw(), draw()];
@@ -375,6 +407,7 @@ export function proveShuffle(fingerprint, Y, inputs, outputs, witness, draw = ra
     const uPrev = i === 0 ? 1n : Uacc[i - 1];
     tHat[i] = mulSecret(G, mod(omHat[i] + omPrime[i] * rPrev)).add(mulSecret(H, mod(omPrime[i] * uPrev)));
   }
+  onStep?.(2 * n);
   let sumH = IDENTITY;
   const sumA = new Array(w).fill(IDENTITY);
   const sumB = new Array(w).fill(IDENTITY);
@@ -386,6 +419,7 @@ export function proveShuffle(fingerprint, Y, inputs, outputs, witness, draw = ra
       sumA[k] = sumA[k].add(mulSecret(row[k].alpha, o));
       sumB[k] = sumB[k].add(mulSecret(row[k].beta, o));
     }
+    onStep?.(SLOW_MULTIPLICATION * (1 + 2 * w));
   }
   const proof = {
     permutation_commitments: C,
@@ -424,9 +458,10 @@ export function proveShuffle(fingerprint, Y, inputs, outputs, witness, draw = ra
  * Checks a shuffle proof (spec §8.7, "Verifier"), one equation at a time. Variable time: public
  * data only. Throws `shape` when the lists do not match N vectors of width w (before hashing),
  * `equation` naming the first equation that fails. Written from the spec, independently of the
- * Rust verifier, which the tests also run on this module's proofs.
+ * Rust verifier, which the tests also run on this module's proofs. `onProgress(done, total)`,
+ * when given, is called after each row of the sums (in multiplications, about 4Nw + 3N in all).
  */
-export function verifyShuffle(fingerprint, Y, inputs, outputs, proof) {
+export function verifyShuffle(fingerprint, Y, inputs, outputs, proof, onProgress = undefined) {
   const { n, w } = statementShape(inputs, outputs);
   for (const [what, want, list] of [
     ['permutation_commitments', n, proof.permutation_commitments],
@@ -449,6 +484,12 @@ export function verifyShuffle(fingerprint, Y, inputs, outputs, proof) {
   const fail = (which) => {
     throw new UrneError('equation', `the shuffle proof's ${which} equation fails`);
   };
+  const total = 4 * n * w + 3 * n;
+  let done = 0;
+  const step = (units) => {
+    done += units;
+    onProgress?.(Math.min(done, total), total);
+  };
   let sumC = IDENTITY;
   let sumH = IDENTITY;
   let uC = IDENTITY;
@@ -461,6 +502,7 @@ export function verifyShuffle(fingerprint, Y, inputs, outputs, proof) {
     uProd = mod(uProd * u[j]);
     sH = sH.add(mul(Hs[j], proof.s_prime[j]));
   }
+  step(n);
   if (!mul(G, proof.s1).equals(proof.t1.add(mul(sumC.subtract(sumH), c)))) fail('first (s₁)');
   if (!mul(G, proof.s2).equals(proof.t2.add(mul(Ch[n - 1].subtract(mul(H, uProd)), c)))) fail('second (s₂)');
   if (!mul(G, proof.s3).add(sH).equals(proof.t3.add(mul(uC, c)))) fail('third (s₃)');
@@ -474,6 +516,7 @@ export function verifyShuffle(fingerprint, Y, inputs, outputs, proof) {
       outB = outB.add(mul(outputs[i][k].beta, proof.s_prime[i]));
       inA = inA.add(mul(inputs[i][k].alpha, u[i]));
       inB = inB.add(mul(inputs[i][k].beta, u[i]));
+      if (onProgress) step(4);
     }
     if (!outA.subtract(mul(G, proof.s4[k])).equals(proof.t4[k].alpha.add(mul(inA, c)))) fail(`α of column ${k}`);
     if (!outB.subtract(mul(Y, proof.s4[k])).equals(proof.t4[k].beta.add(mul(inB, c)))) fail(`β of column ${k}`);
@@ -484,6 +527,94 @@ export function verifyShuffle(fingerprint, Y, inputs, outputs, proof) {
       fail(`chain (row ${i})`);
     }
   }
+  step(total);
+}
+
+/**
+ * The prefix of shuffle p's signature (spec §8.8.2): the election `fingerprint`, the trustee's
+ * manifest key `X` and `index`, the `position` p, and the 64-byte list digests of its input and
+ * output (`listDigest`). The signature is a Schnorr proof (§7.3, proofs.js) on it.
+ */
+export function shuffleSignaturePrefix(fingerprint, X, index, position, inputDigest, outputDigest) {
+  return new ItemHasher(MIX_TAGS.SHUFFLE_SIGNATURE).bytes(fingerprint).point(X).u64(index).u64(position).bytes(inputDigest).bytes(outputDigest);
+}
+
+/**
+ * Checks shuffle p's signature `{r, s}` (decoded, `decodeSchnorr`) by trustee `index` whose
+ * manifest key is `X`, over the digests of its input and output. Variable time (public data).
+ * Throws `equation` when it does not verify.
+ */
+export function verifyShuffleSignature(fingerprint, X, index, position, inputDigest, outputDigest, signature) {
+  verifySchnorr(shuffleSignaturePrefix(fingerprint, X, index, position, inputDigest, outputDigest), X, signature);
+}
+
+/**
+ * A shuffle as the record holds it (spec §8.8.2; docs/record.md), from its `shuffle_chunk` lines
+ * in order and its `shuffle` line, as parsed JSON values (the record's `seq` and `type` members
+ * are allowed and ignored): `{position, trustee, outputs, proof, signature}`, the output rows and
+ * the proof decoded. Throws `format` naming the line when the chunks are not of this shuffle, do
+ * not follow each other from offset 0, do not hold the shuffle's `ballots` rows of one width, or
+ * when a member does not decode.
+ */
+export function decodeShuffleLines(chunks, end) {
+  const plain = (line) => {
+    if (line === null || typeof line !== 'object') return line;
+    const { seq: _seq, type: _type, ...rest } = line;
+    return rest;
+  };
+  const e = decodeDocument(plain(end), (v, p) =>
+    object(v, p, {
+      shuffle: [u32, true],
+      trustee: [u32, true],
+      ballots: [u64, true],
+      t1: [(x) => x, true],
+      t2: [(x) => x, true],
+      t3: [(x) => x, true],
+      t4: [(x) => x, true],
+      s1: [(x) => x, true],
+      s2: [(x) => x, true],
+      s3: [(x) => x, true],
+      s4: [(x) => x, true],
+      signature: [decodeSchnorr, true],
+    }),
+  );
+  const outputs = [];
+  const perRow = { permutation_commitments: [], chain_commitments: [], t_hat: [], s_hat: [], s_prime: [] };
+  if (!Array.isArray(chunks) || chunks.length === 0) throw new UrneError('format', `shuffle ${e.shuffle} has no chunk`);
+  chunks.forEach((chunk, i) => {
+    const c = decodeDocument(plain(chunk), (v, p) =>
+      object(v, p, {
+        shuffle: [u32, true],
+        trustee: [u32, true],
+        offset: [u64, true],
+        outputs: [(x, q) => array(x, q, (r, s) => array(r, s, decodeRowCiphertext)), true],
+        permutation_commitments: [(x, q) => array(x, q, (y) => y), true],
+        chain_commitments: [(x, q) => array(x, q, (y) => y), true],
+        t_hat: [(x, q) => array(x, q, (y) => y), true],
+        s_hat: [(x, q) => array(x, q, (y) => y), true],
+        s_prime: [(x, q) => array(x, q, (y) => y), true],
+      }),
+    );
+    const where = `chunk ${i} of shuffle ${e.shuffle}`;
+    if (c.shuffle !== e.shuffle || c.trustee !== e.trustee) {
+      throw new UrneError('format', `${where} is shuffle ${c.shuffle}'s by trustee ${c.trustee}, not shuffle ${e.shuffle}'s by trustee ${e.trustee}`);
+    }
+    if (c.offset !== outputs.length) throw new UrneError('format', `${where} starts at row ${c.offset}, the chunks before it hold ${outputs.length} rows`);
+    if (c.outputs.length === 0) throw new UrneError('format', `${where} holds no row`);
+    for (const k of Object.keys(perRow)) {
+      if (c[k].length !== c.outputs.length) throw new UrneError('format', `${where} has ${c[k].length} ${k} for ${c.outputs.length} rows`);
+      perRow[k].push(...c[k]);
+    }
+    outputs.push(...c.outputs);
+  });
+  if (outputs.length !== e.ballots) throw new UrneError('format', `shuffle ${e.shuffle}'s chunks hold ${outputs.length} rows, its line says ${e.ballots}`);
+  const w = outputs[0].length;
+  outputs.forEach((r, i) => {
+    if (r.length !== w || w === 0) throw new UrneError('format', `row ${i} of shuffle ${e.shuffle} has ${r.length} ciphertexts, its first row ${w}`);
+  });
+  const { shuffle: _s, trustee: _t, ballots: _b, signature, ...ends } = e;
+  const proof = decodeDocument({ ...perRow, ...ends }, (v, p) => decodeShuffleProof(v, p));
+  return { position: e.shuffle, trustee: e.trustee, outputs, proof, signature };
 }
 
 /** A shuffle proof's JSON form (spec §8.7, "JSON form"), its fields in the spec's order. */
@@ -583,12 +714,16 @@ function checkList(list, w) {
  * A failed upload is started again from its first chunk (offset 0). `outputs` is the shuffled
  * list (JSON rows), which the next trustee will receive.
  *
+ * `onProgress(done, total)`, when given, is called as the work goes on (after each row of the
+ * re-encryption and of the proof's sums, and once at the end with done = total), in the units
+ * of `shuffleWork(N, w)` = total: public counts only. It changes nothing of what is made.
+ *
  * @param {{view: object, rows: object[][]}} list what `mixList` returned
  * @param {{electionId: string, index: number, identitySecret: Uint8Array, manifest: object|string,
- *   chunkRows?: number, draw?: () => bigint}} args
+ *   chunkRows?: number, draw?: () => bigint, onProgress?: (done: number, total: number) => void}} args
  * @returns {{position: number, chunks: object[], end: object, outputs: object[][]}}
  */
-export function makeShuffle(list, { electionId, index, identitySecret, manifest, chunkRows, draw = randomScalar }) {
+export function makeShuffle(list, { electionId, index, identitySecret, manifest, chunkRows, draw = randomScalar, onProgress }) {
   const { m, w } = loadManifest(manifest, electionId, index);
   checkList(list, w);
   const v = list.view;
@@ -615,20 +750,25 @@ export function makeShuffle(list, { electionId, index, identitySecret, manifest,
   const Y = m.public_key;
   Y.precompute(8, false);
   const inputs = list.rows;
-  let { outputs, witness } = shuffleRows(Y, inputs, draw);
-  const proof = proveShuffle(fingerprint, Y, inputs, outputs, witness, draw);
+  const total = shuffleWork(inputs.length, w);
+  let done = 0;
+  const onStep =
+    typeof onProgress === 'function'
+      ? (units) => {
+          done += units;
+          onProgress(Math.min(done, total), total);
+        }
+      : undefined;
+  onStep?.(0);
+  let { outputs, witness } = shuffleRows(Y, inputs, draw, onStep);
+  const proof = proveShuffle(fingerprint, Y, inputs, outputs, witness, draw, onStep);
   witness.permutation.fill(0);
   witness.randomness.fill(0n);
   witness = undefined;
-  const prefix = new ItemHasher(MIX_TAGS.SHUFFLE_SIGNATURE)
-    .bytes(fingerprint)
-    .point(X)
-    .u64(index)
-    .u64(position)
-    .bytes(listDigest(inputs))
-    .bytes(listDigest(outputs));
+  const prefix = shuffleSignaturePrefix(fingerprint, X, index, position, listDigest(inputs), listDigest(outputs));
   const signature = encodeSchnorr(proveSchnorr(prefix, x, draw));
   x = 0n;
+  onStep?.(total);
 
   const json = encodeShuffleProof(proof);
   const rows = outputs.map((row) => row.map(ciphertextJson));
@@ -679,12 +819,16 @@ export function makeShuffle(list, { electionId, index, identitySecret, manifest,
  * `chunkRows` rows (or as many as fit in half of `list.view.max_upload_bytes`), each row w
  * factors `{factor, a, b, z}`. A failed upload is started again from its first body (offset 0).
  *
+ * `onProgress(done, total)`, when given, is called before each ciphertext's factor with the
+ * count done so far, and once at the end with done = total = N·w: public counts only.
+ *
  * @param {{view: object, rows: object[][]}} list what `mixList` returned
  * @param {{electionId: string, index: number, share: Uint8Array, manifest: object|string,
- *   verificationKey?: string, chunkRows?: number, draw?: () => bigint}} args
+ *   verificationKey?: string, chunkRows?: number, draw?: () => bigint,
+ *   onProgress?: (done: number, total: number) => void}} args
  * @returns {{bodies: {trustee: number, offset: number, factors: object[][]}[]}}
  */
-export function mixDecryption(list, { electionId, index, share, manifest, verificationKey, chunkRows, draw = randomScalar }) {
+export function mixDecryption(list, { electionId, index, share, manifest, verificationKey, chunkRows, draw = randomScalar, onProgress }) {
   const { m, w } = loadManifest(manifest, electionId, index);
   checkList(list, w);
   const v = list.view;
@@ -701,7 +845,20 @@ export function mixDecryption(list, { electionId, index, share, manifest, verifi
     total_weight: 0,
     tally: { questions: [{ choices: list.rows.flatMap((row) => row.map(ciphertextJson)) }] },
   };
-  const flat = partialDecryption(view, { electionId, index, share, manifest, verificationKey, draw }).factors;
+  // trustee.js draws one nonce per ciphertext, in order, as it proves each factor: the count of
+  // draws is the progress.
+  const total = list.rows.length * w;
+  let drawn = 0;
+  const counted =
+    typeof onProgress === 'function'
+      ? () => {
+          onProgress(Math.min(drawn, total), total);
+          drawn += 1;
+          return draw();
+        }
+      : draw;
+  const flat = partialDecryption(view, { electionId, index, share, manifest, verificationKey, draw: counted }).factors;
+  if (counted !== draw) onProgress(total, total);
   const bodies = [];
   for (let o = 0; o < list.rows.length; o += size) {
     const end = Math.min(o + size, list.rows.length);
