@@ -47,6 +47,7 @@ pub const ALL: &[(&str, Check)] = &[
     ("unknown_election", unknown_election),
     ("tree_heads", tree_heads),
     ("messages", messages),
+    ("delete_messages_from", delete_messages_from),
     ("admins", admins),
     ("sessions", sessions),
     ("api_tokens", api_tokens),
@@ -104,6 +105,7 @@ macro_rules! conformance_tests {
             unknown_election,
             tree_heads,
             messages,
+            delete_messages_from,
             admins,
             sessions,
             api_tokens,
@@ -811,6 +813,12 @@ pub fn unknown_election(store: &dyn Store) {
     no(store.messages(id, None, 0).map(drop), "messages");
     no(store.delete_messages(id, "x").map(drop), "delete_messages");
     no(
+        store
+            .delete_messages_from(id, "x", Some(1), Some(1))
+            .map(drop),
+        "delete_messages_from",
+    );
+    no(
         append_items(store, id, &[], false, 1, "x").map(drop),
         "append",
     );
@@ -922,6 +930,105 @@ pub fn messages(store: &dyn Store) {
         store.put_message("cf-messages-2", "x", 0, "{}", 1).unwrap(),
         0
     );
+}
+
+/// Relayed messages deleted by kind, sender and bound: only those of the kind, of the sender
+/// (or of every sender) and below the bound go; other kinds, senders, elections and later
+/// messages stay, and numbers are not given again.
+pub fn delete_messages_from(store: &dyn Store) {
+    let id = "cf-delete-from";
+    store.create_election(id, "{}", 1).unwrap();
+    store.create_election("cf-delete-from-2", "{}", 1).unwrap();
+    // idx: 0 chunk/1, 1 chunk/2, 2 other/1, 3 chunk/1, 4 chunk/2, 5 chunk/1
+    for (kind, sender) in [
+        ("chunk", 1),
+        ("chunk", 2),
+        ("other", 1),
+        ("chunk", 1),
+        ("chunk", 2),
+        ("chunk", 1),
+    ] {
+        store.put_message(id, kind, sender, "{}", 20).unwrap();
+    }
+    store
+        .put_message("cf-delete-from-2", "chunk", 1, "{}", 20)
+        .unwrap();
+    let left = |s: &dyn Store| -> Vec<(u64, String, u32)> {
+        s.messages(id, None, 0)
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.idx, m.kind, m.sender))
+            .collect()
+    };
+
+    // Sender 1's chunks below 5: 0 and 3, not 5 (stored after what the caller read).
+    assert_eq!(
+        store
+            .delete_messages_from(id, "chunk", Some(1), Some(5))
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        left(store),
+        [
+            (1, "chunk".to_owned(), 2),
+            (2, "other".to_owned(), 1),
+            (4, "chunk".to_owned(), 2),
+            (5, "chunk".to_owned(), 1),
+        ]
+    );
+    assert_eq!(
+        store
+            .delete_messages_from(id, "chunk", Some(1), Some(5))
+            .unwrap(),
+        0
+    );
+    // A sender without messages of the kind, and a bound of 0, delete nothing.
+    assert_eq!(
+        store
+            .delete_messages_from(id, "chunk", Some(3), None)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .delete_messages_from(id, "chunk", None, Some(0))
+            .unwrap(),
+        0
+    );
+    // Every sender below a bound; then every one of the kind.
+    assert_eq!(
+        store
+            .delete_messages_from(id, "chunk", None, Some(5))
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        left(store),
+        [(2, "other".to_owned(), 1), (5, "chunk".to_owned(), 1)]
+    );
+    assert_eq!(
+        store
+            .delete_messages_from(id, "chunk", Some(1), None)
+            .unwrap(),
+        1
+    );
+    assert_eq!(left(store), [(2, "other".to_owned(), 1)]);
+    assert_eq!(
+        store
+            .delete_messages_from(id, "chunk", None, Some(u64::MAX))
+            .unwrap(),
+        0
+    );
+    // The other election keeps its message; numbers go on.
+    assert_eq!(
+        store
+            .messages("cf-delete-from-2", Some("chunk"), 0)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(store.put_message(id, "chunk", 1, "{}", 21).unwrap(), 6);
 }
 
 /// Administrator accounts: created once, found by name, counted.

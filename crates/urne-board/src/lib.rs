@@ -643,6 +643,18 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Deletes the messages of one kind (a replaced credential list); returns how many.
     fn delete_messages(&self, id: &str, kind: &str) -> Result<u64, StoreError>;
 
+    /// Deletes the messages of one kind sent by `sender` (every sender when `None`) whose `idx`
+    /// is below `before` (every one when `None`), in one transaction; returns how many. The
+    /// bound lets a caller delete exactly the messages it has read (those it judged), not one
+    /// stored meanwhile by another server sharing the database.
+    fn delete_messages_from(
+        &self,
+        id: &str,
+        kind: &str,
+        sender: Option<u32>,
+        before: Option<u64>,
+    ) -> Result<u64, StoreError>;
+
     // --- administrators ---
 
     /// Creates an administrator account ([`StoreError::Exists`] if the name is taken).

@@ -1039,6 +1039,29 @@ impl Store for PostgresStore {
         })
     }
 
+    fn delete_messages_from(
+        &self,
+        id: &str,
+        kind: &str,
+        sender: Option<u32>,
+        before: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        let sender = sender.map(i64::from);
+        let before = before.map(to_i64);
+        self.pool.with(|conn| {
+            conn.transaction("delete messages from", |q| {
+                q.require_election(id)?;
+                q.execute(
+                    "delete messages from",
+                    "DELETE FROM messages WHERE election = $1 AND kind = $2 \
+                     AND ($3::BIGINT IS NULL OR sender = $3) \
+                     AND ($4::BIGINT IS NULL OR idx < $4)",
+                    &[&id, &kind, &sender, &before],
+                )
+            })
+        })
+    }
+
     fn create_admin(&self, name: &str, password_hash: &str, now: i64) -> Result<(), StoreError> {
         self.pool.with(|conn| {
             let n = conn.autocommit().execute(

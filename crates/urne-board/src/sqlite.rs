@@ -779,6 +779,28 @@ impl Store for SqliteStore {
         })
     }
 
+    fn delete_messages_from(
+        &self,
+        id: &str,
+        kind: &str,
+        sender: Option<u32>,
+        before: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        let sender = sender.map(i64::from);
+        let before = before.map(to_i64);
+        self.write("delete messages from", |tx| {
+            require_election(tx, id)?;
+            let n = exec(
+                tx,
+                "delete messages from",
+                "DELETE FROM messages WHERE election = ?1 AND kind = ?2 \
+                 AND (?3 IS NULL OR sender = ?3) AND (?4 IS NULL OR idx < ?4)",
+                params![id, kind, sender, before],
+            )?;
+            Ok(n as u64)
+        })
+    }
+
     fn create_admin(&self, name: &str, password_hash: &str, now: i64) -> Result<(), StoreError> {
         self.write("create admin", |tx| {
             let n = exec(
