@@ -256,6 +256,38 @@ fn tamper_tally(record: &Path, to: &Path) {
     std::fs::write(to, out).unwrap();
 }
 
+/// A copy of `record` cut after its manifest (line 2), then a line that is not JSON: any
+/// verification of it fails, while its header and manifest are intact.
+fn corrupt_after_manifest(record: &Path, to: &Path) {
+    let text = std::fs::read_to_string(record).unwrap();
+    let mut out: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+    assert!(out.contains(r#""type":"manifest""#), "{out}");
+    out += "this line is not JSON\n";
+    std::fs::write(to, out).unwrap();
+}
+
+/// `urne trustee CMD` with `t`'s passphrase and invitation, but the given election id, index
+/// and secret file: a trustee who typed one of them wrong.
+fn run_as(
+    t: &Trustee,
+    cmd: &str,
+    election: &str,
+    index: u32,
+    secret: &Path,
+    args: &[&str],
+) -> Output {
+    urne()
+        .args(["trustee", cmd, "--election", election, "--index"])
+        .arg(index.to_string())
+        .arg("--secret")
+        .arg(secret)
+        .args(args)
+        .env("URNE_PASSPHRASE", t.passphrase())
+        .env("URNE_INVITATION", &t.invitation)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn three_trustees_hold_the_ceremony_and_decrypt_through_the_server() {
     let dir = tempfile::tempdir().unwrap();
@@ -505,6 +537,67 @@ fn trustees_with_independent_keys_register_and_decrypt_through_the_server() {
         QuestionVote::Selected(vec![0]),
     ];
     vote_and_tally(&server, &admin, INDEPENDENT, &credentials, &votes);
+
+    // Fail fast: a wrong election id, index or secret file is told from the record's header and
+    // manifest, before the verification reads the rest, here not JSON (which the verification
+    // refuses: the last run).
+    let (t1, t2) = (&trustees[0], &trustees[1]);
+    let snapshot = dir.path().join("independent.jsonl");
+    server.export(INDEPENDENT, &snapshot);
+    let corrupt = dir.path().join("corrupt.jsonl");
+    corrupt_after_manifest(&snapshot, &corrupt);
+    let offline = ["--record", corrupt.to_str().unwrap(), "--out"];
+    let factors = dir.path().join("factors.json");
+    let offline = [&offline[..], &[factors.to_str().unwrap()]].concat();
+    let wrong_election = format!("the record of election {INDEPENDENT}, not other-election");
+    let cases: [(&str, u32, &Path, &str); 4] = [
+        ("other-election", 1, &t1.secret(), &wrong_election),
+        (
+            INDEPENDENT,
+            3,
+            &t1.secret(),
+            "has 2 trustees: there is no trustee 3",
+        ),
+        (
+            INDEPENDENT,
+            2,
+            &t1.secret(),
+            "is not trustee 2's key in the manifest",
+        ),
+        (INDEPENDENT, 1, &t1.secret(), "does not verify"),
+    ];
+    for (election, index, secret, error) in cases {
+        let o = run_as(t1, "decrypt", election, index, secret, &offline);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains(error), "{error}: {}", text(&o));
+        if error != "does not verify" {
+            assert!(!text(&o).contains("verif"), "{error}: {}", text(&o));
+        }
+        assert!(!factors.exists());
+    }
+    // Trustee 2's secret file, given as trustee 1's, online: refused before anything is sent.
+    let online = ["--server", &server.base, "--quiet"];
+    let o = run_as(t2, "decrypt", INDEPENDENT, 1, &t2.secret(), &online);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("is not trustee 1's key in the manifest"),
+        "{}",
+        text(&o)
+    );
+    // The mix phase's commands share these checks, and the one of the mix phase itself.
+    for cmd in ["shuffle", "mix-decrypt"] {
+        let o = run_as(t1, cmd, INDEPENDENT, 3, &t1.secret(), &online);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("there is no trustee 3"), "{}", text(&o));
+        let o = run_as(t1, cmd, INDEPENDENT, 1, &t1.secret(), &online);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(
+            text(&o).contains("has no ranked or graded question"),
+            "{}",
+            text(&o)
+        );
+    }
+
     let mut last = String::new();
     for t in &trustees {
         let secret = t.secret();
@@ -583,4 +676,30 @@ fn decrypt_with_a_wrong_passphrase_reads_and_sends_nothing() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("URNE_INVITATION"), "{}", text(&o));
+}
+
+/// Not a test: makes the record that docs and reports time `urne trustee decrypt` on. With
+/// `URNE_TIMING_DIR` (an empty directory) and `URNE_TIMING_VOTERS` (default 2000), an election
+/// with two independent trustee keys gets one ballot per voter and its tally; the record, cut
+/// after the tally, goes to `DIR/record.jsonl` and trustee 1's secret file to
+/// `DIR/independent-e2e-trustee-1/trustee-1.secret` (passphrase `passphrase of trustee 1`). Run
+/// with `cargo test -p urne-cli --test trustee_online -- --ignored record_for_timing`.
+#[test]
+#[ignore = "makes a record for timing by hand"]
+fn record_for_timing() {
+    let dir = PathBuf::from(std::env::var("URNE_TIMING_DIR").unwrap());
+    let voters: usize = std::env::var("URNE_TIMING_VOTERS").map_or(2000, |v| v.parse().unwrap());
+    let (server, admin) = Server::start(&dir);
+    let names = ["Ada", "Grace"];
+    let trustees = create_election(&server, &admin, &dir, INDEPENDENT, &names, 2);
+    for t in &trustees {
+        let o = new_identity(t, names[t.index as usize - 1], &server);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let (credentials, _) = seal(&server, &admin, INDEPENDENT, voters);
+    let votes: Vec<QuestionVote> = (0..voters)
+        .map(|i| QuestionVote::Selected(vec![i % 3]))
+        .collect();
+    vote_and_tally(&server, &admin, INDEPENDENT, &credentials, &votes);
+    server.export(INDEPENDENT, &dir.join("record.jsonl"));
 }

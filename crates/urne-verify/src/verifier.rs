@@ -40,7 +40,7 @@ use crate::merkle::{Hash, MerkleBuilder, leaf_hash};
 use crate::mix::MixPhase;
 use crate::record::{
     BallotEntry, BoothEntry, BoothFile, CredentialEntry, Entry, LineError, MAX_LINE_BYTES,
-    RECORD_FORMAT, Revocation, parse_line, read_line,
+    RECORD_FORMAT, Revocation, TallyEntry, parse_line, read_line,
 };
 
 /// How to verify.
@@ -268,6 +268,11 @@ pub struct Verification {
     pub tally_decryptors: Vec<u32>,
     /// The mix phase, for an election with a ranked or graded question, once the tally is read.
     pub mix: Option<MixState>,
+    /// The record's `tally` line (the counted ballots, their total weight and the encrypted
+    /// tally), once read, when no V-14 check failed: its tally is then the weighted sum of the
+    /// counted ballots, the one a trustee decrypts. `None` before the tally line, and when V-14
+    /// failed.
+    pub tally: Option<TallyEntry>,
 }
 
 impl Report {
@@ -412,8 +417,9 @@ pub(crate) struct State<'o> {
     replaced: Vec<(u64, u64)>,
     tally: Option<TallyAccumulator>,
     partials: Vec<PartialDecryption>,
-    tally_checked: Option<urne_core::tally::EncryptedTally>,
-    tally_total_weight: u64,
+    /// The tally line, once read: its tally is the one the factors (V-15) and the result
+    /// (V-17) are checked against.
+    tally_entry: Option<TallyEntry>,
     result: Option<ElectionResult>,
     result_seen: bool,
     tree_head_ok: Option<String>,
@@ -613,8 +619,7 @@ impl<'o> Verifier<'o> {
                 replaced: Vec::new(),
                 tally: None,
                 partials: Vec::new(),
-                tally_checked: None,
-                tally_total_weight: 0,
+                tally_entry: None,
                 result: None,
                 result_seen: false,
                 tree_head_ok: None,
@@ -775,7 +780,8 @@ impl<'o> Verifier<'o> {
 
     /// Ends the record as [`Verifier::finish`] does, and hands over, besides the report, the
     /// state the checks built that the next step works on: the election with its verification
-    /// keys, the trustees who decrypted the tally, and the mix phase's current list. They are
+    /// keys, the tally line once it passed V-14, the trustees who decrypted the tally, and the
+    /// mix phase's current list. They are
     /// moved out of the verifier, not copied: this costs no memory beyond what verification
     /// held.
     pub fn finish_with_state(mut self) -> Verification {
@@ -800,11 +806,15 @@ impl<'o> Verifier<'o> {
         }
         let report = report(&self.st, self.number, self.started);
         let st = self.st;
+        let tally = st
+            .tally_entry
+            .filter(|_| !report.has_failure(Check::V14.id()));
         Verification {
             report,
             election: st.election,
             tally_decryptors: st.partials.iter().map(|p| p.trustee).collect(),
             mix: st.mix.and_then(MixPhase::into_state),
+            tally,
         }
     }
 }
@@ -1017,8 +1027,8 @@ fn other_line<R: BufRead + Seek>(
         }
         Entry::Tally(t) => tally_line(st, input, number, *t, resume_at)?,
         Entry::PartialDecryption(pd) => {
-            if let (Some(e), Some(tally)) = (&st.election, &st.tally_checked) {
-                if let Err(err) = vartime_verify_partial(&mut rand::rng(), e, tally, &pd) {
+            if let (Some(e), Some(t)) = (&st.election, &st.tally_entry) {
+                if let Err(err) = vartime_verify_partial(&mut rand::rng(), e, &t.tally, &pd) {
                     st.fail(Failure::from_verify(err, Some(number), None));
                 }
             }
@@ -1034,13 +1044,13 @@ fn other_line<R: BufRead + Seek>(
             let mixed = crate::mix::mixed_results(st, number, &r);
             let mut plurality = (*r).clone();
             plurality.questions.iter_mut().for_each(|q| q.mixed = None);
-            if let (Some(e), Some(tally)) = (&st.election, &st.tally_checked) {
-                match vartime_verify_result(e, tally, &st.partials, &plurality) {
+            if let (Some(e), Some(t)) = (&st.election, &st.tally_entry) {
+                match vartime_verify_result(e, &t.tally, &st.partials, &plurality) {
                     Err(err) => st.fail(Failure::from_verify(err, Some(number), None)),
                     Ok(()) => {
                         // Recompute the counts by discrete logarithm: the same numbers, found
                         // from the factors alone.
-                        match decrypt_result(e, tally, &st.partials, st.tally_total_weight) {
+                        match decrypt_result(e, &t.tally, &st.partials, t.total_weight) {
                             Ok(mut recomputed) if recomputed == plurality => {
                                 for (q, m) in recomputed.questions.iter_mut().zip(mixed) {
                                     q.mixed = m;
@@ -1191,7 +1201,7 @@ fn tally_line<R: BufRead + Seek>(
     st: &mut State<'_>,
     input: &mut R,
     number: u64,
-    t: crate::record::TallyEntry,
+    t: TallyEntry,
     resume_at: u64,
 ) -> Result<(), RecordError> {
     let Some(mut acc) = st.tally.take() else {
@@ -1235,8 +1245,7 @@ fn tally_line<R: BufRead + Seek>(
             "is not the weighted sum of the counted ballots",
         );
     }
-    st.tally_total_weight = t.total_weight;
-    st.tally_checked = Some(t.tally);
+    st.tally_entry = Some(t);
     let replaced: HashSet<u64> = st.replaced.iter().map(|r| r.0).collect();
     if let Some(mix) = st.mix.as_mut() {
         mix.start(&replaced);
@@ -1539,7 +1548,7 @@ fn report(st: &State<'_>, lines: u64, started: Clock) -> Report {
     // the end, and a setup snapshot would read as open.
     let stage = if st.result.is_some() {
         "published"
-    } else if st.tally_checked.is_some() {
+    } else if st.tally_entry.is_some() {
         "tallied"
     } else if st.close_at.is_some() {
         "closed"
@@ -1548,7 +1557,7 @@ fn report(st: &State<'_>, lines: u64, started: Clock) -> Report {
     } else {
         "setup"
     };
-    let tallied = st.tally_checked.is_some();
+    let tallied = st.tally_entry.is_some();
     let mixed = st.mix.is_some();
     let applies = |c: Check| match c {
         Check::V14 | Check::V15 | Check::V16 => tallied,

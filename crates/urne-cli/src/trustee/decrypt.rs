@@ -7,6 +7,13 @@
 //! presented as a tally. Offline, the record is a copy carried to the trustee's machine and the
 //! factors go to a file; online, the record is downloaded from the server and the factors sent
 //! to it.
+//!
+//! The record is read once, by the verifier, which hands over the tally line it checked, the
+//! election with its ceremony's verification keys and the trustees who decrypted already
+//! ([`urne_verify::Verification`]). Before that pass, the record's header and manifest alone are
+//! read to check the election id, the index and the secret file ([`Claim::check_head`], shared
+//! with `shuffle` and `mix-decrypt`): a trustee who typed one of them wrong is told at once, not
+//! after the verification of every ballot.
 
 use std::fs::File;
 use std::io::{BufReader, Write};
@@ -14,13 +21,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail, ensure};
 use clap::{ArgGroup, Args};
-use urne_core::ceremony::{Answer, ComplaintMessage, Dealing, vartime_judge_ceremony};
 use urne_core::dkg::Share;
 use urne_core::election::Election;
 use urne_core::group::Point;
 use urne_core::manifest::{KeySharing, Manifest, TrusteePublic, valid_election_id};
-use urne_core::tally::{PartialDecryption, vartime_verify_partial};
-use urne_verify::record::{Entry, MAX_LINE_BYTES, TallyEntry, parse_line, read_line};
+use urne_core::mix::width;
+use urne_core::tally::{EncryptedTally, PartialDecryption, vartime_verify_partial};
+use urne_verify::Verification;
+use urne_verify::record::{Entry, MAX_LINE_BYTES, parse_line, read_line};
 
 use super::online::{Connect, Server};
 use super::{Online, SHARE_PURPOSE, passphrase, sibling_of, write_json};
@@ -71,75 +79,6 @@ pub(in crate::trustee) struct Upload {
     file: PathBuf,
 }
 
-/// What decryption needs from a record, read without checking it (the verifier checks it).
-struct Snapshot {
-    manifest: Manifest,
-    dealings: Vec<Dealing>,
-    complaints: Vec<ComplaintMessage>,
-    answers: Vec<Answer>,
-    tally: TallyEntry,
-    /// Trustees whose factors are on the record.
-    decrypted: Vec<u32>,
-    result: bool,
-}
-
-/// Reads the lines decryption needs; ballots and credentials are skipped unparsed.
-fn scan(path: &Path) -> anyhow::Result<Snapshot> {
-    let name = path.display();
-    let file = File::open(path).with_context(|| format!("opening {name}"))?;
-    let mut input = BufReader::with_capacity(1 << 20, file);
-    let mut buf = Vec::new();
-    let (mut manifest, mut tally) = (None, None);
-    let (mut dealings, mut complaints, mut answers) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut decrypted, mut result) = (Vec::new(), false);
-    let mut number = 0u64;
-    loop {
-        let (n, complete) = read_line(&mut input, &mut buf, MAX_LINE_BYTES)
-            .with_context(|| format!("reading {name}"))?;
-        if n == 0 {
-            break;
-        }
-        number += 1;
-        ensure!(
-            complete,
-            "{name}: line {number} is longer than {MAX_LINE_BYTES} bytes"
-        );
-        let kind = urne_server::trustees::line_kind(&buf);
-        if kind == b"ballot" || kind == b"credential" || buf.is_empty() {
-            continue;
-        }
-        let line = parse_line(number, &buf).with_context(|| format!("{name} is malformed"))?;
-        match line.entry {
-            Entry::Manifest(m) => manifest = Some(*m),
-            Entry::Dealing(d) => dealings.push(*d),
-            Entry::Complaint(c) => complaints.push(*c),
-            Entry::Answer(a) => answers.push(*a),
-            Entry::Tally(t) => tally = Some(*t),
-            Entry::PartialDecryption(p) => decrypted.push(p.trustee),
-            Entry::Result(_) => result = true,
-            _ => {}
-        }
-    }
-    let manifest = manifest
-        .with_context(|| format!("{name} has no manifest line: it is not an election record"))?;
-    let tally = tally.with_context(|| {
-        format!(
-            "{name} has no tally line: the votes of {} are not tallied yet. Run this again with \
-             a copy of the record made after the administrator's tally",
-            manifest.id
-        )
-    })?;
-    Ok(Snapshot {
-        manifest,
-        dealings,
-        complaints,
-        answers,
-        tally,
-        decrypted,
-        result,
-    })
-}
-
 /// Runs the universal verifier on the record: every check must pass so far. Returns its report
 /// with the state it built (the election, the mix phase's current list), so that nothing needs
 /// to read the record again.
@@ -177,7 +116,6 @@ pub(super) fn verify_record(path: &Path, quiet: bool) -> anyhow::Result<urne_ver
     Ok(verified)
 }
 
-/// This trustee's factors on the record's tally, checked against its verification key.
 /// Downloads election `election`'s record from `server` into a temporary file.
 pub(super) fn download_record(
     server: &Server,
@@ -193,65 +131,118 @@ pub(super) fn download_record(
     Ok(temp)
 }
 
-/// Checks that `manifest` (read from `record_name`) is election `election`'s and that the
-/// secret file `secret`, whose public key is `public`, holds trustee `index`'s key in it; that
-/// trustee's entry.
-pub(super) fn check_trustee<'m>(
-    manifest: &'m Manifest,
-    record_name: &str,
-    election: &str,
-    index: u32,
-    secret: &Path,
-    public: &Point,
-) -> anyhow::Result<&'m TrusteePublic> {
-    let m = manifest;
-    ensure!(
-        m.id == election,
-        "{record_name} is the record of election {}, not {election}",
-        m.id
-    );
-    let me = m.trustees.get(index as usize - 1).with_context(|| {
-        format!(
-            "election {} has {} trustees: there is no trustee {index}",
-            m.id,
-            m.trustees.len()
-        )
-    })?;
-    ensure!(
-        public == &me.public_key,
-        "the secret file {} is not trustee {index}'s key in the manifest of {}",
-        secret.display(),
-        m.id
-    );
-    Ok(me)
+/// What a trustee's command works on, as far as the manifest tells whether it applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Step {
+    /// The decryption of the tally (`decrypt`): every election has one.
+    Tally,
+    /// The mix phase (`shuffle`, `mix-decrypt`): only an election with a ranked or graded
+    /// question has one.
+    Mix,
 }
 
+/// Who a trustee says it is on the command line, and what for: checked against a record's
+/// manifest.
+#[derive(Debug)]
+pub(super) struct Claim<'a> {
+    /// The election id given (`--election`).
+    pub(super) election: &'a str,
+    /// The trustee index given (`--index`, from 1).
+    pub(super) index: u32,
+    /// The secret file given (`--secret`), named in errors.
+    pub(super) secret: &'a Path,
+    /// The public key of the identity key in the secret file.
+    pub(super) public: &'a Point,
+    /// What the command does.
+    pub(super) step: Step,
+}
+
+impl Claim<'_> {
+    /// Checks that `manifest` (read from `record_name`) is election `election`'s, that the
+    /// secret file holds trustee `index`'s key in it, and, for the mix phase, that the election
+    /// has one; that trustee's entry.
+    pub(super) fn check<'m>(
+        &self,
+        manifest: &'m Manifest,
+        record_name: &str,
+    ) -> anyhow::Result<&'m TrusteePublic> {
+        let (m, election, index) = (manifest, self.election, self.index);
+        ensure!(
+            m.id == election,
+            "{record_name} is the record of election {}, not {election}",
+            m.id
+        );
+        let me = (index as usize)
+            .checked_sub(1)
+            .and_then(|i| m.trustees.get(i))
+            .with_context(|| {
+                format!(
+                    "election {} has {} trustees: there is no trustee {index}",
+                    m.id,
+                    m.trustees.len()
+                )
+            })?;
+        ensure!(
+            self.public == &me.public_key,
+            "the secret file {} is not trustee {index}'s key in the manifest of {}",
+            self.secret.display(),
+            m.id
+        );
+        ensure!(
+            self.step != Step::Mix || width(m) > 0,
+            "election {} has no ranked or graded question: it has no mix phase",
+            m.id
+        );
+        Ok(me)
+    }
+
+    /// Fails fast: runs [`Claim::check`] on the manifest of the record at `path`, read from its
+    /// first two lines as the verifier reads them, before the verification's pass over the
+    /// whole record. A wrong `--election`, `--index` or secret file is thus told at once.
+    /// A record that does not start with a well-formed header and manifest is left to the
+    /// verifier, which says what is wrong with it; the caller checks the verified manifest
+    /// again.
+    pub(super) fn check_head(&self, path: &Path, record_name: &str) -> anyhow::Result<()> {
+        match read_manifest(path).with_context(|| format!("reading {}", path.display()))? {
+            Some(m) => self.check(&m, record_name).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The manifest of the record at `path` when its first line is a `header` line and its second
+/// a `manifest` line, both well formed (docs/record.md); nothing else is read.
+fn read_manifest(path: &Path) -> std::io::Result<Option<Manifest>> {
+    let mut input = BufReader::new(File::open(path)?);
+    let mut buf = Vec::new();
+    for number in 1..=2 {
+        let (n, complete) = read_line(&mut input, &mut buf, MAX_LINE_BYTES)?;
+        if n == 0 || !complete {
+            return Ok(None);
+        }
+        match parse_line(number, &buf).map(|l| l.entry) {
+            Ok(Entry::Header(_)) if number == 1 => {}
+            Ok(Entry::Manifest(m)) if number == 2 => return Ok(Some(*m)),
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// This trustee's factors of `tally`, checked against its verification key. `election` is the
+/// verifier's: under threshold sharing it carries the verification keys of the record's
+/// ceremony, judged in the verifier's pass (V-3).
 fn compute(
     d: &Decrypt,
-    snap: &Snapshot,
+    election: &Election,
+    tally: &EncryptedTally,
     pass: &str,
     key: &urne_core::trustee::TrusteeKey,
 ) -> anyhow::Result<(PartialDecryption, Point)> {
-    let m = &snap.manifest;
-    let mut election = Election::new(m.clone()).context("the record's manifest")?;
+    let m = election.manifest();
     let pd = match m.key_sharing {
-        KeySharing::Independent => {
-            key.decrypt_tally(&mut rand::rng(), &election, d.index, &snap.tally.tally)
-        }
+        KeySharing::Independent => key.decrypt_tally(&mut rand::rng(), election, d.index, tally),
         KeySharing::Threshold => {
-            let identities: Vec<Point> = m.trustees.iter().map(|t| t.public_key).collect();
-            let outcome = vartime_judge_ceremony(
-                &m.id,
-                m.threshold,
-                &identities,
-                &snap.dealings,
-                &snap.complaints,
-                &snap.answers,
-            )
-            .context("judging the record's key-generation ceremony")?;
-            election
-                .set_verification_keys(&outcome.keys)
-                .context("the record's ceremony")?;
             let path = d
                 .share
                 .clone()
@@ -267,14 +258,14 @@ fn compute(
                 d.index
             );
             share
-                .decrypt_tally(&mut rand::rng(), &election, &snap.tally.tally)
+                .decrypt_tally(&mut rand::rng(), election, tally)
                 .with_context(|| format!("no verification key for trustee {}", d.index))?
         }
     };
     let vk = *election
         .verification_key(d.index)
         .with_context(|| format!("no verification key for trustee {}", d.index))?;
-    vartime_verify_partial(&mut rand::rng(), &election, &snap.tally.tally, &pd).map_err(|e| {
+    vartime_verify_partial(&mut rand::rng(), election, tally, &pd).map_err(|e| {
         let what = match m.key_sharing {
             KeySharing::Independent => "the secret file is not this trustee's key".to_owned(),
             KeySharing::Threshold => format!(
@@ -350,31 +341,48 @@ pub(in crate::trustee) fn decrypt(d: &Decrypt) -> anyhow::Result<()> {
         (Some(s), _) => format!("the record of {} from {}", d.election, s.url()),
         (None, src) => src.path().display().to_string(),
     };
-    let snap = scan(source.path()).with_context(|| record_name.clone())?;
-    let m = &snap.manifest;
-    let me = check_trustee(
-        m,
-        &record_name,
-        &d.election,
-        d.index,
-        &d.secret,
-        key.public(),
-    )?;
+    let claim = Claim {
+        election: &d.election,
+        index: d.index,
+        secret: &d.secret,
+        public: key.public(),
+        step: Step::Tally,
+    };
+    claim.check_head(source.path(), &record_name)?;
+    // One pass over the record: the verifier's, which hands over the tally it checked (V-14),
+    // the election with its ceremony's verification keys, and the trustees who decrypted.
+    let Verification {
+        report,
+        election,
+        tally_decryptors,
+        tally,
+        ..
+    } = verify_record(source.path(), d.quiet).with_context(|| record_name.clone())?;
+    drop(source);
+    let election = election.with_context(|| {
+        format!("{record_name} has no manifest line: it is not an election record")
+    })?;
+    let m = election.manifest();
+    let me = claim.check(m, &record_name)?;
+    let tally = tally.with_context(|| {
+        format!(
+            "{record_name} has no tally line: the votes of {} are not tallied yet. Run this again \
+             with a copy of the record made after the administrator's tally",
+            m.id
+        )
+    })?;
     ensure!(
-        !snap.result,
+        report.result.is_none(),
         "the result of {} is on the record already: nothing to decrypt",
         m.id
     );
     ensure!(
-        !snap.decrypted.contains(&d.index),
+        !tally_decryptors.contains(&d.index),
         "trustee {}'s factors are on the record of {} already: nothing to decrypt",
         d.index,
         m.id
     );
-    let report = verify_record(source.path(), d.quiet)
-        .with_context(|| record_name.clone())?
-        .report;
-    let (pd, vk) = compute(d, &snap, &pass, &key)?;
+    let (pd, vk) = compute(d, &election, &tally.tally, &pass, &key)?;
     drop(key);
     say!(
         "Checked {record_name}: {} lines, every check so far passed ({}),",

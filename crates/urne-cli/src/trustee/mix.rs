@@ -27,7 +27,7 @@ use urne_core::trustee::TrusteeKey;
 use urne_verify::record::{Entry, mix_decryption_lines, shuffle_lines};
 use urne_verify::{MixState, Verification};
 
-use super::decrypt::{check_trustee, download_record, verify_record};
+use super::decrypt::{Claim, Step, download_record, verify_record};
 use super::online::Server;
 use super::{Online, SHARE_PURPOSE, passphrase, sibling_of};
 use crate::progress::bar;
@@ -109,31 +109,28 @@ fn prepare(a: &Mix) -> anyhow::Result<Prepared> {
     let key = super::open_identity(&a.secret, &pass)?;
     let temp = download_record(&server, &a.election)?;
     let record_name = format!("the record of {} from {}", a.election, server.url());
+    let claim = Claim {
+        election: &a.election,
+        index: a.index,
+        secret: &a.secret,
+        public: key.public(),
+        step: Step::Mix,
+    };
+    claim.check_head(temp.path(), &record_name)?;
     // One pass over the record: the verifier's, which hands over the list it checked.
     let Verification {
         report,
         election,
         tally_decryptors,
         mix,
+        ..
     } = verify_record(temp.path(), a.quiet).with_context(|| record_name.clone())?;
     drop(temp);
     let election = election.with_context(|| {
         format!("{record_name} has no manifest line: it is not an election record")
     })?;
     let m = election.manifest();
-    check_trustee(
-        m,
-        &record_name,
-        &a.election,
-        a.index,
-        &a.secret,
-        key.public(),
-    )?;
-    ensure!(
-        width(m) > 0,
-        "election {} has no ranked or graded question: it has no mix phase",
-        m.id
-    );
+    claim.check(m, &record_name)?;
     // The verifier's mix state exists once the tally line is read.
     let mix = mix.with_context(|| {
         format!("{record_name} has no tally line: the mix phase follows the administrator's tally")
