@@ -9,13 +9,17 @@
 // trustee 3's page starts the next shuffle, but trustee 2 shuffles with the CLI in the meantime
 // (the test holds the page's first upload until then): the server refuses the page's upload at
 // the taken position and the page shows the refusal next to the step, then moves on to the
-// decryption. Trustee 1 comes back in a fresh context and decrypts the shuffled list through the
-// page with its share file, trustee 2 with the CLI; the result is published. The record's
+// decryption, which it refuses for trustee 3 (no shuffle of its own on the board: the page sends
+// it to `urne trustee mix-decrypt` before asking for any file). Trustee 1 comes back in a fresh
+// context and decrypts the shuffled list through the page with its share file, once its page has
+// checked that the list descends from its own shuffle (web/trustee/mix-chain.js), trustee 2 with
+// the CLI; the result is published. The record's
 // decrypted ballots must be the votes cast, the API's counts theirs, and `urne verify` must
 // accept the record.
 //
 // axe-core finds no WCAG 2.1 A/AA violation on each of the mix's steps (trustee 1's in English
-// and one in French; trustee 3's at 360 pixels wide, where the page must not scroll sideways),
+// and one in French; trustee 3's at 360 pixels wide, its refusal to decrypt included, where the
+// page must not scroll sideways),
 // and the pages log no error but the refusal the test provokes.
 //
 // crates/urne-cli/tests/trustee_mix_e2e.rs runs it. Needs URNE_BIN, Debian's chromium,
@@ -250,11 +254,19 @@ test('trustees shuffle and decrypt the mix through the page and the CLI; the res
   await t3.page.waitForFunction(() => document.getElementById('step-error')?.textContent !== '', null, { timeout: 60_000 });
   assert.match(await t3.page.textContent('#step-error'), /HTTP 409, wrong_position\): the next shuffle is number 2 \(from 0\), not 1/);
   await t3.page.unroute('**/mix/shuffles/*/chunks');
-  // Two shuffles are in: the page moves on to the decryption, the refusal still shown.
-  await t3.step('mix-decrypt');
+  // Two shuffles are in: the page moves on to the decryption, the refusal still shown. Trustee 3
+  // has no shuffle on the board, so its page will not decrypt (it decrypts only a list that
+  // descends from the trustee's own shuffle): it says why and names the CLI, before any file.
+  await t3.step('mix-cli');
   assert.match(await t3.page.textContent('#step-error'), /wrong_position/);
   assert.equal(await t3.page.getAttribute('#mix-shuffles', 'data-done'), '2');
-  lap('trustee 2 shuffled with the CLI; trustee 3’s late shuffle refused by the server, shown by its page');
+  assert.match(await t3.page.textContent('#mix-cli'), /You have not shuffled.*urne trustee mix-decrypt/s);
+  assert.match(await t3.page.textContent('#mix-cli-command'), new RegExp(`^urne trustee mix-decrypt --election ${ID} --index 3 `));
+  assert.equal(await t3.page.$('#act'), null, 'no button to decrypt');
+  assert.equal(await t3.page.$('input[type=file]'), null, 'no file asked');
+  await noViolations(t3.page, 'the refusal to decrypt of a trustee who did not shuffle');
+  await noHorizontalScroll(t3.page, 'the refusal to decrypt at 360 px');
+  lap('trustee 2 shuffled with the CLI; trustee 3’s late shuffle refused by the server, shown by its page, which then sends it to the CLI');
 
   // Trustee 1 decrypts the shuffled list through the page, trustee 2 with the CLI. Its page,
   // still open, holds the share it opened for the tally; coming back in a fresh context, it gives
@@ -276,6 +288,9 @@ test('trustees shuffle and decrypt the mix through the page and the CLI; the res
   assert.match(await t1.page.textContent('#mix-decrypted'), /1 of the 2 needed/);
   const decrypting = await t1.page.evaluate(() => window.urneSeen.words);
   assert.ok(decrypting.some((w) => /^Computing the decryption factors and their proofs: \d+ %\.$/.test(w)), decrypting.join(' | '));
+  // Before the factors, the page read the shuffles and the ballots (its shuffle was the first) and checked the chain.
+  assert.ok(decrypting.includes('Reading the shuffles from the board.'), decrypting.join(' | '));
+  assert.ok(decrypting.some((w) => /^Checking your shuffle’s signature and the later shuffles’ proofs: \d+ %\.$/.test(w)), decrypting.join(' | '));
   online(cli[1], 'mix-decrypt');
   await t1.page.waitForFunction(() => document.getElementById('mix-result')?.dataset.result === 'true', null, { timeout: 30_000 });
   await t1.step('mix-done');

@@ -772,12 +772,15 @@ async function mixWork(op, args, words) {
   const channel = `urne-trustee-${crypto.randomUUID()}`;
   const bc = typeof BroadcastChannel === 'function' ? new BroadcastChannel(channel) : null;
   let shown = -1;
+  let phase = null;
   if (bc) {
     bc.onmessage = ({ data }) => {
-      // The words change every 5 % (a screen reader reads them), the bar at every message.
+      // The words change with the phase and every 5 % (a screen reader reads them), the bar at
+      // every message.
       const p = percent(data.fraction);
       const step = Math.floor(p / 5);
-      if (data.phase !== 'check' && step === shown) return mixProgress(data.fraction);
+      if (data.phase === phase && step === shown) return mixProgress(data.fraction);
+      phase = data.phase;
       shown = step;
       mixProgress(data.fraction, words(data.phase, p));
     };

@@ -24,7 +24,10 @@
 // from the start (V-1 … V-23 so far), so that a trustee never decrypts anything but the output of
 // verified shuffles of the counted ballots. This module takes the list from the server and only
 // checks that it is consistent with the server's own digest. A page that wants the CLI's guarantee
-// must verify the record first (as docs/threat-model.md §3.1 says for the tally).
+// must verify the record first (as docs/threat-model.md §3.1 says for the tally). The trustees'
+// page decrypts only a list that descends from its trustee's own signed shuffle through shuffles
+// it has verified (web/trustee/mix-chain.js, with `decodeShuffleLines`, `verifyShuffle` and
+// `verifyShuffleSignature` from here).
 //
 // Secrets: the identity secret and the share come in as Uint8Array (the forms of vault.js) and the
 // caller zeroes them. The permutation, the re-encryption randomness and the proof's nonces are
