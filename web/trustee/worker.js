@@ -160,6 +160,15 @@ const ops = {
     try {
       post({ phase: 'check', fraction: 0 });
       const list = mixList(pages);
+      // The signatures are checked with the manifest's key of this trustee: when the visit holds
+      // the identity (always under independent keys), that key must be the identity's.
+      if (kept.identity !== null) {
+        const entry = (typeof manifest === 'string' ? JSON.parse(manifest) : manifest)?.trustees?.[index - 1];
+        const mine = (await identityPublic(kept.identity, { electionId, index, name: entry?.name ?? '' })).public_key;
+        if (entry?.public_key !== mine) {
+          throw Object.assign(new Error(`chain: the manifest's key of trustee ${index} is not your identity's`), { kind: 'chain' });
+        }
+      }
       post({ phase: 'board', fraction: 0 });
       const size = (await (await get(base, '')).json()).board_size;
       if (!Number.isSafeInteger(size) || size < 0) throw Object.assign(new Error('the election view gives no board size'), { kind: 'format' });
