@@ -70,6 +70,8 @@ pub struct Inner {
     /// OpenID Connect logins waiting for their callback, by `state`: the election and what
     /// the callback needs.
     oidc_pending: Mutex<HashMap<String, (String, oidc::PendingLogin)>>,
+    /// The mix phase's state of the last election read, at its board's size.
+    pub(crate) mix_cache: mix::MixCache,
 }
 
 impl Deref for AppState {
@@ -91,6 +93,7 @@ impl AppState {
             admin_locks: Mutex::new(HashMap::new()),
             oidc: tokio::sync::OnceCell::new(),
             oidc_pending: Mutex::new(HashMap::new()),
+            mix_cache: mix::MixCache::default(),
         }))
     }
 

@@ -16,12 +16,16 @@
 //! Only what passes goes on the board, in the record's lines (`shuffle_chunk`, `shuffle`,
 //! `mix_decryption`, `mixed_ballots`), exactly as `urne_verify` reads them (V-19 to V-23).
 //!
+//! The staged chunks are relayed messages, not part of the board or the record: they are
+//! deleted once they are of no more use (see [`forget_staged`]), so that a 100,000-ballot mix
+//! does not keep its ~110 MB per trustee in the database for ever.
+//!
 //! The current list is rebuilt from the board (the counted ballots' rows, or the last shuffle's
-//! chunk lines) and kept in a small cache keyed by the board's size, so that reading it in
-//! pages does not scan the board each time.
+//! chunk lines) and kept in a small cache of the server's state ([`MixCache`]) keyed by the
+//! election and the board's size, so that reading it in pages does not scan the board each time.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -76,13 +80,21 @@ pub struct MixBoard {
     pub result: bool,
 }
 
-/// The cache's one entry: the store (by address) and election, the board's size, its state.
-/// One entry only, so that the cache holds one list at most.
-type Cached = Option<((usize, String), u64, Arc<MixBoard>)>;
+/// The server's cache of the mix phase's state: one entry (the election, the board's size and
+/// its state), so that it holds one list at most, freed with the server's state.
+#[derive(Default)]
+pub(crate) struct MixCache(Mutex<Option<(String, u64, Arc<MixBoard>)>>);
 
-fn cache() -> &'static Mutex<Cached> {
-    static CACHE: OnceLock<Mutex<Cached>> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(None))
+impl std::fmt::Debug for MixCache {
+    // The list may hold millions of ciphertexts: only say which board it is of.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let entry = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|c| c.as_ref().map(|(id, size, _)| (id.clone(), *size)));
+        f.debug_tuple("MixCache").field(&entry).finish()
+    }
 }
 
 /// The ciphertexts of a ballot line that the mix reads: its credential and choices.
@@ -170,21 +182,17 @@ fn read_board(store: &dyn urne_board::Store, id: &str, live: &Live) -> ApiResult
 pub async fn mix_board(state: &AppState, id: &str) -> ApiResult<Arc<MixBoard>> {
     let row = state.row(id).await?;
     let live = state.live(id).await?;
-    let key = (
-        Arc::as_ptr(&state.store) as *const () as usize,
-        id.to_owned(),
-    );
-    if let Ok(c) = cache().lock() {
+    if let Ok(c) = state.mix_cache.0.lock() {
         if let Some((k, size, b)) = c.as_ref() {
-            if *k == key && *size == row.log_size {
+            if k == id && *size == row.log_size {
                 return Ok(b.clone());
             }
         }
     }
     let k = id.to_owned();
     let b = Arc::new(state.blocking(move |s| read_board(s, &k, &live)).await?);
-    if let Ok(mut c) = cache().lock() {
-        *c = Some((key, row.log_size, b.clone()));
+    if let Ok(mut c) = state.mix_cache.0.lock() {
+        *c = Some((id.to_owned(), row.log_size, b.clone()));
     }
     Ok(b)
 }
@@ -206,6 +214,67 @@ fn staged<T: for<'de> Deserialize<'de>>(
     kind: &str,
 ) -> ApiResult<Vec<(u32, T)>> {
     crate::trustees::relayed(store, id, kind)
+}
+
+/// Every staged chunk of one kind, parsed, with the bound of what was read: one more than the
+/// largest `idx` read (0 when there was none), so that exactly these can be deleted later.
+fn staged_bounded<T: for<'de> Deserialize<'de>>(
+    store: &dyn urne_board::Store,
+    id: &str,
+    kind: &str,
+) -> ApiResult<(Vec<(u32, T)>, u64)> {
+    let messages = store.messages(id, Some(kind), 0)?;
+    let before = messages.last().map_or(0, |m| m.idx + 1);
+    let chunks = messages
+        .into_iter()
+        .map(|m| {
+            serde_json::from_str(&m.body)
+                .map(|t| (m.sender, t))
+                .map_err(|e| ApiError::internal(format!("relayed {kind} {}: {e}", m.idx)))
+        })
+        .collect::<ApiResult<_>>()?;
+    Ok((chunks, before))
+}
+
+/// Deletes staged chunks of `kind`: those of `sender` (every sender's when `None`) with an
+/// `idx` below `before` (all when `None`), once they are of no more use. Relayed messages are
+/// not the board: the record keeps every line that was accepted, and a chunk is only a copy of
+/// part of a line that went on the board, or of an upload that can no longer get there.
+///
+/// When it runs, and why several servers sharing the database (docs/server.md §5) lose no
+/// acknowledged write through it (within one server the election's lock serializes uploads):
+/// - a shuffle accepted, or the mix's result written: only after the board's append has
+///   committed. What was acknowledged is then the board's lines, which no later step reads
+///   from the staged chunks: the board itself refuses this trustee's shuffle again
+///   (`already_shuffled`), or any upload (`decrypted`). A server that read the board before the
+///   append and the chunks after the delete finds an incomplete upload and refuses it
+///   (`bad_chunk`): the trustee's shuffle is on the board all the same.
+/// - a shuffle's end refused (its rows, proof or signature): the chunks that this end read and
+///   judged, and only those (`before` is the bound of that read), so that a chunk stored
+///   meanwhile through another server, such as a new start at offset 0, stays.
+/// - a new start (a chunk at offset 0): the sender's chunks stored before it, deleted after it
+///   is stored. Every reader takes an upload from its sender's last chunk at offset 0
+///   ([`progress`], [`by_trustee`], [`complete_trustees`]), so it finds the same upload
+///   whether it reads before or after the delete, which is one statement in one transaction;
+///   and the trustee never has nothing staged in between (no shuffle slips in while its
+///   factors are being replaced).
+///
+/// The answer does not depend on it: a failed delete leaves chunks that every reader ignores
+/// or that a later start, end or result deletes, so it is logged and the request goes on.
+async fn forget_staged(
+    state: &AppState,
+    id: &str,
+    kind: &'static str,
+    sender: Option<u32>,
+    before: Option<u64>,
+) {
+    let key = id.to_owned();
+    if let Err(e) = state
+        .blocking(move |s| Ok(s.delete_messages_from(&key, kind, sender, before)?))
+        .await
+    {
+        tracing::warn!(election = %id, kind, error = %e, "deleting staged mix chunks");
+    }
 }
 
 /// A staged chunk read for its place only: its rows are counted, not decoded (decoding points
@@ -615,18 +684,28 @@ pub async fn shuffle_chunk(
     let rows = c.offset + k as u64;
     let body = serde_json::to_string(&c).map_err(ApiError::internal)?;
     let key = id.clone();
-    state
+    let idx = state
         .blocking(move |s| {
-            s.put_message(
+            Ok(s.put_message(
                 &key,
                 kinds::SHUFFLE_CHUNK,
                 who.index,
                 &body,
                 crate::clock::now(),
-            )?;
-            Ok(())
+            )?)
         })
         .await?;
+    if c.offset == 0 {
+        // A new start: the trustee's older chunks are ignored from now on.
+        forget_staged(
+            &state,
+            &id,
+            kinds::SHUFFLE_CHUNK,
+            Some(who.index),
+            Some(idx),
+        )
+        .await;
+    }
     Ok((
         StatusCode::CREATED,
         Json(MixAck {
@@ -674,8 +753,8 @@ pub async fn shuffle_end(
     let (b, live) =
         shuffle_request(&state, &id, who.index, position, (e.trustee, e.shuffle)).await?;
     let key = id.clone();
-    let chunks = state
-        .blocking(move |s| staged::<ShuffleChunk>(s, &key, kinds::SHUFFLE_CHUNK))
+    let (chunks, read) = state
+        .blocking(move |s| staged_bounded::<ShuffleChunk>(s, &key, kinds::SHUFFLE_CHUNK))
         .await?;
     let chunks = progress(chunks, who.index, |c| c.offset);
     let n = b.list.len();
@@ -705,7 +784,9 @@ pub async fn shuffle_end(
         proof.s_hat.extend(c.s_hat);
         proof.s_prime.extend(c.s_prime);
     }
+    let trustee = who.index;
     if outputs.len() != n || e.ballots != n as u64 {
+        forget_staged(&state, &id, kinds::SHUFFLE_CHUNK, Some(trustee), Some(read)).await;
         return Err(ApiError::invalid(
             "bad_chunk",
             format!(
@@ -717,10 +798,10 @@ pub async fn shuffle_end(
         .field("ballots"));
     }
     let signature = e.signature;
-    let trustee = who.index;
     let l2 = live.clone();
     let list = b.list.clone();
-    let entries = tokio::task::spawn_blocking(move || -> ApiResult<Vec<Entry>> {
+    // Every error of this task is a refusal of the shuffle (V-19, V-20).
+    let checked = tokio::task::spawn_blocking(move || -> ApiResult<Vec<Entry>> {
         let election = &l2.election;
         let fp = &election.fingerprint().0;
         vartime_verify_shuffle(
@@ -748,9 +829,18 @@ pub async fn shuffle_end(
         ))
     })
     .await
-    .map_err(ApiError::internal)??;
+    .map_err(ApiError::internal)?;
+    let entries = match checked {
+        Ok(entries) => entries,
+        Err(refused) => {
+            forget_staged(&state, &id, kinds::SHUFFLE_CHUNK, Some(trustee), Some(read)).await;
+            return Err(refused);
+        }
+    };
     let size = state.row(&id).await?.log_size;
     append(&state, &id, entries, size).await?;
+    // On the board: the trustee cannot shuffle again, none of its chunks is of use.
+    forget_staged(&state, &id, kinds::SHUFFLE_CHUNK, Some(trustee), None).await;
     let key = id.clone();
     let _ = state
         .blocking(move |s| {
@@ -905,9 +995,19 @@ pub async fn decryption(
     let body = serde_json::to_string(&d).map_err(ApiError::internal)?;
     let key = id.clone();
     let trustee = who.index;
+    let restart = d.offset == 0;
     let all = state
         .blocking(move |s| {
-            s.put_message(&key, kinds::FACTORS, trustee, &body, crate::clock::now())?;
+            let idx = s.put_message(&key, kinds::FACTORS, trustee, &body, crate::clock::now())?;
+            if restart {
+                // A new start: the trustee's older chunks are ignored from now on (see
+                // `forget_staged`; here in the same blocking call, before reading back).
+                if let Err(e) =
+                    s.delete_messages_from(&key, kinds::FACTORS, Some(trustee), Some(idx))
+                {
+                    tracing::warn!(election = %key, error = %e, "deleting staged mix factors");
+                }
+            }
             staged::<Placed>(s, &key, kinds::FACTORS)
         })
         .await?;
@@ -1005,5 +1105,11 @@ async fn finish(
     })
     .await
     .map_err(ApiError::internal)??;
-    append(state, id, entries, size).await
+    append(state, id, entries, size).await?;
+    // The decrypted rows and the result are on the board: no upload is taken any more, every
+    // trustee's staged factors and any shuffle chunks left (of trustees who did not shuffle,
+    // or of uploads abandoned) are of no use.
+    forget_staged(state, id, kinds::FACTORS, None, None).await;
+    forget_staged(state, id, kinds::SHUFFLE_CHUNK, None, None).await;
+    Ok(())
 }
