@@ -38,6 +38,7 @@ import {
   verifyShuffle,
   verifyShuffleSignature,
 } from '../src/urne/trustee-index.js';
+import { LastBallots, readRange, readUpToTally } from './board-read.js';
 
 /** The mix phase's lines: they follow the tally's lines, at the end of the board (docs/record.md). */
 const MIX_LINES = new Set(['shuffle_chunk', 'shuffle', 'mix_decryption', 'mixed_ballots', 'result']);
@@ -45,16 +46,6 @@ const MIX_LINES = new Set(['shuffle_chunk', 'shuffle', 'mix_decryption', 'mixed_
 /** Lines read per request going back from the end of the board (a chunk line is up to ~4 MiB). */
 const BACK_PAGE = 4;
 
-/** Lines read per request of the ballots (one ballot line is a few kilobytes). */
-const BALLOT_PAGE = 500;
-
-async function readRange(readLines, from, limit) {
-  const lines = await readLines(from, limit);
-  if (!Array.isArray(lines) || lines.length !== limit) {
-    throw new UrneError('format', `the board gave ${Array.isArray(lines) ? lines.length : 'no'} lines from line ${from}, ${limit} were asked`);
-  }
-  return lines;
-}
 
 /**
  * The shuffles at the end of a board of `size` lines that the check of trustee `index` needs,
@@ -117,34 +108,27 @@ export async function readShuffles(readLines, size, index) {
 export async function mixInputDigest(readLines, manifest, size, onProgress) {
   const m = parseManifest(manifest);
   const mixed = m.questions.map((q, i) => [i, q]).filter(([, q]) => isMixed(q));
-  const last = new Map();
-  let seq = 0;
-  for (let at = 0; at < size; at += BALLOT_PAGE) {
-    onProgress?.(at, size);
-    const lines = await readRange(readLines, at, Math.min(BALLOT_PAGE, size - at));
-    for (const line of lines) {
-      if (line?.type === 'tally') {
-        const rows = [...last.values()].sort((a, b) => a.seq - b.seq).map((r) => r.row);
-        return listDigest(decodeMixRows(rows, 'ballots'));
-      }
-      if (line?.type === 'ballot') {
-        const answers = line.ballot?.answers;
-        const row = [];
-        for (const [qi, q] of mixed) {
-          const choices = answers?.[qi]?.choices;
-          if (!Array.isArray(choices) || choices.length !== q.answers.length) {
-            throw new UrneError('format', `board line ${seq}: a ballot without the manifest's shape`);
-          }
-          row.push(...choices);
+  const last = new LastBallots();
+  await readUpToTally(
+    readLines,
+    size,
+    (line, seq) => {
+      if (line?.type !== 'ballot') return;
+      const answers = line.ballot?.answers;
+      const row = [];
+      for (const [qi, q] of mixed) {
+        const choices = answers?.[qi]?.choices;
+        if (!Array.isArray(choices) || choices.length !== q.answers.length) {
+          throw new UrneError('format', `board line ${seq}: a ballot without the manifest's shape`);
         }
-        if (typeof line.ballot.credential !== 'string') throw new UrneError('format', `board line ${seq}: a ballot without a credential`);
-        last.delete(line.ballot.credential);
-        last.set(line.ballot.credential, { seq, row });
+        row.push(...choices);
       }
-      seq += 1;
-    }
-  }
-  throw new UrneError('format', 'the board has no tally line: the mix phase has not begun');
+      if (typeof line.ballot.credential !== 'string') throw new UrneError('format', `board line ${seq}: a ballot without a credential`);
+      last.cast(line.ballot.credential, row);
+    },
+    onProgress,
+  );
+  return listDigest(decodeMixRows(last.counted(), 'ballots'));
 }
 
 function chainError(message, cause) {

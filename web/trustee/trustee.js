@@ -25,6 +25,7 @@ import { $, el } from '../common/dom.js';
 import { callApi } from '../common/api.js';
 import { workerClient } from '../common/worker.js';
 import { formatBytes, fraction, mixStage, uploadPlan } from './mix-progress.js';
+import { TALLY_CHECK_MAX_LINES } from './tally-check.js';
 import { language, setLanguage, t } from './words.js';
 
 const SESSION_KEY = 'urne-trustee';
@@ -577,12 +578,24 @@ function decryptSlot() {
   return state.ceremony && !state.ceremony.ceremony ? 'identity' : 'share';
 }
 
+/** What a failed decryption of the tally says: the server's refusal, the check's, or a wrong file. */
+function decryptFailure(e) {
+  if (e.answer) return e.message;
+  if (e.kind === 'tally') return t('tallyRefused', e.message.replace(/^tally: /, ''));
+  if (e.kind === 'large') return t('tallyTooLarge', TALLY_CHECK_MAX_LINES);
+  return t('errors')[e.kind] ?? t('failed', e.message);
+}
+
+// Before its factors, the worker checks that the tally is the board's tally line and the
+// weighted sum of the ballots counted from the board's signed ballot lines (tally-check.js);
+// the bar and its words say what it reads and checks.
 function decryptStep() {
   const slot = decryptSlot();
   return {
     heading: t('decryptHeading'),
     body: [
       el('p', {}, t('decryptIntro')),
+      el('p', { class: 'hint' }, t('decryptTrust')),
       state.tally ? el('p', { id: 'tally-summary' }, t('tallySummary', state.tally.ballots)) : null,
       form(
         () => {
@@ -592,25 +605,44 @@ function decryptStep() {
             try {
               const tally = await call('GET', '/tally');
               if (!tally.ok) throw new Error(refusal(tally));
-              const made = await work('decrypt', {
-                tallyView: tally.json,
-                verificationKey: state.finalized?.outcome?.verificationKeys?.[state.index - 1],
-                manifest: state.election.manifest,
-                electionId: state.id,
-                index: state.index,
-                slot,
-              });
+              const made = await mixWork(
+                'decrypt',
+                {
+                  tallyView: tally.json,
+                  verificationKey: state.finalized?.outcome?.verificationKeys?.[state.index - 1],
+                  manifest: state.election.manifest,
+                  electionId: state.id,
+                  index: state.index,
+                  slot,
+                  base: api(''),
+                },
+                (phase, p) => (phase === 'setup' ? t('tallyReadingSetup') : phase === 'ballots' ? t('tallyCheckingBallots', p) : t('tallyDecrypting')),
+              );
               state.ack = await send('/decryptions', made.body);
               route(true);
             } catch (e) {
-              stepError(e.answer ? e.message : t('errors')[e.kind] ?? t('failed', e.message));
+              $('mix-progress')?.setAttribute('hidden', '');
+              stepError(decryptFailure(e));
             }
           }, !state.kept[slot]);
         },
         unlockFields(slot),
+        mixProgressBox(),
         errorBox(),
         el('div', { class: 'actions' }, button('act', t('decryptButton'))),
       ),
+    ],
+  };
+}
+
+/** The decryption's step on a board too large for the page's check: the CLI verifies it. */
+function tallyCliStep() {
+  return {
+    heading: t('decryptHeading'),
+    body: [
+      el('p', { class: 'warning', id: 'tally-cli' }, t('tallyTooLarge', TALLY_CHECK_MAX_LINES)),
+      el('p', {}, t('tallyCliHow')),
+      el('pre', { class: 'key', id: 'tally-cli-command' }, `urne trustee decrypt --election ${state.id} --index ${state.index} --secret ${t('mixCliSecret')} --server ${location.origin}`),
     ],
   };
 }
@@ -972,7 +1004,9 @@ function next() {
     const m = mixNow();
     if (m && m.stage !== 'tally') return mixNext(m);
     const done = state.ack || state.counting?.decrypted.includes(state.index);
-    return done ? ['decrypted', decryptedStep] : ['decrypt', decryptStep];
+    if (done) return ['decrypted', decryptedStep];
+    // The page checks the tally against the board's ballots only up to a size (tally-check.js).
+    return (state.election?.board_size ?? 0) > TALLY_CHECK_MAX_LINES ? ['tally-cli', tallyCliStep] : ['decrypt', decryptStep];
   }
   if (state.pending?.slot === 'identity') return ['save-identity', saveStep('saveHeading', 'saveIdentity', 'register', () => `/trustees/${state.index}`, 'registered')];
   if (state.pending?.slot === 'polynomial') return ['save-polynomial', saveStep('savePolyHeading', 'savePoly', 'sendDealing', () => '/ceremony/dealing', 'dealt')];
@@ -1006,7 +1040,7 @@ function route(force = false) {
   const [key, render] = next();
   if (key === state.key && !force) {
     progress();
-    if (key.startsWith('wait-') || key === 'decrypted' || key === 'mix-wait' || key === 'mix-decrypted' || key === 'mix-cli') refreshStep();
+    if (key.startsWith('wait-') || key === 'decrypted' || key === 'mix-wait' || key === 'mix-decrypted' || key === 'mix-cli' || key === 'tally-cli') refreshStep();
     return;
   }
   // The step to re-make the share stays until the trustee leaves it.

@@ -146,6 +146,16 @@ const en = {
     'The votes are counted: the server added the encrypted ballots together. Your device computes your part of the decryption of the totals, with a proof that it is correct; no single ballot is ever decrypted.',
   decryptButton: 'Decrypt and send',
   tallySummary: (n) => `The tally counts ${n} ballot(s).`,
+  decryptTrust:
+    'Before it computes anything, your device reads the board: the election’s manifest, the sealed list of credentials, and every ballot up to the tally. It checks each ballot’s signature under a listed credential, counts the last ballot of each voter, adds them up with their weights and decrypts only if the total is the tally on the board, so the server cannot have you decrypt a single voter’s ballot. It does not check the ballots’ proofs; urne verify and urne trustee decrypt check the whole record.',
+  tallyReadingSetup: 'Reading the election’s setup from the board: the manifest and the list of credentials.',
+  tallyCheckingBallots: (p) => `Reading the ballots, checking their signatures and adding them up: ${p} %.`,
+  tallyDecrypting: 'The tally is the sum of the signed ballots. Computing your decryption factors and their proofs.',
+  tallyRefused: (why) =>
+    `Your device refused to decrypt: ${why}. Nothing was sent. Tell the administrator and the observers; urne verify and urne trustee decrypt check the whole record.`,
+  tallyTooLarge: (n) =>
+    `The board holds more than ${n.toLocaleString('en')} lines: too many for this page to read and check every ballot before it decrypts. Decrypt with urne trustee decrypt, which verifies the whole record first.`,
+  tallyCliHow: 'On a computer where urne is installed, with your files (the share file is looked for beside the secret file), run:',
   decryptedHeading: 'Your decryption is sent',
   decrypted: (n, needed) => `The server checked your proofs and put your decryption on the board: ${n} of the ${needed} needed trustee(s) have decrypted.`,
   resultReady: 'Enough trustees have decrypted: the result is on the board. The organizer publishes it.',
@@ -341,6 +351,16 @@ const fr = {
     'Les votes sont comptés : le serveur a additionné les bulletins chiffrés. Votre appareil calcule votre part du déchiffrement des totaux, avec une preuve qu’elle est correcte ; aucun bulletin n’est jamais déchiffré seul.',
   decryptButton: 'Déchiffrer et envoyer',
   tallySummary: (n) => `Le dépouillement compte ${n} bulletin(s).`,
+  decryptTrust:
+    'Avant tout calcul, votre appareil lit le tableau : le manifeste de l’élection, la liste scellée des identifiants et chaque bulletin jusqu’au dépouillement. Il vérifie la signature de chaque bulletin sous un identifiant de la liste, retient le dernier bulletin de chaque électeur, les additionne avec leurs poids et ne déchiffre que si le total est le dépouillement du tableau : le serveur ne peut pas vous faire déchiffrer le bulletin d’un seul électeur. Il ne vérifie pas les preuves des bulletins ; urne verify et urne trustee decrypt vérifient tout le registre.',
+  tallyReadingSetup: 'Lecture de la configuration de l’élection sur le tableau : le manifeste et la liste des identifiants.',
+  tallyCheckingBallots: (p) => `Lecture des bulletins, vérification de leurs signatures et addition : ${p} %.`,
+  tallyDecrypting: 'Le dépouillement est la somme des bulletins signés. Calcul de vos facteurs de déchiffrement et de leurs preuves.',
+  tallyRefused: (why) =>
+    `Votre appareil a refusé de déchiffrer : ${why}. Rien n’a été envoyé. Prévenez l’administrateur et les observateurs ; urne verify et urne trustee decrypt vérifient tout le registre.`,
+  tallyTooLarge: (n) =>
+    `Le tableau compte plus de ${n.toLocaleString('fr')} lignes : trop pour que cette page lise et vérifie chaque bulletin avant de déchiffrer. Déchiffrez avec urne trustee decrypt, qui vérifie d’abord tout le registre.`,
+  tallyCliHow: 'Sur un ordinateur où urne est installé, avec vos fichiers (le fichier de part est cherché à côté du fichier secret), lancez :',
   decryptedHeading: 'Votre déchiffrement est envoyé',
   decrypted: (n, needed) => `Le serveur a vérifié vos preuves et mis votre déchiffrement sur le tableau : ${n} des ${needed} assesseur(s) nécessaires ont déchiffré.`,
   resultReady: 'Assez d’assesseurs ont déchiffré : le résultat est sur le tableau. L’organisateur le publie.',

@@ -26,6 +26,7 @@ import {
 } from '../src/urne/trustee-index.js';
 import { mixInputDigest, readShuffles, verifyMixChain } from './mix-chain.js';
 import { throttled } from './mix-progress.js';
+import { checkTally } from './tally-check.js';
 
 /** The secrets of the visit, by name (identity, polynomial, share), and the passphrase. */
 const kept = { identity: null, polynomial: null, share: null, passphrase: null };
@@ -120,9 +121,37 @@ const ops = {
     keep('share', made.share);
     return { outcome: made.outcome, file };
   },
-  /** The decryption factors of the tally: {tallyView, manifest, verificationKey?, electionId, index, slot} → {body}. */
-  async decrypt({ tallyView, manifest, verificationKey, electionId, index, slot }) {
-    return { body: await partialDecryption(tallyView, { electionId, index, share: need(slot), manifest, verificationKey }) };
+  /**
+   * The decryption factors of the tally: {tallyView, manifest, verificationKey?, electionId,
+   * index, slot, base, channel} → {body}. `base` is the election's API path. Before any factor,
+   * the tally must be the board's tally line and the weighted sum of the ballots counted from
+   * the board's signed ballot lines (tally-check.js): `tally`, `large` or `format` otherwise.
+   * Progress on `channel`: phases `setup`, `ballots`, `decrypt`.
+   */
+  async decrypt({ tallyView, manifest, verificationKey, electionId, index, slot, base, channel }) {
+    const post = reporter(channel);
+    try {
+      need(slot);
+      post({ phase: 'setup', fraction: 0 });
+      const size = (await (await get(base, '')).json()).board_size;
+      if (!Number.isSafeInteger(size) || size < 0) throw Object.assign(new Error('the election view gives no board size'), { kind: 'format' });
+      let phase = 'setup';
+      const read = throttled(size, (p) => post({ phase, fraction: p.done / Math.max(1, p.total) }), 0.01);
+      await checkTally({
+        readLines: boardReader(base),
+        size,
+        manifest,
+        tallyView,
+        onProgress: (ph, done) => {
+          if (ph !== phase) post({ phase: (phase = ph), fraction: done / Math.max(1, size) });
+          read(done);
+        },
+      });
+      post({ phase: 'decrypt', fraction: 0 });
+      return { body: await partialDecryption(tallyView, { electionId, index, share: need(slot), manifest, verificationKey }) };
+    } finally {
+      post.close();
+    }
   },
   /**
    * A shuffle of the current mix list (mix.js makeShuffle) with the identity key:
