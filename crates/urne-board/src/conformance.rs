@@ -811,6 +811,10 @@ pub fn unknown_election(store: &dyn Store) {
         "put_message",
     );
     no(store.messages(id, None, 0).map(drop), "messages");
+    no(
+        store.message_heads(id, "x", 0, 8).map(drop),
+        "message_heads",
+    );
     no(store.delete_messages(id, "x").map(drop), "delete_messages");
     no(
         store
@@ -913,15 +917,44 @@ pub fn messages(store: &dyn Store) {
     assert!(store.messages(id, None, 5).unwrap().is_empty());
     assert!(store.messages(id, Some("complaint"), 0).unwrap().is_empty());
 
+    // Heads: the same messages, each body cut to its first characters (whole when shorter).
+    let heads = store.message_heads(id, "dealing", 1, 4).unwrap();
+    assert_eq!(
+        heads
+            .iter()
+            .map(|m| (m.idx, m.sender, m.body.as_str(), m.at))
+            .collect::<Vec<_>>(),
+        [(2, 2, "{\"d\"", 12), (4, 3, "{\"d\"", 14)]
+    );
+    assert!(heads.iter().all(|m| m.kind == "dealing"));
+    let whole = store.message_heads(id, "dealing", 0, 100).unwrap();
+    assert_eq!(whole, dealings);
+    assert!(
+        store
+            .message_heads(id, "complaint", 0, 4)
+            .unwrap()
+            .is_empty()
+    );
+    // Characters, not bytes: a cut never splits one.
+    let wide = store.put_message(id, "wide", 1, "\"éé€x\"", 16).unwrap();
+    let cut = store.message_heads(id, "wide", 0, 3).unwrap();
+    assert_eq!(
+        cut.iter()
+            .map(|m| (m.idx, m.body.as_str()))
+            .collect::<Vec<_>>(),
+        [(wide, "\"éé")]
+    );
+    assert_eq!(store.message_heads(id, "wide", 0, 0).unwrap()[0].body, "");
+
     assert_eq!(store.delete_messages(id, "dealing").unwrap(), 3);
     assert_eq!(store.delete_messages(id, "dealing").unwrap(), 0);
     let left = store.messages(id, None, 0).unwrap();
-    assert_eq!(left.iter().map(|m| m.idx).collect::<Vec<_>>(), [1, 3]);
+    assert_eq!(left.iter().map(|m| m.idx).collect::<Vec<_>>(), [1, 3, 5]);
     assert_eq!(
         store
             .put_message(id, "dealing", 1, "{\"d\":4}", 15)
             .unwrap(),
-        5
+        6
     );
 
     // Numbers are per election.

@@ -640,6 +640,18 @@ pub trait Store: Send + Sync + fmt::Debug {
         after: u64,
     ) -> Result<Vec<Message>, StoreError>;
 
+    /// The messages of one kind from `after` on (`idx >= after`, by `idx`), each `body` cut to
+    /// its first `head_chars` characters (whole when shorter): what a reader needs to know who
+    /// sent what and where, without moving big bodies (staged chunks of the mix phase, about
+    /// 4 MB each) out of the database.
+    fn message_heads(
+        &self,
+        id: &str,
+        kind: &str,
+        after: u64,
+        head_chars: u32,
+    ) -> Result<Vec<Message>, StoreError>;
+
     /// Deletes the messages of one kind (a replaced credential list); returns how many.
     fn delete_messages(&self, id: &str, kind: &str) -> Result<u64, StoreError>;
 

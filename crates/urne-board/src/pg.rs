@@ -1026,6 +1026,30 @@ impl Store for PostgresStore {
         })
     }
 
+    fn message_heads(
+        &self,
+        id: &str,
+        kind: &str,
+        after: u64,
+        head_chars: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        // left() counts characters, so a cut never splits one; `int` is its argument's type.
+        let head = i32::try_from(head_chars).unwrap_or(i32::MAX);
+        self.pool.with(|conn| {
+            let mut q = conn.autocommit();
+            let rows = q.query(
+                "message heads",
+                "SELECT idx, kind, sender, left(body, $4), at FROM messages \
+                 WHERE election = $1 AND kind = $2 AND idx >= $3 ORDER BY idx",
+                &[&id, &kind, &to_i64(after), &head],
+            )?;
+            if rows.is_empty() {
+                q.require_election(id)?;
+            }
+            rows.iter().map(message_row).collect()
+        })
+    }
+
     fn delete_messages(&self, id: &str, kind: &str) -> Result<u64, StoreError> {
         self.pool.with(|conn| {
             conn.transaction("delete messages", |q| {

@@ -766,6 +766,27 @@ impl Store for SqliteStore {
         })
     }
 
+    fn message_heads(
+        &self,
+        id: &str,
+        kind: &str,
+        after: u64,
+        head_chars: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.read(|tx| {
+            require_election(tx, id)?;
+            // substr counts characters of TEXT, so a cut never splits one.
+            query_all(
+                tx,
+                "message heads",
+                "SELECT idx, kind, sender, substr(body, 1, ?4), at FROM messages \
+                 WHERE election = ?1 AND kind = ?2 AND idx >= ?3 ORDER BY idx",
+                params![id, kind, to_i64(after), i64::from(head_chars)],
+                message_row,
+            )
+        })
+    }
+
     fn delete_messages(&self, id: &str, kind: &str) -> Result<u64, StoreError> {
         self.write("delete messages", |tx| {
             require_election(tx, id)?;
