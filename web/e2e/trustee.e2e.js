@@ -321,8 +321,30 @@ test('three trustees hold the ceremony and two decrypt through the page; the res
       await t.page.waitForFunction(() => document.getElementById('share-file-error')?.textContent !== '', null, { timeout: 60_000 });
     }
     await t.unlock('share');
+    // The page's words as they change, and what they were when the factors went to the server:
+    // the worker read the board's setup and checked the ballots before it computed any factor
+    // (web/trustee/tally-check.js).
+    await t.page.evaluate(() => {
+      const seen = [];
+      window.urneWords = seen;
+      new MutationObserver(() => {
+        const words = document.getElementById('mix-progress-text')?.textContent;
+        if (words && seen.at(-1) !== words) seen.push(words);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    let wordsAtSend = null;
+    await t.page.route('**/decryptions', async (r) => {
+      if (r.request().method() === 'POST') wordsAtSend = await t.page.evaluate(() => [...window.urneWords]);
+      await r.continue();
+    });
     await t.page.click('#act');
     await t.step('decrypted');
+    assert.ok(wordsAtSend, 'the factors were sent');
+    const checking = wordsAtSend.findIndex((w) => w.startsWith('Reading the ballots, checking their signatures'));
+    const factors = wordsAtSend.findIndex((w) => w.startsWith('The tally is the sum of the signed ballots.'));
+    assert.ok(wordsAtSend[0]?.startsWith('Reading the election’s setup from the board'), wordsAtSend.join(' | '));
+    // (The words of the factors' phase come on a BroadcastChannel and may follow the send.)
+    assert.ok(checking > 0 && (factors === -1 || factors > checking), wordsAtSend.join(' | '));
     assert.equal(await t.page.getAttribute('#decrypted', 'data-result'), String(t === t3));
     if (t === t1) await t.shot(SHOTS, 'trustee-decrypted.png');
   }

@@ -52,11 +52,12 @@ import { LastBallots, readUpToTally } from './board-read.js';
 
 /**
  * The largest board (in lines, the board's size when the page decrypts) that the page checks;
- * above it the trustee is sent to `urne trustee decrypt`. Measured (docs/trustees.md): the check
- * takes about 1.3 ms a ballot in Node on one core of the test machine, so 200,000 lines take
- * some four minutes and half a gigabyte of ballot lines through the network in a browser.
+ * above it the trustee is sent to `urne trustee decrypt`. Measured (docs/trustees.md): 10,000
+ * ballots took 32 s in node on the shared 2-core machine (3.2 ms a ballot), so a board of
+ * 100,000 lines (a credential line and a ballot line per voter: some 50,000 voters) takes a few
+ * minutes, and its ballot lines are a few hundred megabytes to download.
  */
-export const TALLY_CHECK_MAX_LINES = 200_000;
+export const TALLY_CHECK_MAX_LINES = 100_000;
 
 function refuse(message, cause) {
   return new UrneError('tally', message, cause ? { cause } : {});
