@@ -20,9 +20,17 @@
 //! deleted once they are of no more use (see [`forget_staged`]), so that a 100,000-ballot mix
 //! does not keep its ~110 MB per trustee in the database for ever.
 //!
-//! The current list is rebuilt from the board (the counted ballots' rows, or the last shuffle's
-//! chunk lines) and kept in a small cache of the server's state ([`MixCache`]) keyed by the
-//! election and the board's size, so that reading it in pages does not scan the board each time.
+//! A staged chunk is kept with its place in front of it (`{"place":{..},"chunk":{..}}`, see
+//! [`Place`]): who is how far in an upload is then read from the first characters of each
+//! chunk ([`urne_board::Store::message_heads`]), without moving the chunks' bodies out of the
+//! database on every poll of the mix's state.
+//!
+//! The mix's state (the current list, who shuffled, whether the rows are decrypted) is kept per
+//! election in a small cache of the server's state ([`MixCache`]) with the board size it covers.
+//! The board only grows, and after the tally only with lines of the mix phase
+//! (`partial_decryption` to `result`, docs/record.md §2): when the board has grown, only its
+//! new lines are read and applied to the cached state, so that polling the mix during a
+//! national election does not scan its millions of ballots each time.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -80,20 +88,144 @@ pub struct MixBoard {
     pub result: bool,
 }
 
-/// The server's cache of the mix phase's state: one entry (the election, the board's size and
-/// its state), so that it holds one list at most, freed with the server's state.
+/// The mix's state of one board at one size: what [`MixBoard`] says, and the rows of a shuffle
+/// whose chunk lines are on the board without its end (none between two appends, as a
+/// shuffle's lines go on the board in one append; kept so that any cut of the board is right).
+#[derive(Debug, Default, Clone)]
+struct MixState {
+    /// Lines of the board this state covers (from 0).
+    size: u64,
+    board: Arc<MixBoard>,
+    building: Vec<Vec<Ciphertext>>,
+}
+
+/// Most elections whose mix state the cache keeps (each may hold a list of millions of
+/// ciphertexts); elections mixing at the same time are few.
+const MIX_CACHE_ELECTIONS: usize = 8;
+
+/// The server's cache of the mix phase's state, per election ([`MIX_CACHE_ELECTIONS`] at
+/// most), freed with the server's state.
+///
+/// Several servers may share the database (docs/server.md §5), each with its own cache: an
+/// entry is the state of the board's first `size` lines, which never change (the board only
+/// grows), so it stays true whoever appends after it; a server brings its entry up to date by
+/// reading the lines from `size` on, whichever server wrote them. When full, an election whose
+/// result is on the board goes first (its state no longer changes and is rebuilt on demand),
+/// then the one used least recently.
 #[derive(Default)]
-pub(crate) struct MixCache(Mutex<Option<(String, u64, Arc<MixBoard>)>>);
+pub(crate) struct MixCache(Mutex<MixEntries>);
+
+#[derive(Default)]
+struct MixEntries {
+    /// A counter of uses, for the least recently used.
+    clock: u64,
+    /// States read from the whole board, and states brought up to date from a cached one.
+    full_reads: u64,
+    advances: u64,
+    /// By election: the last use and the state.
+    by_election: HashMap<String, (u64, Arc<MixState>)>,
+}
+
+impl MixCache {
+    /// The cached state of election `id`, marked as used.
+    fn get(&self, id: &str) -> Option<Arc<MixState>> {
+        let mut c = self.0.lock().ok()?;
+        c.clock += 1;
+        let now = c.clock;
+        c.by_election.get_mut(id).map(|(used, st)| {
+            *used = now;
+            st.clone()
+        })
+    }
+
+    /// Keeps `st` as election `id`'s state unless a state of a larger board is there already
+    /// (another request brought it further meanwhile), making room when full.
+    fn put(&self, id: &str, st: Arc<MixState>) {
+        let Ok(mut c) = self.0.lock() else {
+            return;
+        };
+        c.clock += 1;
+        let now = c.clock;
+        if let Some((used, old)) = c.by_election.get_mut(id) {
+            *used = now;
+            if old.size <= st.size {
+                *old = st;
+            }
+            return;
+        }
+        if c.by_election.len() >= MIX_CACHE_ELECTIONS {
+            let evict = c
+                .by_election
+                .iter()
+                .min_by_key(|(_, (used, st))| (!st.board.result, *used))
+                .map(|(k, _)| k.clone());
+            if let Some(k) = evict {
+                c.by_election.remove(&k);
+            }
+        }
+        c.by_election.insert(id.to_owned(), (now, st));
+    }
+
+    /// Counts a state read from the whole board (`full`) or brought up to date.
+    fn count(&self, full: bool) {
+        if let Ok(mut c) = self.0.lock() {
+            if full {
+                c.full_reads += 1;
+            } else {
+                c.advances += 1;
+            }
+        }
+    }
+}
+
+/// What the mix cache of a server holds and has done since it started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixCacheStats {
+    /// The elections cached, with the board size each state covers, by election id.
+    pub elections: Vec<(String, u64)>,
+    /// States read from the whole board (from the sealed setup on).
+    pub full_reads: u64,
+    /// States brought up to date by reading only the lines added since the cached one.
+    pub advances: u64,
+}
+
+/// The mix cache's content and counts, for diagnostics and tests.
+pub fn cache_stats(state: &AppState) -> MixCacheStats {
+    state.mix_cache.0.lock().map_or_else(
+        |_| MixCacheStats {
+            elections: Vec::new(),
+            full_reads: 0,
+            advances: 0,
+        },
+        |c| {
+            let mut elections: Vec<(String, u64)> = c
+                .by_election
+                .iter()
+                .map(|(k, (_, st))| (k.clone(), st.size))
+                .collect();
+            elections.sort();
+            MixCacheStats {
+                elections,
+                full_reads: c.full_reads,
+                advances: c.advances,
+            }
+        },
+    )
+}
 
 impl std::fmt::Debug for MixCache {
-    // The list may hold millions of ciphertexts: only say which board it is of.
+    // The lists may hold millions of ciphertexts: only say which boards they are of.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let entry = self
-            .0
-            .lock()
-            .ok()
-            .and_then(|c| c.as_ref().map(|(id, size, _)| (id.clone(), *size)));
-        f.debug_tuple("MixCache").field(&entry).finish()
+        let entries: Vec<(String, u64)> = self.0.lock().map_or_else(
+            |_| Vec::new(),
+            |c| {
+                c.by_election
+                    .iter()
+                    .map(|(k, (_, st))| (k.clone(), st.size))
+                    .collect()
+            },
+        );
+        f.debug_tuple("MixCache").field(&entries).finish()
     }
 }
 
@@ -114,20 +246,29 @@ struct MixAnswer {
     choices: Vec<Ciphertext>,
 }
 
-/// Reads the board after the sealed setup: the counted ballots' rows (the last ballot of each
-/// credential, in board order), the counting lines and the shuffles' outputs.
-fn read_board(store: &dyn urne_board::Store, id: &str, live: &Live) -> ApiResult<MixBoard> {
+/// Lines read from the board per request.
+const PAGE_LINES: u64 = 4096;
+
+/// Reads the board from the sealed setup to its first `size` lines: the counted ballots' rows
+/// (the last ballot of each credential, in board order), the counting lines and the shuffles'
+/// outputs.
+fn read_board(
+    store: &dyn urne_board::Store,
+    id: &str,
+    live: &Live,
+    size: u64,
+) -> ApiResult<MixState> {
     let manifest = live.election.manifest();
     let mixed: Vec<(usize, usize)> = urne_core::mix::mixed_questions(manifest)
         .map(|(qi, q)| (qi, q.answers.len()))
         .collect();
     let mut last: HashMap<String, (u64, Vec<Ciphertext>)> = HashMap::new();
     let mut b = MixBoard::default();
-    let mut input: Option<Vec<Vec<Ciphertext>>> = None;
+    let mut list: Vec<Vec<Ciphertext>> = Vec::new();
     let mut building: Vec<Vec<Ciphertext>> = Vec::new();
-    let mut at = live.sealed_size;
-    loop {
-        let page = store.lines(id, at, 4096)?;
+    let mut at = live.sealed_size.min(size);
+    while at < size {
+        let page = store.lines(id, at, PAGE_LINES.min(size - at))?;
         if page.is_empty() {
             break;
         }
@@ -153,48 +294,145 @@ fn read_board(store: &dyn urne_board::Store, id: &str, live: &Live) -> ApiResult
                 last.insert(m.ballot.credential, (l.seq, row));
                 continue;
             }
-            let line = parse_line(l.seq + 1, &l.line).map_err(ApiError::internal)?;
-            match line.entry {
-                Entry::Tally(t) => {
+            if kind == b"tally" {
+                let line = parse_line(l.seq + 1, &l.line).map_err(ApiError::internal)?;
+                if let Entry::Tally(t) = line.entry {
                     b.tally = Some(*t);
-                    let mut rows: Vec<(u64, Vec<Ciphertext>)> =
-                        std::mem::take(&mut last).into_values().collect();
-                    rows.sort_unstable_by_key(|(seq, _)| *seq);
-                    input = Some(rows.into_iter().map(|(_, r)| r).collect());
                 }
-                Entry::PartialDecryption(p) => b.partials.push(*p),
-                Entry::ShuffleChunk(c) => building.extend(c.outputs),
-                Entry::Shuffle(s) => {
-                    b.shufflers.push(s.trustee);
-                    input = Some(std::mem::take(&mut building));
-                }
-                Entry::MixedBallots(_) => b.decrypted = true,
-                Entry::Result(_) => b.result = true,
-                _ => {}
+                let mut rows: Vec<(u64, Vec<Ciphertext>)> =
+                    std::mem::take(&mut last).into_values().collect();
+                rows.sort_unstable_by_key(|(seq, _)| *seq);
+                list = rows.into_iter().map(|(_, r)| r).collect();
+                continue;
+            }
+            // Lines before the tally other than ballots say nothing of the mix (nor would a
+            // line of another kind after it, which the record's order excludes).
+            if b.tally.is_some() {
+                apply_mix_line(&mut b, &mut list, &mut building, &l)?;
             }
         }
     }
-    b.list = Arc::new(input.unwrap_or_default());
-    Ok(b)
+    b.list = Arc::new(list);
+    Ok(MixState {
+        size: at,
+        board: Arc::new(b),
+        building,
+    })
 }
 
-/// The board's mix state at its current size, from the cache when the board has not moved.
-pub async fn mix_board(state: &AppState, id: &str) -> ApiResult<Arc<MixBoard>> {
-    let row = state.row(id).await?;
-    let live = state.live(id).await?;
-    if let Ok(c) = state.mix_cache.0.lock() {
-        if let Some((k, size, b)) = c.as_ref() {
-            if k == id && *size == row.log_size {
-                return Ok(b.clone());
-            }
+/// Applies a line that follows the tally to the mix's state: `list` is the current list and
+/// `building` the rows of a shuffle whose end is not read yet. Returns `false`, changing
+/// nothing, for a line of another kind (docs/record.md §2: after the tally come only the
+/// tally's factors, the shuffles, the factors of the last list, its decrypted rows and the
+/// result). The big lines the state does not use (factors, decrypted rows) are not decoded.
+fn apply_mix_line(
+    b: &mut MixBoard,
+    list: &mut Vec<Vec<Ciphertext>>,
+    building: &mut Vec<Vec<Ciphertext>>,
+    l: &urne_board::LogLine,
+) -> ApiResult<bool> {
+    let kind = line_kind(&l.line);
+    match kind {
+        b"mix_decryption" => return Ok(true),
+        b"mixed_ballots" => {
+            b.decrypted = true;
+            return Ok(true);
+        }
+        b"result" => {
+            b.result = true;
+            return Ok(true);
+        }
+        b"partial_decryption" | b"shuffle_chunk" | b"shuffle" => {}
+        _ => return Ok(false),
+    }
+    let line = parse_line(l.seq + 1, &l.line).map_err(ApiError::internal)?;
+    match line.entry {
+        Entry::PartialDecryption(p) => b.partials.push(*p),
+        Entry::ShuffleChunk(c) => building.extend(c.outputs),
+        Entry::Shuffle(s) => {
+            b.shufflers.push(s.trustee);
+            *list = std::mem::take(building);
+        }
+        _ => {
+            return Err(ApiError::internal(format!(
+                "board line {}: its type and its content differ",
+                l.seq
+            )));
         }
     }
-    let k = id.to_owned();
-    let b = Arc::new(state.blocking(move |s| read_board(s, &k, &live)).await?);
-    if let Ok(mut c) = state.mix_cache.0.lock() {
-        *c = Some((id.to_owned(), row.log_size, b.clone()));
+    Ok(true)
+}
+
+/// Brings `from` (a state of the board's first `from.size` lines, with the tally) to the first
+/// `size` lines by reading only the lines between. `None` when a line that is not of the mix
+/// phase comes (then only a full read says the state).
+fn advance(
+    store: &dyn urne_board::Store,
+    id: &str,
+    from: &MixState,
+    size: u64,
+) -> ApiResult<Option<MixState>> {
+    if from.board.tally.is_none() {
+        return Ok(None);
     }
-    Ok(b)
+    let mut b = MixBoard::clone(&from.board);
+    // The current list stays shared with the cached state unless a shuffle replaces it.
+    let mut list: Vec<Vec<Ciphertext>> = Vec::new();
+    let mut replaced = false;
+    let mut building = from.building.clone();
+    let mut at = from.size;
+    while at < size {
+        let page = store.lines(id, at, PAGE_LINES.min(size - at))?;
+        if page.is_empty() {
+            break;
+        }
+        at += page.len() as u64;
+        for l in page {
+            let before = b.shufflers.len();
+            if !apply_mix_line(&mut b, &mut list, &mut building, &l)? {
+                return Ok(None);
+            }
+            replaced |= b.shufflers.len() != before;
+        }
+    }
+    if replaced {
+        b.list = Arc::new(list);
+    }
+    Ok(Some(MixState {
+        size: at,
+        board: Arc::new(b),
+        building,
+    }))
+}
+
+/// The board's mix state at its current size: the cached state when the board has not moved,
+/// brought up to date with the new lines when it has grown, read in full otherwise.
+pub async fn mix_board(state: &AppState, id: &str) -> ApiResult<Arc<MixBoard>> {
+    let row = state.row(id).await?;
+    let size = row.log_size;
+    let cached = state.mix_cache.get(id);
+    if let Some(c) = &cached {
+        // A state of more lines (cached by a request that read the row later) is as true.
+        if c.size >= size {
+            return Ok(c.board.clone());
+        }
+    }
+    let live = state.live(id).await?;
+    let key = id.to_owned();
+    let (st, full) = state
+        .blocking(move |s| {
+            if let Some(c) = cached {
+                if let Some(st) = advance(s, &key, &c, size)? {
+                    return Ok((st, false));
+                }
+            }
+            Ok((read_board(s, &key, &live, size)?, true))
+        })
+        .await?;
+    state.mix_cache.count(full);
+    let st = Arc::new(st);
+    state.mix_cache.put(id, st.clone());
+    Ok(st.board.clone())
 }
 
 /// How many trustees must shuffle, and how many must decrypt the last list.
@@ -207,13 +445,140 @@ fn needed(live: &Live) -> (usize, usize) {
     (m.threshold as usize, decrypt)
 }
 
-/// A staged chunk of an upload, as relayed.
+/// Where a staged chunk goes: the shuffle (0 for factors), its first row and its number of
+/// rows. Stored in front of the chunk (`{"place":{..},"chunk":{..}}`) so that it is read from
+/// the chunk's first characters alone ([`places`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Place {
+    shuffle: u32,
+    offset: u64,
+    rows: u64,
+}
+
+/// What the body of a staged chunk starts with.
+const PLACE_PREFIX: &str = "{\"place\":";
+
+/// Characters of a staged chunk read to find its place: [`PLACE_PREFIX`] and a [`Place`] of
+/// three numbers (at most 20 digits each) fit in far less.
+const PLACE_CHARS: u32 = 160;
+
+/// A staged chunk as stored, with its place in front.
+#[derive(Serialize)]
+struct StagedOut<'a, T> {
+    place: Place,
+    chunk: &'a T,
+}
+
+/// A staged chunk as read back.
+#[derive(Deserialize)]
+struct StagedIn<T> {
+    #[allow(dead_code)]
+    place: Place,
+    chunk: T,
+}
+
+/// The body to store for a chunk at `place`.
+fn staged_body<T: Serialize>(place: Place, chunk: &T) -> ApiResult<String> {
+    serde_json::to_string(&StagedOut { place, chunk }).map_err(ApiError::internal)
+}
+
+/// A chunk of an older server (stored without its place), read for its place only: its rows
+/// are counted, not decoded.
+#[derive(Deserialize)]
+struct Unplaced {
+    #[serde(default)]
+    shuffle: u32,
+    offset: u64,
+    #[serde(alias = "factors")]
+    outputs: Vec<serde::de::IgnoredAny>,
+}
+
+/// The place of a staged chunk from the start of its body (`None` when the start is cut
+/// before the place ends), or from a whole body stored without it.
+fn place_of(body: &str) -> Result<Option<Place>, serde_json::Error> {
+    match body.strip_prefix(PLACE_PREFIX) {
+        // Only the first value is read: what follows it (the chunk, or nothing) is not.
+        Some(rest) => match serde_json::Deserializer::from_str(rest)
+            .into_iter::<Place>()
+            .next()
+        {
+            Some(Ok(p)) => Ok(Some(p)),
+            Some(Err(e)) if e.is_eof() => Ok(None),
+            Some(Err(e)) => Err(e),
+            None => Ok(None),
+        },
+        None if PLACE_PREFIX.starts_with(body) => Ok(None),
+        None => match serde_json::from_str::<Unplaced>(body) {
+            Ok(u) => Ok(Some(Place {
+                shuffle: u.shuffle,
+                offset: u.offset,
+                rows: u.outputs.len() as u64,
+            })),
+            // A cut body: the whole one says.
+            Err(e) if e.is_eof() => Ok(None),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// The places of every staged chunk of one kind, by sender, in the order they came: read from
+/// the chunks' first characters, or (for chunks an older server stored) from their bodies.
+fn places(store: &dyn urne_board::Store, id: &str, kind: &str) -> ApiResult<Vec<(u32, Place)>> {
+    let bad = |idx: u64, e: &dyn std::fmt::Display| {
+        ApiError::internal(format!("relayed {kind} {idx}: {e}"))
+    };
+    let heads = store.message_heads(id, kind, 0, PLACE_CHARS)?;
+    let mut out = Vec::with_capacity(heads.len());
+    let mut whole: Option<HashMap<u64, String>> = None;
+    for m in heads {
+        let place = match place_of(&m.body).map_err(|e| bad(m.idx, &e))? {
+            Some(p) => p,
+            None => {
+                // Cut too early: only a chunk stored without its place (or a bad one).
+                if whole.is_none() {
+                    whole = Some(
+                        store
+                            .messages(id, Some(kind), m.idx)?
+                            .into_iter()
+                            .map(|w| (w.idx, w.body))
+                            .collect(),
+                    );
+                }
+                let body = whole
+                    .as_ref()
+                    .and_then(|w| w.get(&m.idx))
+                    .ok_or_else(|| bad(m.idx, &"deleted while it was read"))?;
+                place_of(body)
+                    .map_err(|e| bad(m.idx, &e))?
+                    .ok_or_else(|| bad(m.idx, &"no place"))?
+            }
+        };
+        out.push((m.sender, place));
+    }
+    Ok(out)
+}
+
+/// Whether any chunk of `kind` is staged (no body is read).
+fn any_staged(store: &dyn urne_board::Store, id: &str, kind: &str) -> ApiResult<bool> {
+    Ok(!store.message_heads(id, kind, 0, 0)?.is_empty())
+}
+
+/// The chunk of a staged body, with its place in front or (an older server's) without.
+fn chunk_of<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, serde_json::Error> {
+    if body.starts_with(PLACE_PREFIX) {
+        serde_json::from_str::<StagedIn<T>>(body).map(|s| s.chunk)
+    } else {
+        serde_json::from_str(body)
+    }
+}
+
+/// Every staged chunk of one kind, parsed, by sender.
 fn staged<T: for<'de> Deserialize<'de>>(
     store: &dyn urne_board::Store,
     id: &str,
     kind: &str,
 ) -> ApiResult<Vec<(u32, T)>> {
-    crate::trustees::relayed(store, id, kind)
+    staged_bounded(store, id, kind).map(|(chunks, _)| chunks)
 }
 
 /// Every staged chunk of one kind, parsed, with the bound of what was read: one more than the
@@ -228,7 +593,7 @@ fn staged_bounded<T: for<'de> Deserialize<'de>>(
     let chunks = messages
         .into_iter()
         .map(|m| {
-            serde_json::from_str(&m.body)
+            chunk_of(&m.body)
                 .map(|t| (m.sender, t))
                 .map_err(|e| ApiError::internal(format!("relayed {kind} {}: {e}", m.idx)))
         })
@@ -275,17 +640,6 @@ async fn forget_staged(
     {
         tracing::warn!(election = %id, kind, error = %e, "deleting staged mix chunks");
     }
-}
-
-/// A staged chunk read for its place only: its rows are counted, not decoded (decoding points
-/// is what costs), so that following an upload stays cheap however big it is.
-#[derive(Deserialize)]
-struct Placed {
-    #[serde(default)]
-    shuffle: u32,
-    offset: u64,
-    #[serde(alias = "factors")]
-    outputs: Vec<serde::de::IgnoredAny>,
 }
 
 /// Each trustee's chunks of its upload in progress (those since its last chunk at offset 0).
@@ -404,7 +758,7 @@ pub async fn view(
     let b = mix_board(&state, &id).await?;
     let key = id.clone();
     let factors = state
-        .blocking(move |s| staged::<Placed>(s, &key, kinds::FACTORS))
+        .blocking(move |s| places(s, &key, kinds::FACTORS))
         .await?;
     let n = b.list.len() as u64;
     let decryptors = complete_trustees(&factors, n);
@@ -458,7 +812,7 @@ pub async fn progress_of(state: &AppState, id: &str) -> ApiResult<Option<MixProg
     let b = mix_board(state, id).await?;
     let key = id.to_owned();
     let factors = state
-        .blocking(move |s| staged::<Placed>(s, &key, kinds::FACTORS))
+        .blocking(move |s| places(s, &key, kinds::FACTORS))
         .await?;
     let n = b.list.len() as u64;
     let (shuffles_needed, decryptions_needed) = needed(&live);
@@ -477,7 +831,7 @@ pub async fn progress_of(state: &AppState, id: &str) -> ApiResult<Option<MixProg
 }
 
 /// The trustees whose staged factors cover all `n` rows, in the order they completed.
-fn complete_trustees(factors: &[(u32, Placed)], n: u64) -> Vec<u32> {
+fn complete_trustees(factors: &[(u32, Place)], n: u64) -> Vec<u32> {
     let mut have: HashMap<u32, u64> = HashMap::new();
     let mut done = Vec::new();
     for &(sender, ref f) in factors {
@@ -487,7 +841,7 @@ fn complete_trustees(factors: &[(u32, Placed)], n: u64) -> Vec<u32> {
         }
         let h = have.entry(sender).or_insert(0);
         if f.offset == *h {
-            *h += f.outputs.len() as u64;
+            *h += f.rows;
             if *h == n && n > 0 {
                 done.push(sender);
             }
@@ -570,7 +924,7 @@ async fn may_shuffle(
     }
     let key = id.to_owned();
     let any_factor = state
-        .blocking(move |s| Ok(!s.messages(&key, Some(kinds::FACTORS), 0)?.is_empty()))
+        .blocking(move |s| any_staged(s, &key, kinds::FACTORS))
         .await?;
     if any_factor || b.decrypted {
         return Err(ApiError::conflict(
@@ -659,11 +1013,14 @@ pub async fn shuffle_chunk(
     }
     let key = id.clone();
     let mine = state
-        .blocking(move |s| staged::<Placed>(s, &key, kinds::SHUFFLE_CHUNK))
+        .blocking(move |s| places(s, &key, kinds::SHUFFLE_CHUNK))
         .await?;
     let mine = progress(mine, who.index, |c| c.offset);
-    let mine: Vec<&Placed> = mine.iter().filter(|m| m.shuffle == position).collect();
-    let have: u64 = mine.iter().map(|m| m.outputs.len() as u64).sum();
+    let have: u64 = mine
+        .iter()
+        .filter(|m| m.shuffle == position)
+        .map(|m| m.rows)
+        .sum();
     let expect = if c.offset == 0 { 0 } else { have };
     if c.offset != expect {
         return Err(bad(
@@ -682,7 +1039,12 @@ pub async fn shuffle_chunk(
         ));
     }
     let rows = c.offset + k as u64;
-    let body = serde_json::to_string(&c).map_err(ApiError::internal)?;
+    let place = Place {
+        shuffle: position,
+        offset: c.offset,
+        rows: k as u64,
+    };
+    let body = staged_body(place, &c)?;
     let key = id.clone();
     let idx = state
         .blocking(move |s| {
@@ -944,7 +1306,7 @@ pub async fn decryption(
     }
     let key = id.clone();
     let all = state
-        .blocking(move |s| staged::<Placed>(s, &key, kinds::FACTORS))
+        .blocking(move |s| places(s, &key, kinds::FACTORS))
         .await?;
     let n = b.list.len() as u64;
     let done = complete_trustees(&all, n);
@@ -955,7 +1317,7 @@ pub async fn decryption(
         ));
     }
     let mine = progress(all, who.index, |f| f.offset);
-    let have: u64 = mine.iter().map(|f| f.outputs.len() as u64).sum();
+    let have: u64 = mine.iter().map(|f| f.rows).sum();
     let expect = if d.offset == 0 { 0 } else { have };
     let bad = |field: &str, msg: String| ApiError::invalid("bad_chunk", msg).field(field);
     if d.offset != expect {
@@ -992,7 +1354,12 @@ pub async fn decryption(
     .map_err(ApiError::internal)?
     .map_err(|e| ApiError::verify("bad_factor", &e))?;
     let rows = d.offset + k;
-    let body = serde_json::to_string(&d).map_err(ApiError::internal)?;
+    let place = Place {
+        shuffle: 0,
+        offset: d.offset,
+        rows: k,
+    };
+    let body = staged_body(place, &d)?;
     let key = id.clone();
     let trustee = who.index;
     let restart = d.offset == 0;
@@ -1008,7 +1375,7 @@ pub async fn decryption(
                     tracing::warn!(election = %key, error = %e, "deleting staged mix factors");
                 }
             }
-            staged::<Placed>(s, &key, kinds::FACTORS)
+            places(s, &key, kinds::FACTORS)
         })
         .await?;
     let decryptors = complete_trustees(&all, n);
@@ -1112,4 +1479,78 @@ async fn finish(
     forget_staged(state, id, kinds::FACTORS, None, None).await;
     forget_staged(state, id, kinds::SHUFFLE_CHUNK, None, None).await;
     Ok(())
+}
+
+/// A comparable summary of a mix state (for [`testing`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixSnapshot {
+    /// Lines of the board covered.
+    pub size: u64,
+    /// Whether the tally line was read.
+    pub tally: bool,
+    /// Trustees of the tally's factors, in order.
+    pub partials: Vec<u32>,
+    /// Trustees who shuffled, in order.
+    pub shufflers: Vec<u32>,
+    /// The current list.
+    pub list: Vec<Vec<Ciphertext>>,
+    /// Rows of a shuffle whose end is not read yet.
+    pub building: Vec<Vec<Ciphertext>>,
+    /// Whether the decrypted rows are on the board.
+    pub decrypted: bool,
+    /// Whether the result is on the board.
+    pub result: bool,
+}
+
+impl MixSnapshot {
+    fn of(st: &MixState) -> MixSnapshot {
+        let b = &st.board;
+        MixSnapshot {
+            size: st.size,
+            tally: b.tally.is_some(),
+            partials: b.partials.iter().map(|p| p.trustee).collect(),
+            shufflers: b.shufflers.clone(),
+            list: b.list.to_vec(),
+            building: st.building.clone(),
+            decrypted: b.decrypted,
+            result: b.result,
+        }
+    }
+}
+
+/// Hooks for the server's tests: not an API.
+#[doc(hidden)]
+pub mod testing {
+    use super::{ApiResult, MixSnapshot, advance, read_board};
+    use crate::live::Live;
+
+    /// For every size of the board from its tally line to `size`, the state read from the whole
+    /// board and the state brought there one line at a time from the state at the tally:
+    /// `(line type, full, incremental)` for each line added.
+    pub fn full_and_incremental(
+        store: &dyn urne_board::Store,
+        id: &str,
+        live: &Live,
+        tally_seq: u64,
+        size: u64,
+    ) -> ApiResult<Vec<(String, MixSnapshot, Option<MixSnapshot>)>> {
+        let mut st = read_board(store, id, live, tally_seq + 1)?;
+        let mut out = Vec::new();
+        for k in tally_seq + 2..=size {
+            let line = store.lines(id, k - 1, 1)?;
+            let kind = line
+                .first()
+                .map(|l| String::from_utf8_lossy(crate::trustees::line_kind(&l.line)).into_owned())
+                .unwrap_or_default();
+            let full = MixSnapshot::of(&read_board(store, id, live, k)?);
+            let next = advance(store, id, &st, k)?;
+            out.push((kind, full, next.as_ref().map(MixSnapshot::of)));
+            match next {
+                Some(n) => st = n,
+                None => st = read_board(store, id, live, k)?,
+            }
+        }
+        Ok(out)
+    }
 }

@@ -27,7 +27,9 @@ fn staged(e: &TestElection<'_>, kind: &str) -> Vec<(u64, u32, u64)> {
         .into_iter()
         .map(|m| {
             let body: Value = serde_json::from_str(&m.body).unwrap();
-            (m.idx, m.sender, body["offset"].as_u64().unwrap())
+            // The server keeps each chunk with its place in front of it.
+            assert_eq!(body["place"]["offset"], body["chunk"]["offset"]);
+            (m.idx, m.sender, body["place"]["offset"].as_u64().unwrap())
         })
         .collect()
 }
@@ -95,10 +97,10 @@ fn factors(e: &TestElection<'_>, t: u32) -> Vec<MixDecryptionEntry> {
         .collect()
 }
 
-#[test]
-fn staged_mix_chunks_are_deleted_when_an_upload_ends_or_starts_again() {
-    let server = Server::start();
-    let spec = Spec::new("mix-staging").trustees(2, 2);
+/// An election of two trustees with independent keys, a ranked question and `ballots` ballots
+/// (at least one), tallied, with both trustees' factors of the tally: its mix phase begins.
+fn mixing_election<'s>(server: &'s Server, id: &str, ballots: usize) -> TestElection<'s> {
+    let spec = Spec::new(id).trustees(2, 2).voters(ballots.max(4));
     let now = urne_server::clock::now();
     let draft = json!({
         "title": "Staged chunks",
@@ -121,18 +123,16 @@ fn staged_mix_chunks_are_deleted_when_an_upload_ends_or_starts_again() {
             &json!({ "id": spec.id, "draft": draft }),
         )
         .expect(201);
-    let mut e = TestElection::existing(&server, spec);
+    let mut e = TestElection::existing(server, spec);
     e.advance_to(Stage::Open);
-    for (v, rank) in [[1, 2, 3], [2, 1, 3], [1, 3, 2], [2, 1, 0]]
-        .iter()
-        .enumerate()
-    {
+    let ranks = [[1, 2, 3], [2, 1, 3], [1, 3, 2], [2, 1, 0]];
+    for v in 0..ballots {
         let key = e.credentials[v].derive_key(e.id());
         let ballot = Ballot::create(
             &mut rand::rng(),
             e.election(),
             &key,
-            &[QuestionVote::Ranked(rank.to_vec())],
+            &[QuestionVote::Ranked(ranks[v % ranks.len()].to_vec())],
         )
         .unwrap();
         e.cast(&ballot).expect(201);
@@ -143,6 +143,13 @@ fn staged_mix_chunks_are_deleted_when_an_upload_ends_or_starts_again() {
         r.expect(201);
         assert_eq!(r.json()["result"], false, "the mix phase comes first");
     }
+    e
+}
+
+#[test]
+fn staged_mix_chunks_are_deleted_when_an_upload_ends_or_starts_again() {
+    let server = Server::start();
+    let e = mixing_election(&server, "mix-staging", 4);
     assert_eq!(current_list(&e).len(), 4);
 
     // Trustee 2 starts an upload at position 0 (two rows) and leaves it there.
@@ -246,4 +253,138 @@ fn staged_mix_chunks_are_deleted_when_an_upload_ends_or_starts_again() {
     assert!(staged(&e, kinds::SHUFFLE_CHUNK).is_empty());
     let report = support::verify_record(&e.record());
     assert!(report.valid && report.complete, "{report:?}");
+}
+
+/// A whole shuffle by trustee `t` at `position`, in chunks of one row: accepted.
+fn shuffle_all(e: &TestElection<'_>, t: u32, position: u32) {
+    let (chunks, end) = shuffle_upload(e, t, position, |_| {});
+    for c in &chunks {
+        chunk(e, t, position, c);
+    }
+    let r = post(e, t, &format!("/mix/shuffles/{position}"), &end);
+    assert!(r.get("status").is_none(), "shuffle of trustee {t}: {r}");
+}
+
+/// All of trustee `t`'s factors of the last list, a row at a time: the last answer.
+fn decrypt_all(e: &TestElection<'_>, t: u32) -> Value {
+    let mut last = Value::Null;
+    for d in &factors(e, t) {
+        last = post(e, t, "/mix/decryptions", d);
+        assert!(last.get("status").is_none(), "{last}");
+    }
+    last
+}
+
+/// The position of the board's tally line.
+fn tally_seq(e: &TestElection<'_>) -> u64 {
+    let record = e.record();
+    let lines: Vec<Value> = record
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    lines
+        .iter()
+        .find(|l| l["type"] == "tally")
+        .map(|l| l["seq"].as_u64().unwrap())
+        .unwrap()
+}
+
+#[test]
+fn the_mix_state_brought_up_to_date_line_by_line_equals_a_full_read() {
+    let server = Server::start();
+    let e = mixing_election(&server, "mix-incremental", 4);
+    let tally = tally_seq(&e);
+    // The state the server keeps follows the board through the whole mix phase.
+    shuffle_all(&e, 1, 0);
+    assert_eq!(current_list(&e).len(), 4);
+    shuffle_all(&e, 2, 1);
+    decrypt_all(&e, 1);
+    assert_eq!(decrypt_all(&e, 2)["result"], true);
+    let view = server.get(&e.path("/mix?limit=0")).expect(200).json();
+    assert_eq!(view["shufflers"], json!([1, 2]));
+    assert_eq!(
+        (view["decrypted"].clone(), view["result"].clone()),
+        (json!(true), json!(true))
+    );
+
+    let size = e.board_size();
+    let live = server.block_on(server.state.live(e.id())).unwrap();
+    let steps = urne_server::mix::testing::full_and_incremental(
+        server.state.store.as_ref(),
+        e.id(),
+        &live,
+        tally,
+        size,
+    )
+    .unwrap();
+    assert_eq!(steps.len() as u64, size - tally - 1);
+    for (kind, full, incremental) in &steps {
+        assert_eq!(
+            incremental.as_ref(),
+            Some(full),
+            "after a `{kind}` line at size {}",
+            full.size
+        );
+    }
+    // Every kind of line of the mix phase was among them, and the state moved with them.
+    let mut kinds: Vec<&str> = steps.iter().map(|(k, _, _)| k.as_str()).collect();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        [
+            "partial_decryption",
+            "shuffle_chunk",
+            "shuffle",
+            "shuffle_chunk",
+            "shuffle",
+            "mix_decryption",
+            "mixed_ballots",
+            "result"
+        ]
+    );
+    let first = &steps[0].1;
+    let last = &steps[steps.len() - 1].1;
+    assert!(first.shufflers.is_empty() && !first.result);
+    assert_eq!(last.shufflers, [1, 2]);
+    assert!(last.decrypted && last.result && last.building.is_empty());
+    assert_ne!(first.list, last.list);
+    assert!(steps.iter().any(|(_, f, _)| !f.building.is_empty()));
+}
+
+#[test]
+fn two_elections_mixing_alternately_both_stay_cached() {
+    let server = Server::start();
+    let a = mixing_election(&server, "mix-cache-a", 4);
+    let b = mixing_election(&server, "mix-cache-b", 4);
+    assert_eq!(current_list(&a).len(), 4);
+    assert_eq!(current_list(&b).len(), 4);
+    let before = urne_server::mix::cache_stats(&server.state);
+    let ids: Vec<&str> = before.elections.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(ids, ["mix-cache-a", "mix-cache-b"]);
+
+    for (position, t) in [(0, 1), (1, 2)] {
+        shuffle_all(&a, t, position);
+        server.get(&a.path("/mix?limit=0")).expect(200);
+        shuffle_all(&b, t, position);
+        for e in [&a, &b, &a, &b] {
+            let view = server.get(&e.path("/mix?limit=0")).expect(200).json();
+            assert_eq!(view["next_shuffle"], position + 1);
+            server.get(&e.path("")).expect(200);
+        }
+    }
+    let after = urne_server::mix::cache_stats(&server.state);
+    assert_eq!(
+        after.full_reads, before.full_reads,
+        "neither election was read again from its first line: {after:?}"
+    );
+    // One update per shuffle on the board, per election.
+    assert_eq!(after.advances, before.advances + 4, "{after:?}");
+    assert_eq!(
+        after.elections,
+        [
+            ("mix-cache-a".to_owned(), a.board_size()),
+            ("mix-cache-b".to_owned(), b.board_size())
+        ]
+    );
 }
