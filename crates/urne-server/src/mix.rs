@@ -249,6 +249,18 @@ struct MixAnswer {
 /// Lines read from the board per request.
 const PAGE_LINES: u64 = 4096;
 
+/// The output rows of a `shuffle_chunk` line (its other members are skipped).
+#[derive(Deserialize)]
+struct ChunkRows {
+    outputs: Vec<Vec<Ciphertext>>,
+}
+
+/// The trustee of a `shuffle` line (its other members are skipped).
+#[derive(Deserialize)]
+struct ShuffleBy {
+    trustee: u32,
+}
+
 /// Reads the board from the sealed setup to its first `size` lines: the counted ballots' rows
 /// (the last ballot of each credential, in board order), the counting lines and the shuffles'
 /// outputs.
@@ -342,17 +354,29 @@ fn apply_mix_line(
             b.result = true;
             return Ok(true);
         }
-        b"partial_decryption" | b"shuffle_chunk" | b"shuffle" => {}
-        _ => return Ok(false),
-    }
-    let line = parse_line(l.seq + 1, &l.line).map_err(ApiError::internal)?;
-    match line.entry {
-        Entry::PartialDecryption(p) => b.partials.push(*p),
-        Entry::ShuffleChunk(c) => building.extend(c.outputs),
-        Entry::Shuffle(s) => {
+        // Of a shuffle, its output rows and its trustee only: the proof was checked before the
+        // lines went on the board (V-19), and decoding its points would double the cost.
+        b"shuffle_chunk" => {
+            let c: ChunkRows = serde_json::from_slice(&l.line)
+                .map_err(|e| ApiError::internal(format!("board line {}: {e}", l.seq)))?;
+            building.extend(c.outputs);
+            return Ok(true);
+        }
+        b"shuffle" => {
+            let s: ShuffleBy = serde_json::from_slice(&l.line)
+                .map_err(|e| ApiError::internal(format!("board line {}: {e}", l.seq)))?;
             b.shufflers.push(s.trustee);
             *list = std::mem::take(building);
+            return Ok(true);
         }
+        b"partial_decryption" => {}
+        _ => return Ok(false),
+    }
+    match parse_line(l.seq + 1, &l.line)
+        .map_err(ApiError::internal)?
+        .entry
+    {
+        Entry::PartialDecryption(p) => b.partials.push(*p),
         _ => {
             return Err(ApiError::internal(format!(
                 "board line {}: its type and its content differ",
@@ -1552,5 +1576,68 @@ pub mod testing {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_place_is_read_from_the_start_of_a_chunk() {
+        let place = Place {
+            shuffle: 3,
+            offset: 4096,
+            rows: 17,
+        };
+        let chunk = serde_json::json!({ "offset": 4096, "outputs": vec![[0u8; 3]; 17] });
+        let body = staged_body(place, &chunk).unwrap();
+        assert!(body.starts_with(PLACE_PREFIX));
+        assert_eq!(place_of(&body).unwrap(), Some(place));
+        let head: String = body.chars().take(PLACE_CHARS as usize).collect();
+        assert!(head.len() < body.len());
+        assert_eq!(place_of(&head).unwrap(), Some(place));
+        // The largest place fits in the characters read.
+        let big = Place {
+            shuffle: u32::MAX,
+            offset: u64::MAX,
+            rows: u64::MAX,
+        };
+        let body = staged_body(big, &chunk).unwrap();
+        let head: String = body.chars().take(PLACE_CHARS as usize).collect();
+        assert_eq!(place_of(&head).unwrap(), Some(big));
+        // Cut inside the place (or before it): the whole body is needed.
+        assert_eq!(place_of(&body[..20]).unwrap(), None);
+        assert_eq!(place_of("{\"pla").unwrap(), None);
+        // The chunk comes back whole.
+        let back: serde_json::Value = chunk_of(&staged_body(place, &chunk).unwrap()).unwrap();
+        assert_eq!(back, chunk);
+    }
+
+    #[test]
+    fn a_chunk_stored_without_its_place_is_still_read() {
+        let old = r#"{"shuffle":1,"trustee":2,"offset":5,"outputs":[[],[],[]]}"#;
+        let place = Place {
+            shuffle: 1,
+            offset: 5,
+            rows: 3,
+        };
+        assert_eq!(place_of(old).unwrap(), Some(place));
+        assert_eq!(place_of(&old[..30]).unwrap(), None);
+        let factors = r#"{"trustee":2,"offset":0,"factors":[[]]}"#;
+        assert_eq!(
+            place_of(factors).unwrap(),
+            Some(Place {
+                shuffle: 0,
+                offset: 0,
+                rows: 1
+            })
+        );
+        let back: serde_json::Value = chunk_of(old).unwrap();
+        assert_eq!(back["offset"], 5);
+        assert!(place_of("[1,2]").is_err());
+        assert!(place_of("{\"place\":[1]}").is_err());
     }
 }

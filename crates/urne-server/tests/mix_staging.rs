@@ -388,3 +388,159 @@ fn two_elections_mixing_alternately_both_stay_cached() {
         ]
     );
 }
+
+/// Times `f` (median of `runs`), in milliseconds.
+fn millis(runs: usize, mut f: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[runs / 2]
+}
+
+/// What a poll of the mix costs on a board of many ballots (`URNE_MIX_BENCH_BALLOTS`, 20,000 by
+/// default), printed, not asserted: a full read of the board (what every poll cost when the
+/// cached state was of another size or election) against a state brought up to date after a
+/// shuffle and a cache hit; the staged factors read whole or by their places.
+/// `cargo test --release -p urne-server --test mix_staging -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, minutes long"]
+fn mix_poll_timing() {
+    let n: usize = std::env::var("URNE_MIX_BENCH_BALLOTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let server = Server::start();
+    let t = std::time::Instant::now();
+    let e = mixing_election(&server, "mix-bench", n);
+    println!(
+        "{n} ballots cast and tallied in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let view = |s: &Server| {
+        s.get(&e.path("/mix?limit=0")).expect(200);
+    };
+    // A full read: what the single cached state cost whenever it was of another size or of
+    // another election (here a server whose cache is new, on the same database).
+    let fresh = || {
+        let other = urne_server::AppState::new(
+            server.state.store.clone(),
+            urne_board_key(),
+            server.state.config.clone(),
+        );
+        let t = std::time::Instant::now();
+        server
+            .block_on(urne_server::mix::mix_board(&other, e.id()))
+            .unwrap();
+        t.elapsed().as_secs_f64() * 1e3
+    };
+    let mut full: Vec<f64> = (0..3).map(|_| fresh()).collect();
+    full.sort_by(f64::total_cmp);
+    view(&server);
+    let hit = millis(5, || view(&server));
+    let t = std::time::Instant::now();
+    shuffle_all_in(&e, 1, 0, 1000);
+    println!("shuffle of trustee 1 in {:.1} s", t.elapsed().as_secs_f64());
+    let before = urne_server::mix::cache_stats(&server.state);
+    let advanced = millis(1, || view(&server));
+    let after = urne_server::mix::cache_stats(&server.state);
+    assert_eq!(after.full_reads, before.full_reads);
+    assert_eq!(after.advances, before.advances + 1);
+    let mut full_after: Vec<f64> = (0..3).map(|_| fresh()).collect();
+    full_after.sort_by(f64::total_cmp);
+    println!(
+        "mix state, {n} ballots: full read {:.1} ms (median of 3); after a shuffle of {n} rows: \
+         full read {:.1} ms, only its lines {advanced:.1} ms; cache hit (GET …/mix?limit=0) \
+         {hit:.2} ms",
+        full[1], full_after[1]
+    );
+    shuffle_all_in(&e, 2, 1, 1000);
+
+    // Trustee 1's factors of the whole list staged (trustee 2's would write the result).
+    let list = current_list_all(&e);
+    let f = e.trustees[0]
+        .key
+        .decrypt_mix(&mut rand::rng(), e.election(), &list);
+    for d in mix_decryption_lines(1, &f, Some(1000)) {
+        let Entry::MixDecryption(d) = d else {
+            unreachable!()
+        };
+        let r = post(&e, 1, "/mix/decryptions", &d);
+        assert!(r.get("status").is_none(), "{r}");
+    }
+    let store = server.state.store.clone();
+    let whole = millis(3, || {
+        let m = store.messages(e.id(), Some(kinds::FACTORS), 0).unwrap();
+        let rows: usize = m
+            .iter()
+            .map(|m| {
+                let v: Value = serde_json::from_str(&m.body).unwrap();
+                v["chunk"]["factors"].as_array().unwrap().len()
+            })
+            .sum();
+        assert_eq!(rows, n);
+    });
+    let bytes: usize = store
+        .messages(e.id(), Some(kinds::FACTORS), 0)
+        .unwrap()
+        .iter()
+        .map(|m| m.body.len())
+        .sum();
+    let heads = millis(5, || {
+        let m = store.message_heads(e.id(), kinds::FACTORS, 0, 160).unwrap();
+        assert!(!m.is_empty());
+    });
+    let polled = millis(5, || view(&server));
+    println!(
+        "staged factors of one trustee ({} MB): read whole {whole:.1} ms, by their heads \
+         {heads:.2} ms; GET …/mix?limit=0 with them staged {polled:.2} ms",
+        bytes / 1_000_000
+    );
+}
+
+fn urne_board_key() -> urne_core::board::BoardKey {
+    urne_core::board::BoardKey::generate(&mut rand::rng())
+}
+
+/// The whole current list, in pages.
+fn current_list_all(e: &TestElection<'_>) -> Vec<Vec<Ciphertext>> {
+    let mut out = Vec::new();
+    loop {
+        let view = e
+            .server
+            .get(&e.path(&format!("/mix?from={}&limit=4096", out.len())))
+            .expect(200)
+            .json();
+        let rows: Vec<Vec<Ciphertext>> = serde_json::from_value(view["rows"].clone()).unwrap();
+        if rows.is_empty() {
+            return out;
+        }
+        out.extend(rows);
+    }
+}
+
+/// A whole shuffle of the current list by trustee `t` at `position`, in chunks of `rows`.
+fn shuffle_all_in(e: &TestElection<'_>, t: u32, position: u32, rows: usize) {
+    let inputs = current_list_all(e);
+    let election = e.election();
+    let mut rng = rand::rng();
+    let (outputs, witness) = shuffle(&mut rng, election.key(), &inputs).unwrap();
+    let fp = election.fingerprint().0;
+    let proof = prove_shuffle(&mut rng, &fp, election.key(), &inputs, &outputs, &witness).unwrap();
+    let key = &e.trustees[t as usize - 1].key;
+    let signature = key.sign_shuffle(&mut rng, election, t, position, &inputs, &outputs);
+    for l in
+        urne_verify::record::shuffle_lines(position, t, &outputs, &proof, signature, Some(rows))
+    {
+        let r = match l {
+            Entry::ShuffleChunk(c) => post(e, t, &format!("/mix/shuffles/{position}/chunks"), &c),
+            Entry::Shuffle(s) => post(e, t, &format!("/mix/shuffles/{position}"), &s),
+            _ => unreachable!(),
+        };
+        assert!(r.get("status").is_none(), "{r}");
+    }
+}
