@@ -13,33 +13,35 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests unwrap what must succeed.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
-use urne_core::ballot::{Ballot, QuestionVote};
-use urne_core::credential::{Credential, PublicCredential};
-use urne_core::election::Election;
+use urne_core::ballot::QuestionVote;
 use urne_core::elgamal::Ciphertext;
 use urne_core::group::{b64_encode, random_scalar};
 use urne_core::manifest::{Counting, Manifest, Question, Timestamp};
 use urne_core::mix::{
-    column_bounds, count_mixed, list_digest, mix_lambdas, vartime_open_rows,
-    vartime_verify_mix_factors, vartime_verify_shuffle_signature, width,
+    column_bounds, list_digest, mix_lambdas, vartime_open_rows, vartime_verify_mix_factors,
+    vartime_verify_shuffle_signature, width,
 };
 use urne_core::proofs::ProofError;
 use urne_core::proofs::decryption::DecryptionFactor;
 use urne_core::proofs::shuffle::{ShuffleProof, vartime_verify_shuffle};
-use urne_core::tally::MixedResult;
 use urne_core::testkit::{ElectionBuilder, rng_from_seed};
 use urne_verify::record::{MixDecryptionEntry, ShuffleChunk, ShuffleEntry};
-use urne_verify::simulate::mix_values;
 
+#[path = "support/election.rs"]
+mod election;
+#[path = "support/node.rs"]
+mod node;
 #[path = "support/server.rs"]
 mod server;
 
-use server::{Server, text, urne};
+use election::{
+    Trustee, assert_mixed_result, create, now, publish, seal, verify_record, vote_and_tally,
+};
+use node::run_driver;
+use server::{Server, text};
 
 /// The JS trustee, one step per run: reads a JSON request on stdin, writes a JSON answer.
 const DRIVER: &str = r#"
@@ -74,54 +76,18 @@ secret.fill(0);
 process.stdout.write(JSON.stringify(out));
 "#;
 
-/// The web/ directory, when `node` and the web dependencies are there to run it.
-fn web() -> Option<PathBuf> {
-    let web = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web");
-    let required = std::env::var("URNE_REQUIRE_NODE").is_ok_and(|v| v == "1");
-    let node = Command::new("node").arg("--version").output();
-    let missing = match node {
-        Ok(out) if out.status.success() => {
-            if web
-                .join("node_modules/@noble/curves/package.json")
-                .is_file()
-            {
-                return Some(web.canonicalize().unwrap());
-            }
-            "web/node_modules is missing (run `npm ci` in web/)"
-        }
-        _ => "`node` is not installed",
-    };
-    assert!(!required, "URNE_REQUIRE_NODE=1 but {missing}");
-    eprintln!("skipped: {missing}; set URNE_REQUIRE_NODE=1 to make this an error");
-    None
-}
-
 /// Runs the driver on `req`; its JSON answer, or its stderr.
 fn js(web: &Path, dir: &Path, req: &Value) -> Result<Value, String> {
     let driver = dir.join("mix-driver.mjs");
     if !driver.exists() {
         std::fs::write(&driver, DRIVER).unwrap();
     }
-    let mut child = Command::new("node")
-        .arg(&driver)
-        .arg(web)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node starts");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(req.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    if out.status.success() {
-        Ok(serde_json::from_slice(&out.stdout).expect("the driver writes JSON"))
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    run_driver(&driver, web, req)
+}
+
+/// web/, when node and the JS dependencies are there (else the test is skipped, see above).
+fn web() -> Option<PathBuf> {
+    node::web("@noble/curves/package.json")
 }
 
 /// The pages of GET /api/v1/elections/{id}/mix for `list`, `page` rows each, as the server
@@ -420,13 +386,6 @@ fn js_shuffles_and_factors_verify_with_urne_core_and_tampering_is_rejected() {
     assert_eq!(sorted(opened), sorted(values));
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
 /// GET …/mix page by page, as a browser page would: the raw JSON pages.
 fn server_pages(server: &Server, id: &str) -> Value {
     let mut out = Vec::new();
@@ -473,46 +432,10 @@ fn a_js_trustee_shuffles_and_decrypts_through_the_server_and_the_record_verifies
         "voter_auth": "none",
         "auto_open": false,
     });
-    server.admin(
-        "POST",
-        "/elections",
-        &admin,
-        &json!({ "id": id, "draft": draft }),
-    );
-    let setup = server.admin(
-        "POST",
-        &format!("/elections/{id}/setup"),
-        &admin,
-        &json!({}),
-    );
-    let invitation = setup["invitations"][0].as_str().unwrap().to_owned();
-    let tdir = dir.path().join("trustee-1");
-    std::fs::create_dir_all(&tdir).unwrap();
-    let passphrase = "passphrase of trustee 1";
-    let trustee = |cmd: &str, args: &[&str]| {
-        let o = urne()
-            .args(["trustee", cmd, "--election", id, "--index", "1"])
-            .args(args)
-            .env("URNE_PASSPHRASE", passphrase)
-            .env("URNE_INVITATION", &invitation)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "trustee {cmd}: {}", text(&o));
-        text(&o)
-    };
-    trustee(
-        "new-identity",
-        &[
-            "--name",
-            "Ada",
-            "--out",
-            tdir.to_str().unwrap(),
-            "--server",
-            &server.base,
-            "--kdf-memory-kib",
-            "1024",
-        ],
-    );
+    let setup = create(&server, &admin, id, &draft);
+    let t = &Trustee::invited(&setup, id, |i| dir.path().join(format!("trustee-{i}")))[0];
+    let o = t.new_identity("Ada", &server);
+    assert!(o.status.success(), "trustee new-identity: {}", text(&o));
     use QuestionVote::{Blank, Graded, Ranked, Selected};
     let votes = vec![
         vec![Selected(vec![0]), Ranked(vec![1, 2, 3]), Graded(vec![0, 1])],
@@ -520,56 +443,10 @@ fn a_js_trustee_shuffles_and_decrypts_through_the_server_and_the_record_verifies
         vec![Blank, Ranked(vec![1, 0, 0]), Graded(vec![1, 1])],
         vec![Selected(vec![0]), Ranked(vec![3, 1, 2]), Graded(vec![2, 0])],
     ];
-    let credentials: Vec<Credential> = (0..votes.len())
-        .map(|_| Credential::generate(&mut rand::rng()))
-        .collect();
-    let list: Vec<PublicCredential> = credentials
-        .iter()
-        .map(|c| PublicCredential {
-            credential: *c.derive_key(id).public(),
-            weight: 1,
-        })
-        .collect();
-    server.admin(
-        "PUT",
-        &format!("/elections/{id}/credentials"),
-        &admin,
-        &json!({ "credentials": list }),
-    );
-    server.admin("POST", &format!("/elections/{id}/seal"), &admin, &json!({}));
-    server.admin("POST", &format!("/elections/{id}/open"), &admin, &json!({}));
+    let (credentials, _) = seal(&server, &admin, id, votes.len());
+    let manifest = vote_and_tally(&server, &admin, id, &credentials, &votes);
     let manifest_json = server.election(id)["manifest"].clone();
-    let manifest: Manifest = serde_json::from_value(manifest_json.clone()).unwrap();
-    let election = Election::new(manifest.clone()).unwrap();
-    for (c, v) in credentials.iter().zip(&votes) {
-        let b = Ballot::create(&mut rand::rng(), &election, &c.derive_key(id), v).unwrap();
-        let r = server
-            .agent
-            .post(format!("{}/api/v1/elections/{id}/ballots", server.base))
-            .header("content-type", "application/json")
-            .send(b.to_json())
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 201);
-    }
-    for step in ["close", "tally"] {
-        server.admin(
-            "POST",
-            &format!("/elections/{id}/{step}"),
-            &admin,
-            &json!({}),
-        );
-    }
-    let secret = tdir.join("trustee-1.secret");
-    let s = trustee(
-        "decrypt",
-        &[
-            "--server",
-            &server.base,
-            "--secret",
-            secret.to_str().unwrap(),
-            "--quiet",
-        ],
-    );
+    let s = t.online("decrypt", &server);
     assert!(s.contains("mix phase"), "{s}");
 
     let request = |step: &str| {
@@ -578,15 +455,15 @@ fn a_js_trustee_shuffles_and_decrypts_through_the_server_and_the_record_verifies
             "election": id,
             "index": 1,
             "manifest": manifest_json,
-            "secret_file": secret,
+            "secret_file": t.secret(),
             "purpose": "identity",
-            "passphrase": passphrase,
+            "passphrase": t.passphrase(),
             "pages": server_pages(&server, id),
             "chunk_rows": 2,
         })
     };
     let post = |path: &str, body: &Value| {
-        let (status, answer) = server.send("POST", path, &invitation, body);
+        let (status, answer) = server.send("POST", path, &t.invitation, body);
         (status, serde_json::from_str::<Value>(&answer).unwrap())
     };
 
@@ -612,30 +489,7 @@ fn a_js_trustee_shuffles_and_decrypts_through_the_server_and_the_record_verifies
         last = answer;
     }
     assert_eq!(last["result"], true, "{last}");
-    server.admin(
-        "POST",
-        &format!("/elections/{id}/publish"),
-        &admin,
-        &json!({}),
-    );
-    let result = &server.election(id)["result"];
-    let rows: Vec<Vec<u64>> = votes
-        .iter()
-        .map(|v| mix_values(&manifest.questions, v))
-        .collect();
-    let expected = count_mixed(&manifest, &rows).unwrap();
-    for (qi, e) in expected.iter().enumerate().skip(1) {
-        let got: Option<MixedResult> =
-            serde_json::from_value(result["questions"][qi]["mixed"].clone()).unwrap();
-        assert_eq!(got, *e, "question {qi}");
-    }
-    let record = dir.path().join("record.jsonl");
-    server.export(id, &record);
-    let o = urne()
-        .args(["verify", "--quiet"])
-        .arg(&record)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("VALID"), "{}", text(&o));
+    publish(&server, &admin, id);
+    assert_mixed_result(&server, id, &manifest, &votes);
+    verify_record(&server, id, dir.path());
 }

@@ -8,96 +8,26 @@
 
 #![allow(clippy::unwrap_used)] // Tests unwrap what must succeed.
 
-use std::path::PathBuf;
-use std::process::Output;
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde_json::{Value, json};
-use urne_core::ballot::{Ballot, QuestionVote};
-use urne_core::credential::{Credential, PublicCredential};
+use urne_core::ballot::QuestionVote;
 use urne_core::election::Election;
 use urne_core::elgamal::Ciphertext;
-use urne_core::manifest::{Manifest, Timestamp};
-use urne_core::mix::count_mixed;
+use urne_core::manifest::Timestamp;
 use urne_core::proofs::shuffle::{prove_shuffle, shuffle};
-use urne_core::tally::MixedResult;
 use urne_core::trustee::TrusteeKey;
 use urne_verify::record::{Entry, mix_decryption_lines, shuffle_lines};
-use urne_verify::simulate::mix_values;
 
+#[path = "support/election.rs"]
+mod election;
 #[path = "support/server.rs"]
 mod server;
 
-use server::{Server, text, urne};
+use election::{
+    Trustee, assert_mixed_result, create, now, publish, seal, verify_record, vote_and_tally,
+};
+use server::{Server, text};
 
 const ID: &str = "mix-online";
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-struct Trustee {
-    election: String,
-    index: u32,
-    dir: PathBuf,
-    invitation: String,
-}
-
-impl Trustee {
-    fn passphrase(&self) -> String {
-        format!("passphrase of trustee {}", self.index)
-    }
-
-    fn secret(&self) -> PathBuf {
-        self.dir.join(format!("trustee-{}.secret", self.index))
-    }
-
-    fn run_with(&self, cmd: &str, args: &[&str]) -> Output {
-        urne()
-            .args(["trustee", cmd, "--election", &self.election, "--index"])
-            .arg(self.index.to_string())
-            .args(args)
-            .env("URNE_PASSPHRASE", self.passphrase())
-            .env("URNE_INVITATION", &self.invitation)
-            .output()
-            .unwrap()
-    }
-
-    fn run(&self, cmd: &str, args: &[&str]) -> String {
-        let o = self.run_with(cmd, args);
-        let out = text(&o);
-        assert!(o.status.success(), "trustee {} {cmd}: {out}", self.index);
-        assert!(
-            !out.contains(&self.invitation) && !out.contains(&self.passphrase()),
-            "a secret was printed: {out}"
-        );
-        out
-    }
-
-    /// A step online with this trustee's secret file.
-    fn online(&self, cmd: &str, server: &Server) -> String {
-        let secret = self.secret();
-        let mut args = vec![
-            "--server",
-            &server.base,
-            "--secret",
-            secret.to_str().unwrap(),
-        ];
-        if !matches!(cmd, "decrypt" | "shuffle" | "mix-decrypt") {
-            args.extend(["--kdf-memory-kib", "1024"]);
-        } else {
-            args.push("--quiet");
-        }
-        if matches!(cmd, "shuffle" | "mix-decrypt") {
-            // Uploads in chunks of two rows: several requests per shuffle and per trustee.
-            args.extend(["--chunk-rows", "2"]);
-        }
-        self.run(cmd, &args)
-    }
-}
 
 fn draft() -> Value {
     draft_with(&["Ada", "Grace", "Alan"], 2)
@@ -219,51 +149,13 @@ fn upload_shuffle(
 fn three_trustees_shuffle_and_decrypt_a_mixed_election_through_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let (server, admin) = Server::start(dir.path());
-    server.admin(
-        "POST",
-        "/elections",
-        &admin,
-        &json!({ "id": ID, "draft": draft() }),
-    );
-    let setup = server.admin(
-        "POST",
-        &format!("/elections/{ID}/setup"),
-        &admin,
-        &json!({}),
-    );
+    let setup = create(&server, &admin, ID, &draft());
     let names = ["Ada", "Grace", "Alan"];
-    let trustees: Vec<Trustee> = setup["invitations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, inv)| {
-            let dir = dir.path().join(format!("trustee-{}", i + 1));
-            std::fs::create_dir_all(&dir).unwrap();
-            Trustee {
-                election: ID.to_owned(),
-                index: i as u32 + 1,
-                dir,
-                invitation: inv.as_str().unwrap().to_owned(),
-            }
-        })
-        .collect();
+    let trustees = Trustee::invited(&setup, ID, |i| dir.path().join(format!("trustee-{i}")));
 
     // The ceremony, online.
     for t in &trustees {
-        let o = t.run_with(
-            "new-identity",
-            &[
-                "--name",
-                names[t.index as usize - 1],
-                "--out",
-                t.dir.to_str().unwrap(),
-                "--server",
-                &server.base,
-                "--kdf-memory-kib",
-                "1024",
-            ],
-        );
+        let o = t.new_identity(names[t.index as usize - 1], &server);
         assert!(o.status.success(), "{}", text(&o));
     }
     for step in ["deal", "complain", "answer", "finalize"] {
@@ -274,61 +166,12 @@ fn three_trustees_shuffle_and_decrypt_a_mixed_election_through_the_server() {
 
     // The credentials, the seal, the votes, the tally.
     let votes = votes();
-    let credentials: Vec<Credential> = (0..votes.len())
-        .map(|_| Credential::generate(&mut rand::rng()))
-        .collect();
-    let list: Vec<PublicCredential> = credentials
-        .iter()
-        .map(|c| PublicCredential {
-            credential: *c.derive_key(ID).public(),
-            weight: 1,
-        })
-        .collect();
-    server.admin(
-        "PUT",
-        &format!("/elections/{ID}/credentials"),
-        &admin,
-        &json!({ "credentials": list }),
-    );
-    server.admin("POST", &format!("/elections/{ID}/seal"), &admin, &json!({}));
-    server.admin("POST", &format!("/elections/{ID}/open"), &admin, &json!({}));
-    let manifest: Manifest =
-        serde_json::from_value(server.election(ID)["manifest"].clone()).unwrap();
+    let (credentials, _) = seal(&server, &admin, ID, votes.len());
+    let manifest = vote_and_tally(&server, &admin, ID, &credentials, &votes);
     let election = Election::new(manifest.clone()).unwrap();
-    for (c, v) in credentials.iter().zip(&votes) {
-        let b = Ballot::create(&mut rand::rng(), &election, &c.derive_key(ID), v).unwrap();
-        let r = server
-            .agent
-            .post(format!("{}/api/v1/elections/{ID}/ballots", server.base))
-            .header("content-type", "application/json")
-            .send(b.to_json())
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 201);
-    }
-    server.admin(
-        "POST",
-        &format!("/elections/{ID}/close"),
-        &admin,
-        &json!({}),
-    );
-    server.admin(
-        "POST",
-        &format!("/elections/{ID}/tally"),
-        &admin,
-        &json!({}),
-    );
 
     // Shuffling before the tally's factors are in: refused by the tool.
-    let o = trustees[0].run_with(
-        "shuffle",
-        &[
-            "--server",
-            &server.base,
-            "--secret",
-            trustees[0].secret().to_str().unwrap(),
-            "--quiet",
-        ],
-    );
+    let o = trustees[0].try_online("shuffle", &server, &["--quiet"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("factors of the tally"), "{}", text(&o));
 
@@ -336,16 +179,7 @@ fn three_trustees_shuffle_and_decrypt_a_mixed_election_through_the_server() {
     for t in &trustees[..2] {
         t.online("decrypt", &server);
     }
-    let o = trustees[2].run_with(
-        "decrypt",
-        &[
-            "--server",
-            &server.base,
-            "--secret",
-            trustees[2].secret().to_str().unwrap(),
-            "--quiet",
-        ],
-    );
+    let o = trustees[2].try_online("decrypt", &server, &["--quiet"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("the mix phase follows"), "{}", text(&o));
     let (_, b) = server.get(&format!("/api/v1/elections/{ID}/mix?limit=0"), None);
@@ -412,16 +246,7 @@ fn three_trustees_shuffle_and_decrypt_a_mixed_election_through_the_server() {
     assert!(s.contains("every check so far passed"), "{s}");
     assert!(s.contains("shuffled     by trustees [1], 2 needed"), "{s}");
     // Decrypting after a single shuffle: refused by the tool.
-    let o = trustees[1].run_with(
-        "mix-decrypt",
-        &[
-            "--server",
-            &server.base,
-            "--secret",
-            trustees[1].secret().to_str().unwrap(),
-            "--quiet",
-        ],
-    );
+    let o = trustees[1].try_online("mix-decrypt", &server, &["--quiet"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains("have shuffled on the record"),
@@ -447,16 +272,7 @@ fn three_trustees_shuffle_and_decrypt_a_mixed_election_through_the_server() {
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "already_shuffled", "{body}");
     // The tool refuses too, before shuffling.
-    let o = trustees[0].run_with(
-        "shuffle",
-        &[
-            "--server",
-            &server.base,
-            "--secret",
-            trustees[0].secret().to_str().unwrap(),
-            "--quiet",
-        ],
-    );
+    let o = trustees[0].try_online("shuffle", &server, &["--quiet"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("has shuffled already"), "{}", text(&o));
     assert_eq!(server.board_size(ID), size);
@@ -502,36 +318,14 @@ fn three_trustees_shuffle_and_decrypt_a_mixed_election_through_the_server() {
     assert!(s.contains("decrypted    by trustees [2], 2 needed"), "{s}");
     let s = trustees[2].online("mix-decrypt", &server);
     assert!(s.contains("result       on the board"), "{s}");
-    server.admin(
-        "POST",
-        &format!("/elections/{ID}/publish"),
-        &admin,
-        &json!({}),
-    );
+    publish(&server, &admin, ID);
 
     // The result is the count of the votes in the clear.
     let result = &server.election(ID)["result"];
     assert_eq!(result["questions"][0]["counts"], json!([3, 1]));
     assert_eq!(result["questions"][0]["blank"], json!(1));
-    let rows: Vec<Vec<u64>> = votes
-        .iter()
-        .map(|v| mix_values(&manifest.questions, v))
-        .collect();
-    let expected = count_mixed(&manifest, &rows).unwrap();
-    for (qi, e) in expected.iter().enumerate().skip(1) {
-        let got: MixedResult =
-            serde_json::from_value(result["questions"][qi]["mixed"].clone()).unwrap();
-        assert_eq!(Some(got), *e, "question {qi}");
-    }
-    let record = dir.path().join("record.jsonl");
-    server.export(ID, &record);
-    let o = urne()
-        .args(["verify", "--quiet"])
-        .arg(&record)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("VALID"), "{}", text(&o));
+    assert_mixed_result(&server, ID, &manifest, &votes);
+    verify_record(&server, ID, dir.path());
 }
 
 /// One trustee with an independent key (no ceremony), `votes.len()` voters: the mix phase runs
@@ -541,82 +335,12 @@ fn three_trustees_shuffle_and_decrypt_a_mixed_election_through_the_server() {
 fn independent_election(id: &str, votes: &[Vec<QuestionVote>]) {
     let dir = tempfile::tempdir().unwrap();
     let (server, admin) = Server::start(dir.path());
-    server.admin(
-        "POST",
-        "/elections",
-        &admin,
-        &json!({ "id": id, "draft": draft_with(&["Ada"], 1) }),
-    );
-    let setup = server.admin(
-        "POST",
-        &format!("/elections/{id}/setup"),
-        &admin,
-        &json!({}),
-    );
-    let t = Trustee {
-        election: id.to_owned(),
-        index: 1,
-        dir: dir.path().join("trustee-1"),
-        invitation: setup["invitations"][0].as_str().unwrap().to_owned(),
-    };
-    std::fs::create_dir_all(&t.dir).unwrap();
-    let o = t.run_with(
-        "new-identity",
-        &[
-            "--name",
-            "Ada",
-            "--out",
-            t.dir.to_str().unwrap(),
-            "--server",
-            &server.base,
-            "--kdf-memory-kib",
-            "1024",
-        ],
-    );
+    let setup = create(&server, &admin, id, &draft_with(&["Ada"], 1));
+    let t = &Trustee::invited(&setup, id, |i| dir.path().join(format!("trustee-{i}")))[0];
+    let o = t.new_identity("Ada", &server);
     assert!(o.status.success(), "{}", text(&o));
-    let credentials: Vec<Credential> = (0..votes.len().max(1))
-        .map(|_| Credential::generate(&mut rand::rng()))
-        .collect();
-    let list: Vec<PublicCredential> = credentials
-        .iter()
-        .map(|c| PublicCredential {
-            credential: *c.derive_key(id).public(),
-            weight: 1,
-        })
-        .collect();
-    server.admin(
-        "PUT",
-        &format!("/elections/{id}/credentials"),
-        &admin,
-        &json!({ "credentials": list }),
-    );
-    server.admin("POST", &format!("/elections/{id}/seal"), &admin, &json!({}));
-    server.admin("POST", &format!("/elections/{id}/open"), &admin, &json!({}));
-    let manifest: Manifest =
-        serde_json::from_value(server.election(id)["manifest"].clone()).unwrap();
-    let election = Election::new(manifest.clone()).unwrap();
-    for (c, v) in credentials.iter().zip(votes) {
-        let b = Ballot::create(&mut rand::rng(), &election, &c.derive_key(id), v).unwrap();
-        let r = server
-            .agent
-            .post(format!("{}/api/v1/elections/{id}/ballots", server.base))
-            .header("content-type", "application/json")
-            .send(b.to_json())
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 201);
-    }
-    server.admin(
-        "POST",
-        &format!("/elections/{id}/close"),
-        &admin,
-        &json!({}),
-    );
-    server.admin(
-        "POST",
-        &format!("/elections/{id}/tally"),
-        &admin,
-        &json!({}),
-    );
+    let (credentials, _) = seal(&server, &admin, id, votes.len().max(1));
+    let manifest = vote_and_tally(&server, &admin, id, &credentials, votes);
     let s = t.online("decrypt", &server);
     if votes.is_empty() {
         assert!(s.contains("result       on the board"), "{s}");
@@ -627,32 +351,9 @@ fn independent_election(id: &str, votes: &[Vec<QuestionVote>]) {
         let s = t.online("mix-decrypt", &server);
         assert!(s.contains("result       on the board"), "{s}");
     }
-    server.admin(
-        "POST",
-        &format!("/elections/{id}/publish"),
-        &admin,
-        &json!({}),
-    );
-    let result = &server.election(id)["result"];
-    let rows: Vec<Vec<u64>> = votes
-        .iter()
-        .map(|v| mix_values(&manifest.questions, v))
-        .collect();
-    let expected = count_mixed(&manifest, &rows).unwrap();
-    for (qi, e) in expected.iter().enumerate().skip(1) {
-        let got: Option<MixedResult> =
-            serde_json::from_value(result["questions"][qi]["mixed"].clone()).unwrap();
-        assert_eq!(got, *e, "question {qi}");
-    }
-    let record = dir.path().join("record.jsonl");
-    server.export(id, &record);
-    let o = urne()
-        .args(["verify", "--quiet"])
-        .arg(&record)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("VALID"), "{}", text(&o));
+    publish(&server, &admin, id);
+    assert_mixed_result(&server, id, &manifest, votes);
+    verify_record(&server, id, dir.path());
 }
 
 #[test]

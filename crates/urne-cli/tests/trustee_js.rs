@@ -16,9 +16,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests unwrap what must succeed.
 
 use std::fs;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 use urne_core::ceremony::{
@@ -37,6 +36,11 @@ use urne_core::tally::{
 use urne_core::testkit::{ElectionBuilder, rng_from_seed};
 use urne_core::trustee::TrusteeKey;
 use urne_verify::record::TallyEntry;
+
+#[path = "support/node.rs"]
+mod node;
+
+use node::run_driver;
 
 const PASSPHRASE: &str = "correct horse battery staple";
 const N: u32 = 3;
@@ -166,26 +170,9 @@ switch (req.step) {
 process.stdout.write(JSON.stringify(out));
 "#;
 
-/// The web/ directory, when `node` and the web dependencies are there to run it.
+/// web/, when node and the JS dependencies are there (else the test is skipped, see above).
 fn web() -> Option<PathBuf> {
-    let web = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web");
-    let required = std::env::var("URNE_REQUIRE_NODE").is_ok_and(|v| v == "1");
-    let node = Command::new("node").arg("--version").output();
-    let missing = match node {
-        Ok(out) if out.status.success() => {
-            if web
-                .join("node_modules/@noble/ciphers/package.json")
-                .is_file()
-            {
-                return Some(web.canonicalize().unwrap());
-            }
-            "web/node_modules is missing (run `npm ci` in web/)"
-        }
-        _ => "`node` is not installed",
-    };
-    assert!(!required, "URNE_REQUIRE_NODE=1 but {missing}");
-    eprintln!("skipped: {missing}; set URNE_REQUIRE_NODE=1 to make this an error");
-    None
+    node::web("@noble/ciphers/package.json")
 }
 
 /// A ceremony directory, and the JS driver beside it.
@@ -227,26 +214,7 @@ impl Bench {
         for (k, v) in extra.as_object().unwrap() {
             req[k] = v.clone();
         }
-        let mut child = Command::new("node")
-            .arg(&self.driver)
-            .arg(&self.web)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("node starts");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(req.to_string().as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        if out.status.success() {
-            Ok(serde_json::from_slice(&out.stdout).expect("the driver writes JSON"))
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
-        }
+        run_driver(&self.driver, &self.web, &req)
     }
 
     fn js(&self, step: &str, index: u32, extra: Value) -> Value {

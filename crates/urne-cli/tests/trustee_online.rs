@@ -6,86 +6,22 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use urne_core::ballot::{Ballot, QuestionVote};
-use urne_core::credential::{Credential, PublicCredential};
-use urne_core::election::Election;
-use urne_core::manifest::{Manifest, Timestamp};
+use urne_core::ballot::QuestionVote;
+use urne_core::credential::Credential;
+use urne_core::manifest::Timestamp;
 
+#[path = "support/election.rs"]
+mod election;
 #[path = "support/server.rs"]
 mod server;
 
+use election::{Trustee, create, now, publish, seal, verify_record};
 use server::{Server, text, urne};
 
 const ID: &str = "trustees-e2e";
 const INDEPENDENT: &str = "independent-e2e";
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// One trustee: its election, directory, passphrase and invitation.
-struct Trustee {
-    election: String,
-    index: u32,
-    dir: PathBuf,
-    invitation: String,
-}
-
-impl Trustee {
-    fn passphrase(&self) -> String {
-        format!("passphrase of trustee {}", self.index)
-    }
-
-    fn secret(&self) -> PathBuf {
-        self.dir.join(format!("trustee-{}.secret", self.index))
-    }
-
-    /// Runs `urne trustee CMD --election ID --index I ARGS`, with this trustee's passphrase
-    /// and invitation in the environment.
-    fn run_with(&self, cmd: &str, args: &[&str], passphrase: &str) -> Output {
-        urne()
-            .args(["trustee", cmd, "--election", &self.election, "--index"])
-            .arg(self.index.to_string())
-            .args(args)
-            .env("URNE_PASSPHRASE", passphrase)
-            .env("URNE_INVITATION", &self.invitation)
-            .output()
-            .unwrap()
-    }
-
-    fn run(&self, cmd: &str, args: &[&str]) -> String {
-        let o = self.run_with(cmd, args, &self.passphrase());
-        let out = text(&o);
-        assert!(o.status.success(), "trustee {} {cmd}: {out}", self.index);
-        assert!(
-            !out.contains(&self.invitation) && !out.contains(&self.passphrase()),
-            "a secret was printed: {out}"
-        );
-        out
-    }
-
-    /// A ceremony step, online.
-    fn step(&self, cmd: &str, server: &Server) -> String {
-        let secret = self.secret();
-        self.run(
-            cmd,
-            &[
-                "--server",
-                &server.base,
-                "--secret",
-                secret.to_str().unwrap(),
-                "--kdf-memory-kib",
-                "1024",
-            ],
-        )
-    }
-}
 
 fn election_key(finalize_output: &str) -> String {
     finalize_output
@@ -119,56 +55,13 @@ fn create_election(
         "voter_auth": "none",
         "auto_open": false,
     });
-    server.admin(
-        "POST",
-        "/elections",
-        admin,
-        &json!({ "id": id, "draft": draft }),
-    );
-    let setup = server.admin("POST", &format!("/elections/{id}/setup"), admin, &json!({}));
-    let trustees: Vec<Trustee> = setup["invitations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, inv)| {
-            let dir = dir.join(format!("{id}-trustee-{}", i + 1));
-            std::fs::create_dir_all(&dir).unwrap();
-            Trustee {
-                election: id.to_owned(),
-                index: i as u32 + 1,
-                dir,
-                invitation: inv.as_str().unwrap().to_owned(),
-            }
-        })
-        .collect();
+    let setup = create(server, admin, id, &draft);
+    let trustees = Trustee::invited(&setup, id, |i| dir.join(format!("{id}-trustee-{i}")));
     assert_eq!(trustees.len(), names.len());
     trustees
 }
 
-/// The credential authority's list of `voters` credentials, then the seal.
-fn seal(server: &Server, admin: &str, id: &str, voters: usize) -> (Vec<Credential>, Value) {
-    let credentials: Vec<Credential> = (0..voters)
-        .map(|_| Credential::generate(&mut rand::rng()))
-        .collect();
-    let list: Vec<PublicCredential> = credentials
-        .iter()
-        .map(|c| PublicCredential {
-            credential: *c.derive_key(id).public(),
-            weight: 1,
-        })
-        .collect();
-    server.admin(
-        "PUT",
-        &format!("/elections/{id}/credentials"),
-        admin,
-        &json!({ "credentials": list }),
-    );
-    let sealed = server.admin("POST", &format!("/elections/{id}/seal"), admin, &json!({}));
-    (credentials, sealed)
-}
-
-/// Opening, one ballot per credential, closing and the tally.
+/// Opening, one ballot per credential (a single question), closing and the tally.
 fn vote_and_tally(
     server: &Server,
     admin: &str,
@@ -176,46 +69,8 @@ fn vote_and_tally(
     credentials: &[Credential],
     votes: &[QuestionVote],
 ) {
-    server.admin("POST", &format!("/elections/{id}/open"), admin, &json!({}));
-    let manifest: Manifest =
-        serde_json::from_value(server.election(id)["manifest"].clone()).unwrap();
-    let election = Election::new(manifest).unwrap();
-    for (c, v) in credentials.iter().zip(votes) {
-        let b = Ballot::create(
-            &mut rand::rng(),
-            &election,
-            &c.derive_key(id),
-            std::slice::from_ref(v),
-        )
-        .unwrap();
-        let r = server
-            .agent
-            .post(format!("{}/api/v1/elections/{id}/ballots", server.base))
-            .header("content-type", "application/json")
-            .send(b.to_json())
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 201);
-    }
-    server.admin("POST", &format!("/elections/{id}/close"), admin, &json!({}));
-    server.admin("POST", &format!("/elections/{id}/tally"), admin, &json!({}));
-}
-
-/// `urne trustee new-identity` online.
-fn new_identity(t: &Trustee, name: &str, server: &Server) -> Output {
-    t.run_with(
-        "new-identity",
-        &[
-            "--name",
-            name,
-            "--out",
-            t.dir.to_str().unwrap(),
-            "--server",
-            &server.base,
-            "--kdf-memory-kib",
-            "1024",
-        ],
-        &t.passphrase(),
-    )
+    let ballots: Vec<Vec<QuestionVote>> = votes.iter().map(|v| vec![v.clone()]).collect();
+    election::vote_and_tally(server, admin, id, credentials, &ballots);
 }
 
 /// `urne trustee upload-decryption` of `file` by `t`.
@@ -299,21 +154,12 @@ fn three_trustees_hold_the_ceremony_and_decrypt_through_the_server() {
 
     // Dealing before everyone has registered: refused, nothing written.
     let t1 = &trustees[0];
-    let o = new_identity(t1, names[0], &server);
+    let o = t1.new_identity(names[0], &server);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("Registered it with"), "{}", text(&o));
     assert!(text(&o).contains("Waiting for trustees [2, 3] to register"));
     let secret1 = t1.secret();
-    let o = t1.run_with(
-        "deal",
-        &[
-            "--server",
-            &server.base,
-            "--secret",
-            secret1.to_str().unwrap(),
-        ],
-        &t1.passphrase(),
-    );
+    let o = t1.try_online("deal", &server, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o).contains("trustees [2, 3] have not registered"),
@@ -324,34 +170,24 @@ fn three_trustees_hold_the_ceremony_and_decrypt_through_the_server() {
 
     // A wrong name is refused by the server; the unused key's files are removed.
     let t2 = &trustees[1];
-    let o = new_identity(t2, "Grace Hopper", &server);
+    let o = t2.new_identity("Grace Hopper", &server);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("wrong_name"), "{}", text(&o));
     assert!(!t2.secret().exists());
     for t in &trustees[1..] {
-        let o = new_identity(t, names[t.index as usize - 1], &server);
+        let o = t.new_identity(names[t.index as usize - 1], &server);
         assert!(o.status.success(), "{}", text(&o));
         assert!(text(&o).contains("Next:"), "{}", text(&o));
     }
 
     // The ceremony, each round through the server.
     for t in &trustees {
-        let s = t.step("deal", &server);
+        let s = t.online("deal", &server);
         assert!(s.contains("Checked the 3 trustees' key proofs"), "{s}");
     }
     // Dealing twice: refused by the tool before anything is made.
     let t3 = &trustees[2];
-    let secret3 = t3.secret();
-    let o = t3.run_with(
-        "deal",
-        &[
-            "--server",
-            &server.base,
-            "--secret",
-            secret3.to_str().unwrap(),
-        ],
-        &t3.passphrase(),
-    );
+    let o = t3.try_online("deal", &server, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o).contains("the server has trustee 3's dealing already"),
@@ -359,19 +195,19 @@ fn three_trustees_hold_the_ceremony_and_decrypt_through_the_server() {
         text(&o)
     );
     for t in &trustees {
-        let s = t.step("complain", &server);
+        let s = t.online("complain", &server);
         assert!(
             s.contains("Every share this trustee received decrypts"),
             "{s}"
         );
     }
     for t in &trustees {
-        let s = t.step("answer", &server);
+        let s = t.online("answer", &server);
         assert!(s.contains("No complaint against trustee"), "{s}");
     }
     let outs: Vec<String> = trustees
         .iter()
-        .map(|t| t.step("finalize", &server))
+        .map(|t| t.online("finalize", &server))
         .collect();
     let key = election_key(&outs[0]);
     for s in &outs {
@@ -383,7 +219,7 @@ fn three_trustees_hold_the_ceremony_and_decrypt_through_the_server() {
     // The seal; run again, finalize checks the manifest against the ceremony.
     let (credentials, sealed) = seal(&server, &admin, ID, 5);
     assert_eq!(sealed["qualified"], json!([1, 2, 3]));
-    let s = t1.step("finalize", &server);
+    let s = t1.online("finalize", &server);
     assert!(s.contains("Checked the sealed manifest"), "{s}");
     assert!(s.contains("the same share"), "{s}");
     let manifest = &server.election(ID)["manifest"];
@@ -408,7 +244,7 @@ fn three_trustees_hold_the_ceremony_and_decrypt_through_the_server() {
         "--secret",
         secret2.to_str().unwrap(),
     ];
-    let o = t2.run_with("decrypt", &online, "not the passphrase");
+    let o = t2.run_with_passphrase("decrypt", &online, "not the passphrase");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("wrong passphrase"), "{}", text(&o));
     assert_eq!(server.board_size(ID), tallied);
@@ -434,7 +270,7 @@ fn three_trustees_hold_the_ceremony_and_decrypt_through_the_server() {
     tamper_tally(&snapshot, &tampered);
     let args = offline(&tampered);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let o = t1.run_with("decrypt", &args, &t1.passphrase());
+    let o = t1.run_with("decrypt", &args);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o).contains("does not verify") && text(&o).contains("V-14"),
@@ -465,39 +301,17 @@ fn three_trustees_hold_the_ceremony_and_decrypt_through_the_server() {
     assert!(s.contains("decrypted    2 trustee(s), 2 needed"), "{s}");
     assert!(s.contains("result       on the board"), "{s}");
     // Trustee 3 is not needed any more.
-    let o = t3.run_with(
-        "decrypt",
-        &[
-            "--server",
-            &server.base,
-            "--secret",
-            secret3.to_str().unwrap(),
-        ],
-        &t3.passphrase(),
-    );
+    let o = t3.try_online("decrypt", &server, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("on the record already"), "{}", text(&o));
 
     // The result, published, and the whole record verified.
-    server.admin(
-        "POST",
-        &format!("/elections/{ID}/publish"),
-        &admin,
-        &json!({}),
-    );
+    publish(&server, &admin, ID);
     assert_eq!(
         server.election(ID)["result"],
         json!({ "questions": [{ "counts": [1, 1, 2], "blank": 1 }] })
     );
-    let record = dir.path().join("record.jsonl");
-    server.export(ID, &record);
-    let o = urne()
-        .args(["verify", "--quiet"])
-        .arg(&record)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("VALID"), "{}", text(&o));
+    verify_record(&server, ID, dir.path());
 }
 
 #[test]
@@ -507,23 +321,13 @@ fn trustees_with_independent_keys_register_and_decrypt_through_the_server() {
     let names = ["Ada", "Grace"];
     let trustees = create_election(&server, &admin, dir.path(), INDEPENDENT, &names, 2);
     for t in &trustees {
-        let o = new_identity(t, names[t.index as usize - 1], &server);
+        let o = t.new_identity(names[t.index as usize - 1], &server);
         assert!(o.status.success(), "{}", text(&o));
         assert!(text(&o).contains("independent keys"), "{}", text(&o));
     }
     // No ceremony with independent keys: the tool says what to do instead.
     let t1 = &trustees[0];
-    let secret1 = t1.secret();
-    let o = t1.run_with(
-        "deal",
-        &[
-            "--server",
-            &server.base,
-            "--secret",
-            secret1.to_str().unwrap(),
-        ],
-        &t1.passphrase(),
-    );
+    let o = t1.try_online("deal", &server, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o).contains("there is no key-generation ceremony"),
@@ -600,26 +404,11 @@ fn trustees_with_independent_keys_register_and_decrypt_through_the_server() {
 
     let mut last = String::new();
     for t in &trustees {
-        let secret = t.secret();
-        last = t.run(
-            "decrypt",
-            &[
-                "--server",
-                &server.base,
-                "--secret",
-                secret.to_str().unwrap(),
-                "--quiet",
-            ],
-        );
+        last = t.online("decrypt", &server);
         assert!(last.contains("with its key, with proofs"), "{last}");
     }
     assert!(last.contains("result       on the board"), "{last}");
-    server.admin(
-        "POST",
-        &format!("/elections/{INDEPENDENT}/publish"),
-        &admin,
-        &json!({}),
-    );
+    publish(&server, &admin, INDEPENDENT);
     assert_eq!(
         server.election(INDEPENDENT)["result"],
         json!({ "questions": [{ "counts": [1, 2, 0], "blank": 0 }] })
@@ -693,7 +482,7 @@ fn record_for_timing() {
     let names = ["Ada", "Grace"];
     let trustees = create_election(&server, &admin, &dir, INDEPENDENT, &names, 2);
     for t in &trustees {
-        let o = new_identity(t, names[t.index as usize - 1], &server);
+        let o = t.new_identity(names[t.index as usize - 1], &server);
         assert!(o.status.success(), "{}", text(&o));
     }
     let (credentials, _) = seal(&server, &admin, INDEPENDENT, voters);
