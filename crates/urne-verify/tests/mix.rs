@@ -8,21 +8,24 @@
 use std::io::{Cursor, Seek, SeekFrom};
 use std::sync::OnceLock;
 
-use urne_core::ballot::{Ballot, choice_allowed};
+use urne_core::ballot::choice_allowed;
 use urne_core::credential::Credential;
 use urne_core::elgamal::Ciphertext;
 use urne_core::group::{Point, random_scalar};
 use urne_core::hash::{ItemHasher, tags};
 use urne_core::manifest::{Counting, Question};
-use urne_core::mix::mix_row;
 use urne_core::proofs::disjunctive::{DisjunctiveProof, Witness};
 use urne_core::proofs::schnorr::SchnorrProof;
 use urne_core::tally::{MixedCount, MixedResult};
 use urne_core::testkit::{ElectionBuilder, Setup};
-use urne_verify::merkle::MerkleBuilder;
-use urne_verify::record::{Entry, Line, TreeHead, canonical_line, encode_line, parse_line};
+use urne_verify::record::{Entry, Line};
 use urne_verify::simulate::{MixPlan, SimConfig, mix_lines, rng_for, simulate_with};
 use urne_verify::{Options, Report, Verifier, verify, verify_since};
+
+#[path = "support/records.rs"]
+mod records;
+
+use records::{last_ballot_rows, lines_of, write_lines};
 
 const SEED: u64 = 88;
 const VOTERS: usize = 30;
@@ -64,16 +67,6 @@ fn setup(id: &str) -> Setup {
     .build(&mut rng_for(Some(SEED), u64::MAX))
 }
 
-fn lines_of(bytes: &[u8]) -> Vec<Line> {
-    bytes
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .enumerate()
-        .map(|(i, l)| parse_line(i as u64 + 1, l).unwrap())
-        .filter(|l| !matches!(l.entry, Entry::TreeHead(_)))
-        .collect()
-}
-
 /// Chunk lines of 4 rows, so that every list is cut into several lines.
 fn plan() -> MixPlan {
     MixPlan {
@@ -109,25 +102,7 @@ fn honest() -> &'static Honest {
 /// Writes lines as a record, renumbered from 0, with a recomputed tree head: a server that
 /// rewrites the record consistently.
 fn write(lines: &[Line]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut tree = MerkleBuilder::new();
-    for (i, l) in lines.iter().enumerate() {
-        let (bytes, leaf) = encode_line(i as u64, &l.entry);
-        out.extend_from_slice(&bytes);
-        out.push(b'\n');
-        tree.push(leaf);
-    }
-    let head = TreeHead {
-        size: tree.size(),
-        root: tree.root(),
-    };
-    let head = Line {
-        seq: head.size,
-        entry: Entry::TreeHead(head),
-    };
-    out.extend_from_slice(&canonical_line(&head));
-    out.push(b'\n');
-    out
+    write_lines(lines, true, None)
 }
 
 /// Verifies in batch and one by one; both must agree on the failed checks.
@@ -252,21 +227,7 @@ fn mixed_record_fed_in_pieces_and_its_snapshots_extend() {
 /// The mix input of a record's lines: the row of the last ballot of each credential, in record
 /// order (the revote policy of the simulated elections is `last_counts`).
 fn mix_input(lines: &[Line], setup: &Setup) -> Vec<Vec<Ciphertext>> {
-    let ballots: Vec<&Ballot> = lines
-        .iter()
-        .filter_map(|l| match &l.entry {
-            Entry::Ballot(b) => Some(&b.ballot),
-            _ => None,
-        })
-        .collect();
-    (0..ballots.len())
-        .filter(|&i| {
-            ballots[i + 1..]
-                .iter()
-                .all(|b| b.credential != ballots[i].credential)
-        })
-        .map(|i| mix_row(setup.election.manifest(), ballots[i]).unwrap())
-        .collect()
+    last_ballot_rows(setup.election.manifest(), lines)
 }
 
 /// The lines with their mix phase replaced by one run by `plan`, and the result's mixed

@@ -7,54 +7,18 @@
 #![allow(clippy::unwrap_used)] // Tests unwrap what must succeed.
 
 use std::io::Cursor;
-use std::path::Path;
 
-use urne_core::ballot::Ballot;
 use urne_core::elgamal::Ciphertext;
 use urne_core::manifest::{Manifest, RevotePolicy};
-use urne_core::mix::mix_row;
-use urne_verify::merkle::{MerkleBuilder, leaf_hash};
-use urne_verify::record::{Entry, Line, TreeHead, canonical_line, parse_line};
+use urne_verify::record::{Entry, Line};
 use urne_verify::{Options, Verification, verify, verify_with_state};
 
+#[path = "support/records.rs"]
+mod records;
+
+use records::{closed, frozen, frozen_bytes, last_ballot_rows};
+
 const FROZEN: &str = "v1-sim-8-voters-mixed-2-of-3.jsonl";
-
-/// The frozen record's lines, raw and parsed, its tree head left out.
-fn frozen() -> Vec<(Vec<u8>, Line)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../test-vectors/records")
-        .join(FROZEN);
-    let bytes = std::fs::read(path).unwrap();
-    bytes
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .enumerate()
-        .map(|(i, l)| (l.to_vec(), parse_line(i as u64 + 1, l).unwrap()))
-        .filter(|(_, l)| !matches!(l.entry, Entry::TreeHead(_)))
-        .collect()
-}
-
-/// The record made of the first `n` lines, unchanged, closed by their tree head: a snapshot
-/// of the board.
-fn snapshot(lines: &[(Vec<u8>, Line)], n: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut tree = MerkleBuilder::new();
-    for (raw, _) in &lines[..n] {
-        out.extend_from_slice(raw);
-        out.push(b'\n');
-        tree.push(leaf_hash(raw));
-    }
-    let head = Line {
-        seq: tree.size(),
-        entry: Entry::TreeHead(TreeHead {
-            size: tree.size(),
-            root: tree.root(),
-        }),
-    };
-    out.extend_from_slice(&canonical_line(&head));
-    out.push(b'\n');
-    out
-}
 
 fn verified(record: &[u8]) -> Verification {
     let v = verify_with_state(Cursor::new(record), &Options::default(), &|_| {}).unwrap();
@@ -77,21 +41,7 @@ fn manifest(lines: &[(Vec<u8>, Line)]) -> &Manifest {
 fn mix_input(lines: &[(Vec<u8>, Line)]) -> Vec<Vec<Ciphertext>> {
     let m = manifest(lines);
     assert_eq!(m.revote, RevotePolicy::LastCounts);
-    let ballots: Vec<&Ballot> = lines
-        .iter()
-        .filter_map(|(_, l)| match &l.entry {
-            Entry::Ballot(b) => Some(&b.ballot),
-            _ => None,
-        })
-        .collect();
-    (0..ballots.len())
-        .filter(|&i| {
-            ballots[i + 1..]
-                .iter()
-                .all(|b| b.credential != ballots[i].credential)
-        })
-        .map(|i| mix_row(m, ballots[i]).unwrap())
-        .collect()
+    last_ballot_rows(m, lines.iter().map(|(_, l)| l))
 }
 
 /// Each shuffle of the record: the index of its `shuffle` line, its trustee and its output
@@ -118,7 +68,7 @@ fn first(lines: &[(Vec<u8>, Line)], kind: &str) -> usize {
 
 #[test]
 fn mix_state_after_k_shuffles_is_the_kth_shuffle_output() {
-    let lines = frozen();
+    let lines = frozen(FROZEN);
     let input = mix_input(&lines);
     let shuffles = shuffles(&lines);
     assert_eq!(shuffles.len(), 2, "the frozen record has two shuffles");
@@ -133,7 +83,7 @@ fn mix_state_after_k_shuffles_is_the_kth_shuffle_output() {
     let mut cuts = vec![(first(&lines, "shuffle_chunk"), input.clone())];
     cuts.extend(shuffles.iter().map(|(i, _, out)| (i + 1, out.clone())));
     for (k, (cut, want)) in cuts.iter().enumerate() {
-        let v = verified(&snapshot(&lines, *cut));
+        let v = verified(&closed(&lines[..*cut]));
         let mix = v.mix.unwrap();
         assert_eq!(mix.list, *want, "the list after {k} shuffles");
         assert_eq!(mix.shuffles, k as u32);
@@ -153,11 +103,11 @@ fn mix_state_after_k_shuffles_is_the_kth_shuffle_output() {
 
 #[test]
 fn mix_state_ignores_a_shuffle_without_its_end_line() {
-    let lines = frozen();
+    let lines = frozen(FROZEN);
     let shuffles = shuffles(&lines);
     // The first chunk of the second shuffle is on the board, not its end: the list is still
     // the first shuffle's output, and the next shuffle is still number 1.
-    let v = verified(&snapshot(&lines, shuffles[0].0 + 2));
+    let v = verified(&closed(&lines[..shuffles[0].0 + 2]));
     let mix = v.mix.unwrap();
     assert_eq!(mix.list, shuffles[0].2);
     assert_eq!((mix.shuffles, mix.shufflers), (1, vec![shuffles[0].1]));
@@ -165,12 +115,9 @@ fn mix_state_ignores_a_shuffle_without_its_end_line() {
 
 #[test]
 fn mix_state_of_the_whole_record_is_the_decrypted_list() {
-    let lines = frozen();
+    let lines = frozen(FROZEN);
     let shuffles = shuffles(&lines);
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../test-vectors/records")
-        .join(FROZEN);
-    let whole = std::fs::read(path).unwrap();
+    let whole = frozen_bytes(FROZEN);
     let v = verified(&whole);
     assert!(v.report.complete);
     let mix = v.mix.unwrap();
@@ -196,12 +143,10 @@ fn mix_state_of_the_whole_record_is_the_decrypted_list() {
 
 #[test]
 fn no_mix_state_before_the_tally_or_without_a_mixed_question() {
-    let lines = frozen();
-    let v = verified(&snapshot(&lines, first(&lines, "tally")));
+    let lines = frozen(FROZEN);
+    let v = verified(&closed(&lines[..first(&lines, "tally")]));
     assert!(v.mix.is_none() && v.tally_decryptors.is_empty());
-    let plurality = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../test-vectors/records/v1-demo-10-voters-2-of-3.jsonl");
-    let v = verified(&std::fs::read(plurality).unwrap());
+    let v = verified(&frozen_bytes("v1-demo-10-voters-2-of-3.jsonl"));
     assert!(v.report.complete && v.mix.is_none());
     assert_eq!(v.tally_decryptors.len(), 2);
 }

@@ -6,11 +6,14 @@
 #![allow(clippy::unwrap_used)] // Tests unwrap what must succeed.
 
 use std::io::Cursor;
-use std::path::Path;
 
-use urne_verify::merkle::{MerkleBuilder, leaf_hash};
-use urne_verify::record::{Entry, Line, TallyEntry, TreeHead, canonical_line, parse_line};
+use urne_verify::record::{Entry, Line, TallyEntry, canonical_line};
 use urne_verify::{Options, Verification, verify_with_state};
+
+#[path = "support/records.rs"]
+mod records;
+
+use records::{closed, frozen};
 
 /// Every frozen record, of each key sharing, with and without a mix phase or a revocation.
 const FROZEN: [&str; 4] = [
@@ -19,42 +22,6 @@ const FROZEN: [&str; 4] = [
     "v1-sim-4-voters-1-credential-replaced.jsonl",
     "v1-sim-8-voters-mixed-2-of-3.jsonl",
 ];
-
-/// A frozen record's lines, raw and parsed, its tree head left out.
-fn frozen(name: &str) -> Vec<(Vec<u8>, Line)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../test-vectors/records")
-        .join(name);
-    let bytes = std::fs::read(path).unwrap();
-    bytes
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .enumerate()
-        .map(|(i, l)| (l.to_vec(), parse_line(i as u64 + 1, l).unwrap()))
-        .filter(|(_, l)| !matches!(l.entry, Entry::TreeHead(_)))
-        .collect()
-}
-
-/// The record made of `lines`, closed by their tree head.
-fn record(lines: &[(Vec<u8>, Line)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut tree = MerkleBuilder::new();
-    for (raw, _) in lines {
-        out.extend_from_slice(raw);
-        out.push(b'\n');
-        tree.push(leaf_hash(raw));
-    }
-    let head = Line {
-        seq: tree.size(),
-        entry: Entry::TreeHead(TreeHead {
-            size: tree.size(),
-            root: tree.root(),
-        }),
-    };
-    out.extend_from_slice(&canonical_line(&head));
-    out.push(b'\n');
-    out
-}
 
 fn verified(record: &[u8]) -> Verification {
     verify_with_state(Cursor::new(record), &Options::default(), &|_| {}).unwrap()
@@ -79,7 +46,7 @@ fn handed_over_tally_is_the_tally_line() {
         let (at, expected) = tally_line(&lines);
         // The whole record, and the snapshot that ends with the tally line.
         for n in [lines.len(), at + 1] {
-            let v = verified(&record(&lines[..n]));
+            let v = verified(&closed(&lines[..n]));
             assert!(v.report.valid, "{name}[..{n}]: {:#?}", v.report.failures);
             let tally = v.tally.unwrap_or_else(|| panic!("{name}[..{n}]: no tally"));
             assert_eq!(tally, expected, "{name}[..{n}]");
@@ -94,7 +61,7 @@ fn no_tally_before_the_tally_line() {
     for name in FROZEN {
         let lines = frozen(name);
         let (at, _) = tally_line(&lines);
-        let v = verified(&record(&lines[..at]));
+        let v = verified(&closed(&lines[..at]));
         assert!(v.report.valid, "{name}: {:#?}", v.report.failures);
         assert!(v.tally.is_none(), "{name}: a tally before the tally line");
     }
@@ -116,7 +83,7 @@ fn rejects_tally_line_whose_counts_fail_v14() {
         };
         let mut changed = lines[..=at].to_vec();
         changed[at] = (canonical_line(&line), line);
-        let v = verified(&record(&changed));
+        let v = verified(&closed(&changed));
         assert!(v.report.has_failure("V-14"), "{field}: {:#?}", v.report);
         assert!(v.tally.is_none(), "{field}: a tally that failed V-14");
     }

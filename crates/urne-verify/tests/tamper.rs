@@ -18,13 +18,17 @@ use urne_core::elgamal::Ciphertext;
 use urne_core::group::Point;
 use urne_core::tally::TallyAccumulator;
 use urne_core::testkit::{ElectionBuilder, Setup};
-use urne_verify::merkle::{MerkleBuilder, leaf_hash};
+use urne_verify::merkle::leaf_hash;
 use urne_verify::record::{
-    BallotEntry, BoothEntry, BoothFile, CredentialEntry, Entry, Line, Revocation, TreeHead,
-    canonical_line, encode_line, parse_line,
+    BallotEntry, BoothEntry, BoothFile, CredentialEntry, Entry, Line, Revocation, parse_line,
 };
 use urne_verify::simulate::{SimConfig, replacement_label, rng_for, simulate, simulate_revoking};
 use urne_verify::{Options, Report, verify, verify_since};
+
+#[path = "support/records.rs"]
+mod records;
+
+use records::{lines_of, write_lines};
 
 const SEED: u64 = 2026;
 const VOTERS: usize = 24;
@@ -52,13 +56,7 @@ fn honest() -> &'static Honest {
         let mut bytes = Vec::new();
         let outcome = simulate(&setup, &cfg, &mut bytes, &|_, _| {}).unwrap();
         assert_eq!(outcome.result, outcome.expected);
-        let lines = bytes
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .enumerate()
-            .map(|(i, l)| parse_line(i as u64 + 1, l).unwrap())
-            .filter(|l| !matches!(l.entry, Entry::TreeHead(_)))
-            .collect();
+        let lines = lines_of(&bytes);
         Honest { setup, lines }
     })
 }
@@ -75,24 +73,7 @@ fn voter_key(v: usize) -> CredentialKey {
 /// Writes lines as a record: renumbered from 0 when `renumber`, and ended with a tree head that
 /// is recomputed when `rehead` (else the honest record's head).
 fn write(lines: &[Line], renumber: bool, rehead: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut tree = MerkleBuilder::new();
-    for (i, l) in lines.iter().enumerate() {
-        let seq = if renumber { i as u64 } else { l.seq };
-        let bytes = canonical_line(&Line {
-            seq,
-            entry: l.entry.clone(),
-        });
-        tree.push(leaf_hash(&bytes));
-        out.extend_from_slice(&bytes);
-        out.push(b'\n');
-    }
-    let head = if rehead {
-        TreeHead {
-            size: tree.size(),
-            root: tree.root(),
-        }
-    } else {
+    let head = (!rehead).then(|| {
         let honest = write(&honest().lines, true, true);
         let last = honest
             .split(|&b| b == b'\n')
@@ -102,10 +83,8 @@ fn write(lines: &[Line], renumber: bool, rehead: bool) -> Vec<u8> {
             Entry::TreeHead(h) => h,
             _ => unreachable!(),
         }
-    };
-    out.extend_from_slice(&encode_line(lines.len() as u64, &Entry::TreeHead(head)).0);
-    out.push(b'\n');
-    out
+    });
+    write_lines(lines, renumber, head)
 }
 
 fn check(record: &[u8], batch: bool) -> Report {
@@ -528,13 +507,7 @@ fn honest_threshold() -> &'static Vec<Line> {
         };
         let mut bytes = Vec::new();
         simulate(&setup, &cfg, &mut bytes, &|_, _| {}).unwrap();
-        bytes
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .enumerate()
-            .map(|(i, l)| parse_line(i as u64 + 1, l).unwrap())
-            .filter(|l| !matches!(l.entry, Entry::TreeHead(_)))
-            .collect()
+        lines_of(&bytes)
     })
 }
 
@@ -596,13 +569,7 @@ fn simulate_lines(setup: &Setup, cfg: &SimConfig, revoked: usize) -> Vec<Line> {
     let mut bytes = Vec::new();
     let outcome = simulate_revoking(setup, cfg, revoked, &mut bytes, &|_, _| {}).unwrap();
     assert_eq!(outcome.result, outcome.expected);
-    bytes
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .enumerate()
-        .map(|(i, l)| parse_line(i as u64 + 1, l).unwrap())
-        .filter(|l| !matches!(l.entry, Entry::TreeHead(_)))
-        .collect()
+    lines_of(&bytes)
 }
 
 /// Voters whose credential the revoking records replace.
