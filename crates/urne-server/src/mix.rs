@@ -40,7 +40,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use urne_board::Phase;
 use urne_core::elgamal::Ciphertext;
-use urne_core::group::Point;
+use urne_core::group::{Point, b64_encode};
 use urne_core::manifest::KeySharing;
 use urne_core::mix::{
     column_bounds, count_mixed, list_digest, mix_lambdas, vartime_open_rows,
@@ -82,6 +82,8 @@ pub struct MixBoard {
     pub shufflers: Vec<u32>,
     /// The list to shuffle next, or to decrypt once enough trustees have shuffled.
     pub list: Arc<Vec<Vec<Ciphertext>>>,
+    /// The list digest of `list` (spec §8.8.2, base64url), computed once per list.
+    pub list_digest: String,
     /// Whether the decrypted rows are on the board.
     pub decrypted: bool,
     /// Whether the result is on the board.
@@ -324,6 +326,7 @@ fn read_board(
             }
         }
     }
+    b.list_digest = b64_encode(&list_digest(&list));
     b.list = Arc::new(list);
     Ok(MixState {
         size: at,
@@ -420,6 +423,7 @@ fn advance(
         }
     }
     if replaced {
+        b.list_digest = b64_encode(&list_digest(&list));
         b.list = Arc::new(list);
     }
     Ok(Some(MixState {
@@ -802,7 +806,7 @@ pub async fn view(
         decryptors: if b.decrypted { Vec::new() } else { decryptors },
         decrypted: b.decrypted,
         result: b.result,
-        list_digest: urne_core::group::b64_encode(&list_digest(&b.list)),
+        list_digest: b.list_digest.clone(),
         max_upload_bytes: state.config.max_upload_bytes as u64,
         from,
         rows,
@@ -1519,6 +1523,8 @@ pub struct MixSnapshot {
     pub shufflers: Vec<u32>,
     /// The current list.
     pub list: Vec<Vec<Ciphertext>>,
+    /// Its digest, as kept.
+    pub list_digest: String,
     /// Rows of a shuffle whose end is not read yet.
     pub building: Vec<Vec<Ciphertext>>,
     /// Whether the decrypted rows are on the board.
@@ -1536,6 +1542,7 @@ impl MixSnapshot {
             partials: b.partials.iter().map(|p| p.trustee).collect(),
             shufflers: b.shufflers.clone(),
             list: b.list.to_vec(),
+            list_digest: b.list_digest.clone(),
             building: st.building.clone(),
             decrypted: b.decrypted,
             result: b.result,

@@ -544,3 +544,39 @@ fn shuffle_all_in(e: &TestElection<'_>, t: u32, position: u32, rows: usize) {
         assert!(r.get("status").is_none(), "{r}");
     }
 }
+
+#[test]
+fn factors_staged_without_their_place_by_an_older_server_are_still_read() {
+    let server = Server::start();
+    let e = mixing_election(&server, "mix-unplaced", 4);
+    shuffle_all(&e, 1, 0);
+    shuffle_all(&e, 2, 1);
+    // Trustee 1's factors in one chunk, stored as a server before the places stored them.
+    let f1 = factors(&e, 1);
+    let rows: Vec<_> = f1.iter().flat_map(|d| d.factors.clone()).collect();
+    let whole = MixDecryptionEntry {
+        trustee: 1,
+        offset: 0,
+        factors: rows,
+    };
+    server
+        .state
+        .store
+        .put_message(
+            e.id(),
+            kinds::FACTORS,
+            1,
+            &serde_json::to_string(&whole).unwrap(),
+            urne_server::clock::now(),
+        )
+        .unwrap();
+    let view = server.get(&e.path("/mix?limit=0")).expect(200).json();
+    assert_eq!(view["decryptors"], json!([1]), "{view}");
+    let r = post(&e, 1, "/mix/decryptions", &f1[0]);
+    assert_eq!(r["status"], 409, "{r}");
+    assert_eq!(r["body"]["error"]["code"], "already_sent", "{r}");
+    // Trustee 2's factors complete the set with it: the result is on the board and verifies.
+    assert_eq!(decrypt_all(&e, 2)["result"], true);
+    let report = support::verify_record(&e.record());
+    assert!(report.valid && report.complete, "{report:?}");
+}
