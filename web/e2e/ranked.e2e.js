@@ -28,8 +28,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -37,7 +36,7 @@ import { loginThroughPages, waitForPhase } from './admin-pages.js';
 import { noViolations } from './axe.js';
 import { gradeByClick, gradeByKeyboard, rankByDrag, rankByKeyboard, rankBySelect, ranksOf, stepHeading } from './booth-steps.js';
 import { codeLetters, loginCode, votingLink } from './mail.js';
-import { BIN, addAdmin, adminToken, launchBrowser, serve, stop, urne, urneEnv } from './support.js';
+import { BIN, adminCall, electionView, startOrganizer, stopOrganizer, urne, urneEnv } from './support.js';
 
 const ID = 'ranked-e2e-2026';
 const PASSWORD = "organizer's password";
@@ -84,39 +83,19 @@ const email = (i) => `${voterId(i)}@example.org`;
 let dir;
 let server;
 let base;
-let browser;
 let token;
+let browser;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'urne-ranked-'));
-  const data = join(dir, 'server');
-  addAdmin(data, 'root', PASSWORD);
-  ({ child: server, base } = await serve(data));
-  token = await adminToken(base, 'root', PASSWORD);
-  browser = await launchBrowser();
+  ({ dir, server, base, token, browser } = await startOrganizer('urne-ranked-', PASSWORD));
 });
 
-after(async () => {
-  await browser?.close();
-  await stop(server);
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(() => stopOrganizer({ browser, server, dir }));
 
-/** Calls the administration API (`path` under /api/v1/admin); the JSON answer, which must be a success. */
-async function admin(method, path, body, type = 'application/json') {
-  const r = await fetch(`${base}/api/v1/admin${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': type },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: HTTP ${r.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+/** The organizer's call to the admin API, which must succeed; its JSON answer. */
+const admin = (...args) => adminCall(base, token, ...args);
 
-async function view() {
-  return (await fetch(`${base}/api/v1/elections/${ID}`)).json();
-}
+const view = () => electionView(base, ID);
 
 /** Runs `urne trustee CMD` as trustee `index` (1-based) with its passphrase and invitation. */
 function trustee(index, invitation, cmd, args) {

@@ -7,7 +7,10 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
@@ -143,4 +146,43 @@ export async function adminToken(base, name, password, label = 'e2e') {
   const { token } = await made.json();
   assert.ok(token, 'an API token');
   return token;
+}
+
+/**
+ * A test file's organizer and browser: `urne serve` on a fresh temporary directory (named from
+ * `prefix`) with the administrator `root` (`password`) and an API token for it, and headless
+ * chromium. Undone by `stopOrganizer`.
+ */
+export async function startOrganizer(prefix, password) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const data = join(dir, 'server');
+  addAdmin(data, 'root', password);
+  const { child: server, base } = await serve(data);
+  const token = await adminToken(base, 'root', password);
+  const browser = await launchBrowser();
+  return { dir, server, base, token, browser };
+}
+
+/** Closes the browser, stops the server and removes the directory of `startOrganizer`. */
+export async function stopOrganizer({ browser, server, dir }) {
+  await browser?.close();
+  await stop(server);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+/** The organizer's call to the admin API (`path` under /api/v1/admin), which must succeed; its JSON answer. */
+export async function adminCall(base, token, method, path, body, type = 'application/json') {
+  const r = await fetch(`${base}/api/v1/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': type },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: HTTP ${r.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** The public view of election `id` (GET /api/v1/elections/{id}). */
+export async function electionView(base, id) {
+  return (await fetch(`${base}/api/v1/elections/${id}`)).json();
 }

@@ -28,14 +28,13 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { createBallot, deriveCredentialKey, loadElection } from '../src/urne/index.js';
 import { noHorizontalScroll, noViolations } from './axe.js';
-import { BIN, addAdmin, adminToken, launchBrowser, serve, stop, urne, urneEnv } from './support.js';
+import { BIN, adminCall, electionView, startOrganizer, stopOrganizer, urne, urneEnv } from './support.js';
 import { TrusteeBrowser } from './trustee-pages.js';
 
 const SHOTS = process.env.URNE_SCREENSHOTS;
@@ -63,36 +62,16 @@ let base;
 let token;
 let browser;
 
-async function admin(method, path, body, type = 'application/json') {
-  const r = await fetch(`${base}/api/v1/admin${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': type },
-    body: typeof body === 'string' ? body : JSON.stringify(body ?? {}),
-  });
-  const text = await r.text();
-  assert.ok(r.status < 300, `${method} ${path}: HTTP ${r.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function view() {
-  return (await fetch(`${base}/api/v1/elections/${ID}`)).json();
-}
-
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'urne-trustee-mix-'));
-  const data = join(dir, 'server');
-  const password = "organizer's password";
-  addAdmin(data, 'root', password);
-  ({ child: server, base } = await serve(data));
-  token = await adminToken(base, 'root', password);
-  browser = await launchBrowser();
+  ({ dir, server, base, token, browser } = await startOrganizer('urne-trustee-mix-', "organizer's password"));
 });
 
-after(async () => {
-  await browser?.close();
-  await stop(server);
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(() => stopOrganizer({ browser, server, dir }));
+
+/** The organizer's call to the admin API, which must succeed; its JSON answer. */
+const admin = (...args) => adminCall(base, token, ...args);
+
+const view = () => electionView(base, ID);
 
 /** Records, in the page, every value of the mix's progress bar and every text of its words. */
 async function followProgress(page) {
