@@ -30,13 +30,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { loginThroughPages, waitForPhase } from './admin-pages.js';
 import { noViolations } from './axe.js';
 import { gradeByClick, gradeByKeyboard, rankByDrag, rankByKeyboard, rankBySelect, ranksOf, stepHeading } from './booth-steps.js';
 import { codeLetters, loginCode, votingLink } from './mail.js';
-import { BIN, adminCall, electionView, startOrganizer, stopOrganizer, urne, urneEnv } from './support.js';
+import { BIN, urne, urneEnv, useOrganizer } from './support.js';
 
 const ID = 'ranked-e2e-2026';
 const PASSWORD = "organizer's password";
@@ -80,22 +80,9 @@ const IN_FRENCH = {
 const voterId = (i) => `r${String(i + 1).padStart(2, '0')}`;
 const email = (i) => `${voterId(i)}@example.org`;
 
-let dir;
-let server;
-let base;
-let token;
-let browser;
-
-before(async () => {
-  ({ dir, server, base, token, browser } = await startOrganizer('urne-ranked-', PASSWORD));
-});
-
-after(() => stopOrganizer({ browser, server, dir }));
-
-/** The organizer's call to the admin API, which must succeed; its JSON answer. */
-const admin = (...args) => adminCall(base, token, ...args);
-
-const view = () => electionView(base, ID);
+const org = useOrganizer('urne-ranked-', PASSWORD);
+const admin = org.admin;
+const view = () => org.view(ID);
 
 /** Runs `urne trustee CMD` as trustee `index` (1-based) with its passphrase and invitation. */
 function trustee(index, invitation, cmd, args) {
@@ -111,6 +98,7 @@ function trustee(index, invitation, cmd, args) {
  * review, the cast. The tracker.
  */
 async function vote(i) {
+  const { dir, browser } = org;
   const v = VOTERS[i];
   const french = v.locale === 'fr-FR';
   const context = await browser.newContext({ locale: v.locale ?? 'en-GB', viewport: { width: 1280, height: 900 } });
@@ -219,6 +207,7 @@ function mjRef(n, g, ballots) {
 }
 
 test('a ranked election through the booth with three trustees: shuffled, decrypted, counted, shown and verified', async () => {
+  const { dir, base, browser } = org;
   const t0 = Date.now();
   const lap = (what) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 

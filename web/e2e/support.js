@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
@@ -185,4 +186,20 @@ export async function adminCall(base, token, method, path, body, type = 'applica
 /** The public view of election `id` (GET /api/v1/elections/{id}). */
 export async function electionView(base, id) {
   return (await fetch(`${base}/api/v1/elections/${id}`)).json();
+}
+
+/**
+ * A test file's organizer, started by a node:test `before` hook and stopped by an `after` hook
+ * (`startOrganizer`, `stopOrganizer`): the object returned holds its `dir`, `server`, `base`,
+ * `token` and `browser` once `before` has run, and calls the admin API (`admin`, as `adminCall`)
+ * and the public view of an election (`view(id)`).
+ */
+export function useOrganizer(prefix, password) {
+  const org = {
+    admin: (...args) => adminCall(org.base, org.token, ...args),
+    view: (id) => electionView(org.base, id),
+  };
+  before(async () => Object.assign(org, await startOrganizer(prefix, password)));
+  after(() => stopOrganizer(org));
+  return org;
 }

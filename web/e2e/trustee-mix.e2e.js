@@ -30,11 +30,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { createBallot, deriveCredentialKey, loadElection } from '../src/urne/index.js';
 import { noHorizontalScroll, noViolations } from './axe.js';
-import { BIN, adminCall, electionView, startOrganizer, stopOrganizer, urne, urneEnv } from './support.js';
+import { BIN, urne, urneEnv, useOrganizer } from './support.js';
 import { TrusteeBrowser } from './trustee-pages.js';
 
 const SHOTS = process.env.URNE_SCREENSHOTS;
@@ -56,22 +56,9 @@ const VOTES = [
   [{ selected: [1] }, { ranks: [4, 3, 2, 1] }, { grades: [0, 2, 1] }],
 ];
 
-let dir;
-let server;
-let base;
-let token;
-let browser;
-
-before(async () => {
-  ({ dir, server, base, token, browser } = await startOrganizer('urne-trustee-mix-', "organizer's password"));
-});
-
-after(() => stopOrganizer({ browser, server, dir }));
-
-/** The organizer's call to the admin API, which must succeed; its JSON answer. */
-const admin = (...args) => adminCall(base, token, ...args);
-
-const view = () => electionView(base, ID);
+const org = useOrganizer('urne-trustee-mix-', "organizer's password");
+const admin = org.admin;
+const view = () => org.view(ID);
 
 /** Records, in the page, every value of the mix's progress bar and every text of its words. */
 async function followProgress(page) {
@@ -88,6 +75,7 @@ async function followProgress(page) {
 }
 
 test('trustees shuffle and decrypt the mix through the page and the CLI; the result is the votes and the record verifies', async () => {
+  const { dir, base, browser } = org;
   const t0 = Date.now();
   const lap = (what) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 

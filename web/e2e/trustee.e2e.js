@@ -26,11 +26,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { createBallot, deriveCredentialKey, loadElection } from '../src/urne/index.js';
 import { noViolations } from './axe.js';
-import { BIN, adminCall, electionView, startOrganizer, stopOrganizer, urne, urneEnv } from './support.js';
+import { BIN, urne, urneEnv, useOrganizer } from './support.js';
 import { TrusteeBrowser } from './trustee-pages.js';
 
 const SHOTS = process.env.URNE_SCREENSHOTS;
@@ -40,24 +40,12 @@ const PASSPHRASES = ['first trustee passphrase', 'second trustee passphrase', 't
 const QUESTION = { text: 'Which day suits the meeting?', answers: ['Monday', 'Wednesday', 'Friday'], min: 1, max: 1, blank: true, counting: 'plurality' };
 const VOTES = [[{ selected: [0] }], [{ selected: [2] }], [{ selected: [2] }], [{ blank: true }]];
 
-let dir;
-let server;
-let base;
-let token;
-let browser;
-
-before(async () => {
-  ({ dir, server, base, token, browser } = await startOrganizer('urne-trustee-', "organizer's password"));
-});
-
-after(() => stopOrganizer({ browser, server, dir }));
-
-/** The organizer's call to the admin API, which must succeed; its JSON answer. */
-const admin = (...args) => adminCall(base, token, ...args);
-
-const view = () => electionView(base, ID);
+const org = useOrganizer('urne-trustee-', "organizer's password");
+const admin = org.admin;
+const view = () => org.view(ID);
 
 test('three trustees hold the ceremony and two decrypt through the page; the result is right and the record verifies', async () => {
+  const { dir, base, browser } = org;
   const t0 = Date.now();
   const lap = (what) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
