@@ -36,7 +36,7 @@ import { loginThroughPages, waitForPhase } from './admin-pages.js';
 import { noViolations } from './axe.js';
 import { gradeByClick, gradeByKeyboard, rankByDrag, rankByKeyboard, rankBySelect, ranksOf, stepHeading } from './booth-steps.js';
 import { codeLetters, loginCode, votingLink } from './mail.js';
-import { BIN, urne, urneEnv, useOrganizer } from './support.js';
+import { BIN, openForADay, stopwatch, urne, urneEnv, useOrganizer } from './support.js';
 
 const ID = 'ranked-e2e-2026';
 const PASSWORD = "organizer's password";
@@ -208,20 +208,16 @@ function mjRef(n, g, ballots) {
 
 test('a ranked election through the booth with three trustees: shuffled, decrypted, counted, shown and verified', async () => {
   const { dir, base, browser } = org;
-  const t0 = Date.now();
-  const lap = (what) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const lap = stopwatch();
 
   // The organizer's draft, roll and frozen setup (the administration API).
-  const now = Math.floor(Date.now() / 1000);
-  const iso = (s) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   await admin('POST', '/elections', {
     id: ID,
     draft: {
       title: 'Association meeting (ranked e2e)',
       description: 'Ranked and graded questions, end to end.',
       questions: QUESTIONS,
-      opens_at: iso(now - 60),
-      closes_at: iso(now + 86400),
+      ...openForADay(),
       trustees: TRUSTEES,
       threshold: 2,
       voter_auth: 'email_code',

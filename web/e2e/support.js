@@ -203,3 +203,16 @@ export function useOrganizer(prefix, password) {
   after(() => stopOrganizer(org));
   return org;
 }
+
+/** A stopwatch for a test's log: `lap(what)` prints the seconds since `stopwatch()` was called. */
+export function stopwatch() {
+  const t0 = Date.now();
+  return (what) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/** A draft's `opens_at` a minute ago and `closes_at` a day from now (RFC 3339, whole seconds). */
+export function openForADay() {
+  const now = Math.floor(Date.now() / 1000);
+  const iso = (s) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return { opens_at: iso(now - 60), closes_at: iso(now + 86400) };
+}

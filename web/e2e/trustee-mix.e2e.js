@@ -34,7 +34,7 @@ import { test } from 'node:test';
 
 import { createBallot, deriveCredentialKey, loadElection } from '../src/urne/index.js';
 import { noHorizontalScroll, noViolations } from './axe.js';
-import { BIN, urne, urneEnv, useOrganizer } from './support.js';
+import { BIN, openForADay, stopwatch, urne, urneEnv, useOrganizer } from './support.js';
 import { TrusteeBrowser } from './trustee-pages.js';
 
 const SHOTS = process.env.URNE_SCREENSHOTS;
@@ -76,19 +76,15 @@ async function followProgress(page) {
 
 test('trustees shuffle and decrypt the mix through the page and the CLI; the result is the votes and the record verifies', async () => {
   const { dir, base, browser } = org;
-  const t0 = Date.now();
-  const lap = (what) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const lap = stopwatch();
 
-  const now = Math.floor(Date.now() / 1000);
-  const iso = (s) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   await admin('POST', '/elections', {
     id: ID,
     draft: {
       title: 'The mix through the trustees’ page (e2e)',
       description: 'Ranked and graded questions; three trustees, any two decrypt.',
       questions: QUESTIONS,
-      opens_at: iso(now - 60),
-      closes_at: iso(now + 86400),
+      ...openForADay(),
       trustees: NAMES,
       threshold: 2,
       voter_auth: 'none',

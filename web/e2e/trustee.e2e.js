@@ -30,7 +30,7 @@ import { test } from 'node:test';
 
 import { createBallot, deriveCredentialKey, loadElection } from '../src/urne/index.js';
 import { noViolations } from './axe.js';
-import { BIN, urne, urneEnv, useOrganizer } from './support.js';
+import { BIN, openForADay, stopwatch, urne, urneEnv, useOrganizer } from './support.js';
 import { TrusteeBrowser } from './trustee-pages.js';
 
 const SHOTS = process.env.URNE_SCREENSHOTS;
@@ -46,20 +46,16 @@ const view = () => org.view(ID);
 
 test('three trustees hold the ceremony and two decrypt through the page; the result is right and the record verifies', async () => {
   const { dir, base, browser } = org;
-  const t0 = Date.now();
-  const lap = (what) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const lap = stopwatch();
 
   // The organizer: a draft with three trustees, any two of whom decrypt, and its roll.
-  const now = Math.floor(Date.now() / 1000);
-  const iso = (s) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   await admin('POST', '/elections', {
     id: ID,
     draft: {
       title: 'Trustees through the browser (e2e)',
       description: 'Three trustees, any two decrypt.',
       questions: [QUESTION],
-      opens_at: iso(now - 60),
-      closes_at: iso(now + 86400),
+      ...openForADay(),
       trustees: NAMES,
       threshold: 2,
       voter_auth: 'none',
