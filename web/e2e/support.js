@@ -1,19 +1,23 @@
 // What the end-to-end tests share: running `urne` (its binary from URNE_BIN), starting and
 // stopping `urne serve` or `urne demo --keep-open` on a free loopback port, the organizer's API
-// token, and Debian's chromium with the flags a headless run in a container needs.
+// token, and Debian's chromium with the flags a headless run in a container needs; and the
+// organizer's side of a test (useOrganizer: the server, the browser and the admin API; the
+// draft's dates, the roll, the credentials and the seal, ballots cast from node).
 //
 // Not a test file itself (node's runner picks only *.test.js under e2e/; the *.e2e.js files
 // are run by their launchers in crates/urne-cli/tests/).
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 
 import { chromium } from 'playwright-core';
+
+import { createBallot, deriveCredentialKey, loadElection } from '../src/urne/index.js';
 
 /** The `urne` binary under test. */
 export const BIN = process.env.URNE_BIN;
@@ -215,4 +219,46 @@ export function openForADay() {
   const now = Math.floor(Date.now() / 1000);
   const iso = (s) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return { opens_at: iso(now - 60), closes_at: iso(now + 86400) };
+}
+
+/**
+ * The roll of `n` voters v1…vn (v1@example.org, Voter 1, …): written to DIR/roll.csv and
+ * uploaded to election `id` with `admin` (`useOrganizer`'s); the file's path.
+ */
+export async function putRoll(admin, dir, id, n) {
+  const roll = `id,email,name\n${Array.from({ length: n }, (_, i) => `v${i + 1},v${i + 1}@example.org,Voter ${i + 1}\n`).join('')}`;
+  const rollFile = join(dir, 'roll.csv');
+  writeFileSync(rollFile, roll);
+  await admin('PUT', `/elections/${id}/roll?format=csv`, roll, 'text/csv');
+  return rollFile;
+}
+
+/**
+ * The credential authority generates the credentials of `rollFile` into DIR/authority with
+ * `urne credentials generate`; the organizer uploads its public list and seals. The authority's
+ * directory.
+ */
+export async function sealCredentials(admin, dir, id, rollFile) {
+  const authority = join(dir, 'authority');
+  urne(['credentials', 'generate', '--quiet', '--election', id, '--roll', rollFile, '--out', authority]);
+  await admin('PUT', `/elections/${id}/credentials`, readFileSync(join(authority, 'public-credentials.json'), 'utf8'));
+  await admin('POST', `/elections/${id}/seal`, {});
+  return authority;
+}
+
+/** The voters' credentials, in roll order, from the authority's private-credentials.csv. */
+export function privateCredentials(authority) {
+  const lines = readFileSync(join(authority, 'private-credentials.csv'), 'utf8').trim().split('\n');
+  const column = lines[0].split(',').indexOf('credential');
+  return lines.slice(1).map((l) => l.split(',')[column]);
+}
+
+/** Casts `votes[i]` with `credentials[i]` in election `id` (its sealed `manifest`), each a ballot made with web/'s protocol code. */
+export async function castBallots(base, id, manifest, credentials, votes) {
+  const election = loadElection(manifest);
+  for (const [i, vote] of votes.entries()) {
+    const { json } = createBallot(election, deriveCredentialKey(id, credentials[i]), vote);
+    const r = await fetch(`${base}/api/v1/elections/${id}/ballots`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+    assert.ok(r.ok, `ballot ${i + 1}: HTTP ${r.status}: ${await r.text()}`);
+  }
 }

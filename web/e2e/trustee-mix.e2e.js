@@ -32,9 +32,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { createBallot, deriveCredentialKey, loadElection } from '../src/urne/index.js';
 import { noHorizontalScroll, noViolations } from './axe.js';
-import { BIN, openForADay, stopwatch, urne, urneEnv, useOrganizer } from './support.js';
+import { BIN, castBallots, openForADay, privateCredentials, putRoll, sealCredentials, stopwatch, urne, urneEnv, useOrganizer } from './support.js';
 import { TrusteeBrowser } from './trustee-pages.js';
 
 const SHOTS = process.env.URNE_SCREENSHOTS;
@@ -92,10 +91,7 @@ test('trustees shuffle and decrypt the mix through the page and the CLI; the res
       auto_open: false,
     },
   });
-  const roll = `id,email,name\n${VOTES.map((_, i) => `v${i + 1},v${i + 1}@example.org,Voter ${i + 1}\n`).join('')}`;
-  const rollFile = join(dir, 'roll.csv');
-  writeFileSync(rollFile, roll);
-  await admin('PUT', `/elections/${ID}/roll?format=csv`, roll, 'text/csv');
+  const rollFile = await putRoll(admin, dir, ID, VOTES.length);
   const { invitations } = await admin('POST', `/elections/${ID}/setup`, {});
 
   // The key ceremony with the CLI: the files the page opens later are the CLI's.
@@ -116,21 +112,10 @@ test('trustees shuffle and decrypt the mix through the page and the CLI; the res
   lap('key ceremony held with `urne trustee`');
 
   // Credentials, seal, open; six ballots; close and tally.
-  const authority = join(dir, 'authority');
-  urne(['credentials', 'generate', '--quiet', '--election', ID, '--roll', rollFile, '--out', authority]);
-  await admin('PUT', `/elections/${ID}/credentials`, readFileSync(join(authority, 'public-credentials.json'), 'utf8'));
-  await admin('POST', `/elections/${ID}/seal`, {});
+  const authority = await sealCredentials(admin, dir, ID, rollFile);
   await admin('POST', `/elections/${ID}/open`, {});
   const sealed = await view();
-  const election = loadElection(sealed.manifest);
-  const lines = readFileSync(join(authority, 'private-credentials.csv'), 'utf8').trim().split('\n');
-  const column = lines[0].split(',').indexOf('credential');
-  const credentials = lines.slice(1).map((l) => l.split(',')[column]);
-  for (const [i, vote] of VOTES.entries()) {
-    const { json } = createBallot(election, deriveCredentialKey(ID, credentials[i]), vote);
-    const r = await fetch(`${base}/api/v1/elections/${ID}/ballots`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
-    assert.ok(r.ok, `ballot ${i + 1}: HTTP ${r.status}: ${await r.text()}`);
-  }
+  await castBallots(base, ID, sealed.manifest, privateCredentials(authority), VOTES);
   await admin('POST', `/elections/${ID}/close`, {});
   await admin('POST', `/elections/${ID}/tally`, {});
   lap('sealed, six ballots cast, closed and tallied');

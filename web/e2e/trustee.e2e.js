@@ -24,13 +24,12 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { createBallot, deriveCredentialKey, loadElection } from '../src/urne/index.js';
 import { noViolations } from './axe.js';
-import { BIN, openForADay, stopwatch, urne, urneEnv, useOrganizer } from './support.js';
+import { BIN, castBallots, openForADay, privateCredentials, putRoll, sealCredentials, stopwatch, urne, urneEnv, useOrganizer } from './support.js';
 import { TrusteeBrowser } from './trustee-pages.js';
 
 const SHOTS = process.env.URNE_SCREENSHOTS;
@@ -63,10 +62,7 @@ test('three trustees hold the ceremony and two decrypt through the page; the res
       auto_open: false,
     },
   });
-  const roll = `id,email,name\n${VOTES.map((_, i) => `v${i + 1},v${i + 1}@example.org,Voter ${i + 1}\n`).join('')}`;
-  const rollFile = join(dir, 'roll.csv');
-  writeFileSync(rollFile, roll);
-  await admin('PUT', `/elections/${ID}/roll?format=csv`, roll, 'text/csv');
+  const rollFile = await putRoll(admin, dir, ID, VOTES.length);
   // Before the setup, the page says the trustees are not invited yet.
   const early = await browser.newContext({ locale: 'en-GB' });
   const draft = await early.newPage();
@@ -242,10 +238,7 @@ test('three trustees hold the ceremony and two decrypt through the page; the res
   lap('ceremony complete');
 
   // The organizer: the credential authority's list, the seal; each page checks the manifest.
-  const authority = join(dir, 'authority');
-  urne(['credentials', 'generate', '--quiet', '--election', ID, '--roll', rollFile, '--out', authority]);
-  await admin('PUT', `/elections/${ID}/credentials`, readFileSync(join(authority, 'public-credentials.json'), 'utf8'));
-  await admin('POST', `/elections/${ID}/seal`, {});
+  const authority = await sealCredentials(admin, dir, ID, rollFile);
   const sealed = await view();
   assert.equal(sealed.manifest.public_key, keys[0].election, 'the manifest has the ceremony’s key');
   await all(async (t) => {
@@ -255,17 +248,9 @@ test('three trustees hold the ceremony and two decrypt through the page; the res
   await admin('POST', `/elections/${ID}/open`, {});
 
   // Four ballots, made with web/'s protocol code and cast.
-  const election = loadElection(sealed.manifest);
-  const lines = readFileSync(join(authority, 'private-credentials.csv'), 'utf8').trim().split('\n');
-  const column = lines[0].split(',').indexOf('credential');
-  const credentials = lines.slice(1).map((l) => l.split(',')[column]);
+  const credentials = privateCredentials(authority);
   assert.equal(credentials.length, VOTES.length);
-  for (const [i, vote] of VOTES.entries()) {
-    const key = deriveCredentialKey(ID, credentials[i]);
-    const { json } = createBallot(election, key, vote);
-    const r = await fetch(`${base}/api/v1/elections/${ID}/ballots`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
-    assert.ok(r.ok, `ballot ${i + 1}: HTTP ${r.status}: ${await r.text()}`);
-  }
+  await castBallots(base, ID, sealed.manifest, credentials, VOTES);
   await admin('POST', `/elections/${ID}/close`, {});
   await admin('POST', `/elections/${ID}/tally`, {});
   lap('voted, closed and tallied');
