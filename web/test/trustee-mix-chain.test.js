@@ -12,24 +12,29 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
+  G,
+  addCiphertexts,
+  createBallot,
   decodeCiphertext,
   decodePoint,
   encodeCiphertext,
   encodePoint,
-  encrypt,
   listDigest,
+  loadElection,
   makeShuffle,
   mixList,
+  mulSecret,
   newIdentity,
   randomScalar,
   toBase64Url,
 } from '../src/urne/trustee-index.js';
 import { mixInputDigest, readShuffles, verifyMixChain } from '../trustee/mix-chain.js';
+import { checkTally } from '../trustee/tally-check.js';
 
 const ELECTION = 'mix-chain';
 
 /** Three independent trustees and a manifest with one ranked question of `w` answers. */
-function election(w = 3) {
+function election(w = 3, revote = 'last_counts') {
   const ids = [1, 2, 3].map((index) => newIdentity({ electionId: ELECTION, index, name: `Trustee ${index}` }));
   const keys = ids.map((t) => decodePoint(t.public.public_key));
   const answers = Array.from({ length: w }, (_, k) => `Answer ${k}`);
@@ -43,14 +48,34 @@ function election(w = 3) {
       { text: 'Rank', answers, min: 1, max: w, blank: false, counting: 'schulze' },
     ],
     weights: 'equal',
-    revote: 'last_counts',
+    revote,
     opens_at: '2026-03-01T08:00:00Z',
     closes_at: '2026-03-08T18:00:00Z',
     trustees: ids.map((t) => t.public),
     threshold: 3,
     public_key: encodePoint(keys.reduce((a, b) => a.add(b))),
   };
-  return { manifest, secrets: ids.map((t) => t.secret), Y: keys.reduce((a, b) => a.add(b)) };
+  return { manifest, election: loadElection(manifest), secrets: ids.map((t) => t.secret), Y: keys.reduce((a, b) => a.add(b)) };
+}
+
+/** A voter's credential key. */
+function voter() {
+  const x = randomScalar();
+  return { x, X: mulSecret(G, x) };
+}
+
+/** A ballot line's JSON for the credential `key`, signed by it (ballot.js `createBallot`). */
+function ballotOf(s, key) {
+  const w = s.manifest.questions[1].answers.length;
+  const ranks = Array.from({ length: w }, (_, k) => 1 + ((k * 7) % w));
+  const made = createBallot(s.election, key, [{ selected: [randomScalar() % 2n === 0n ? 0 : 1] }, { ranks }]);
+  return { type: 'ballot', cast_at: '2026-03-02T08:00:00Z', tracker: made.tracker, ballot: JSON.parse(made.json) };
+}
+
+/** The tally line of the counted ballot lines (spec §8.2), summed here by addCiphertexts. */
+function tallyLine(counted) {
+  const sum = (a) => encodeCiphertext(addCiphertexts(counted.map((l) => decodeCiphertext(l.ballot.answers[0].choices[a]))));
+  return { type: 'tally', ballots: counted.length, total_weight: counted.length, tally: { questions: [{ choices: [sum(0), sum(1)] }, { choices: [] }] } };
 }
 
 /** GET …/mix of `rows` (JSON), one page. */
@@ -75,23 +100,28 @@ function mixView(rows, state = {}) {
 }
 
 /**
- * A board: `ballots` ballot lines (the first credential votes twice: its later ballot counts, in
- * its place), the tally and its factors, then shuffles by `shufflers` in turn. Returns the lines,
- * the mix input's rows (JSON, in the counted order) and each shuffle's output (JSON rows).
+ * A board: the manifest, `ballots` voters' credential lines, their signed ballot lines (the first
+ * credential votes twice: its later ballot counts, in its place), the tally and its factors, then
+ * shuffles by `shufflers` in turn. `tamper(ballotLines, s)` may change the ballot lines first (a
+ * server's forgery): the tally and the shuffles then take the last ballot line of each credential
+ * as the server would, without the page's checks. Returns the lines, the mix input's rows (JSON,
+ * in the counted order) and each shuffle's output (JSON rows).
  */
-function board({ manifest, secrets, Y }, ballots, shufflers, chunkRows = 2) {
-  const w = manifest.questions[1].answers.length;
-  const lines = [{ type: 'manifest' }];
-  const row = () => Array.from({ length: w }, (_, k) => encodeCiphertext(encrypt(Y, k % 2, randomScalar())));
-  const plurality = () => ({ choices: [encodeCiphertext(encrypt(Y, 1, randomScalar())), encodeCiphertext(encrypt(Y, 0, randomScalar()))] });
-  const cast = [];
-  for (let b = 0; b < ballots; b += 1) cast.push({ credential: `c${b}`, row: row() });
-  cast.splice(2, 0, { credential: 'c0', row: row() }); // a revote: c0's first ballot no longer counts
-  for (const c of cast) lines.push({ type: 'ballot', ballot: { credential: c.credential, answers: [plurality(), { choices: c.row }] } });
-  const counted = cast.filter((c, i) => !cast.slice(i + 1).some((d) => d.credential === c.credential)).map((c) => c.row);
-  lines.push({ type: 'tally', ballots: counted.length });
+function board(s, ballots, shufflers, chunkRows = 2, tamper = (b) => b) {
+  const { manifest, secrets } = s;
+  const voters = Array.from({ length: ballots }, voter);
+  const lines = [{ type: 'header', format: 'urne/record/v1' }, { type: 'manifest', manifest }];
+  for (const v of voters) lines.push({ type: 'credential', credential: encodePoint(v.X), weight: 1 });
+  lines.push({ type: 'open', at: '2026-03-01T08:00:00Z' });
+  const cast = voters.map((v) => ballotOf(s, v));
+  if (ballots > 0) cast.splice(2, 0, ballotOf(s, voters[0])); // a revote: c0's first ballot no longer counts
+  const ballotLines = tamper(cast, s);
+  lines.push(...ballotLines);
+  const counted = ballotLines.filter((c, i) => !ballotLines.slice(i + 1).some((d) => d.ballot.credential === c.ballot.credential));
+  const input = counted.map((l) => l.ballot.answers[1].choices);
+  lines.push(tallyLine(counted));
   for (const t of [1, 2, 3]) lines.push({ type: 'partial_decryption', partial: { trustee: t } });
-  let list = counted;
+  let list = input;
   const outputs = [];
   shufflers.forEach((index, position) => {
     const current = mixList([mixView(list, { shufflers: shufflers.slice(0, position), next_shuffle: position })]);
@@ -104,7 +134,7 @@ function board({ manifest, secrets, Y }, ballots, shufflers, chunkRows = 2) {
   lines.forEach((l, seq) => {
     l.seq = seq;
   });
-  return { lines, input: counted, outputs };
+  return { lines, input, outputs, counted };
 }
 
 /** A reader of the board's lines (copies, as a server's answer would be), counting what it reads. */
@@ -219,6 +249,78 @@ test('a trustee with no shuffle on the board is refused, without reading the bal
   // Lines that do not make a shuffle are refused as such.
   const cut = lines.filter((l) => !(l.type === 'shuffle_chunk' && l.shuffle === 1 && l.offset === 0));
   await assert.rejects(readShuffles(reader(cut), cut.length, 1), { kind: 'format' });
+});
+
+/** The whole check of trustee 1, the first shuffler, on a board tampered by `tamper`. */
+async function firstShufflerCheck(s, tamper) {
+  const { lines, outputs } = board(s, 4, [1, 2], 2, tamper);
+  return check(s, lines, 1, outputs[1]);
+}
+
+test('a first shuffler refuses a mix input with an unsigned or forged ballot line', async () => {
+  const s = election();
+  // The honest board passes, so that what follows is refused for the tampering alone.
+  await firstShufflerCheck(s, (b) => b);
+  // A ballot line whose signature is removed, added in a listed voter's name.
+  const unsigned = (b) => {
+    const extra = structuredClone(b[1]);
+    delete extra.ballot.signature;
+    return [...b, extra];
+  };
+  await assert.rejects(firstShufflerCheck(s, unsigned), { kind: 'chain', message: /mix input .*board line \d+: the ballot does not parse/ });
+  // A listed voter's ballot with its ranked answer replaced by the server's (the signature kept).
+  const forged = (b, st) => {
+    const out = structuredClone(b);
+    out[3].ballot.answers[1] = ballotOf(st, voter()).ballot.answers[1];
+    return out;
+  };
+  await assert.rejects(firstShufflerCheck(s, forged), { kind: 'chain', message: /mix input .*board line \d+: the ballot's signature does not verify under its credential/ });
+  // A ballot cast again (a replayed line): the tally check's "no ballot twice".
+  const replayed = (b) => [...b, structuredClone(b[1])];
+  await assert.rejects(firstShufflerCheck(s, replayed), { kind: 'chain', message: /a ballot already on the board, cast again/ });
+});
+
+test('a first shuffler refuses a ballot of a credential not on the sealed list', async () => {
+  const s = election();
+  // Signed, but by a key the server made: no credential line lists it.
+  const stranger = (b, st) => [...b, ballotOf(st, voter())];
+  await assert.rejects(firstShufflerCheck(s, stranger), { kind: 'chain', message: /mix input .*the ballot's credential is not on the sealed list/ });
+});
+
+test('the first shuffler counts the ballots the tally check counts, under both revote rules', async () => {
+  // last_counts: the revote replaces c0's first ballot, in both checks.
+  const s = election();
+  const { lines, counted } = board(s, 5, [1, 2]);
+  const tally = lines.find((l) => l.type === 'tally');
+  const view = { ballots: tally.ballots, total_weight: tally.total_weight, tally: structuredClone(tally.tally) };
+  const got = await checkTally({ readLines: reader(lines), size: lines.length, manifest: s.manifest, tallyView: view });
+  assert.equal(got.ballots, 5);
+  const digest = await mixInputDigest(reader(lines), s.manifest, lines.length);
+  assert.deepEqual(digest, listDigest(decode(counted.map((l) => l.ballot.answers[1].choices))));
+  // A board whose tally line sums every ballot line (the revoted one too) fails the tally check,
+  // and its rows, the first ballot kept, are not the mix input either.
+  const all = lines.filter((l) => l.type === 'ballot');
+  const wrong = { ...tallyLine(all) };
+  await assert.rejects(
+    checkTally({ readLines: reader(lines), size: lines.length, manifest: s.manifest, tallyView: { ballots: wrong.ballots, total_weight: wrong.total_weight, tally: wrong.tally } }),
+    { kind: 'tally' },
+  );
+  assert.notDeepEqual(digest, listDigest(decode(all.map((l) => l.ballot.answers[1].choices))));
+  // forbidden: the same board's revote refuses both checks, with the same reason.
+  const f = election(3, 'forbidden');
+  const fb = board(f, 4, [1, 2]);
+  const ft = fb.lines.find((l) => l.type === 'tally');
+  const reason = /board line \d+: a second ballot of a credential under a policy that forbids revoting/;
+  await assert.rejects(
+    checkTally({ readLines: reader(fb.lines), size: fb.lines.length, manifest: f.manifest, tallyView: { ballots: ft.ballots, total_weight: ft.total_weight, tally: ft.tally } }),
+    { kind: 'tally', message: reason },
+  );
+  await assert.rejects(check(f, fb.lines, 1, fb.outputs[1]), { kind: 'chain', message: reason });
+  // Without the revote, both accept it.
+  const once = board(f, 4, [1, 2], 2, (b) => b.filter((_, i) => i !== 2));
+  const ot = once.lines.find((l) => l.type === 'tally');
+  await checkTally({ readLines: reader(once.lines), size: once.lines.length, manifest: f.manifest, tallyView: { ballots: ot.ballots, total_weight: ot.total_weight, tally: ot.tally } });
+  await check(f, once.lines, 1, once.outputs[1]);
 });
 
 const bench = process.env.MIX_CHAIN_BENCH;

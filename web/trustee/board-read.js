@@ -1,7 +1,8 @@
 // Reading the board's lines before the tally, shared by the trustee page's two checks before a
 // decryption: the mix input's digest (mix-chain.js) and the encrypted tally (tally-check.js).
 // Both read the ballot lines from the board's first line up to its `tally` line and count the
-// last ballot of each credential in board order, as the server does (spec §8.2, V-13).
+// last ballot of each credential in board order, as the server does (spec §8.2, V-13), through
+// counted-ballots.js `readCountedBallots`, which checks the ballots for both.
 //
 // The reading goes through `readLines(from, limit)`, which returns the board's lines from `from`
 // as parsed JSON values (the worker reads GET /api/v1/elections/{id}/board/lines; the tests give

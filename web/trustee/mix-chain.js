@@ -12,7 +12,8 @@
 //      The signature is over the digests of the shuffle's input and output: the input's digest is
 //      the previous shuffle's output's (rebuilt from its chunks; its proof is not needed, only
 //      the value this trustee signed), or, for the first shuffle, the mix input's (§8.8.1), the
-//      counted ballots' rows, read from the board's ballot lines;
+//      counted ballots' rows, read from the board's ballot lines with the tally check's rules
+//      (counted-ballots.js: signed, listed credentials, the revote rule);
 //   2. for every later shuffle, rebuilds its output, verifies its proof from the previous
 //      output and its signature by its trustee;
 //   3. requires the list the server gives to decrypt to be the last output so verified.
@@ -38,7 +39,8 @@ import {
   verifyShuffle,
   verifyShuffleSignature,
 } from '../src/urne/trustee-index.js';
-import { LastBallots, readRange, readUpToTally } from './board-read.js';
+import { readRange } from './board-read.js';
+import { readCountedBallots } from './counted-ballots.js';
 
 /** The mix phase's lines: they follow the tally's lines, at the end of the board (docs/record.md). */
 const MIX_LINES = new Set(['shuffle_chunk', 'shuffle', 'mix_decryption', 'mixed_ballots', 'result']);
@@ -96,9 +98,14 @@ export async function readShuffles(readLines, size, index) {
 }
 
 /**
- * The list digest of the mix input (spec §8.8.1): the counted ballots' rows, the last ballot of
- * each credential in board order (both revote policies keep it), read from the board's first
- * lines up to its `tally` line. Needed only when this trustee's shuffle is the first.
+ * The list digest of the mix input (spec §8.8.1): the counted ballots' rows, read from the
+ * board's first lines up to its `tally` line. The ballots counted are exactly those the tally's
+ * check counts (counted-ballots.js `readCountedBallots`: the sealed credential list, each ballot
+ * of this election, signed under a listed credential not revoked, none cast twice, and the revote
+ * rule), so that a server cannot slip into this trustee's input a ballot no voter signed. Needed
+ * only when this trustee's shuffle is the first. Throws `chain` when a ballot line fails a check
+ * (the message says which, with the board line), `format` (lines that do not parse or come in
+ * the wrong order).
  *
  * @param {(from: number, limit: number) => Promise<object[]>} readLines
  * @param {object|string} manifest
@@ -108,27 +115,25 @@ export async function readShuffles(readLines, size, index) {
 export async function mixInputDigest(readLines, manifest, size, onProgress) {
   const m = parseManifest(manifest);
   const mixed = m.questions.map((q, i) => [i, q]).filter(([, q]) => isMixed(q));
-  const last = new LastBallots();
-  await readUpToTally(
-    readLines,
-    size,
-    (line, seq) => {
-      if (line?.type !== 'ballot') return;
-      const answers = line.ballot?.answers;
-      const row = [];
-      for (const [qi, q] of mixed) {
-        const choices = answers?.[qi]?.choices;
-        if (!Array.isArray(choices) || choices.length !== q.answers.length) {
-          throw new UrneError('format', `board line ${seq}: a ballot without the manifest's shape`);
-        }
-        row.push(...choices);
+  const row = (ballot, seq) => {
+    const out = [];
+    for (const [qi, q] of mixed) {
+      const choices = ballot.answers?.[qi]?.choices;
+      if (!Array.isArray(choices) || choices.length !== q.answers.length) {
+        throw new UrneError('format', `board line ${seq}: a ballot without the manifest's shape`);
       }
-      if (typeof line.ballot.credential !== 'string') throw new UrneError('format', `board line ${seq}: a ballot without a credential`);
-      last.cast(line.ballot.credential, row);
-    },
-    onProgress,
-  );
-  return listDigest(decodeMixRows(last.counted(), 'ballots'));
+      out.push(...choices);
+    }
+    return out;
+  };
+  let counted;
+  try {
+    ({ counted } = await readCountedBallots({ readLines, size, m, value: row, onProgress: onProgress && ((_, done, total) => onProgress(done, total)) }));
+  } catch (e) {
+    if (e instanceof UrneError && e.kind === 'tally') throw chainError(`the mix input is not the board's counted ballots: ${e.detail}`, e);
+    throw e;
+  }
+  return listDigest(decodeMixRows(counted.map((c) => c.value), 'ballots'));
 }
 
 function chainError(message, cause) {
