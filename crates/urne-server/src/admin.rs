@@ -29,7 +29,7 @@ use crate::auth::{self, Admin};
 use crate::draft::{ElectionDraft, StoredConfig, VoterAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
-use crate::trustees::{ceremony_view, counting, kinds, line_kind, relayed};
+use crate::trustees::{ceremony_view, kinds, line_kind, relayed};
 use crate::voters;
 
 /// The administration routes (under `/api/v1`).
@@ -1137,9 +1137,13 @@ async fn publish(
     let (_guard, row) = state.lock_election(&id).await?;
     let live = state.live(&id).await?;
     let key = id.clone();
-    let from = row.log_size.saturating_sub(128).max(live.sealed_size);
-    let c = state.blocking(move |s| counting(s, &key, from)).await?;
-    if !c.result {
+    // The result is the board's last line: that line's type is read, nothing is parsed.
+    let size = row.log_size;
+    let result = row.phase >= Phase::Tallied
+        && state
+            .blocking(move |s| crate::trustees::result_on_board(s, &key, size))
+            .await?;
+    if !result {
         let what = if urne_core::mix::width(live.election.manifest()) > 0 {
             "the trustees have not finished decrypting the tally, shuffling and decrypting the \
              ranked and graded ballots (mix phase) yet"

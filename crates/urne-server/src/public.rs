@@ -66,9 +66,11 @@ pub struct Turnout {
     pub credentials_weight: u64,
     /// Ballots counted by the tally (the last of each credential, spec §8.2); `null` until
     /// the election is tallied.
+    #[schema(required = true)]
     pub ballots: Option<u64>,
     /// Their total weight (the tally line's `total_weight`); `null` until the election is
     /// tallied.
+    #[schema(required = true)]
     pub ballots_weight: Option<u64>,
 }
 

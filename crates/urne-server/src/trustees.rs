@@ -411,45 +411,61 @@ pub struct Counting {
     pub result: bool,
 }
 
-/// Reads the lines after the ballots (the board's tail, from `from`).
-pub fn counting(store: &dyn urne_board::Store, id: &str, from: u64) -> Result<Counting, ApiError> {
-    let mut c = Counting::default();
-    let mut at = from;
-    loop {
-        let page = store.lines(id, at, 4096)?;
-        if page.is_empty() {
-            return Ok(c);
-        }
-        at += page.len() as u64;
-        for l in page {
-            // Ballot lines are by far the most; skip them without parsing.
-            if line_kind(&l.line) == b"ballot" {
-                continue;
-            }
-            let line = parse_line(l.seq + 1, &l.line).map_err(ApiError::internal)?;
-            match line.entry {
-                Entry::Tally(t) => c.tally = Some(*t),
-                Entry::PartialDecryption(p) => c.partials.push(*p),
-                Entry::Result(_) => c.result = true,
-                _ => {}
-            }
-        }
-    }
-}
-
-/// [`counting`] from the board's tail `from`, or from the end of the sealed setup when the
-/// tail misses the tally line (the mix phase's chunk lines may push it out of the tail).
-pub fn counting_tail(
+/// What the board says after the close line, for a board of `size` lines whose tally line is
+/// at `tally` (kept by [`tally_counts`]): only the tally line, the trustees' factors right
+/// after it (at most `needed` lines: the server takes no more, and nothing comes between) and
+/// the board's last line (the result, when there) are read. The ballots before the tally and
+/// the mix phase's lines after its factors are neither read nor parsed.
+pub fn counting_at(
     store: &dyn urne_board::Store,
     id: &str,
-    from: u64,
-    sealed: u64,
+    tally: u64,
+    needed: usize,
+    size: u64,
 ) -> Result<Counting, ApiError> {
-    let c = counting(store, id, from.max(sealed))?;
-    match c.tally {
-        Some(_) => Ok(c),
-        None => counting(store, id, sealed),
+    let mut c = Counting::default();
+    let end = size.min(tally + 1 + needed as u64);
+    for l in store.lines(id, tally, end.saturating_sub(tally))? {
+        let kind = line_kind(&l.line);
+        if l.seq == tally {
+            if kind != b"tally" {
+                return Err(ApiError::internal(format!(
+                    "board line {tally}: not the tally"
+                )));
+            }
+        } else if kind != b"partial_decryption" {
+            break;
+        }
+        match parse_line(l.seq + 1, &l.line)
+            .map_err(ApiError::internal)?
+            .entry
+        {
+            Entry::Tally(t) => c.tally = Some(*t),
+            Entry::PartialDecryption(p) => c.partials.push(*p),
+            _ => {}
+        }
     }
+    if c.tally.is_none() {
+        return Err(ApiError::internal(format!("board line {tally}: missing")));
+    }
+    c.result = size > tally + 1 && result_on_board(store, id, size)?;
+    Ok(c)
+}
+
+/// Whether the last line of a board of `size` lines is the result, read without parsing it:
+/// the result is the last line of a board (docs/record.md §2), and nothing follows it.
+pub fn result_on_board(
+    store: &dyn urne_board::Store,
+    id: &str,
+    size: u64,
+) -> Result<bool, ApiError> {
+    let Some(last) = size.checked_sub(1) else {
+        return Ok(false);
+    };
+    Ok(store
+        .lines(id, last, 1)?
+        .first()
+        .is_some_and(|l| line_kind(&l.line) == b"result"))
 }
 
 /// The `type` of a board line, read without parsing it (lines start with `{"seq":N,"type":"`).
@@ -764,12 +780,6 @@ pub async fn tally(
     }
 }
 
-/// Where to start looking for the counting lines: they follow the ballots, so a board's last
-/// few thousand lines hold them (trustees are at most 64, plus tally and result).
-fn tail_start(row: &urne_board::ElectionRow) -> u64 {
-    row.log_size.saturating_sub(128)
-}
-
 /// `POST /api/v1/elections/{id}/decryptions`: a trustee's decryption factors of the tally, with
 /// proofs. They are checked (V-15) before going on the board; once enough trustees have sent
 /// theirs, the server combines them and publishes the result (V-16, V-17).
@@ -862,10 +872,15 @@ async fn decrypt_once(
     let row = state.row(&id).await?;
     let size = row.log_size;
     let live = state.live(&id).await?;
+    // The tally's place is kept by the server: the tally line, the factors right after it and
+    // the board's last line are read, however long the board and its mix phase.
+    let at = tally_counts(state, &row, &live)
+        .await?
+        .ok_or_else(|| ApiError::internal("tallied election without a tally line"))?;
     let key = id.clone();
-    let (from, sealed) = (tail_start(&row), live.sealed_size);
+    let needed = live.election.manifest().threshold as usize;
     let c = state
-        .blocking(move |s| counting_tail(s, &key, from, sealed))
+        .blocking(move |s| counting_at(s, &key, at.seq, needed, size))
         .await?;
     if c.result {
         return Err(ApiError::conflict(
@@ -884,7 +899,6 @@ async fn decrypt_once(
         .ok_or_else(|| ApiError::internal("tallied election without a tally line"))?;
     vartime_verify_partial(&mut rand::rng(), &live.election, &tally.tally, &pd)
         .map_err(|e| ApiError::verify("bad_decryption", &e))?;
-    let needed = live.election.manifest().threshold as usize;
     // With ranked or graded questions, the result waits for the mix phase (spec §8.8), whose
     // lines follow the tally's factors: once enough are on the board, no more are taken.
     // With no counted ballot there is nothing to shuffle: the result comes at once.
@@ -924,6 +938,7 @@ async fn decrypt_once(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use urne_board::Store as _;
 
     #[test]
     fn stages_follow_the_record_table_with_the_tally_after_every_ballot() {
@@ -981,11 +996,18 @@ mod tests {
                     };
                     urne_verify::record::encode_line(seq, &Entry::Tally(Box::new(t))).0
                 }
-                ("partial_decryption", t) => format!(
-                    r#"{{"seq":{seq},"type":"partial_decryption","partial":{{"trustee":{t},"factors":[]}}}}"#
+                ("partial_decryption", t) => {
+                    let p = PartialDecryption {
+                        trustee: t,
+                        factors: Vec::new(),
+                    };
+                    urne_verify::record::encode_line(seq, &Entry::PartialDecryption(Box::new(p))).0
+                }
+                (kind, _) => format!(
+                    r#"{{"seq":{seq},"type":"{kind}","padding":"{}"}}"#,
+                    "x".repeat(64)
                 )
                 .into_bytes(),
-                (kind, _) => format!(r#"{{"seq":{seq},"type":"{kind}","padding":"{}"}}"#, "x".repeat(64)).into_bytes(),
             }
         };
         store
@@ -1078,5 +1100,58 @@ mod tests {
         let found = find_tally(&store, "e", 3, kinds.len() as u64).unwrap();
         assert_eq!(found.map(|t| t.seq), Some(3 + 1 + 10 + 1));
         assert_eq!(scan_tally(&store, "e", 3).unwrap(), found);
+    }
+
+    #[test]
+    fn counts_from_the_kept_tally_without_reading_the_ballots_or_the_mix_lines() {
+        // Every line but the tally and its factors is unreadable as a record line: reading the
+        // board from its setup, or a tail of it reaching into the ballots or the mix lines,
+        // fails, so what follows is read only from the tally's place.
+        let (ballots, mix) = (300, 200);
+        let kinds = election_kinds(ballots, mix);
+        let (_dir, store) = board(&kinds);
+        let tally = (3 + 1 + ballots + 1) as u64;
+        let full = kinds.len() as u64;
+        for unreadable in [tally - 1, tally - 2, tally + 3, full - 1] {
+            let l = store.lines("e", unreadable, 1).unwrap();
+            assert!(
+                parse_line(unreadable + 1, &l[0].line).is_err(),
+                "{unreadable}"
+            );
+        }
+        let trustees = |c: &Counting| c.partials.iter().map(|p| p.trustee).collect::<Vec<_>>();
+
+        let c = counting_at(&store, "e", tally, 2, tally + 1).unwrap();
+        assert_eq!(
+            c.tally.as_ref().map(|t| (t.ballots, t.total_weight)),
+            Some((7, 9))
+        );
+        assert_eq!((trustees(&c), c.result), (vec![], false));
+        let c = counting_at(&store, "e", tally, 2, tally + 2).unwrap();
+        assert_eq!((trustees(&c), c.result), (vec![2], false));
+        // The mix phase under way, then over: its lines are not parsed.
+        for size in [tally + 3, tally + 4, tally + 3 + mix as u64] {
+            let c = counting_at(&store, "e", tally, 2, size).unwrap();
+            assert_eq!((trustees(&c), c.result), (vec![2, 3], false), "{size}");
+        }
+        let c = counting_at(&store, "e", tally, 2, full).unwrap();
+        assert_eq!((trustees(&c), c.result), (vec![2, 3], true));
+        // A place that is not the tally's is refused, not taken for it.
+        assert!(counting_at(&store, "e", tally - 1, 2, full).is_err());
+        assert!(counting_at(&store, "e", tally + 1, 2, full).is_err());
+    }
+
+    #[test]
+    fn the_result_is_read_from_the_last_line_without_parsing_it() {
+        let kinds = election_kinds(20, 50);
+        let (_dir, store) = board(&kinds);
+        let full = kinds.len() as u64;
+        assert!(result_on_board(&store, "e", full).unwrap());
+        // Unparseable as a result: only its type was read.
+        let last = store.lines("e", full - 1, 1).unwrap();
+        assert!(parse_line(full, &last[0].line).is_err());
+        for size in [0, 1, full - 1, full - 2, full - 51] {
+            assert!(!result_on_board(&store, "e", size).unwrap(), "{size}");
+        }
     }
 }

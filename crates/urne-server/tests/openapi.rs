@@ -302,6 +302,40 @@ fn the_document_is_valid_json_with_resolved_references() {
 }
 
 #[test]
+fn the_turnout_s_fields_are_all_required_and_the_ballots_nullable() {
+    // Before the tally the ballots are `null`, never left out: every field the server writes is
+    // required, and the ones it writes as `null` say so.
+    let before = urne_server::public::Turnout {
+        credentials: 3,
+        credentials_weight: 5,
+        ballots: None,
+        ballots_weight: None,
+    };
+    let sent = serde_json::to_value(before).unwrap();
+    let doc = document();
+    let schema = &doc["components"]["schemas"]["Turnout"];
+    let required: BTreeSet<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for (name, value) in sent.as_object().unwrap() {
+        assert!(required.contains(name.as_str()), "{name} is not required");
+        let types = &schema["properties"][name]["type"];
+        if value.is_null() {
+            assert!(
+                types
+                    .as_array()
+                    .is_some_and(|t| t.contains(&Value::from("null"))),
+                "{name}: {types}"
+            );
+        }
+    }
+    assert_eq!(required.len(), sent.as_object().unwrap().len());
+}
+
+#[test]
 fn the_error_body_is_what_the_server_answers() {
     use axum::response::IntoResponse;
     use urne_server::error::ApiError;
