@@ -8,8 +8,10 @@
 //! keys), the server combines them, writes the decrypted rows and the result, whose mixed
 //! questions are counted from those rows.
 //!
-//! Uploads are big (a shuffle of 100,000 rows of width 5 is about 80 MB of JSON, the factors
-//! of one trustee about 110 MB), so both go in chunks of consecutive rows, each a request
+//! Uploads are big (a shuffle of 100,000 rows of width 5 carries 500,000 ciphertexts and a proof
+//! of 23.0 MB as JSON, docs/performance.md; one trustee's factors are about 200 bytes each, 12 MB
+//! measured for 20,000 rows of width 3 by tests/mix_staging.rs `mix_poll_timing`, so about
+//! 100 MB at 100,000 × 5), so both go in chunks of consecutive rows, each a request
 //! below `max_upload_bytes`: the chunks are checked for their form as they come and kept aside
 //! (as relayed messages) until the upload's last request, which checks the whole (proof and
 //! signature of a shuffle; each chunk of factors is checked against its rows as it arrives).
@@ -18,7 +20,7 @@
 //!
 //! The staged chunks are relayed messages, not part of the board or the record: they are
 //! deleted once they are of no more use (see [`forget_staged`]), so that a 100,000-ballot mix
-//! does not keep its ~110 MB per trustee in the database for ever.
+//! does not keep its factors (about 100 MB per trustee, above) in the database for ever.
 //!
 //! A staged chunk is kept with its place in front of it (`{"place":{..},"chunk":{..}}`, see
 //! [`Place`]): who is how far in an upload is then read from the first characters of each
