@@ -675,10 +675,11 @@ function publishedStep() {
 // ---------------------------------------------------------------------------------------------
 // The mix phase (spec §8.8): shuffles in turn, then the decryption of the last list. The list
 // comes from the server in pages (GET …/mix), goes to the worker as text, which checks it against
-// the server's digest, shuffles or decrypts it (web/src/urne/mix.js) and reports its progress on a
-// BroadcastChannel; the page sends the bodies it gives back in order, and shows the rows and bytes
-// sent. The checks before each step are those of `urne trustee shuffle` and `mix-decrypt`
-// (mix-progress.js `mixStage`); the server makes them again and the page shows its refusal.
+// the server's digest, shuffles or decrypts it (web/src/urne/mix.js) and reports its progress
+// before its answer (../common/worker.js); the page sends the bodies it gives back in order, and
+// shows the rows and bytes sent. The checks before each step are those of `urne trustee shuffle`
+// and `mix-decrypt` (mix-progress.js `mixStage`); the server makes them again and the page shows
+// its refusal.
 // Before it decrypts, the worker checks that the list descends from this trustee's own signed
 // shuffle through shuffles whose proofs it verifies (mix-chain.js): a trustee with no shuffle on
 // the board is pointed to `urne trustee mix-decrypt`, which verifies the whole record.
@@ -799,29 +800,20 @@ async function readMixList(total) {
   return pages;
 }
 
-/** Runs worker operation `op` with progress on a fresh channel; `words(phase, f)` says it. */
+/** Runs worker operation `op`, showing the progress it reports; `words(phase, f)` says it. */
 async function mixWork(op, args, words) {
-  const channel = `urne-trustee-${crypto.randomUUID()}`;
-  const bc = typeof BroadcastChannel === 'function' ? new BroadcastChannel(channel) : null;
   let shown = -1;
   let phase = null;
-  if (bc) {
-    bc.onmessage = ({ data }) => {
-      // The words change with the phase and every 5 % (a screen reader reads them), the bar at
-      // every message.
-      const p = percent(data.fraction);
-      const step = Math.floor(p / 5);
-      if (data.phase === phase && step === shown) return mixProgress(data.fraction);
-      phase = data.phase;
-      shown = step;
-      mixProgress(data.fraction, words(data.phase, p));
-    };
-  }
-  try {
-    return await work(op, { ...args, channel });
-  } finally {
-    bc?.close();
-  }
+  return await work(op, args, (data) => {
+    // The words change with the phase and every 5 % (a screen reader reads them), the bar at
+    // every message.
+    const p = percent(data.fraction);
+    const step = Math.floor(p / 5);
+    if (data.phase === phase && step === shown) return mixProgress(data.fraction);
+    phase = data.phase;
+    shown = step;
+    mixProgress(data.fraction, words(data.phase, p));
+  });
 }
 
 /** Sends `parts` ({body, rows} of JSON text) in order to `pathOf(i)`; shows rows and bytes sent. */

@@ -5,9 +5,9 @@
 // public (messages for the server, keys) and the sealed files' text leave it.
 //
 // Messages are {id, op, ...}; each answer is {id, ok: true, ...} or
-// {id, ok: false, error: {kind, message}}. The mix phase's long operations (a shuffle of 10,000
-// rows takes minutes) also report how far they are, on the BroadcastChannel whose name the page
-// gives (`channel`): public counts only, `{phase, fraction}`.
+// {id, ok: false, error: {kind, message}}. The mix phase's and the tally check's long operations
+// (a shuffle of 10,000 rows takes minutes) also report how far they are before their answer, as
+// `{id, progress: {phase, fraction}}` messages (../common/worker.js): public counts only.
 
 import {
   SECRET_PURPOSE,
@@ -34,13 +34,6 @@ const kept = { identity: null, polynomial: null, share: null, passphrase: null }
 function keep(slot, bytes) {
   kept[slot]?.fill(0);
   kept[slot] = bytes;
-}
-
-/** A sender of progress on the page's channel (nothing without one). */
-function reporter(channel) {
-  if (!channel || typeof BroadcastChannel !== 'function') return Object.assign(() => {}, { close() {} });
-  const bc = new BroadcastChannel(channel);
-  return Object.assign((m) => bc.postMessage(m), { close: () => bc.close() });
 }
 
 /** The requests of an upload, as JSON text with the rows each carries. */
@@ -123,110 +116,95 @@ const ops = {
   },
   /**
    * The decryption factors of the tally: {tallyView, manifest, verificationKey?, electionId,
-   * index, slot, base, channel} → {body}. `base` is the election's API path. Before any factor,
+   * index, slot, base} → {body}. `base` is the election's API path. Before any factor,
    * the tally must be the board's tally line and the weighted sum of the ballots counted from
    * the board's signed ballot lines (tally-check.js): `tally`, `large` or `format` otherwise.
-   * Progress on `channel`: phases `setup`, `ballots`, `decrypt`.
+   * Progress (`post`): phases `setup`, `ballots`, `decrypt`.
    */
-  async decrypt({ tallyView, manifest, verificationKey, electionId, index, slot, base, channel }) {
-    const post = reporter(channel);
-    try {
-      need(slot);
-      post({ phase: 'setup', fraction: 0 });
-      const size = (await (await get(base, '')).json()).board_size;
-      if (!Number.isSafeInteger(size) || size < 0) throw Object.assign(new Error('the election view gives no board size'), { kind: 'format' });
-      let phase = 'setup';
-      const read = throttled(size, (p) => post({ phase, fraction: p.done / Math.max(1, p.total) }), 0.01);
-      await checkTally({
-        readLines: boardReader(base),
-        size,
-        manifest,
-        tallyView,
-        onProgress: (ph, done) => {
-          if (ph !== phase) post({ phase: (phase = ph), fraction: done / Math.max(1, size) });
-          read(done);
-        },
-      });
-      post({ phase: 'decrypt', fraction: 0 });
-      return { body: await partialDecryption(tallyView, { electionId, index, share: need(slot), manifest, verificationKey }) };
-    } finally {
-      post.close();
-    }
+  async decrypt({ tallyView, manifest, verificationKey, electionId, index, slot, base }, post) {
+    need(slot);
+    post({ phase: 'setup', fraction: 0 });
+    const size = (await (await get(base, '')).json()).board_size;
+    if (!Number.isSafeInteger(size) || size < 0) throw Object.assign(new Error('the election view gives no board size'), { kind: 'format' });
+    let phase = 'setup';
+    const read = throttled(size, (p) => post({ phase, fraction: p.done / Math.max(1, p.total) }), 0.01);
+    await checkTally({
+      readLines: boardReader(base),
+      size,
+      manifest,
+      tallyView,
+      onProgress: (ph, done) => {
+        if (ph !== phase) post({ phase: (phase = ph), fraction: done / Math.max(1, size) });
+        read(done);
+      },
+    });
+    post({ phase: 'decrypt', fraction: 0 });
+    return { body: await partialDecryption(tallyView, { electionId, index, share: need(slot), manifest, verificationKey }) };
   },
   /**
    * A shuffle of the current mix list (mix.js makeShuffle) with the identity key:
-   * {pages (GET …/mix answers, as text), manifest, electionId, index, channel} →
+   * {pages (GET …/mix answers, as text), manifest, electionId, index} →
    * {position, rows, chunks: [{body, rows}], end} (the bodies as JSON text, to send in order).
    */
-  mixShuffle({ pages, manifest, electionId, index, channel }) {
-    const post = reporter(channel);
-    try {
-      post({ phase: 'check', fraction: 0 });
-      const list = mixList(pages);
-      const n = list.rows.length;
-      let report = null;
-      const onProgress = (done, total) => {
-        report ??= throttled(total, (p) => post({ phase: 'shuffle', fraction: p.done / Math.max(1, p.total) }), 0.002);
-        report(done);
-      };
-      const made = makeShuffle(list, { electionId, index, identitySecret: need('identity'), manifest, onProgress });
-      post({ phase: 'encode', fraction: 1 });
-      return { position: made.position, rows: n, chunks: parts(made.chunks, (c) => c.outputs), end: JSON.stringify(made.end) };
-    } finally {
-      post.close();
-    }
+  mixShuffle({ pages, manifest, electionId, index }, post) {
+    post({ phase: 'check', fraction: 0 });
+    const list = mixList(pages);
+    const n = list.rows.length;
+    let report = null;
+    const onProgress = (done, total) => {
+      report ??= throttled(total, (p) => post({ phase: 'shuffle', fraction: p.done / Math.max(1, p.total) }), 0.002);
+      report(done);
+    };
+    const made = makeShuffle(list, { electionId, index, identitySecret: need('identity'), manifest, onProgress });
+    post({ phase: 'encode', fraction: 1 });
+    return { position: made.position, rows: n, chunks: parts(made.chunks, (c) => c.outputs), end: JSON.stringify(made.end) };
   },
   /**
    * This trustee's factors of the last mix list (mix.js mixDecryption) with the share (or the
    * identity under independent keys): {pages, manifest, verificationKey?, electionId, index,
-   * slot, base, channel} → {rows, bodies: [{body, rows}]}. `base` is the election's API path
+   * slot, base} → {rows, bodies: [{body, rows}]}. `base` is the election's API path
    * (/api/v1/elections/{id}). Before any factor, the list must descend from this trustee's own
    * signed shuffle through shuffles whose proofs the worker verifies here (mix-chain.js), read
    * from the board: `unshuffled` or `chain` otherwise.
    */
-  async mixDecrypt({ pages, manifest, verificationKey, electionId, index, slot, base, channel }) {
-    const post = reporter(channel);
-    try {
-      post({ phase: 'check', fraction: 0 });
-      const list = mixList(pages);
-      // The signatures are checked with the manifest's key of this trustee: when the visit holds
-      // the identity (always under independent keys), that key must be the identity's.
-      if (kept.identity !== null) {
-        const entry = (typeof manifest === 'string' ? JSON.parse(manifest) : manifest)?.trustees?.[index - 1];
-        const mine = (await identityPublic(kept.identity, { electionId, index, name: entry?.name ?? '' })).public_key;
-        if (entry?.public_key !== mine) {
-          throw Object.assign(new Error(`chain: the manifest's key of trustee ${index} is not your identity's`), { kind: 'chain' });
-        }
+  async mixDecrypt({ pages, manifest, verificationKey, electionId, index, slot, base }, post) {
+    post({ phase: 'check', fraction: 0 });
+    const list = mixList(pages);
+    // The signatures are checked with the manifest's key of this trustee: when the visit holds
+    // the identity (always under independent keys), that key must be the identity's.
+    if (kept.identity !== null) {
+      const entry = (typeof manifest === 'string' ? JSON.parse(manifest) : manifest)?.trustees?.[index - 1];
+      const mine = (await identityPublic(kept.identity, { electionId, index, name: entry?.name ?? '' })).public_key;
+      if (entry?.public_key !== mine) {
+        throw Object.assign(new Error(`chain: the manifest's key of trustee ${index} is not your identity's`), { kind: 'chain' });
       }
-      post({ phase: 'board', fraction: 0 });
-      const size = (await (await get(base, '')).json()).board_size;
-      if (!Number.isSafeInteger(size) || size < 0) throw Object.assign(new Error('the election view gives no board size'), { kind: 'format' });
-      const readLines = boardReader(base);
-      const found = await readShuffles(readLines, size, index);
-      // Refused before anything else is read or computed (verifyMixChain says why).
-      if (found.own === null) verifyMixChain({ manifest, index, found, rows: list.rows });
-      let inputDigest;
-      if (found.own === 0) {
-        const read = throttled(size, (p) => post({ phase: 'ballots', fraction: p.done / Math.max(1, p.total) }), 0.01);
-        inputDigest = await mixInputDigest(readLines, manifest, size, read);
-      }
-      let verified = null;
-      const onVerify = (done, total) => {
-        verified ??= throttled(total, (p) => post({ phase: 'verify', fraction: p.done / Math.max(1, p.total) }), 0.002);
-        verified(done);
-      };
-      verifyMixChain({ manifest, index, found, rows: list.rows, inputDigest, onProgress: onVerify });
-      let report = null;
-      const onProgress = (done, total) => {
-        report ??= throttled(total, (p) => post({ phase: 'decrypt', fraction: p.done / Math.max(1, p.total) }), 0.002);
-        report(done);
-      };
-      const made = mixDecryption(list, { electionId, index, share: need(slot), manifest, verificationKey, onProgress });
-      post({ phase: 'encode', fraction: 1 });
-      return { rows: list.rows.length, bodies: parts(made.bodies, (b) => b.factors) };
-    } finally {
-      post.close();
     }
+    post({ phase: 'board', fraction: 0 });
+    const size = (await (await get(base, '')).json()).board_size;
+    if (!Number.isSafeInteger(size) || size < 0) throw Object.assign(new Error('the election view gives no board size'), { kind: 'format' });
+    const readLines = boardReader(base);
+    const found = await readShuffles(readLines, size, index);
+    // Refused before anything else is read or computed (verifyMixChain says why).
+    if (found.own === null) verifyMixChain({ manifest, index, found, rows: list.rows });
+    let inputDigest;
+    if (found.own === 0) {
+      const read = throttled(size, (p) => post({ phase: 'ballots', fraction: p.done / Math.max(1, p.total) }), 0.01);
+      inputDigest = await mixInputDigest(readLines, manifest, size, read);
+    }
+    let verified = null;
+    const onVerify = (done, total) => {
+      verified ??= throttled(total, (p) => post({ phase: 'verify', fraction: p.done / Math.max(1, p.total) }), 0.002);
+      verified(done);
+    };
+    verifyMixChain({ manifest, index, found, rows: list.rows, inputDigest, onProgress: onVerify });
+    let report = null;
+    const onProgress = (done, total) => {
+      report ??= throttled(total, (p) => post({ phase: 'decrypt', fraction: p.done / Math.max(1, p.total) }), 0.002);
+      report(done);
+    };
+    const made = mixDecryption(list, { electionId, index, share: need(slot), manifest, verificationKey, onProgress });
+    post({ phase: 'encode', fraction: 1 });
+    return { rows: list.rows.length, bodies: parts(made.bodies, (b) => b.factors) };
   },
   /** Forgets the secret of one slot (a file that turned out not to be this trustee's). */
   drop({ slot }) {
@@ -246,7 +224,8 @@ self.onmessage = async (event) => {
   try {
     const f = ops[op];
     if (!f) throw new Error(`unknown operation ${op}`);
-    const out = await f(args);
+    // Progress of a long step goes before the answer, under the request's id.
+    const out = await f(args, (progress) => self.postMessage({ id, progress }));
     self.postMessage({ id, ok: true, ...out });
   } catch (e) {
     self.postMessage({ id, ok: false, error: { kind: e?.kind ?? 'error', message: String(e?.message ?? e) } });
