@@ -54,13 +54,13 @@ import {
   mulSecret,
   fromBase64Url,
   pointFromBytes,
-  scalarFromBytes,
   toBase64Url,
   vartimeMul,
 } from './encoding.js';
+import { decodeDocument, identityScalar } from './checks.js';
 import { UrneError } from './errors.js';
 import { ItemHasher, generator } from './hash.js';
-import { array, boolean, object, parseStrictJson, string, unsigned } from './json.js';
+import { array, boolean, object, string, unsigned } from './json.js';
 import { isMixed, manifestFingerprint, parseManifest } from './manifest.js';
 import { decodeCiphertext, decodeSchnorr, encodeCiphertext, encodeSchnorr, proveSchnorr, verifySchnorr } from './proofs.js';
 import { randomScalar } from './random.js';
@@ -116,17 +116,6 @@ function ciphertextJson(ct) {
 
 function shapeError(msg) {
   return new UrneError('shape', msg);
-}
-
-/** Runs a decoder on a value or JSON text, turning its errors into `format` at their path. */
-function decodeDocument(input, decode) {
-  try {
-    const value = typeof input === 'string' ? parseStrictJson(input, 'format') : input;
-    return decode(value, '');
-  } catch (e) {
-    if (!(e instanceof UrneError) || e.kind === 'format') throw e;
-    throw new UrneError('format', e.message, { path: e.path ?? '.', cause: e });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -737,15 +726,9 @@ export function makeShuffle(list, { electionId, index, identitySecret, manifest,
   if (v.decrypted || v.decryptors.length > 0) throw new UrneError('state', 'trustees are decrypting the last shuffle already: no more shuffles');
   if (v.shufflers.includes(index)) throw new UrneError('state', `trustee ${index} has shuffled already (shuffles by ${v.shufflers.join(', ')})`);
   if (list.rows.length === 0) throw new UrneError('state', 'no ballot was counted: nothing to shuffle');
-  if (!(identitySecret instanceof Uint8Array)) throw new TypeError('identitySecret must be a Uint8Array');
-  let x;
-  try {
-    x = scalarFromBytes(identitySecret);
-  } catch (e) {
-    throw new UrneError('key', 'the secret does not hold a valid key', { cause: e });
-  }
+  let x = identityScalar(identitySecret);
   const X = m.trustees[index - 1].public_key;
-  if (x === 0n || !mulSecret(G, x).equals(X)) throw new UrneError('key', `the secret is not trustee ${index}'s key in the manifest`);
+  if (!mulSecret(G, x).equals(X)) throw new UrneError('key', `the secret is not trustee ${index}'s key in the manifest`);
   const size = chunkSize(chunkRows, v.max_upload_bytes, 110 * w + 240);
 
   const position = v.next_shuffle;

@@ -43,10 +43,11 @@ import {
   shareFromBytes,
   shareToBytes,
 } from './dkg.js';
-import { G, decodePoint, encodePoint, encodeScalar, mod, mulSecret, scalarFromBytes, scalarToBytes } from './encoding.js';
+import { G, decodePoint, encodePoint, encodeScalar, mod, mulSecret, scalarToBytes } from './encoding.js';
+import { decodeDocument, identityScalar } from './checks.js';
 import { UrneError } from './errors.js';
 import { ItemHasher, TAGS } from './hash.js';
-import { array, boolean, object, parseStrictJson, string, unsigned } from './json.js';
+import { array, boolean, object, string, unsigned } from './json.js';
 import { manifestFingerprint, parseManifest } from './manifest.js';
 import {
   decodeCiphertext,
@@ -68,17 +69,6 @@ function argumentError(msg, path) {
   return new UrneError('argument', msg, path === undefined ? {} : { path });
 }
 
-/** Runs a decoder on a value or JSON text, turning its errors into `format` at their path. */
-function decodeDocument(input, decode) {
-  try {
-    const value = typeof input === 'string' ? parseStrictJson(input, 'format') : input;
-    return decode(value, '');
-  } catch (e) {
-    if (!(e instanceof UrneError) || e.kind === 'format') throw e;
-    throw new UrneError('format', e.message, { path: e.path ?? '.', cause: e });
-  }
-}
-
 /** An election id of spec §4.2: 1 to 64 characters among A–Z a–z 0–9 . _ - (`valid_election_id`). */
 function checkElectionId(electionId) {
   if (typeof electionId !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(electionId)) {
@@ -90,19 +80,6 @@ function checkIndex(index) {
   if (!Number.isInteger(index) || index < 1 || index > 0xffffffff) {
     throw argumentError('the trustee index starts at 1', 'index');
   }
-}
-
-/** The identity secret x from its 32 secret bytes: a canonical, non-zero scalar. */
-function identityScalar(secret) {
-  if (!(secret instanceof Uint8Array)) throw new TypeError('identitySecret must be a Uint8Array');
-  let x;
-  try {
-    x = scalarFromBytes(secret);
-  } catch (e) {
-    throw new UrneError('key', 'the secret does not hold a valid key', { cause: e });
-  }
-  if (x === 0n) throw new UrneError('key', 'the secret does not hold a valid key');
-  return x;
 }
 
 // ---------------------------------------------------------------------------------------------
