@@ -1008,47 +1008,18 @@ mod tests {
     /// A shuffle of 3 vectors of width 2 made by this implementation on 2026-11-29 (seed 2026 of
     /// the testkit's generator), and checked then by an independent verifier written from
     /// spec §8.7 alone (JavaScript, on @noble/curves): every later version must accept it, and
-    /// write its proof back byte for byte.
-    const FROZEN: &str = concat!(
-        r#"{"fingerprint":"QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI","public_key":"bss4wYHURKZlLUO"#,
-        r#"rvEuU7qF9UcajnXFix3O_pX7WPUk","inputs":[[{"alpha":"VtvzlbIM0IYZv-k8TwHcOEMUVP1aDZ9ZH2z7Rhy"#,
-        r#"i7Cg","beta":"GCgHiJaoitj9PpX0TaPQoIUKPDdm8FiSjlRODEqqE3o"},{"alpha":"XIHmuA-PYQfji2lgCJh1"#,
-        r#"OmtS7-FRTUe8rRcywR1aLjs","beta":"nqLTPX1ytiwlJMICVM3m9SAkOb5QtQKVuwRFSa03_RA"}],[{"alpha":"#,
-        r#""eDOxBWsvB9AHbLnFIiTLS6eQDMtxKZt5hec0G-v5FVU","beta":"WPZh4TAxoGlYlhwtlWTbtqic7HoEBmkLbNk0"#,
-        r#"sgSTimk"},{"alpha":"oDvcrNw4x8n_huZCHw2U_U8EPF1p4YZxh5qPr5CV5Ws","beta":"kDYNBwIuhriNdfeCI"#,
-        r#"mozgkF8mmW4E43VLoCt3JAcA2g"}],[{"alpha":"vNT4-Cc-S6FdyARCTINvegyknyvcQFrWYLEBSmxNHWo","bet"#,
-        r#"a":"xMtsIxiQO34X4sHeKMMVlnON29x3dQLztJa3O0r1r1s"},{"alpha":"GH09cbxe_ckQ5gwiW-YpRrXX00s66q"#,
-        r#"2rfKQlZa4ECUc","beta":"Wi5MYe8YD5buWMuLbXYRtWpCzqCQV-Me5Kmq4mcan20"}]],"outputs":[[{"alpha"#,
-        r#"":"9JjffY33rVQJ-6ajcArfBZgKxUn25hL0JD1HeFmaeWc","beta":"kiSOuAuG3SQHlDlv1bs_kAOfo2tZ3yTjTo"#,
-        r#"SJky0F-1o"},{"alpha":"7hTelm6dalM-zglwH4bvsKOdBk-qQH_-6eW6tKP1r34","beta":"6tgWsSUA1h0LJmd"#,
-        r#"beUXKnVQq2nr6t4Ol9OtDJ8ypnTE"}],[{"alpha":"wg-qUh0i8iyrgXu1RrjOopKRQ5HQ0NJ5-ZAN7AaV_1k","b"#,
-        r#"eta":"FsRMqF51Fv8N6wf6SvHL2o4_irv7v3mhFAhaa_OfcUQ"},{"alpha":"wq4zbjB0--pC8N2QIQPm9-h4ARMC"#,
-        r#"J4I6Sg_AtlG0Lnk","beta":"VIxykxmXmnOBa1my4tv8zgCLLhafx7OmfGF-wPDe_T0"}],[{"alpha":"fNRHzmr"#,
-        r#"QkJaHs3qI7THQjw0TOgTd-lbxiOTLPkuHm3I","beta":"sq0DnbmWFFwXEOb0Hk6f6RFH6YMIh6oDrhClGGi2t3c""#,
-        r#"},{"alpha":"VnFnLjioVK8GMpdYxMCW3pqcG-Lvmb5HTWgwcJU9hTY","beta":"JiLUKRtBg2SArGegl3Hrdbv9o"#,
-        r#"aV7cXkPYVG56-uckiI"}]],"proof":{"permutation_commitments":["yGG7ev0aEI6NQViwEGE83sc2Y8-YiD"#,
-        r#"Op4fzwwfJ7-nI","Fj6fDEZd2XT4AkcZNvH72NAY3RBWUsslQpOqa9F9aiI","kiYtWShcU5T5MAVLZRrefXX_LeXj"#,
-        r#"slRNRIyJK5_O71A"],"chain_commitments":["rnYZl3FWQqDFC91FiTTFk55U-pyGkQLjR02MOWdBaAw","5izh"#,
-        r#"j8ToTpBkwRx40m_UqdhkuJSCNs7_F8ifUCRhJiE","sB5KbjZEVDA6kRWOvnMo68B1d3DsJmvDcNWtQgfs9zs"],"t"#,
-        r#"1":"whblowVmQahu9MsIGlAYn9Jh70NG-XDyKNXnD6S2ZAQ","t2":"hhchYqM_wt2gzwWOYoJ9vbx950DM1zKmh7V"#,
-        r#"IrjiI4j4","t3":"JG1as89auSzv2Rrfdvl9P7KLVUCQAuQQLUY9DC-NRgQ","t4":[{"alpha":"iG5JuQ0NFyXUQ"#,
-        r#"NOId-l8PFF-5DnU7hIk33P97gd-A04","beta":"lBf3TXtyAJ2s-erSFjQhmNt6FV2y3BakAj8p-HdKeS4"},{"al"#,
-        r#"pha":"UNMmGCF5IDg_HMMpqGpeEGiaFZmDhyXa-ShXW2TyMGQ","beta":"4h0a4YXB91zCenV3iYqPKrJ400ckkBv"#,
-        r#"XYf6hzGukuWQ"}],"t_hat":["5nCnh9vKXOw8D14DzacPxT8b5MbFy3vzxOKQyHuuwyo","QrqyvcRbibow_kOtci"#,
-        r#"5Bo8y00otLb4jeb6ub4RcNlkI","QGfBKCz1CqZDNdzoBXKto5W2mRDtnlGhLPtB7nAw90Q"],"s1":"0i28rqImy7"#,
-        r#"G5e_sU8suqtiQIlxxeP33TdSgy4gXQ2AI","s2":"JrRwJN4iqM5LGhNyfmXQAAd3FMo6jkGBaOQ-qRU4fQ4","s3""#,
-        r#":"LMfPtXNN0SqN3CKL3i0X4OhwOhOhtd-zMg71T8GWvgo","s4":["mfMM-tZNTYcS3N6DplzDrB9ggxsAxDMDZPgT"#,
-        r#"Frpd2QI","n8u6UYfQbV4muv-UvXHbqdHdSI9BI0UMy_lxK4lgSQw"],"s_hat":["xg7JTexaDels9bcS0PZj3NNw"#,
-        r#"OkElkJnGmnshOs-g9Q4","JQeu9K-FteTgH9Y8K8kaFqvA72ro3OvAmhGqYXp9wwY","KYHkIU8gH1576R2iDMPII4"#,
-        r#"NMvElpsKB2IhzPh3arWAA"],"s_prime":["leYVHOZuJfcGpieY-az_0nddB6StlJmu2F_TAhZ7JgA","BwVAlcZI"#,
-        r#"QDqxG_8aGfbeUkFRkt4zwNGc3X8tqleRMgA","WcEwv6WY21QBkj2Qlc81XagX1rbS_ZkdFeedoq4sGQ8"]}}"#,
-    );
+    /// write its proof back byte for byte. The same file is the vector web/test/mix.test.js reads.
+    const FROZEN: &str = include_str!("../../../../test-vectors/mix/shuffle-rust.json");
 
     #[test]
     fn frozen_vector_still_verifies() {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Vector {
+            #[allow(dead_code)]
+            description: String,
+            #[allow(dead_code)]
+            generator: String,
             fingerprint: String,
             public_key: Point,
             inputs: Vec<Vec<Ciphertext>>,
@@ -1064,7 +1035,10 @@ mod tests {
         let mut rng = rng_from_seed(1);
         vartime_verify_shuffle(&mut rng, &fp, &key, &v.inputs, &v.outputs, &v.proof).unwrap();
         let proof_json = serde_json::to_string(&v.proof).unwrap();
-        assert!(FROZEN.contains(&format!(r#""proof":{proof_json}"#)));
+        // The file is pretty-printed; without its whitespace (none is inside the proof's
+        // strings) it must hold the proof exactly as it is written back, field order included.
+        let compact: String = FROZEN.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(compact.contains(&format!(r#""proof":{proof_json}"#)));
         let mut other = v.outputs.clone();
         other.swap(0, 1);
         assert_eq!(
