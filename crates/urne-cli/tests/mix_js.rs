@@ -21,7 +21,7 @@ use urne_core::elgamal::Ciphertext;
 use urne_core::group::{b64_encode, random_scalar};
 use urne_core::manifest::{Counting, Manifest, Question, Timestamp};
 use urne_core::mix::{
-    column_bounds, list_digest, mix_lambdas, vartime_open_rows, vartime_verify_mix_factors,
+    column_bounds, list_digest, vartime_open_with_factors, vartime_verify_mix_factors,
     vartime_verify_shuffle_signature, width,
 };
 use urne_core::proofs::ProofError;
@@ -369,17 +369,8 @@ fn js_shuffles_and_factors_verify_with_urne_core_and_tampering_is_rejected() {
         assert!(vartime_verify_mix_factors(&mut r, election, index, 0, &input, &all).is_err());
         factors.push(all);
     }
-    let lambdas = mix_lambdas(election, &[1, 3]).unwrap();
-    let points: Vec<Vec<Vec<_>>> = factors
-        .iter()
-        .map(|f| {
-            f.iter()
-                .map(|row| row.iter().map(|x| x.factor).collect())
-                .collect()
-        })
-        .collect();
-    let slices: Vec<&[Vec<_>]> = points.iter().map(Vec::as_slice).collect();
-    let opened: Vec<Vec<u64>> = vartime_open_rows(&last, &column_bounds(m), &lambdas, &slices)
+    let opened: Vec<Vec<u64>> = vartime_open_with_factors(election, &[1, 3], &last, &factors)
+        .unwrap()
         .into_iter()
         .map(|row| row.into_iter().collect::<Option<Vec<u64>>>().unwrap())
         .collect();

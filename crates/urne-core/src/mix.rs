@@ -325,6 +325,35 @@ pub fn mix_lambdas(election: &Election, set: &[u32]) -> Result<Vec<Scalar>, Veri
     }
 }
 
+/// The plaintext values of `rows` (the whole last list) from the decryption factors of the
+/// trustees in `set`: `factors[j]` holds trustee `set[j]`'s factors of every row, in the list's
+/// order. It combines them with [`mix_lambdas`] and opens the rows with [`vartime_open_rows`]
+/// under the manifest's [`column_bounds`]. Errors: those of [`mix_lambdas`]. Variable time:
+/// public data only.
+pub fn vartime_open_with_factors(
+    election: &Election,
+    set: &[u32],
+    rows: &[Vec<Ciphertext>],
+    factors: &[Vec<Vec<DecryptionFactor>>],
+) -> Result<Vec<Vec<Option<u64>>>, VerifyError> {
+    let lambdas = mix_lambdas(election, set)?;
+    let points: Vec<Vec<Vec<Point>>> = factors
+        .iter()
+        .map(|f| {
+            f.iter()
+                .map(|row| row.iter().map(|x| x.factor).collect())
+                .collect()
+        })
+        .collect();
+    let slices: Vec<&[Vec<Point>]> = points.iter().map(Vec::as_slice).collect();
+    Ok(vartime_open_rows(
+        rows,
+        &column_bounds(election.manifest()),
+        &lambdas,
+        &slices,
+    ))
+}
+
 /// The plaintext values of `rows` (the last shuffle's output, or some of its rows): for each
 /// ciphertext (α, β) at column k, the value v in [0, `bounds[k]`] with v·G = β − Σⱼ λⱼ·Dⱼ, or
 /// `None` if there is none (spec §8.8.4). `factors[j]` holds trustee j's factor points for the

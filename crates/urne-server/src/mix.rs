@@ -42,11 +42,11 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use urne_board::Phase;
 use urne_core::elgamal::Ciphertext;
-use urne_core::group::{Point, b64_encode};
+use urne_core::group::b64_encode;
 use urne_core::manifest::KeySharing;
 use urne_core::mix::{
-    column_bounds, count_mixed, list_digest, mix_lambdas, vartime_open_rows,
-    vartime_verify_mix_factors, vartime_verify_shuffle_signature, width,
+    count_mixed, list_digest, vartime_open_with_factors, vartime_verify_mix_factors,
+    vartime_verify_shuffle_signature, width,
 };
 use urne_core::proofs::shuffle::{ShuffleProof, vartime_verify_shuffle};
 use urne_core::tally::decrypt_result;
@@ -1457,18 +1457,8 @@ async fn finish(
                     .collect()
             })
             .collect();
-        let lambdas = mix_lambdas(election, &set)
+        let opened = vartime_open_with_factors(election, &set, &b2.list, &factors)
             .map_err(|e| ApiError::internal(format!("combining mix factors: {e}")))?;
-        let points: Vec<Vec<Vec<Point>>> = factors
-            .iter()
-            .map(|f| {
-                f.iter()
-                    .map(|row| row.iter().map(|x| x.factor).collect())
-                    .collect()
-            })
-            .collect();
-        let slices: Vec<&[Vec<Point>]> = points.iter().map(Vec::as_slice).collect();
-        let opened = vartime_open_rows(&b2.list, &column_bounds(m), &lambdas, &slices);
         let values: Vec<Vec<u64>> = opened
             .into_iter()
             .enumerate()

@@ -21,9 +21,7 @@ use urne_core::credential::{Credential, CredentialKey};
 use urne_core::election::Election;
 use urne_core::elgamal::Ciphertext;
 use urne_core::manifest::{KeySharing, Question, Timestamp};
-use urne_core::mix::{
-    column_bounds, count_mixed, mix_lambdas, mix_row, mixed_questions, vartime_open_rows, width,
-};
+use urne_core::mix::{count_mixed, mix_row, mixed_questions, vartime_open_with_factors, width};
 use urne_core::proofs::shuffle::{prove_shuffle, shuffle};
 use urne_core::tally::{
     ElectionResult, MixedResult, QuestionResult, TallyAccumulator, decrypt_result,
@@ -133,17 +131,8 @@ pub fn mix_lines(
         lines.extend(mix_decryption_lines(trustee, &f, plan.chunk_rows));
         factors.push(f);
     }
-    let lambdas = mix_lambdas(election, &decryptors).map_err(io::Error::other)?;
-    let points: Vec<Vec<Vec<urne_core::group::Point>>> = factors
-        .iter()
-        .map(|f| {
-            f.iter()
-                .map(|row| row.iter().map(|x| x.factor).collect())
-                .collect()
-        })
-        .collect();
-    let slices: Vec<&[Vec<urne_core::group::Point>]> = points.iter().map(Vec::as_slice).collect();
-    let opened = vartime_open_rows(&list, &column_bounds(m), &lambdas, &slices);
+    let opened = vartime_open_with_factors(election, &decryptors, &list, &factors)
+        .map_err(io::Error::other)?;
     let values: Vec<Vec<u64>> = opened
         .into_iter()
         .map(|row| row.into_iter().collect::<Option<Vec<u64>>>())
