@@ -35,23 +35,69 @@ use super::{Online, SHARE_PURPOSE, passphrase, sibling_of, write_json};
 use crate::progress::bar;
 use crate::vault;
 
+/// The election and this trustee's files, named alike by `decrypt`, `shuffle` and
+/// `mix-decrypt`.
+#[derive(Args, Debug)]
+pub(in crate::trustee) struct TrusteeFiles {
+    /// The election id.
+    #[arg(long)]
+    pub(in crate::trustee) election: String,
+    /// This trustee's index (from 1).
+    #[arg(long)]
+    pub(in crate::trustee) index: u32,
+    /// This trustee's secret file (from `new-identity`).
+    #[arg(long)]
+    pub(in crate::trustee) secret: PathBuf,
+    /// This trustee's share of the key, from `finalize` (`decrypt` and `mix-decrypt` under
+    /// threshold sharing only; by default `trustee-INDEX.share.secret` beside the secret file).
+    #[arg(long)]
+    share: Option<PathBuf>,
+}
+
+impl TrusteeFiles {
+    /// Refuses a malformed election id or an index of 0, before anything is read.
+    pub(in crate::trustee) fn check(&self) -> anyhow::Result<()> {
+        ensure!(
+            valid_election_id(&self.election),
+            "`{}` is not a valid election id",
+            self.election
+        );
+        ensure!(self.index >= 1, "--index starts at 1");
+        Ok(())
+    }
+
+    /// The share file: `--share`, or by default `trustee-INDEX.share.secret` beside the
+    /// secret file.
+    fn share_path(&self) -> PathBuf {
+        self.share
+            .clone()
+            .unwrap_or_else(|| sibling_of(&self.secret, self.index, "share"))
+    }
+
+    /// Opens this trustee's share of the key with `pass` and checks that it is this
+    /// trustee's (threshold sharing).
+    pub(in crate::trustee) fn open_share(&self, pass: &str) -> anyhow::Result<Share> {
+        let path = self.share_path();
+        let bytes = vault::read(&path, SHARE_PURPOSE, pass.as_bytes())?;
+        let share = Share::from_secret_bytes(&bytes)
+            .with_context(|| format!("{} does not hold a valid share", path.display()))?;
+        ensure!(
+            share.index() == self.index,
+            "{} holds trustee {}'s share, not trustee {}'s",
+            path.display(),
+            share.index(),
+            self.index
+        );
+        Ok(share)
+    }
+}
+
 /// Options of `urne trustee decrypt`.
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("source").required(true).args(["record", "server"])))]
 pub(in crate::trustee) struct Decrypt {
-    /// The election id.
-    #[arg(long)]
-    election: String,
-    /// This trustee's index (from 1).
-    #[arg(long)]
-    index: u32,
-    /// This trustee's secret file (from `new-identity`).
-    #[arg(long)]
-    secret: PathBuf,
-    /// This trustee's share of the key, from `finalize` (threshold sharing only; by default
-    /// `trustee-INDEX.share.secret` beside the secret file).
-    #[arg(long)]
-    share: Option<PathBuf>,
+    #[command(flatten)]
+    files: TrusteeFiles,
     /// Offline: a copy of the election record made after the tally (a file, or a directory
     /// holding `record.jsonl`), such as `GET /api/v1/elections/ID/record` exports.
     #[arg(long, value_name = "FILE")]
@@ -241,30 +287,18 @@ fn compute(
 ) -> anyhow::Result<(PartialDecryption, Point)> {
     let m = election.manifest();
     let pd = match m.key_sharing {
-        KeySharing::Independent => key.decrypt_tally(&mut rand::rng(), election, d.index, tally),
-        KeySharing::Threshold => {
-            let path = d
-                .share
-                .clone()
-                .unwrap_or_else(|| sibling_of(&d.secret, d.index, "share"));
-            let bytes = vault::read(&path, SHARE_PURPOSE, pass.as_bytes())?;
-            let share = Share::from_secret_bytes(&bytes)
-                .with_context(|| format!("{} does not hold a valid share", path.display()))?;
-            ensure!(
-                share.index() == d.index,
-                "{} holds trustee {}'s share, not trustee {}'s",
-                path.display(),
-                share.index(),
-                d.index
-            );
-            share
-                .decrypt_tally(&mut rand::rng(), election, tally)
-                .with_context(|| format!("no verification key for trustee {}", d.index))?
+        KeySharing::Independent => {
+            key.decrypt_tally(&mut rand::rng(), election, d.files.index, tally)
         }
+        KeySharing::Threshold => d
+            .files
+            .open_share(pass)?
+            .decrypt_tally(&mut rand::rng(), election, tally)
+            .with_context(|| format!("no verification key for trustee {}", d.files.index))?,
     };
     let vk = *election
-        .verification_key(d.index)
-        .with_context(|| format!("no verification key for trustee {}", d.index))?;
+        .verification_key(d.files.index)
+        .with_context(|| format!("no verification key for trustee {}", d.files.index))?;
     vartime_verify_partial(&mut rand::rng(), election, tally, &pd).map_err(|e| {
         let what = match m.key_sharing {
             KeySharing::Independent => "the secret file is not this trustee's key".to_owned(),
@@ -297,12 +331,7 @@ impl Source {
 
 /// `urne trustee decrypt`.
 pub(in crate::trustee) fn decrypt(d: &Decrypt) -> anyhow::Result<()> {
-    ensure!(
-        valid_election_id(&d.election),
-        "`{}` is not a valid election id",
-        d.election
-    );
-    ensure!(d.index >= 1, "--index starts at 1");
+    d.files.check()?;
     let server = match &d.online.server {
         Some(_) => Some(Server::from_online(&d.online)?),
         None => None,
@@ -311,7 +340,7 @@ pub(in crate::trustee) fn decrypt(d: &Decrypt) -> anyhow::Result<()> {
         (Some(p), _) => Some(p.clone()),
         (None, None) => Some(PathBuf::from(format!(
             "trustee-{}.decryption.json",
-            d.index
+            d.files.index
         ))),
         (None, Some(_)) => None,
     };
@@ -324,9 +353,9 @@ pub(in crate::trustee) fn decrypt(d: &Decrypt) -> anyhow::Result<()> {
     }
     // The secrets first: a wrong passphrase stops here, before anything is read or sent.
     let pass = passphrase(false)?;
-    let key = super::open_identity(&d.secret, &pass)?;
+    let key = super::open_identity(&d.files.secret, &pass)?;
     let source = match (&server, &d.record) {
-        (Some(s), _) => Source::Download(download_record(s, &d.election)?),
+        (Some(s), _) => Source::Download(download_record(s, &d.files.election)?),
         (None, Some(r)) => {
             let p = if r.is_dir() {
                 r.join("record.jsonl")
@@ -338,13 +367,13 @@ pub(in crate::trustee) fn decrypt(d: &Decrypt) -> anyhow::Result<()> {
         (None, None) => bail!("give the record with --record, or the server with --server"),
     };
     let record_name = match (&server, &source) {
-        (Some(s), _) => format!("the record of {} from {}", d.election, s.url()),
+        (Some(s), _) => format!("the record of {} from {}", d.files.election, s.url()),
         (None, src) => src.path().display().to_string(),
     };
     let claim = Claim {
-        election: &d.election,
-        index: d.index,
-        secret: &d.secret,
+        election: &d.files.election,
+        index: d.files.index,
+        secret: &d.files.secret,
         public: key.public(),
         step: Step::Tally,
     };
@@ -377,9 +406,9 @@ pub(in crate::trustee) fn decrypt(d: &Decrypt) -> anyhow::Result<()> {
         m.id
     );
     ensure!(
-        !tally_decryptors.contains(&d.index),
+        !tally_decryptors.contains(&d.files.index),
         "trustee {}'s factors are on the record of {} already: nothing to decrypt",
-        d.index,
+        d.files.index,
         m.id
     );
     let (pd, vk) = compute(d, &election, &tally.tally, &pass, &key)?;
@@ -397,7 +426,7 @@ pub(in crate::trustee) fn decrypt(d: &Decrypt) -> anyhow::Result<()> {
     say!(
         "The manifest (fingerprint {}) lists this trustee's key as trustee {} ({}).",
         m.fingerprint(),
-        d.index,
+        d.files.index,
         me.name
     );
     let how = match m.key_sharing {
@@ -414,14 +443,14 @@ pub(in crate::trustee) fn decrypt(d: &Decrypt) -> anyhow::Result<()> {
         say!("  factors      {} (public)", p.display());
     }
     match &server {
-        Some(s) => s.send_decryption(&d.election, &pd)?,
+        Some(s) => s.send_decryption(&d.files.election, &pd)?,
         None => {
             let file = out.as_deref().map(Path::display);
             let file = file.map(|f| f.to_string()).unwrap_or_default();
             say!("Next: carry {file} to a connected machine and send it with");
             say!(
                 "  urne trustee upload-decryption --server URL --election {} {file}",
-                d.election
+                d.files.election
             );
             say!("with this trustee's invitation token in URNE_INVITATION.");
         }

@@ -12,43 +12,28 @@
 //!
 //! Uploads go in chunks of rows below the server's `max_upload_bytes`, with a progress bar.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, ensure};
 use clap::Args;
 use serde::Deserialize;
-use urne_core::dkg::Share;
 use urne_core::election::Election;
 use urne_core::group::b64_encode;
-use urne_core::manifest::{KeySharing, valid_election_id};
+use urne_core::manifest::KeySharing;
 use urne_core::mix::{list_digest, vartime_verify_mix_factors, width};
 use urne_core::proofs::shuffle::{prove_shuffle, shuffle};
 use urne_core::trustee::TrusteeKey;
 use urne_verify::record::{Entry, mix_decryption_lines, shuffle_lines};
 use urne_verify::{MixState, Verification};
 
-use super::decrypt::{Claim, Step, download_record, verify_record};
+use super::decrypt::{Claim, Step, TrusteeFiles, download_record, verify_record};
 use super::online::Server;
-use super::{Online, SHARE_PURPOSE, passphrase, sibling_of};
+use super::{Online, passphrase};
 use crate::progress::bar;
-use crate::vault;
 
 /// Options of `urne trustee shuffle` and `urne trustee mix-decrypt`.
 #[derive(Args, Debug)]
 pub(in crate::trustee) struct Mix {
-    /// The election id.
-    #[arg(long)]
-    election: String,
-    /// This trustee's index (from 1).
-    #[arg(long)]
-    index: u32,
-    /// This trustee's secret file (from `new-identity`).
-    #[arg(long)]
-    secret: PathBuf,
-    /// This trustee's share of the key, from `finalize` (`mix-decrypt` under threshold
-    /// sharing only; by default `trustee-INDEX.share.secret` beside the secret file).
-    #[arg(long)]
-    share: Option<PathBuf>,
+    #[command(flatten)]
+    files: TrusteeFiles,
     #[command(flatten)]
     online: Online,
     /// Hide the progress bars.
@@ -97,22 +82,17 @@ struct Prepared {
 }
 
 fn prepare(a: &Mix) -> anyhow::Result<Prepared> {
-    ensure!(
-        valid_election_id(&a.election),
-        "`{}` is not a valid election id",
-        a.election
-    );
-    ensure!(a.index >= 1, "--index starts at 1");
+    a.files.check()?;
     let server = Server::from_online(&a.online)?;
     // The secrets first: a wrong passphrase stops here, before anything is read or sent.
     let pass = passphrase(false)?;
-    let key = super::open_identity(&a.secret, &pass)?;
-    let temp = download_record(&server, &a.election)?;
-    let record_name = format!("the record of {} from {}", a.election, server.url());
+    let key = super::open_identity(&a.files.secret, &pass)?;
+    let temp = download_record(&server, &a.files.election)?;
+    let record_name = format!("the record of {} from {}", a.files.election, server.url());
     let claim = Claim {
-        election: &a.election,
-        index: a.index,
-        secret: &a.secret,
+        election: &a.files.election,
+        index: a.files.index,
+        secret: &a.files.secret,
         public: key.public(),
         step: Step::Mix,
     };
@@ -147,11 +127,14 @@ fn prepare(a: &Mix) -> anyhow::Result<Prepared> {
     );
     let view: MixView = server
         .public()
-        .get(&format!("/api/v1/elections/{}/mix?limit=0", a.election))
+        .get(&format!(
+            "/api/v1/elections/{}/mix?limit=0",
+            a.files.election
+        ))
         .with_context(|| {
             format!(
                 "reading the mix phase of {} from {}",
-                a.election,
+                a.files.election,
                 server.url()
             )
         })?;
@@ -204,9 +187,9 @@ pub(in crate::trustee) fn shuffle_cmd(a: &Mix) -> anyhow::Result<()> {
         m.id
     );
     ensure!(
-        !p.mix.shufflers.contains(&a.index),
+        !p.mix.shufflers.contains(&a.files.index),
         "trustee {} has shuffled already (shuffles by {:?})",
-        a.index,
+        a.files.index,
         p.mix.shufflers
     );
     ensure!(
@@ -238,17 +221,32 @@ pub(in crate::trustee) fn shuffle_cmd(a: &Mix) -> anyhow::Result<()> {
     )
     .context("proving the shuffle")?;
     drop(witness);
-    let signature =
-        p.key
-            .sign_shuffle(&mut rng, election, a.index, position, &p.mix.list, &outputs);
+    let signature = p.key.sign_shuffle(
+        &mut rng,
+        election,
+        a.files.index,
+        position,
+        &p.mix.list,
+        &outputs,
+    );
     drop(p.key);
     let rows = a.chunk_rows.map_or_else(
         || rows_per_request(p.view.max_upload_bytes, 110 * width(m) + 240),
         |r| r as usize,
     );
-    let lines = shuffle_lines(position, a.index, &outputs, &proof, signature, Some(rows));
+    let lines = shuffle_lines(
+        position,
+        a.files.index,
+        &outputs,
+        &proof,
+        signature,
+        Some(rows),
+    );
     let pb = bar(a.quiet, n as u64, "uploading", false);
-    let base = format!("/api/v1/elections/{}/mix/shuffles/{position}", a.election);
+    let base = format!(
+        "/api/v1/elections/{}/mix/shuffles/{position}",
+        a.files.election
+    );
     let mut ack = None;
     for line in &lines {
         match line {
@@ -274,7 +272,7 @@ pub(in crate::trustee) fn shuffle_cmd(a: &Mix) -> anyhow::Result<()> {
         "Sent shuffle {position} of {} by trustee {}: the server checked its proof and \
          signature (V-19, V-20) and put it on the board.",
         m.id,
-        a.index
+        a.files.index
     );
     say!(
         "  shuffled     by trustees {:?}, {} needed",
@@ -311,9 +309,9 @@ pub(in crate::trustee) fn mix_decrypt(a: &Mix) -> anyhow::Result<()> {
         m.id
     );
     ensure!(
-        !p.view.decryptors.contains(&a.index),
+        !p.view.decryptors.contains(&a.files.index),
         "trustee {} has sent its factors of the last list already",
-        a.index
+        a.files.index
     );
     let mut rng = rand::rng();
     let factors = match m.key_sharing {
@@ -321,41 +319,27 @@ pub(in crate::trustee) fn mix_decrypt(a: &Mix) -> anyhow::Result<()> {
         KeySharing::Threshold => {
             // The verifier's election carries the verification keys of the record's ceremony,
             // judged in its pass (V-3).
-            let path = a
-                .share
-                .clone()
-                .unwrap_or_else(|| sibling_of(&a.secret, a.index, "share"));
-            let bytes = vault::read(&path, SHARE_PURPOSE, p.pass.as_bytes())?;
-            let share = Share::from_secret_bytes(&bytes)
-                .with_context(|| format!("{} does not hold a valid share", path.display()))?;
-            ensure!(
-                share.index() == a.index,
-                "{} holds trustee {}'s share, not trustee {}'s",
-                path.display(),
-                share.index(),
-                a.index
-            );
-            share
+            a.files
+                .open_share(&p.pass)?
                 .decrypt_mix(&mut rng, election, &p.mix.list)
-                .with_context(|| format!("no verification key for trustee {}", a.index))?
+                .with_context(|| format!("no verification key for trustee {}", a.files.index))?
         }
     };
     drop(p.key);
-    vartime_verify_mix_factors(&mut rng, election, a.index, 0, &p.mix.list, &factors).map_err(
-        |e| {
+    vartime_verify_mix_factors(&mut rng, election, a.files.index, 0, &p.mix.list, &factors)
+        .map_err(|e| {
             anyhow::anyhow!(
                 "this trustee's own factors do not verify ({e}): the secret or share file is not \
                  this trustee's; nothing was sent"
             )
-        },
-    )?;
+        })?;
     let rows = a.chunk_rows.map_or_else(
         || rows_per_request(p.view.max_upload_bytes, 220 * width(m) + 8),
         |r| r as usize,
     );
-    let lines = mix_decryption_lines(a.index, &factors, Some(rows));
+    let lines = mix_decryption_lines(a.files.index, &factors, Some(rows));
     let pb = bar(a.quiet, factors.len() as u64, "uploading", false);
-    let path = format!("/api/v1/elections/{}/mix/decryptions", a.election);
+    let path = format!("/api/v1/elections/{}/mix/decryptions", a.files.election);
     let mut ack = None;
     for line in &lines {
         if let Entry::MixDecryption(d) = line {
@@ -372,7 +356,7 @@ pub(in crate::trustee) fn mix_decrypt(a: &Mix) -> anyhow::Result<()> {
     say!(
         "Sent trustee {}'s factors of the {} rows of the last list of {}, checked (V-21) by the \
          server.",
-        a.index,
+        a.files.index,
         factors.len(),
         m.id
     );
@@ -387,7 +371,7 @@ pub(in crate::trustee) fn mix_decrypt(a: &Mix) -> anyhow::Result<()> {
             "Next: nothing more for this trustee. Once the administrator has published the \
              result, check the whole election: `urne verify {}/api/v1/elections/{}/record`.",
             p.server.url(),
-            a.election
+            a.files.election
         );
     } else {
         say!(
