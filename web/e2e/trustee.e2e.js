@@ -290,7 +290,8 @@ test('three trustees hold the ceremony and two decrypt through the page; the res
     const checking = wordsAtSend.findIndex((w) => w.startsWith('Reading the ballots, checking their signatures'));
     const factors = wordsAtSend.findIndex((w) => w.startsWith('The tally is the sum of the signed ballots.'));
     assert.ok(wordsAtSend[0]?.startsWith('Reading the election’s setup from the board'), wordsAtSend.join(' | '));
-    // (The words of the factors' phase come on a BroadcastChannel and may follow the send.)
+    // (The factors' phase is announced by an in-band progress message before the worker's answer;
+    // the check only requires it, if shown, to come after the signatures' phase.)
     assert.ok(checking > 0 && (factors === -1 || factors > checking), wordsAtSend.join(' | '));
     assert.equal(await t.page.getAttribute('#decrypted', 'data-result'), String(t === t3));
     if (t === t1) await t.shot(SHOTS, 'trustee-decrypted.png');
