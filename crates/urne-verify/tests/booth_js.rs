@@ -22,9 +22,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests unwrap what must succeed.
 
-use std::io::{Cursor, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+#[path = "../../urne-cli/tests/support/node.rs"]
+mod node;
+
+use std::io::Cursor;
+use std::path::Path;
 
 use serde_json::{Value, json};
 use urne_core::ballot::{Ballot, QuestionVote};
@@ -41,28 +43,6 @@ use urne_verify::{Options, verify};
 
 const SEED: u64 = 7;
 
-/// The web/ directory, when `node` and the booth's dependencies are there to run it.
-fn booth() -> Option<PathBuf> {
-    let web = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web");
-    let required = std::env::var("URNE_REQUIRE_NODE").is_ok_and(|v| v == "1");
-    let node = Command::new("node").arg("--version").output();
-    let missing = match node {
-        Ok(out) if out.status.success() => {
-            if web
-                .join("node_modules/@noble/curves/package.json")
-                .is_file()
-            {
-                return Some(web);
-            }
-            "web/node_modules is missing (run `npm ci` in web/)"
-        }
-        _ => "`node` is not installed",
-    };
-    assert!(!required, "URNE_REQUIRE_NODE=1 but {missing}");
-    eprintln!("skipped: {missing}; set URNE_REQUIRE_NODE=1 to make this an error");
-    None
-}
-
 /// A vote in the booth's JSON form.
 fn vote_json(vote: &[QuestionVote]) -> Value {
     vote.iter()
@@ -77,27 +57,8 @@ fn vote_json(vote: &[QuestionVote]) -> Value {
 
 /// Runs the booth's ballot maker on `input`, returning its JSON output.
 fn make_ballots(web: &Path, input: &Value) -> Value {
-    let mut child = Command::new("node")
-        .arg(web.join("tools/make-ballots.js"))
-        .current_dir(web)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node starts");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "make-ballots.js failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("make-ballots.js writes JSON")
+    node::run_driver(&web.join("tools/make-ballots.js"), web, input)
+        .unwrap_or_else(|e| panic!("make-ballots.js failed: {e}"))
 }
 
 /// One election shape: the booth votes for `voters` voters, and everything is checked.
@@ -260,7 +221,9 @@ fn check_shape(web: &Path, name: &str, builder: ElectionBuilder, voters: usize) 
 
 #[test]
 fn ballots_made_by_the_booth_verify_with_urne_verify() {
-    let Some(web) = booth() else { return };
+    let Some(web) = node::web("@noble/curves/package.json") else {
+        return;
+    };
     check_shape(
         &web,
         "1 of 5",
@@ -335,7 +298,9 @@ fn values(q: &Question, v: &QuestionVote) -> Vec<u64> {
 
 #[test]
 fn mixed_ballots_made_by_the_booth_verify_and_decrypt_to_the_vote() {
-    let Some(web) = booth() else { return };
+    let Some(web) = node::web("@noble/curves/package.json") else {
+        return;
+    };
     let questions = vec![
         Question::plurality("Adopt the budget?", &["Yes", "No"], 1, 1, true),
         mixed(Counting::Schulze, 5, 1, 5, None, &[]),

@@ -4,6 +4,9 @@
 //!
 //! Without `node` or web/node_modules the test is skipped with a message, unless
 //! URNE_REQUIRE_NODE=1, where it fails instead.
+//!
+//! crates/urne-verify/tests/booth_js.rs includes this file by path too: it may use only the
+//! standard library and serde_json, which both crates have.
 
 // Each test file that includes this module uses only some of its items.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
