@@ -1023,13 +1023,7 @@ pub async fn shuffle_chunk(
     if k == 0 {
         return Err(bad("outputs", "a chunk has at least one row".into()));
     }
-    for (what, len) in [
-        ("permutation_commitments", c.permutation_commitments.len()),
-        ("chain_commitments", c.chain_commitments.len()),
-        ("t_hat", c.t_hat.len()),
-        ("s_hat", c.s_hat.len()),
-        ("s_prime", c.s_prime.len()),
-    ] {
+    for (what, len) in c.row_lists() {
         if len != k {
             return Err(bad(what, format!("has {len} entries for {k} rows")));
         }

@@ -229,13 +229,7 @@ pub(crate) fn shuffle_chunk(st: &mut State<'_>, number: u64, c: ShuffleChunk) {
             fail("outputs", detail);
             ok = false;
         }
-        for (what, len) in [
-            ("permutation_commitments", c.permutation_commitments.len()),
-            ("chain_commitments", c.chain_commitments.len()),
-            ("t_hat", c.t_hat.len()),
-            ("s_hat", c.s_hat.len()),
-            ("s_prime", c.s_prime.len()),
-        ] {
+        for (what, len) in c.row_lists() {
             if len != k {
                 fail(what, format!("has {len} entries for {k} rows"));
                 ok = false;

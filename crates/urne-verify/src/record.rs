@@ -195,6 +195,23 @@ pub struct ShuffleChunk {
     pub s_prime: Vec<Scalar>,
 }
 
+impl ShuffleChunk {
+    /// The proof's per-row lists with their lengths, by field name: each must have one entry
+    /// per row of `outputs` (spec §8.7, docs/record.md).
+    pub fn row_lists(&self) -> [(&'static str, usize); 5] {
+        [
+            (
+                "permutation_commitments",
+                self.permutation_commitments.len(),
+            ),
+            ("chain_commitments", self.chain_commitments.len()),
+            ("t_hat", self.t_hat.len()),
+            ("s_hat", self.s_hat.len()),
+            ("s_prime", self.s_prime.len()),
+        ]
+    }
+}
+
 /// A `shuffle` line: the end of shuffle `shuffle`, after all its chunks: the number of rows, the
 /// proof's other members, and the trustee's signature (spec §8.8.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
