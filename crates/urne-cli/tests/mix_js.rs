@@ -21,7 +21,7 @@ use urne_core::elgamal::Ciphertext;
 use urne_core::group::{b64_encode, random_scalar};
 use urne_core::manifest::{Counting, Manifest, Question, Timestamp};
 use urne_core::mix::{
-    column_bounds, list_digest, vartime_open_with_factors, vartime_verify_mix_factors,
+    list_digest, vartime_open_with_factors, vartime_verify_mix_factors,
     vartime_verify_shuffle_signature, width,
 };
 use urne_core::proofs::ProofError;
